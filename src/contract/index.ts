@@ -1,0 +1,209 @@
+// The request and response shapes of the Tollgate server API (v1), once, as zod schemas.
+// The server validates with them; the browser imports their *types* only (`import type`),
+// so zod never enters the widget bundle.
+import { z } from 'zod';
+
+export const PROVIDERS = ['razorpay', 'stripe', 'mintbot', 'mimicbot', 'mintoken', 'bonzai'] as const;
+export const ProviderName = z.enum(PROVIDERS);
+export type ProviderName = z.infer<typeof ProviderName>;
+
+export const Interval = z.enum(['month', 'year', 'once']);
+export type Interval = z.infer<typeof Interval>;
+
+/** A price: an integer amount in minor units (paise, cents) plus an ISO currency code. */
+export const Price = z.object({
+  provider: ProviderName,
+  currency: z.string().regex(/^[A-Z]{3}$/),
+  amount: z.number().int().nonnegative(),
+  interval: Interval,
+});
+export type Price = z.infer<typeof Price>;
+
+/** A usage metric of the catalog (messages, seats, …). */
+export const Metric = z.object({ id: z.string().regex(/^[a-z][a-zA-Z0-9]*$/), label: z.string() });
+export type Metric = z.infer<typeof Metric>;
+
+/** A plan as `GET /v1/plans` shows it. `limits[metric] === null` means unlimited. */
+export const PublicPlan = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().optional(),
+  features: z.array(z.string()),
+  limits: z.record(z.string(), z.number().int().nonnegative().nullable()),
+  popular: z.boolean(),
+  trial_days: z.number().int().nonnegative(),
+  orderable: z.boolean(),
+  prices: z.array(Price),
+  /** Per interval, the price this customer will actually be charged (the provider rule applied). */
+  charge: z.array(Price),
+});
+export type PublicPlan = z.infer<typeof PublicPlan>;
+
+export const PlansResponse = z.object({ plans: z.array(PublicPlan), metrics: z.array(Metric) });
+export type PlansResponse = z.infer<typeof PlansResponse>;
+
+export const SessionRequest = z.object({
+  customer_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, 'letters, digits and _ . : @ - only'),
+  email: z.email().max(254).optional(),
+  name: z.string().max(200).optional(),
+  contact: z.string().max(32).optional(),
+});
+export type SessionRequest = z.infer<typeof SessionRequest>;
+
+export const SessionResponse = z.object({ token: z.string(), expires_at: z.string() });
+export type SessionResponse = z.infer<typeof SessionResponse>;
+
+export const CheckoutRequest = z.object({
+  plan: z.string().min(1).max(64),
+  interval: z.enum(['month', 'year']).optional(),
+  /** Ask for one provider explicitly; otherwise the server's rule picks. */
+  provider: ProviderName.optional(),
+  /** `handoff`: the browser cannot pay here (IDE webview); answer with a link for the system browser. */
+  mode: z.enum(['inline', 'handoff']).optional(),
+  /** Where a hosted page returns to; must be an allowed origin. */
+  return_url: z.url().max(2048).optional(),
+  ui_mode: z.enum(['hosted_page', 'embedded_page']).optional(),
+});
+export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
+
+export const RazorpayAction = z.object({
+  type: z.literal('razorpay'),
+  key_id: z.string(),
+  order_id: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  name: z.string(),
+  description: z.string(),
+  prefill: z.object({ name: z.string().optional(), email: z.string().optional(), contact: z.string().optional() }),
+  script_url: z.string(),
+  theme_color: z.string().optional(),
+  /** Where verify goes: our own `/v1/razorpay/verify`. */
+  verify_path: z.string(),
+});
+export const RedirectAction = z.object({ type: z.literal('redirect'), url: z.string() });
+export const StripeEmbeddedAction = z.object({
+  type: z.literal('stripe_embedded'),
+  publishable_key: z.string(),
+  client_secret: z.string(),
+  /** Set in sandbox: the simulated embedded form to mount instead of Stripe.js. */
+  sandbox_url: z.string().optional(),
+});
+export const HandoffAction = z.object({
+  type: z.literal('handoff'),
+  /** Open in the system browser; the page there runs the payment. */
+  url: z.string(),
+  /** Poll `GET /v1/checkout/{id}` or subscribe to `GET /v1/checkout/{id}/events`. */
+  status_url: z.string(),
+  expires_at: z.string(),
+});
+export const CheckoutAction = z.discriminatedUnion('type', [RazorpayAction, RedirectAction, StripeEmbeddedAction, HandoffAction]);
+export type RazorpayAction = z.infer<typeof RazorpayAction>;
+export type RedirectAction = z.infer<typeof RedirectAction>;
+export type StripeEmbeddedAction = z.infer<typeof StripeEmbeddedAction>;
+export type HandoffAction = z.infer<typeof HandoffAction>;
+export type CheckoutAction = z.infer<typeof CheckoutAction>;
+
+export const CheckoutResponse = z.object({ checkout_id: z.string(), action: CheckoutAction });
+export type CheckoutResponse = z.infer<typeof CheckoutResponse>;
+
+export const CheckoutStatus = z.enum(['created', 'pending', 'paid', 'failed', 'canceled', 'expired', 'refunded']);
+export type CheckoutStatus = z.infer<typeof CheckoutStatus>;
+
+/** `GET /v1/checkout/{id}`. */
+export const CheckoutState = z.object({
+  checkout_id: z.string(),
+  plan: z.string(),
+  interval: Interval,
+  provider: ProviderName,
+  status: CheckoutStatus,
+  amount: z.number().int(),
+  currency: z.string(),
+  payment_id: z.string().nullable(),
+  /** The last payment failure the provider reported (the order may still be paid later). */
+  last_error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  /** What happens after payment, for providers that provision something (mintbot agents). */
+  fulfillment: z
+    .object({ status: z.enum(['provisioning', 'ready', 'failed', 'expired']), panel_url: z.string().nullable(), expires_at: z.string().nullable() })
+    .nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type CheckoutState = z.infer<typeof CheckoutState>;
+
+export const RazorpayVerifyRequest = z.object({
+  plan: z.string().min(1).max(64),
+  razorpay_order_id: z.string().min(1).max(64),
+  razorpay_payment_id: z.string().min(1).max(64),
+  razorpay_signature: z.string().min(1).max(256),
+});
+export type RazorpayVerifyRequest = z.infer<typeof RazorpayVerifyRequest>;
+
+export const RazorpayVerifyResponse = z.object({
+  message: z.literal('Plan upgraded'),
+  old_plan: z.string(),
+  new_plan: z.string(),
+  payment_id: z.string(),
+});
+export type RazorpayVerifyResponse = z.infer<typeof RazorpayVerifyResponse>;
+
+export const SubscriptionStatus = z.enum(['active', 'trialing', 'past_due', 'canceled', 'unpaid']);
+export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
+
+/**
+ * `GET /v1/subscription`: MimicBot's subscription object (seed 001), with `usage.<metric>Used` /
+ * `usage.<metric>Limit` for the catalog's metrics (a `null` limit is unlimited), plus two fields the
+ * widgets need: `planName` and `hasPortal`.
+ */
+export const Subscription = z.object({
+  plan: z.string(),
+  planName: z.string(),
+  status: SubscriptionStatus,
+  cancelAtPeriodEnd: z.boolean(),
+  currentPeriodEnd: z.string().nullable(),
+  usage: z.record(z.string(), z.number().nullable()),
+  hasPortal: z.boolean(),
+});
+export type Subscription = z.infer<typeof Subscription>;
+
+export const Entitlements = z.object({
+  plan: z.string(),
+  features: z.array(z.string()),
+  limits: z.record(z.string(), z.number().nullable()),
+  has_access: z.boolean(),
+});
+export type Entitlements = z.infer<typeof Entitlements>;
+
+export const PortalRequest = z.object({ return_url: z.url().max(2048).optional() });
+export const PortalResponse = z.object({ url: z.string() });
+export type PortalResponse = z.infer<typeof PortalResponse>;
+
+export const UsageReport = z.object({
+  customer_id: SessionRequest.shape.customer_id,
+  metric: z.string().min(1).max(64),
+  /** Added to the period's count; negative to correct. */
+  quantity: z.number().int().min(-1_000_000).max(1_000_000),
+});
+export type UsageReport = z.infer<typeof UsageReport>;
+
+export const ERROR_CODES = [
+  'unauthenticated',
+  'invalid_token',
+  'validation_error',
+  'not_found',
+  'invalid_signature',
+  'missing_idempotency_key',
+  'idempotency_key_mismatch',
+  'rate_limited',
+  'provider_unavailable',
+  'upstream_error',
+  'conflict',
+  'payload_too_large',
+  'forbidden',
+  'internal_error',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ErrorEnvelope = z.object({
+  error: z.object({ code: z.string(), message: z.string(), request_id: z.string() }),
+});
+export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
