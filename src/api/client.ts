@@ -1,0 +1,113 @@
+// The one fetch wrapper the elements use: base URL, bearer token, Idempotency-Key, timeouts and
+// the server's error envelope turned into a typed TollgateError.
+import type { ErrorEnvelope } from '../contract/index.js';
+
+/** An API or network failure in plain data: `code` is the server's stable snake_case code. */
+export class TollgateError extends Error {
+  readonly code: string;
+  readonly status: number;
+  readonly requestId?: string;
+  constructor(code: string, message: string, status = 0, requestId?: string) {
+    super(message);
+    this.name = 'TollgateError';
+    this.code = code;
+    this.status = status;
+    this.requestId = requestId;
+  }
+}
+
+export interface ClientOptions {
+  /** Server base URL, e.g. `https://billing.partner.com`. */
+  base: string;
+  /** Customer session token; sent as `Authorization: Bearer …`. */
+  token?: string;
+  /** Per-request timeout in milliseconds (default 15 s). */
+  timeoutMs?: number;
+}
+
+export interface RequestOptions {
+  signal?: AbortSignal;
+  /** Required for POST: one key per user attempt, reused on automatic retries. */
+  idempotencyKey?: string;
+  /** Automatic retries on network errors and 502/503 (same key). Default 1. */
+  retries?: number;
+}
+
+/** A fresh Idempotency-Key for one user attempt. */
+export function newIdempotencyKey(): string {
+  return crypto.randomUUID();
+}
+
+const RETRYABLE_STATUS = new Set([502, 503]);
+
+export class ApiClient {
+  constructor(private readonly options: ClientOptions) {}
+
+  /** Resolve a path (`/v1/plans`) or absolute URL against the base. */
+  url(path: string): string {
+    return new URL(path, this.options.base.endsWith('/') ? this.options.base : this.options.base + '/').href;
+  }
+
+  get<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>('GET', path, undefined, options);
+  }
+
+  post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {
+    return this.request<T>('POST', path, body ?? {}, { ...options, idempotencyKey: options.idempotencyKey ?? newIdempotencyKey() });
+  }
+
+  private async request<T>(method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
+    const retries = options.retries ?? 1;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once<T>(method, path, body, options);
+      } catch (error) {
+        const retryable =
+          error instanceof TollgateError && (error.code === 'network_error' || RETRYABLE_STATUS.has(error.status));
+        if (!retryable || attempt >= retries || options.signal?.aborted) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 300 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async once<T>(method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (this.options.token) headers.Authorization = `Bearer ${this.options.token}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 15_000);
+    const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
+    let response: Response;
+    try {
+      response = await fetch(this.url(path), {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal,
+        credentials: 'omit',
+      });
+    } catch (error) {
+      if (options.signal?.aborted) throw error; // the caller gave up: not an error to show
+      if (timeout.aborted) throw new TollgateError('timeout', 'The server took too long to answer.');
+      throw new TollgateError('network_error', 'Could not reach the server.');
+    }
+    const requestId = response.headers.get('X-Request-Id') ?? undefined;
+    const text = await response.text();
+    let payload: unknown = undefined;
+    try {
+      payload = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON (a proxy's HTML error page): handled below
+    }
+    if (!response.ok) {
+      const envelope = payload as Partial<ErrorEnvelope> | undefined;
+      const error = envelope?.error;
+      if (error && typeof error.code === 'string') {
+        throw new TollgateError(error.code, error.message ?? '', response.status, error.request_id ?? requestId);
+      }
+      throw new TollgateError('http_error', `HTTP ${response.status}`, response.status, requestId);
+    }
+    if (payload === undefined) throw new TollgateError('bad_response', 'The server sent an empty answer.', response.status, requestId);
+    return payload as T;
+  }
+}

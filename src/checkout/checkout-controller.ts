@@ -1,0 +1,493 @@
+// The checkout flow every paying element shares: create (or start) a checkout on the server, then
+// run the action it answers with — Razorpay modal, redirect, embedded Stripe or hand-off — and
+// report the outcome as events, a visible state and a live-region announcement.
+import { html, nothing, type ReactiveController, type TemplateResult } from 'lit';
+import type {
+  CheckoutRequest,
+  CheckoutResponse,
+  CheckoutState,
+  CheckoutAction,
+  HandoffAction,
+  RazorpayAction,
+  RazorpayVerifyResponse,
+  StripeEmbeddedAction,
+} from '../contract/index.js';
+import { TollgateError, newIdempotencyKey } from '../api/client.js';
+import { browserNav } from '../config.js';
+import { emit } from '../events.js';
+import { errorKey, type MessageKey } from '../i18n/index.js';
+import { ScriptLoader } from '../controllers/script-loader.js';
+import type { TollgateElement } from '../base/tollgate-element.js';
+import { mountStripeEmbedded, type EmbeddedMount } from './stripe-embedded.js';
+
+/** Razorpay checkout.js, as much of it as we use. */
+export interface RazorpayOptions {
+  key: string;
+  amount: number;
+  currency: string;
+  name: string;
+  description: string;
+  order_id: string;
+  prefill: { name?: string; email?: string; contact?: string };
+  theme?: { color?: string };
+  handler: (response: { razorpay_payment_id: string; razorpay_order_id: string; razorpay_signature: string }) => void;
+  modal: { ondismiss: () => void };
+}
+export interface RazorpayFailure {
+  error: {
+    code?: string;
+    description?: string;
+    source?: string;
+    step?: string;
+    reason?: string;
+    metadata?: { order_id?: string; payment_id?: string };
+  };
+}
+export interface RazorpayInstance {
+  open(): void;
+  on(event: 'payment.failed', callback: (response: RazorpayFailure) => void): void;
+}
+declare global {
+  interface Window {
+    Razorpay?: new (options: RazorpayOptions) => RazorpayInstance;
+  }
+}
+
+/** Timings, adjustable by tests. */
+export const checkoutTiming = {
+  /** First hand-off status poll delay; it grows by half each poll up to `maxPollMs`. */
+  pollMs: 2000,
+  maxPollMs: 10_000,
+  /** Polls of `GET /v1/checkout/{id}` after an embedded checkout completes. */
+  confirmTries: 15,
+  confirmMs: 1000,
+  scriptTimeoutMs: 15_000,
+};
+
+export interface CheckoutInput {
+  plan: string;
+  interval?: 'month' | 'year';
+  /** Pay an existing (hand-off) checkout: `POST /v1/checkout/{id}/start`. */
+  checkoutId?: string;
+  provider?: CheckoutRequest['provider'];
+  uiMode?: CheckoutRequest['ui_mode'];
+  returnUrl?: string;
+}
+
+export type CheckoutPhase =
+  | 'idle'
+  | 'starting'
+  | 'loading'
+  | 'paying'
+  | 'verifying'
+  | 'redirecting'
+  | 'embedded'
+  | 'confirming'
+  | 'handoff'
+  | 'success'
+  | 'dismissed'
+  | 'error';
+
+const BUSY: ReadonlySet<CheckoutPhase> = new Set(['starting', 'loading', 'paying', 'verifying', 'redirecting', 'confirming']);
+
+/** An element that can run a checkout: it knows its API, locale and whether to hand off. */
+export type CheckoutHost = TollgateElement & { readonly handoffMode: boolean };
+
+export class CheckoutController implements ReactiveController {
+  phase: CheckoutPhase = 'idle';
+  error?: { code: string; message: string };
+  /** Razorpay reported a failed attempt while its modal stays open. */
+  failure?: string;
+  checkoutId?: string;
+  handoff?: HandoffAction;
+  /** The plan the customer is on after success. */
+  newPlan?: string;
+
+  private readonly scripts: ScriptLoader;
+  private input?: CheckoutInput;
+  private key = '';
+  private retryAction?: () => void;
+  private aborter?: AbortController;
+  private embedded?: EmbeddedMount;
+
+  constructor(private readonly host: CheckoutHost) {
+    host.addController(this);
+    this.scripts = new ScriptLoader(host);
+  }
+
+  hostConnected(): void {}
+
+  hostDisconnected(): void {
+    this.stop();
+  }
+
+  get busy(): boolean {
+    return BUSY.has(this.phase);
+  }
+
+  /** Start one user attempt (one Idempotency-Key); ignored while another is running. */
+  async start(input: CheckoutInput): Promise<void> {
+    if (this.busy) return;
+    const proceed = emit(
+      this.host,
+      'checkout-start',
+      { plan: input.plan, interval: input.interval, checkout_id: input.checkoutId },
+      true,
+    );
+    if (!proceed) return;
+    this.stop();
+    this.input = input;
+    this.key = newIdempotencyKey();
+    this.error = undefined;
+    this.failure = undefined;
+    this.set('starting');
+    let response: CheckoutResponse;
+    try {
+      response = await this.create(input);
+    } catch (error) {
+      return this.fail(error, () => void this.start(input));
+    }
+    this.checkoutId = response.checkout_id;
+    await this.runAction(response.action);
+  }
+
+  /** The Retry button: resumes the failed step (same order) or starts a new attempt. */
+  retry(): void {
+    const action = this.retryAction;
+    this.retryAction = undefined;
+    this.error = undefined;
+    this.phase = 'idle';
+    action?.();
+  }
+
+  private create(input: CheckoutInput): Promise<CheckoutResponse> {
+    const client = this.host.client();
+    if (input.checkoutId) {
+      return client.post<CheckoutResponse>(`/v1/checkout/${encodeURIComponent(input.checkoutId)}/start`, {}, { idempotencyKey: this.key });
+    }
+    const body: CheckoutRequest = { plan: input.plan };
+    if (input.interval) body.interval = input.interval;
+    if (input.provider) body.provider = input.provider;
+    if (input.uiMode) body.ui_mode = input.uiMode;
+    if (input.returnUrl) body.return_url = input.returnUrl;
+    if (this.host.handoffMode) body.mode = 'handoff';
+    return client.post<CheckoutResponse>('/v1/checkout', body, { idempotencyKey: this.key });
+  }
+
+  private async runAction(action: CheckoutAction): Promise<void> {
+    switch (action.type) {
+      case 'razorpay':
+        return this.razorpay(action);
+      case 'redirect':
+        this.set('redirecting');
+        browserNav.assign(action.url);
+        return;
+      case 'stripe_embedded':
+        return this.stripe(action);
+      case 'handoff':
+        this.handoff = action;
+        this.set('handoff');
+        void this.watchHandoff(action);
+        return;
+      default:
+        return this.fail(new TollgateError('bad_response', 'Unknown checkout action.'));
+    }
+  }
+
+  // ---- Razorpay -------------------------------------------------------------------------------
+
+  private async razorpay(action: RazorpayAction): Promise<void> {
+    this.set('loading');
+    this.scripts.timeoutMs = checkoutTiming.scriptTimeoutMs;
+    const ready = await this.scripts.load(action.script_url, () => typeof window.Razorpay === 'function');
+    if (!ready || !window.Razorpay) {
+      return this.fail(new TollgateError('script_failed', 'checkout.js did not load.'), () => void this.razorpay(action));
+    }
+    const checkoutId = this.checkoutId ?? '';
+    const plan = this.input?.plan ?? '';
+    this.set('paying');
+    const rzp = new window.Razorpay({
+      key: action.key_id,
+      amount: action.amount,
+      currency: action.currency,
+      name: action.name,
+      description: action.description,
+      order_id: action.order_id,
+      prefill: action.prefill,
+      ...(action.theme_color ? { theme: { color: action.theme_color } } : {}),
+      handler: (response) => void this.verify(action, response, newIdempotencyKey()),
+      modal: {
+        ondismiss: () => {
+          if (this.phase !== 'paying') return;
+          this.set('dismissed');
+          emit(this.host, 'checkout-dismiss', { plan, checkout_id: checkoutId });
+        },
+      },
+    });
+    rzp.on('payment.failed', (response) => {
+      const error = response?.error ?? {};
+      this.failure = error.description || error.reason || error.code || '';
+      this.host.requestUpdate();
+      emit(this.host, 'payment-failed', {
+        plan,
+        checkout_id: checkoutId,
+        code: error.code,
+        description: error.description,
+        source: error.source,
+        step: error.step,
+        reason: error.reason,
+        metadata: error.metadata,
+      });
+    });
+    rzp.open();
+  }
+
+  private async verify(
+    action: RazorpayAction,
+    response: { razorpay_payment_id: string; razorpay_order_id: string; razorpay_signature: string },
+    key: string,
+  ): Promise<void> {
+    this.failure = undefined;
+    this.set('verifying');
+    const client = this.host.client();
+    try {
+      let plan = this.input?.plan;
+      if (!plan && this.checkoutId) {
+        plan = (await client.get<CheckoutState>(`/v1/checkout/${encodeURIComponent(this.checkoutId)}`)).plan;
+      }
+      const result = await client.post<RazorpayVerifyResponse>(
+        action.verify_path,
+        {
+          plan: plan ?? '',
+          razorpay_order_id: response.razorpay_order_id,
+          razorpay_payment_id: response.razorpay_payment_id,
+          razorpay_signature: response.razorpay_signature,
+        },
+        { idempotencyKey: key },
+      );
+      this.succeed({ plan: plan ?? result.new_plan, new_plan: result.new_plan, old_plan: result.old_plan, payment_id: result.payment_id });
+    } catch (error) {
+      // Only a transport failure is worth retrying with the same key; a bad signature is final.
+      const retryable = error instanceof TollgateError && (error.code === 'network_error' || error.code === 'timeout');
+      this.fail(error, retryable ? () => void this.verify(action, response, key) : undefined);
+    }
+  }
+
+  // ---- Stripe embedded ------------------------------------------------------------------------
+
+  private async stripe(action: StripeEmbeddedAction): Promise<void> {
+    this.set('embedded');
+    const container = document.createElement('div');
+    container.slot = 'embedded';
+    container.setAttribute('data-tollgate-embedded', '');
+    this.host.append(container);
+    try {
+      this.embedded = await mountStripeEmbedded(container, action, {
+        apiBase: this.host.apiBase,
+        checkoutId: this.checkoutId ?? '',
+        title: this.host.t('checkout.embedded_title'),
+        onComplete: () => void this.confirm(),
+      });
+    } catch (error) {
+      container.remove();
+      this.fail(error, () => void this.stripe(action));
+    }
+  }
+
+  /** The provider says done; the server is the truth, so poll it until the checkout is paid. */
+  private async confirm(): Promise<void> {
+    if (this.phase !== 'embedded') return;
+    this.set('confirming');
+    const signal = this.newSignal();
+    const client = this.host.client();
+    for (let i = 0; i < checkoutTiming.confirmTries && !signal.aborted; i++) {
+      try {
+        const state = await client.get<CheckoutState>(`/v1/checkout/${encodeURIComponent(this.checkoutId ?? '')}`, { signal });
+        if (state.status === 'paid') return this.paid(state);
+        if (state.status === 'failed' || state.status === 'expired' || state.status === 'canceled') {
+          return this.fail(new TollgateError('payment_' + state.status, state.last_error?.message ?? ''), () => this.restart());
+        }
+      } catch {
+        if (signal.aborted) return;
+      }
+      await sleep(checkoutTiming.confirmMs, signal);
+    }
+    if (!signal.aborted) this.fail(new TollgateError('not_confirmed', 'Payment not confirmed yet.'), () => void this.confirmAgain());
+  }
+
+  private async confirmAgain(): Promise<void> {
+    this.phase = 'embedded';
+    await this.confirm();
+  }
+
+  // ---- Hand-off -------------------------------------------------------------------------------
+
+  /** The "Continue in your browser" button: the page opens the URL (the element never does). */
+  openHandoff(): void {
+    const action = this.handoff;
+    if (!action || !this.checkoutId) return;
+    const proceed = emit(this.host, 'handoff-open', { url: action.url, checkout_id: this.checkoutId }, true);
+    if (!proceed) return;
+    // Nobody opened it for us: make the link easy to copy.
+    const input = this.host.renderRoot.querySelector<HTMLInputElement>('[part~="handoff-url"]');
+    input?.focus();
+    input?.select();
+  }
+
+  private async watchHandoff(action: HandoffAction): Promise<void> {
+    const signal = this.newSignal();
+    const client = this.host.client();
+    const deadline = Date.parse(action.expires_at) || Date.now() + 30 * 60_000;
+    let delay = checkoutTiming.pollMs;
+    while (!signal.aborted) {
+      if (Date.now() >= deadline) return this.handoffEnded('expired');
+      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), signal);
+      if (signal.aborted) return;
+      try {
+        const state = await client.get<CheckoutState>(action.status_url, { signal, retries: 0 });
+        if (state.status === 'paid') return this.paid(state);
+        if (state.status === 'failed' || state.status === 'expired' || state.status === 'canceled') {
+          return this.handoffEnded(state.status);
+        }
+        delay = Math.min(delay * 1.5, checkoutTiming.maxPollMs);
+      } catch {
+        if (signal.aborted) return;
+        delay = Math.min(delay * 2, checkoutTiming.maxPollMs * 3);
+      }
+    }
+  }
+
+  private handoffEnded(status: 'failed' | 'expired' | 'canceled'): void {
+    const key: MessageKey = status === 'failed' ? 'handoff.failed' : status === 'expired' ? 'handoff.expired' : 'handoff.canceled';
+    this.error = { code: 'handoff_' + status, message: this.host.t(key) };
+    this.retryAction = () => this.restart();
+    this.handoff = undefined;
+    this.set('error');
+    emit(this.host, 'handoff-end', { checkout_id: this.checkoutId ?? '', status });
+  }
+
+  // ---- Outcomes -------------------------------------------------------------------------------
+
+  private paid(state: CheckoutState): void {
+    this.succeed({ plan: state.plan, new_plan: state.plan, payment_id: state.payment_id ?? undefined });
+  }
+
+  private succeed(result: { plan: string; new_plan: string; old_plan?: string; payment_id?: string }): void {
+    this.stop();
+    this.handoff = undefined;
+    this.newPlan = result.new_plan;
+    this.set('success');
+    emit(this.host, 'checkout-success', {
+      plan: result.plan,
+      checkout_id: this.checkoutId ?? '',
+      new_plan: result.new_plan,
+      ...(result.old_plan !== undefined ? { old_plan: result.old_plan } : {}),
+      ...(result.payment_id !== undefined ? { payment_id: result.payment_id } : {}),
+    });
+  }
+
+  private fail(error: unknown, retry?: () => void): void {
+    if (error instanceof DOMException && error.name === 'AbortError') return;
+    const code = error instanceof TollgateError ? error.code : 'internal_error';
+    this.error = { code, message: this.host.t(errorKey(code)) };
+    this.retryAction = retry ?? (() => this.restart());
+    this.set('error');
+    emit(this.host, 'checkout-error', {
+      code,
+      message: error instanceof Error && error.message ? error.message : this.error.message,
+      ...(this.checkoutId ? { checkout_id: this.checkoutId } : {}),
+    });
+  }
+
+  private restart(): void {
+    if (this.input) void this.start(this.input);
+  }
+
+  private newSignal(): AbortSignal {
+    this.aborter?.abort();
+    this.aborter = new AbortController();
+    return this.aborter.signal;
+  }
+
+  private stop(): void {
+    this.aborter?.abort();
+    this.aborter = undefined;
+    this.embedded?.destroy();
+    this.embedded = undefined;
+    this.host.querySelectorAll(':scope > [data-tollgate-embedded]').forEach((node) => node.remove());
+  }
+
+  private set(phase: CheckoutPhase): void {
+    this.phase = phase;
+    this.host.requestUpdate();
+  }
+
+  // ---- Rendering ------------------------------------------------------------------------------
+
+  /** The sentence the live region announces for the current state. */
+  get message(): string {
+    const t = this.host.t.bind(this.host);
+    switch (this.phase) {
+      case 'starting':
+        return t('checkout.starting');
+      case 'loading':
+        return t('checkout.loading');
+      case 'paying':
+        return this.failure !== undefined ? t('checkout.failed', { reason: this.failure }) : t('checkout.open');
+      case 'verifying':
+      case 'confirming':
+        return t('checkout.verifying');
+      case 'redirecting':
+        return t('checkout.redirecting');
+      case 'embedded':
+        return t('checkout.embedded');
+      case 'handoff':
+        return t('handoff.waiting');
+      case 'success':
+        return t('checkout.success', { plan: this.newPlan ?? '' });
+      case 'dismissed':
+        return t('checkout.dismissed');
+      case 'error':
+        return this.error?.message ?? t('error.generic');
+      default:
+        return '';
+    }
+  }
+
+  /** Live region, error with Retry, hand-off view and the embedded-checkout slot. */
+  render(): TemplateResult {
+    const t = this.host.t.bind(this.host);
+    const error = this.phase === 'error';
+    return html`
+      <div part="status" class="status ${error ? 'error' : ''}" data-phase=${this.phase} role="status" aria-live="polite">${this.message}</div>
+      ${error && this.retryAction
+        ? html`<button part="button retry" class="secondary" @click=${() => this.retry()}>${t('retry')}</button>`
+        : nothing}
+      ${this.phase === 'handoff' && this.handoff
+        ? html`<div part="handoff" class="handoff">
+            <p class="handoff-title"><strong>${t('handoff.title')}</strong></p>
+            <p>${t('handoff.body')}</p>
+            <button part="button handoff-button" @click=${() => this.openHandoff()}>${t('handoff.button')}</button>
+            <label class="handoff-link">
+              <span>${t('handoff.link')}</span>
+              <input part="handoff-url" readonly .value=${this.handoff.url} @focus=${(e: Event) => (e.target as HTMLInputElement).select()} />
+            </label>
+            <p class="hint">${t('handoff.copy')}</p>
+          </div>`
+        : nothing}
+      <slot name="embedded"></slot>
+    `;
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,335 @@
+// <plan-picker>: the plan catalog as an accessible single-choice group that starts a checkout.
+import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { Task, TaskStatus } from '@lit/task';
+import type { Interval, PlansResponse, Price, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
+import { TollgateElement } from '../../base/tollgate-element.js';
+import { CheckoutController } from '../../checkout/checkout-controller.js';
+import { TollgateError } from '../../api/client.js';
+import { getConfig } from '../../config.js';
+import { emit } from '../../events.js';
+import { errorKey } from '../../i18n/index.js';
+import { formatMoney, formatNumber } from '../../format.js';
+import { planPickerStyles } from './plan-picker.styles.js';
+
+type BillingInterval = 'month' | 'year';
+
+/**
+ * @summary Shows the plan catalog as a radio group with prices in the customer's locale and runs
+ * the checkout for the chosen plan (Razorpay modal, redirect, embedded Stripe or hand-off).
+ *
+ * @fires plan-select - Cancelable. The customer chose a plan; `detail: {plan, interval, amount, currency}`.
+ * @fires checkout-start - Cancelable. A checkout is about to be created.
+ * @fires checkout-success - The server confirmed the payment; `detail: {plan, checkout_id, new_plan, old_plan?, payment_id?}`.
+ * @fires checkout-error - `detail: {code, message}`.
+ * @fires checkout-dismiss - The customer closed the payment window.
+ * @fires payment-failed - Razorpay reported a failed payment attempt (its error fields).
+ * @fires handoff-open - Cancelable. Hand-off mode: the customer asked to continue in the system browser; `detail: {url, checkout_id}`.
+ * @fires handoff-end - Hand-off checkout ended without payment; `detail: {checkout_id, status}`.
+ *
+ * @slot header - The partner's copy above the plans.
+ * @slot footer - The partner's copy below the plans.
+ *
+ * @csspart base - The wrapper.
+ * @csspart interval-switch - The monthly/yearly switch.
+ * @csspart plan - One plan card.
+ * @csspart price - A plan's price.
+ * @csspart badge - A badge (current plan, popular, trial).
+ * @csspart features - A plan's feature list.
+ * @csspart button - Every button.
+ * @csspart cta - A plan's call to action.
+ * @csspart status - The live region announcing checkout progress.
+ * @csspart handoff - The hand-off view.
+ * @csspart handoff-url - The hand-off link as selectable text.
+ *
+ * @cssproperty --accent - Brand colour (falls back to `--tollgate-accent`).
+ * @cssproperty --on-accent - Text on the brand colour.
+ * @cssproperty --radius - Corner radius.
+ * @cssproperty --surface - Card background.
+ * @cssproperty --text - Text colour.
+ * @cssproperty --muted - Secondary text colour.
+ * @cssproperty --border - Card border colour.
+ * @cssproperty --font - Font family.
+ */
+export class PlanPicker extends TollgateElement {
+  /** The catalog to show instead of fetching `GET /v1/plans` (a `PlansResponse` or a plan list). */
+  @property({ attribute: false }) plans?: PlansResponse | PublicPlan[];
+
+  /** Billing interval shown first. */
+  @property({ reflect: true }) interval: BillingInterval = 'month';
+
+  /** The customer's current plan id; otherwise learnt from `GET /v1/subscription` when there is a session. */
+  @property({ attribute: 'current-plan' }) currentPlan?: string;
+
+  /** Ask the server for this billing provider (otherwise the server's rule picks). */
+  @property() provider?: CheckoutRequest['provider'];
+
+  /** Where a hosted payment page sends the customer back to (must be an allowed origin). */
+  @property({ attribute: 'return-url' }) returnUrl?: string;
+
+  /** Hand-off mode: pay in the system browser (IDE webviews). Also set by `configure({handoff: true})`. */
+  @property({ type: Boolean }) handoff = false;
+
+  static override styles = planPickerStyles;
+
+  @state() private _selected?: string;
+  @state() private _paidPlan?: string;
+
+  private readonly _checkout = new CheckoutController(this);
+
+  private readonly _catalog = new Task(this, {
+    task: async ([, given], { signal }): Promise<PlansResponse> => {
+      if (given) return Array.isArray(given) ? { plans: given, metrics: [] } : given;
+      return this.client().get<PlansResponse>('/v1/plans', { signal });
+    },
+    args: () => [this.apiBase, this.plans] as const,
+  });
+
+  private readonly _subscription = new Task(this, {
+    task: async ([, token], { signal }): Promise<Subscription | undefined> => {
+      if (!token) return undefined;
+      try {
+        return await this.client().get<Subscription>('/v1/subscription', { signal });
+      } catch (error) {
+        if (signal.aborted) throw error;
+        return undefined; // without it we just cannot mark the current plan
+      }
+    },
+    args: () => [this.apiBase, this.token] as const,
+  });
+
+  get handoffMode(): boolean {
+    return this.handoff || Boolean(getConfig().handoff);
+  }
+
+  /** The plan the customer is on now, if known. */
+  get current(): string | undefined {
+    return this._paidPlan ?? this.currentPlan ?? this._subscription.value?.plan;
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    this.addEventListener('checkout-success', this._onSuccess);
+  }
+
+  override disconnectedCallback(): void {
+    super.disconnectedCallback();
+    this.removeEventListener('checkout-success', this._onSuccess);
+  }
+
+  private readonly _onSuccess = (event: GlobalEventHandlersEventMap['checkout-success']): void => {
+    this._paidPlan = event.detail.new_plan;
+  };
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
+    const plans = this._catalog.value?.plans;
+    if (plans && (!this._selected || !plans.some((p) => p.id === this._selected))) {
+      this._selected = (plans.find((p) => p.popular) ?? plans.find((p) => p.orderable) ?? plans[0])?.id;
+    }
+  }
+
+  override render(): TemplateResult {
+    const status = this._catalog.status;
+    const loading = status === TaskStatus.INITIAL || status === TaskStatus.PENDING;
+    return html`
+      <div part="base" aria-busy=${loading || this._checkout.busy ? 'true' : 'false'}>
+        <slot name="header"></slot>
+        ${status === TaskStatus.ERROR
+          ? this.renderLoadError()
+          : loading || !this._catalog.value
+            ? this.renderPlaceholder()
+            : this.renderCatalog(this._catalog.value)}
+        ${this._checkout.render()}
+        <slot name="footer"></slot>
+      </div>
+    `;
+  }
+
+  private renderPlaceholder(): TemplateResult {
+    return html`<div class="sr-only" role="status">${this.t('loading')}</div>
+      <div role="presentation" class="grid-placeholder" style="display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,15rem),1fr))">
+        ${[0, 1, 2].map(() => html`<div class="skeleton placeholder"></div>`)}
+      </div>`;
+  }
+
+  private renderLoadError(): TemplateResult {
+    const error = this._catalog.error;
+    const code = error instanceof TollgateError ? error.code : 'generic';
+    return html`<div class="error" part="error" role="alert">
+      <span>${this.t(errorKey(code))}</span>
+      <button part="button retry" class="secondary" @click=${() => void this._catalog.run()}>${this.t('retry')}</button>
+    </div>`;
+  }
+
+  private renderCatalog(catalog: PlansResponse): TemplateResult {
+    const hasYear = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'year'));
+    const hasMonth = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'month'));
+    const interval: BillingInterval = !hasYear ? 'month' : !hasMonth ? 'year' : this.interval;
+    const bestSaving = Math.max(0, ...catalog.plans.map((p) => yearlySaving(p) ?? 0));
+    return html`
+      ${hasYear && hasMonth
+        ? html`<div part="interval-switch" class="switch" role="group" aria-label=${this.t('picker.interval')}>
+            ${(['month', 'year'] as const).map(
+              (value) => html`<button
+                type="button"
+                aria-pressed=${interval === value ? 'true' : 'false'}
+                @click=${() => (this.interval = value)}
+              >
+                ${this.t(value === 'month' ? 'interval.month' : 'interval.year')}
+                ${value === 'year' && bestSaving > 0
+                  ? html`<span class="saving">${this.t('save', { pct: formatNumber(bestSaving, this.resolvedLocale) })}</span>`
+                  : nothing}
+              </button>`,
+            )}
+          </div>`
+        : nothing}
+      <div role="radiogroup" aria-label=${this.t('picker.label')} @keydown=${this.onKeydown}>
+        ${catalog.plans.map((plan) => this.renderPlan(plan, interval, catalog))}
+      </div>
+    `;
+  }
+
+  private renderPlan(plan: PublicPlan, interval: BillingInterval, catalog: PlansResponse): TemplateResult {
+    const selected = plan.id === this._selected;
+    const isCurrent = plan.id === this.current;
+    const charge = chargeFor(plan, interval);
+    const locale = this.resolvedLocale;
+    const saving = interval === 'year' ? yearlySaving(plan) : undefined;
+    const labelOf = (metric: string): string => catalog.metrics.find((m) => m.id === metric)?.label ?? metric;
+    return html`
+      <div part="plan${selected ? ' plan-selected' : ''}${isCurrent ? ' plan-current' : ''}" class="card ${selected ? 'selected' : ''}">
+        <div
+          role="radio"
+          id="plan-${plan.id}"
+          data-plan=${plan.id}
+          aria-checked=${selected ? 'true' : 'false'}
+          tabindex=${selected ? '0' : '-1'}
+          @click=${() => this.select(plan.id, false)}
+        >
+          <span class="name">
+            ${plan.name}
+            ${isCurrent ? html`<span part="badge badge-current">${this.t('badge.current')}</span>` : nothing}
+            ${plan.popular ? html`<span part="badge badge-popular">${this.t('badge.popular')}</span>` : nothing}
+          </span>
+          <span part="price">
+            ${charge ? formatMoney(charge.amount, charge.currency, locale) : this.t('price.free')}
+            ${charge ? html`<span class="per">${this.t(charge.interval === 'year' ? 'per.year' : charge.interval === 'once' ? 'per.once' : 'per.month')}</span>` : nothing}
+          </span>
+          ${saving ? html`<span class="saving">${this.t('save', { pct: formatNumber(saving, locale) })}</span>` : nothing}
+          ${plan.trial_days > 0 ? html`<span part="badge badge-trial">${this.t('badge.trial', { days: formatNumber(plan.trial_days, locale) })}</span>` : nothing}
+          ${plan.description ? html`<span class="description">${plan.description}</span>` : nothing}
+        </div>
+        <ul part="features">
+          ${Object.entries(plan.limits).map(
+            ([metric, limit]) =>
+              html`<li>${limit === null
+                ? this.t('limit.unlimited', { metric: labelOf(metric).toLowerCase() })
+                : this.t('limit.value', { n: formatNumber(limit, locale), metric: labelOf(metric).toLowerCase() })}</li>`,
+          )}
+          ${plan.features.map((feature) => html`<li>${feature}</li>`)}
+        </ul>
+        ${plan.orderable || isCurrent
+          ? html`<button
+              type="button"
+              part="button cta"
+              data-plan=${plan.id}
+              ?disabled=${isCurrent || this._checkout.busy}
+              @click=${() => this.choose(plan, interval)}
+            >
+              ${isCurrent ? this.t('cta.current') : this.t('cta.choose', { plan: plan.name })}
+            </button>`
+          : nothing}
+      </div>
+    `;
+  }
+
+  private select(id: string, focus: boolean): void {
+    this._selected = id;
+    if (focus) {
+      void this.updateComplete.then(() => this.renderRoot.querySelector<HTMLElement>(`[role="radio"][data-plan="${CSS.escape(id)}"]`)?.focus());
+    }
+  }
+
+  private readonly onKeydown = (event: KeyboardEvent): void => {
+    const plans = this._catalog.value?.plans ?? [];
+    if (!plans.length || !(event.target as HTMLElement).matches('[role="radio"]')) return;
+    const index = Math.max(0, plans.findIndex((p) => p.id === this._selected));
+    const rtl = this.matches(':dir(rtl)');
+    let next: number | undefined;
+    switch (event.key) {
+      case 'ArrowDown':
+        next = index + 1;
+        break;
+      case 'ArrowUp':
+        next = index - 1;
+        break;
+      case 'ArrowRight':
+        next = rtl ? index - 1 : index + 1;
+        break;
+      case 'ArrowLeft':
+        next = rtl ? index + 1 : index - 1;
+        break;
+      case 'Home':
+        next = 0;
+        break;
+      case 'End':
+        next = plans.length - 1;
+        break;
+      case 'Enter': {
+        const plan = plans[index];
+        const interval = this.renderRoot.querySelector('[part~="interval-switch"] [aria-pressed="true"]') ? this.interval : 'month';
+        if (plan && plan.orderable && plan.id !== this.current) this.choose(plan, interval);
+        event.preventDefault();
+        return;
+      }
+      case ' ':
+        event.preventDefault();
+        return;
+      default:
+        return;
+    }
+    event.preventDefault();
+    const wrapped = (next + plans.length) % plans.length;
+    this.select(plans[wrapped].id, true);
+  };
+
+  private choose(plan: PublicPlan, interval: BillingInterval): void {
+    if (this._checkout.busy || plan.id === this.current) return;
+    this._selected = plan.id;
+    const charge = chargeFor(plan, interval);
+    const proceed = emit(
+      this,
+      'plan-select',
+      { plan: plan.id, interval: charge?.interval ?? interval, amount: charge?.amount, currency: charge?.currency },
+      true,
+    );
+    if (!proceed) return;
+    void this._checkout.start({
+      plan: plan.id,
+      interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval),
+      provider: this.provider,
+      returnUrl: this.returnUrl,
+    });
+  }
+
+  /** Re-fetch the catalog and the customer's subscription. */
+  refresh(): void {
+    void this._catalog.run();
+    void this._subscription.run();
+  }
+}
+
+/** The price this customer pays for `interval`, else a one-time price, else nothing (free). */
+function chargeFor(plan: PublicPlan, interval: Interval): Price | undefined {
+  return plan.charge.find((c) => c.interval === interval) ?? plan.charge.find((c) => c.interval === 'once');
+}
+
+/** Whole percent saved by paying yearly instead of twelve monthly charges, when both exist. */
+export function yearlySaving(plan: PublicPlan): number | undefined {
+  const month = plan.charge.find((c) => c.interval === 'month');
+  const year = plan.charge.find((c) => c.interval === 'year');
+  if (!month || !year || month.currency !== year.currency || month.amount <= 0) return undefined;
+  const pct = Math.round(((month.amount * 12 - year.amount) / (month.amount * 12)) * 100);
+  return pct > 0 ? pct : undefined;
+}
