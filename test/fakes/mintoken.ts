@@ -102,8 +102,8 @@ export function createMintokenApp(options: MintokenFakeOptions = {}) {
       });
       if (typeof payload.sub !== 'string' || payload.sub === '') return detail(c, 401, 'Invalid token: missing sub');
       c.set('userId', payload.sub);
-    } catch (err) {
-      return detail(c, 401, `Invalid or expired token`);
+    } catch {
+      return detail(c, 401, 'Invalid or expired token');
     }
     await next();
   });
