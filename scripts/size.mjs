@@ -1,0 +1,64 @@
+// Prints the gzip size of every built file and of what a page really loads, and fails over budget:
+// every element together ≤ 25 KB gzip, one element (with Lit and its shared chunks) ≤ 14 KB.
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const dist = fileURLToPath(new URL('../dist', import.meta.url));
+const KB = 1024;
+const BUDGET_ALL = 25 * KB;
+const BUDGET_ONE = 14 * KB;
+
+if (!existsSync(join(dist, 'tollgate.js'))) {
+  console.error('size: dist/tollgate.js is missing; run `npm run build` first');
+  process.exit(1);
+}
+
+const gzip = (file) => gzipSync(readFileSync(file), { level: 9 }).length;
+const kb = (bytes) => (bytes / KB).toFixed(2).padStart(6) + ' KB';
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+
+/** The file plus every chunk it imports statically (what loads before it runs); dynamic imports excluded. */
+function staticClosure(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const code = readFileSync(file, 'utf8');
+  for (const match of code.matchAll(/(?:^|[;}\s])(?:import|export)\s*(?:[\w*{}\s,$]*from\s*)?["'`](\.{1,2}\/[^"'`]+)["'`]/g)) {
+    staticClosure(resolve(dirname(file), match[1]), seen);
+  }
+  return seen;
+}
+
+const files = walk(dist).filter((f) => /\.js$/.test(f));
+const rows = files.map((f) => ({ file: relative(dist, f), raw: statSync(f).size, gz: gzip(f) }));
+const pad = Math.max(...rows.map((r) => r.file.length), 28);
+console.log(`${'file'.padEnd(pad)}  ${'raw'.padStart(9)}  ${'gzip'.padStart(9)}`);
+for (const row of rows.sort((a, b) => a.file.localeCompare(b.file))) {
+  console.log(`${row.file.padEnd(pad)}  ${kb(row.raw)}  ${kb(row.gz)}`);
+}
+
+let failed = false;
+console.log('\nwhat a page loads (static imports, gzip of each file summed)');
+const check = (label, entry, budget) => {
+  const closure = [...staticClosure(join(dist, entry))];
+  const total = closure.reduce((sum, f) => sum + gzip(f), 0);
+  const over = total > budget;
+  failed ||= over;
+  console.log(`${label.padEnd(pad)}  ${kb(total)}  budget ${kb(budget)}  ${over ? 'OVER' : 'ok'}`);
+};
+check('all elements (tollgate.js)', 'tollgate.js', BUDGET_ALL);
+check('all elements (tollgate.iife.js)', 'tollgate.iife.js', BUDGET_ALL + 4 * KB);
+for (const entry of readdirSync(join(dist, 'elements')).sort()) {
+  check(`one element: ${entry}`, join('elements', entry), BUDGET_ONE);
+}
+if (failed) {
+  console.error('\nsize: over budget');
+  process.exit(1);
+}

@@ -1,0 +1,89 @@
+// Library builds of the browser elements. `vite build` makes the main ES module; build-extras.mjs
+// runs this config again with TOLLGATE_BUILD=elements (one entry per element, shared chunks) and
+// TOLLGATE_BUILD=iife (classic script). Stripe's loader is always its own lazily imported chunk.
+import { defineConfig, type Plugin, type UserConfig } from 'vite';
+
+const ELEMENTS = ['plan-picker', 'razorpay-checkout', 'stripe-checkout', 'usage-meter', 'paywall-gate'];
+const STRIPE_MODULE = '@stripe/stripe-js/dist/pure.mjs';
+/** Stable name so the IIFE build can import the ES chunk at run time. */
+const STRIPE_CHUNK = 'chunks/stripe-js.js';
+
+const chunkFileNames = (chunk: { moduleIds?: string[]; name: string }): string =>
+  chunk.moduleIds?.some((id) => id.includes('@stripe/stripe-js')) ? STRIPE_CHUNK : 'chunks/[name]-[hash].js';
+
+/**
+ * A classic script cannot code-split, so in the IIFE the Stripe loader is a tiny shim that
+ * imports the ES build's chunk next to the script (dynamic `import()` works in classic scripts).
+ */
+function stripeShimForIife(): Plugin {
+  const id = '\0tollgate-stripe-shim';
+  return {
+    name: 'tollgate-stripe-shim',
+    enforce: 'pre',
+    resolveId(source) {
+      return source === STRIPE_MODULE ? id : null;
+    },
+    load(moduleId) {
+      if (moduleId !== id) return null;
+      return `const base = (document.currentScript && document.currentScript.src) || location.href;
+export async function loadStripe(...args) {
+  const m = await import(/* @vite-ignore */ new URL('${STRIPE_CHUNK}', base).href);
+  return m.loadStripe(...args);
+}`;
+    },
+  };
+}
+
+const shared: UserConfig = {
+  publicDir: false,
+  build: {
+    outDir: 'dist',
+    target: 'es2022',
+    minify: true,
+    sourcemap: false,
+    reportCompressedSize: false,
+  },
+};
+
+function variant(name: string): UserConfig {
+  if (name === 'elements') {
+    return {
+      ...shared,
+      build: {
+        ...shared.build,
+        emptyOutDir: false,
+        lib: {
+          entry: Object.fromEntries(ELEMENTS.map((el) => [`elements/${el}`, `src/components/${el}/${el}.ts`])),
+          formats: ['es'],
+          fileName: (_format, entryName) => `${entryName}.js`,
+        },
+        rollupOptions: { output: { chunkFileNames, minify: true } },
+      },
+    };
+  }
+  if (name === 'iife') {
+    return {
+      ...shared,
+      plugins: [stripeShimForIife()],
+      // A classic script has no import.meta; config.ts reads document.currentScript first.
+      define: { 'import.meta.url': 'undefined' },
+      build: {
+        ...shared.build,
+        emptyOutDir: false,
+        lib: { entry: 'src/index.ts', name: 'Tollgate', formats: ['iife'], fileName: () => 'tollgate.iife.js' },
+        rollupOptions: { output: { minify: true } },
+      },
+    };
+  }
+  return {
+    ...shared,
+    build: {
+      ...shared.build,
+      emptyOutDir: true,
+      lib: { entry: { tollgate: 'src/index.ts' }, formats: ['es'], fileName: (_format, entryName) => `${entryName}.js` },
+      rollupOptions: { output: { chunkFileNames, minify: true } },
+    },
+  };
+}
+
+export default defineConfig(() => variant(process.env.TOLLGATE_BUILD ?? 'main'));
