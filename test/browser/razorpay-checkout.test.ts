@@ -1,0 +1,236 @@
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import '../../src/components/razorpay-checkout/razorpay-checkout.js';
+import type { RazorpayCheckout } from '../../src/components/razorpay-checkout/razorpay-checkout.js';
+import { configure } from '../../src/config.js';
+import {
+  $,
+  FakeRazorpay,
+  FakeServer,
+  apiError,
+  checkoutState,
+  installRazorpay,
+  razorpayCheckout,
+  removeRazorpay,
+  text,
+  until,
+  verified,
+} from './helpers.js';
+
+describe('<razorpay-checkout>', () => {
+  let server: FakeServer;
+
+  beforeEach(() => {
+    installRazorpay();
+    server = new FakeServer({
+      'POST /v1/checkout': () => razorpayCheckout(),
+      'POST /v1/razorpay/verify': () => verified,
+    });
+  });
+  afterEach(() => {
+    server.restore();
+    removeRazorpay();
+  });
+
+  async function make(): Promise<RazorpayCheckout> {
+    return fixture<RazorpayCheckout>(html`<razorpay-checkout plan="pro" plan-name="Pro" session="tok_1" api="https://billing.test"></razorpay-checkout>`);
+  }
+
+  it('renders a labelled button and is accessible', async () => {
+    const el = await make();
+    expect(text($(el, 'button'))).to.equal('Upgrade to Pro');
+    expect($(el, '[role="status"]')).to.exist;
+    await expect(el).to.be.accessible();
+  });
+
+  it('creates one order with an Idempotency-Key, opens Razorpay with the order, verifies, fires checkout-success', async () => {
+    const el = await make();
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1, 3000, 'modal');
+    const [create] = server.calls('POST /v1/checkout');
+    expect(create.body).to.deep.equal({ plan: 'pro', provider: 'razorpay' });
+    expect(create.headers['idempotency-key']).to.match(/^[0-9a-f-]{36}$/);
+    expect(create.headers.authorization).to.equal('Bearer tok_1');
+    const options = FakeRazorpay.last.options;
+    expect(options).to.include({ key: 'rzp_test_key', amount: 159900, currency: 'INR', order_id: 'order_1', name: 'Acme' });
+    expect(options.prefill).to.deep.equal({ name: 'Asha', email: 'asha@example.com', contact: '+919999999999' });
+    expect(options.theme).to.deep.equal({ color: '#123456' });
+    expect(FakeRazorpay.last.opened).to.be.true;
+    expect($(el, '[part~="base"]').getAttribute('aria-busy')).to.equal('true');
+
+    const success = oneEvent(el, 'checkout-success');
+    FakeRazorpay.last.pay('pay_1', 'sig_ok');
+    const event = await success;
+    expect(event.detail).to.deep.equal({ plan: 'pro', checkout_id: 'chk_1', new_plan: 'pro', old_plan: 'free', payment_id: 'pay_1' });
+    expect(event.bubbles && event.composed).to.be.true;
+    const [verify] = server.calls('POST /v1/razorpay/verify');
+    expect(verify.body).to.deep.equal({ plan: 'pro', razorpay_order_id: 'order_1', razorpay_payment_id: 'pay_1', razorpay_signature: 'sig_ok' });
+    expect(verify.headers['idempotency-key']).to.be.a('string').and.not.equal(create.headers['idempotency-key']);
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.contain('You are now on pro');
+  });
+
+  it('a double click creates a single order', async () => {
+    const el = await make();
+    const button = $<HTMLButtonElement>(el, 'button');
+    button.click();
+    button.click();
+    void el.start();
+    await until(() => FakeRazorpay.instances.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.calls('POST /v1/checkout')).to.have.length(1);
+    expect(FakeRazorpay.instances).to.have.length(1);
+  });
+
+  it('checkout-start is cancelable and canceling it stops the checkout', async () => {
+    const el = await make();
+    el.addEventListener('checkout-start', (e) => e.preventDefault(), { once: true });
+    $(el, 'button').click();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(server.requests).to.have.length(0);
+  });
+
+  it('reports dismissal and Razorpay payment failures', async () => {
+    const el = await make();
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    const failed = oneEvent(el, 'payment-failed');
+    FakeRazorpay.last.fail({ code: 'BAD_REQUEST_ERROR', description: 'Card declined.', source: 'bank', step: 'payment_authorization', reason: 'payment_failed', metadata: { order_id: 'order_1', payment_id: 'pay_x' } });
+    const failure = await failed;
+    expect(failure.detail).to.include({ code: 'BAD_REQUEST_ERROR', description: 'Card declined.', reason: 'payment_failed', checkout_id: 'chk_1' });
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.contain('Card declined.');
+    const dismissed = oneEvent(el, 'checkout-dismiss');
+    FakeRazorpay.last.dismiss();
+    expect((await dismissed).detail).to.deep.equal({ plan: 'pro', checkout_id: 'chk_1' });
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.contain('not been charged');
+    expect(server.calls('POST /v1/razorpay/verify')).to.have.length(0);
+  });
+
+  it('a bad signature is a checkout-error in plain words', async () => {
+    server.on('POST /v1/razorpay/verify', () => apiError(400, 'invalid_signature', 'Signature mismatch'));
+    const el = await make();
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    const error = oneEvent(el, 'checkout-error');
+    FakeRazorpay.last.pay();
+    expect((await error).detail).to.include({ code: 'invalid_signature', message: 'Signature mismatch' });
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.contain('could not confirm this payment');
+  });
+
+  it('a server error shows Retry, and Retry is a new attempt with a new key', async () => {
+    let calls = 0;
+    // 503 is retried once automatically with the same key, then reported
+    server.on('POST /v1/checkout', () => (++calls <= 2 ? apiError(503, 'provider_unavailable') : razorpayCheckout()));
+    const el = await make();
+    const error = oneEvent(el, 'checkout-error');
+    $(el, 'button').click();
+    expect((await error).detail.code).to.equal('provider_unavailable');
+    const keys = server.calls('POST /v1/checkout').map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(2);
+    expect(keys[0]).to.equal(keys[1]);
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.contain('payment provider is unavailable');
+    await expect(el).to.be.accessible();
+    $(el, '[part~="retry"]').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    const third = server.calls('POST /v1/checkout')[2];
+    expect(third.headers['idempotency-key']).to.not.equal(keys[0]);
+  });
+
+  it('checkout.js failing to load is a visible, retryable state', async () => {
+    removeRazorpay();
+    server.on('POST /v1/checkout', () => razorpayCheckout('chk_1', '/does-not-exist/checkout.js'));
+    const el = await make();
+    const error = oneEvent(el, 'checkout-error');
+    $(el, 'button').click();
+    expect((await error).detail.code).to.equal('script_failed');
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.contain('payment window could not be loaded');
+    // Retry reuses the same order (no new POST) once the script is there.
+    installRazorpay();
+    $(el, '[part~="retry"]').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    expect(server.calls('POST /v1/checkout')).to.have.length(1);
+  });
+
+  it('network failure shows the network message', async () => {
+    server.on('POST /v1/checkout', () => Promise.reject(new TypeError('Failed to fetch')));
+    const el = await make();
+    const error = oneEvent(el, 'checkout-error');
+    $(el, 'button').click();
+    expect((await error).detail.code).to.equal('network_error');
+  });
+
+  it('with a checkout attribute it starts that hand-off checkout instead of creating one', async () => {
+    server.on('POST /v1/checkout/chk_9/start', () => razorpayCheckout('chk_9'));
+    server.on('GET /v1/checkout/chk_9', () => checkoutState({ checkout_id: 'chk_9', plan: 'team' }));
+    const el = await fixture<RazorpayCheckout>(html`<razorpay-checkout checkout="chk_9" session="tok_1"></razorpay-checkout>`);
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    expect(server.calls('POST /v1/checkout')).to.have.length(0);
+    expect(server.calls('POST /v1/checkout/chk_9/start')[0].body).to.deep.equal({});
+    const success = oneEvent(el, 'checkout-success');
+    FakeRazorpay.last.pay();
+    await success;
+    expect((server.calls('POST /v1/razorpay/verify')[0].body as { plan: string }).plan).to.equal('team');
+  });
+
+  it('hand-off mode: shows the link, fires cancelable handoff-open, never opens a window, polls until paid', async () => {
+    let polls = 0;
+    server.on('POST /v1/checkout', () => ({
+      checkout_id: 'chk_h',
+      action: { type: 'handoff', url: 'https://billing.test/pay/chk_h', status_url: '/v1/checkout/chk_h', expires_at: new Date(Date.now() + 60_000).toISOString() },
+    }));
+    server.on('GET /v1/checkout/chk_h', () => checkoutState({ checkout_id: 'chk_h', status: ++polls >= 3 ? 'paid' : 'pending', payment_id: 'pay_h' }));
+    const opened: unknown[] = [];
+    const realOpen = window.open;
+    window.open = (...args: unknown[]) => (opened.push(args), null);
+    try {
+      const el = await fixture<RazorpayCheckout>(html`<razorpay-checkout plan="pro" handoff session="tok_1"></razorpay-checkout>`);
+      const success = oneEvent(el, 'checkout-success');
+      $(el, 'button').click();
+      await until(() => el.shadowRoot!.querySelector('[part~="handoff"]'));
+      await el.updateComplete;
+      expect((server.calls('POST /v1/checkout')[0].body as { mode: string }).mode).to.equal('handoff');
+      expect($<HTMLInputElement>(el, '[part~="handoff-url"]').value).to.equal('https://billing.test/pay/chk_h');
+      await expect(el).to.be.accessible();
+      el.addEventListener('handoff-open', (e) => e.preventDefault(), { once: true });
+      const open = oneEvent(el, 'handoff-open');
+      $(el, '[part~="handoff-button"]').click();
+      expect((await open).detail).to.deep.equal({ url: 'https://billing.test/pay/chk_h', checkout_id: 'chk_h' });
+      const done = await success;
+      expect(done.detail).to.include({ checkout_id: 'chk_h', new_plan: 'pro', payment_id: 'pay_h' });
+      expect(opened).to.have.length(0);
+    } finally {
+      window.open = realOpen;
+    }
+  });
+
+  it('hand-off that expires shows a plain-words state with Retry', async () => {
+    server.on('POST /v1/checkout', () => ({
+      checkout_id: 'chk_e',
+      action: { type: 'handoff', url: 'https://billing.test/pay/chk_e', status_url: '/v1/checkout/chk_e', expires_at: new Date(Date.now() + 60_000).toISOString() },
+    }));
+    server.on('GET /v1/checkout/chk_e', () => checkoutState({ checkout_id: 'chk_e', status: 'expired' }));
+    configure({ handoff: true });
+    try {
+      const el = await fixture<RazorpayCheckout>(html`<razorpay-checkout plan="pro" session="tok_1"></razorpay-checkout>`);
+      const end = oneEvent(el, 'handoff-end');
+      $(el, 'button').click();
+      expect((await end).detail).to.deep.equal({ checkout_id: 'chk_e', status: 'expired' });
+      await el.updateComplete;
+      expect(text($(el, '[role="status"]'))).to.contain('link expired');
+      expect($(el, '[part~="retry"]')).to.exist;
+    } finally {
+      configure({ handoff: false });
+    }
+  });
+
+  it('speaks Hindi', async () => {
+    const el = await fixture<RazorpayCheckout>(html`<razorpay-checkout plan="pro" plan-name="Pro" locale="hi"></razorpay-checkout>`);
+    expect(text($(el, 'button'))).to.equal('Pro में अपग्रेड करें');
+    await expect(el).to.be.accessible();
+  });
+});
