@@ -9,7 +9,7 @@ const STRIPE_MODULE = '@stripe/stripe-js/dist/pure.mjs';
 const STRIPE_CHUNK = 'chunks/stripe-js.js';
 
 const chunkFileNames = (chunk: { moduleIds?: string[]; name: string }): string =>
-  chunk.moduleIds?.some((id) => id.includes('@stripe/stripe-js')) ? STRIPE_CHUNK : 'chunks/[name]-[hash].js';
+  chunk.moduleIds?.some((id) => id.includes('@stripe/stripe-js/')) ? STRIPE_CHUNK : 'chunks/[name]-[hash].js';
 
 /**
  * A classic script cannot code-split, so in the IIFE the Stripe loader is a tiny shim that

@@ -18,7 +18,7 @@ import { emit } from '../events.js';
 import { errorKey, type MessageKey } from '../i18n/index.js';
 import { ScriptLoader } from '../controllers/script-loader.js';
 import type { TollgateElement } from '../base/tollgate-element.js';
-import { mountStripeEmbedded, type EmbeddedMount } from './stripe-embedded.js';
+import type { EmbeddedMount } from './stripe-embedded.js';
 
 /** Razorpay checkout.js, as much of it as we use. */
 export interface RazorpayOptions {
@@ -282,15 +282,20 @@ export class CheckoutController implements ReactiveController {
     container.setAttribute('data-tollgate-embedded', '');
     this.host.append(container);
     try {
-      this.embedded = await mountStripeEmbedded(container, action, {
+      // Lazy: pages that never see a Stripe action never load the mount code nor Stripe's loader.
+      const { mountStripeEmbedded } = await import('./stripe-embedded.js');
+      const mounted = await mountStripeEmbedded(container, action, {
         apiBase: this.host.apiBase,
         checkoutId: this.checkoutId ?? '',
         title: this.host.t('checkout.embedded_title'),
         onComplete: () => void this.confirm(),
       });
+      if (!mounted) throw new TollgateError('script_failed', 'Stripe.js could not be loaded.');
+      this.embedded = mounted;
     } catch (error) {
       container.remove();
-      this.fail(error, () => void this.stripe(action));
+      // A failed chunk import is a load failure too.
+      this.fail(error instanceof TollgateError ? error : new TollgateError('script_failed', 'Payment form could not be loaded.'), () => void this.stripe(action));
     }
   }
 

@@ -1,7 +1,6 @@
 // Mounts Stripe's embedded Checkout (or, in sandbox, the server's simulated form in an iframe)
 // into a light-DOM container: Stripe.js refuses to mount inside a shadow root.
 import type { StripeEmbeddedAction } from '../contract/index.js';
-import { TollgateError } from '../api/client.js';
 
 export interface EmbeddedMount {
   destroy(): void;
@@ -22,7 +21,7 @@ export async function mountStripeEmbedded(
   container: HTMLElement,
   action: StripeEmbeddedAction,
   options: { apiBase: string; checkoutId: string; title: string; onComplete: () => void },
-): Promise<EmbeddedMount> {
+): Promise<EmbeddedMount | null> {
   if (action.sandbox_url) return mountSandbox(container, new URL(action.sandbox_url, options.apiBase), options);
   // Loaded only now, as its own chunk: nothing of Stripe is fetched until a Stripe action arrives.
   const { loadStripe } = await import('@stripe/stripe-js/dist/pure.mjs');
@@ -33,7 +32,9 @@ export async function mountStripeEmbedded(
     stripe = null;
   }
   const create = stripe?.createEmbeddedCheckoutPage ?? stripe?.initEmbeddedCheckout;
-  if (!stripe || !create) throw new TollgateError('script_failed', 'Stripe.js could not be loaded.');
+  // No import of the API client here: this module is a lazy chunk and must not pull shared code out
+  // of the main bundle. A null answer means "Stripe.js did not load"; the caller reports it.
+  if (!stripe || !create) return null;
   const checkout = await create.call(stripe, { clientSecret: action.client_secret, onComplete: options.onComplete });
   checkout.mount(container);
   return { destroy: () => checkout.destroy() };

@@ -12,6 +12,7 @@ import type {
 import type { RazorpayFailure, RazorpayInstance, RazorpayOptions } from '../../src/checkout/checkout-controller.js';
 import { checkoutTiming } from '../../src/checkout/checkout-controller.js';
 import { browserNav } from '../../src/config.js';
+import { loadCatalog } from '../../src/i18n/index.js';
 
 export interface RecordedRequest {
   method: string;
@@ -227,6 +228,9 @@ export function removeRazorpay(): void {
 /** Navigation recorder (elements call browserNav.assign instead of location.assign). */
 export const navigations: string[] = [];
 browserNav.assign = (url: string) => void navigations.push(url);
+
+// Hindi is a lazy chunk; load it once so Hindi assertions see the final text.
+await loadCatalog('hi');
 
 // Fast polling in tests.
 checkoutTiming.pollMs = 20;
