@@ -43,7 +43,7 @@ run('custom-elements manifest', bin('custom-elements-manifest'), [
   'analyze',
   '--litelement',
   '--globs',
-  'src/components/**/*.component.ts',
+  'src/components/**/*.ts',
   'src/base/*.ts',
   '--outdir',
   'dist',

@@ -74,6 +74,8 @@ export class PlanPicker extends TollgateElement {
 
   @state() private _selected?: string;
   @state() private _paidPlan?: string;
+  /** The interval the prices are shown in (the attribute may name one the catalog lacks). */
+  private _shownInterval: BillingInterval = 'month';
 
   private readonly _checkout = new CheckoutController(this);
 
@@ -166,6 +168,7 @@ export class PlanPicker extends TollgateElement {
     const hasYear = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'year'));
     const hasMonth = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'month'));
     const interval: BillingInterval = !hasYear ? 'month' : !hasMonth ? 'year' : this.interval;
+    this._shownInterval = interval;
     const bestSaving = Math.max(0, ...catalog.plans.map((p) => yearlySaving(p) ?? 0));
     return html`
       ${hasYear && hasMonth
@@ -278,8 +281,7 @@ export class PlanPicker extends TollgateElement {
         break;
       case 'Enter': {
         const plan = plans[index];
-        const interval = this.renderRoot.querySelector('[part~="interval-switch"] [aria-pressed="true"]') ? this.interval : 'month';
-        if (plan && plan.orderable && plan.id !== this.current) this.choose(plan, interval);
+        if (plan && plan.orderable && plan.id !== this.current) this.choose(plan, this._shownInterval);
         event.preventDefault();
         return;
       }
