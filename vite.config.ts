@@ -34,6 +34,23 @@ export async function loadStripe(...args) {
   };
 }
 
+/**
+ * A classic script is decoded with the page's charset (often not UTF-8 on partner pages), so the
+ * IIFE is written in pure ASCII: every other character becomes a \uXXXX escape.
+ */
+function asciiOnly(): Plugin {
+  return {
+    name: 'tollgate-ascii-only',
+    generateBundle(_options, bundle) {
+      for (const output of Object.values(bundle)) {
+        if (output.type === 'chunk') {
+          output.code = output.code.replace(/[^\x00-\x7f]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0'));
+        }
+      }
+    },
+  };
+}
+
 const shared: UserConfig = {
   publicDir: false,
   build: {
@@ -64,7 +81,7 @@ function variant(name: string): UserConfig {
   if (name === 'iife') {
     return {
       ...shared,
-      plugins: [stripeShimForIife()],
+      plugins: [stripeShimForIife(), asciiOnly()],
       // A classic script has no import.meta; config.ts reads document.currentScript first.
       define: { 'import.meta.url': 'undefined' },
       build: {
