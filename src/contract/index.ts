@@ -103,7 +103,7 @@ export type StripeEmbeddedAction = z.infer<typeof StripeEmbeddedAction>;
 export type HandoffAction = z.infer<typeof HandoffAction>;
 export type CheckoutAction = z.infer<typeof CheckoutAction>;
 
-export const CheckoutResponse = z.object({ checkout_id: z.string(), action: CheckoutAction });
+export const CheckoutResponse = z.object({ checkout_id: z.string(), plan: z.string(), interval: Interval, action: CheckoutAction });
 export type CheckoutResponse = z.infer<typeof CheckoutResponse>;
 
 export const CheckoutStatus = z.enum(['created', 'pending', 'paid', 'failed', 'canceled', 'expired', 'refunded']);
