@@ -4,7 +4,7 @@ import { html, css, type TemplateResult } from 'lit';
 import { property } from 'lit/decorators.js';
 import type { CheckoutRequest } from '../contract/index.js';
 import { TollgateElement } from './tollgate-element.js';
-import { CheckoutController } from '../checkout/checkout-controller.js';
+import { LazyCheckout } from '../checkout/lazy-checkout.js';
 import { getConfig } from '../config.js';
 import { hostTokens } from '../styles/shared.js';
 import type { MessageKey } from '../i18n/index.js';
@@ -60,7 +60,7 @@ export abstract class CheckoutButton extends TollgateElement {
     `,
   ];
 
-  protected readonly checkoutFlow = new CheckoutController(this);
+  protected readonly checkoutFlow = new LazyCheckout(this);
 
   protected abstract readonly providerName: CheckoutRequest['provider'];
   protected abstract readonly uiMode: CheckoutRequest['ui_mode'] | undefined;
@@ -70,7 +70,10 @@ export abstract class CheckoutButton extends TollgateElement {
     return (this.handoff || Boolean(getConfig().handoff)) && !this.checkout;
   }
 
-  /** Start the checkout, as a click on the button does (fires the cancelable `checkout-start`). */
+  /**
+   * Start the checkout, as a click on the button does: loads the checkout code on first use, then
+   * fires the cancelable `checkout-start`. Resolves once the attempt is under way.
+   */
   start(): Promise<void> {
     return this.checkoutFlow.start({
       plan: this.plan,

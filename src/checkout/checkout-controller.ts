@@ -15,10 +15,14 @@ import type {
 import { TollgateError, newIdempotencyKey } from '../api/client.js';
 import { browserNav } from '../config.js';
 import { emit } from '../events.js';
-import { errorKey, type MessageKey } from '../i18n/index.js';
+import { addMessages, errorKey, type MessageKey } from '../i18n/index.js';
+import { enCheckout } from '../i18n/en-checkout.js';
 import { ScriptLoader } from '../controllers/script-loader.js';
 import type { TollgateElement } from '../base/tollgate-element.js';
 import type { EmbeddedMount } from './stripe-embedded.js';
+
+// This module is a lazy chunk; its English strings come with it.
+addMessages('en', enCheckout);
 
 /** Razorpay checkout.js, as much of it as we use. */
 export interface RazorpayOptions {
@@ -148,6 +152,8 @@ export class CheckoutController implements ReactiveController {
       return this.fail(error, () => void this.start(input));
     }
     this.checkoutId = response.checkout_id;
+    // The server's word on what is being bought (a hand-off checkout arrives with no plan of ours).
+    this.input = { ...input, plan: response.plan || input.plan, interval: response.interval === 'once' ? undefined : (response.interval ?? input.interval) };
     await this.runAction(response.action);
   }
 
@@ -251,10 +257,7 @@ export class CheckoutController implements ReactiveController {
     this.set('verifying');
     const client = this.host.client();
     try {
-      let plan = this.input?.plan;
-      if (!plan && this.checkoutId) {
-        plan = (await client.get<CheckoutState>(`/v1/checkout/${encodeURIComponent(this.checkoutId)}`)).plan;
-      }
+      const plan = this.input?.plan;
       const result = await client.post<RazorpayVerifyResponse>(
         action.verify_path,
         {
@@ -459,12 +462,11 @@ export class CheckoutController implements ReactiveController {
     }
   }
 
-  /** Live region, error with Retry, hand-off view and the embedded-checkout slot. */
-  render(): TemplateResult {
+  /** Retry after an error and the hand-off view; the live region and slot are LazyCheckout's. */
+  renderDetails(): TemplateResult {
     const t = this.host.t.bind(this.host);
     const error = this.phase === 'error';
     return html`
-      <div part="status" class="status ${error ? 'error' : ''}" data-phase=${this.phase} role="status" aria-live="polite">${this.message}</div>
       ${error && this.retryAction
         ? html`<button part="button retry" class="secondary" @click=${() => this.retry()}>${t('retry')}</button>`
         : nothing}
@@ -480,7 +482,6 @@ export class CheckoutController implements ReactiveController {
             <p class="hint">${t('handoff.copy')}</p>
           </div>`
         : nothing}
-      <slot name="embedded"></slot>
     `;
   }
 }

@@ -1,4 +1,7 @@
-// English strings for every element; the key set here is the catalog's source of truth.
+// English strings every element needs at first render; the checkout flow's own strings are in
+// en-checkout.ts and load with it. Together their keys are the catalog's source of truth.
+import type { enCheckout } from './en-checkout.js';
+
 export const en = {
   loading: 'Loading…',
   retry: 'Retry',
@@ -9,12 +12,9 @@ export const en = {
   'error.rate_limited': 'Too many attempts. Wait a moment and try again.',
   'error.provider_unavailable': 'The payment provider is unavailable right now. Try again in a few minutes.',
   'error.upstream_error': 'The payment provider had a problem. Try again in a few minutes.',
-  'error.invalid_signature': 'We could not confirm this payment, so your plan has not changed. Contact support if you were charged.',
-  'error.conflict': 'This payment was already processed. Reload the page to see your plan.',
   'error.not_found': 'We could not find that.',
   'error.script_failed': 'The payment window could not be loaded. Try again.',
   'error.generic': 'Something went wrong. Try again.',
-  'error.not_confirmed': 'We have not received the payment confirmation yet. If you paid, your plan updates shortly.',
   'error.no_session': 'Sign in to see your plan.',
   'picker.label': 'Choose a plan',
   'picker.interval': 'Billing period',
@@ -34,24 +34,6 @@ export const en = {
   'limit.value': '{n} {metric}',
   'checkout.pay': 'Upgrade to {plan}',
   'checkout.starting': 'Preparing your checkout…',
-  'checkout.loading': 'Loading the payment window…',
-  'checkout.open': 'Complete the payment in the payment window.',
-  'checkout.verifying': 'Confirming your payment…',
-  'checkout.success': 'Payment confirmed. You are now on {plan}.',
-  'checkout.dismissed': 'Payment canceled. You have not been charged.',
-  'checkout.failed': 'The payment failed: {reason} You can try again.',
-  'checkout.redirecting': 'Taking you to the payment page…',
-  'checkout.embedded': 'Complete the payment below.',
-  'checkout.embedded_title': 'Payment form',
-  'handoff.title': 'Continue in your browser',
-  'handoff.body': 'The payment opens in your system browser. This page updates by itself when it is done.',
-  'handoff.button': 'Continue in your browser',
-  'handoff.link': 'Payment link',
-  'handoff.copy': 'If nothing opened, copy this link into your browser.',
-  'handoff.waiting': 'Waiting for the payment to finish…',
-  'handoff.expired': 'The payment link expired. Start again.',
-  'handoff.failed': 'The payment failed. Start again.',
-  'handoff.canceled': 'The payment was canceled.',
   'usage.label': 'Usage',
   'usage.plan': 'Plan',
   'usage.of': '{used} of {limit}',
@@ -77,4 +59,4 @@ export const en = {
   'stripe.pay': 'Pay with card',
 };
 
-export type MessageKey = keyof typeof en;
+export type MessageKey = keyof typeof en | keyof typeof enCheckout;

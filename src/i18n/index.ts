@@ -7,7 +7,7 @@ export type { MessageKey };
 
 type Catalog = Record<MessageKey, string>;
 
-const catalogs: Record<string, Catalog> = { en };
+const catalogs: Record<string, Partial<Catalog>> = { en: { ...en } };
 const loaders: Record<string, () => Promise<Catalog>> = {
   hi: () => import('./hi.js').then((m) => m.hi),
 };
@@ -17,6 +17,11 @@ const loading = new Map<string, Promise<void>>();
 export function catalogLanguage(locale: string): string {
   const language = locale.toLowerCase().split('-')[0];
   return language in catalogs || language in loaders ? language : 'en';
+}
+
+/** Add strings to a loaded catalog: lazy code (the checkout flow) brings its own English. */
+export function addMessages(language: string, messages: Partial<Catalog>): void {
+  catalogs[language] = { ...messages, ...catalogs[language] };
 }
 
 /** Load the catalog for `locale` (no-op for English); elements re-render when it arrives. */
@@ -42,14 +47,14 @@ export function msg(locale: string, key: MessageKey, params: Record<string, stri
   const language = catalogLanguage(locale);
   const catalog = catalogs[language];
   if (!catalog) void loadCatalog(language);
-  const template = catalog?.[key] ?? en[key] ?? key;
+  const template = catalog?.[key] ?? catalogs.en[key] ?? key;
   return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in params ? String(params[name]) : whole));
 }
 
 /** A message for an error code, falling back to the generic one. */
 export function errorKey(code: string): MessageKey {
   const key = `error.${code}`;
-  return (key in en ? key : 'error.generic') as MessageKey;
+  return (key in catalogs.en ? key : 'error.generic') as MessageKey;
 }
 
 // Start early on pages that declare Hindi, so the first paint is usually already translated.

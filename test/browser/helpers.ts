@@ -106,9 +106,11 @@ export function entitlements(overrides: Partial<Entitlements> = {}): Entitlement
   return { plan: 'free', features: ['Community support'], limits: { messages: 100 }, has_access: true, ...overrides };
 }
 
-export function razorpayCheckout(checkoutId = 'chk_1', scriptUrl = '/fake/razorpay-checkout.js'): CheckoutResponse {
+export function razorpayCheckout(checkoutId = 'chk_1', scriptUrl = '/fake/razorpay-checkout.js', plan = 'pro'): CheckoutResponse {
   return {
     checkout_id: checkoutId,
+    plan,
+    interval: 'month',
     action: {
       type: 'razorpay',
       key_id: 'rzp_test_key',

@@ -36,7 +36,11 @@ describe('<paywall-gate>', () => {
     expect(el.allowed).to.be.false;
     expect(el.shadowRoot!.querySelector('slot:not([name])')).to.be.null;
     expect(text($(el, 'h2'))).to.equal('Upgrade to unlock this');
-    const picker = $(el, 'plan-picker') as HTMLElement & { handoff: boolean; session?: string };
+    const picker = $(el, 'plan-picker') as HTMLElement & { handoff: boolean; session?: string; updateComplete: Promise<boolean> };
+    // The picker is a lazy chunk of the gate: properties set before it upgrades must survive it.
+    await customElements.whenDefined('plan-picker');
+    expect(picker.matches(':defined')).to.be.true;
+    await picker.updateComplete;
     expect(picker.handoff).to.be.true;
     expect(picker.session).to.equal('tok_1');
     await until(() => picker.shadowRoot?.querySelector('[role="radiogroup"]'));

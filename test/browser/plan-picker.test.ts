@@ -156,7 +156,7 @@ describe('<plan-picker>', () => {
   });
 
   it('a redirect action navigates', async () => {
-    server.on('POST /v1/checkout', () => ({ checkout_id: 'chk_r', action: { type: 'redirect', url: 'https://pay.example/cs_1' } }));
+    server.on('POST /v1/checkout', () => ({ checkout_id: 'chk_r', plan: 'pro', interval: 'month', action: { type: 'redirect', url: 'https://pay.example/cs_1' } }));
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
     await loaded(el);
     $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
@@ -166,6 +166,8 @@ describe('<plan-picker>', () => {
   it('a stripe_embedded sandbox action mounts an iframe in the light DOM and confirms with the server', async () => {
     server.on('POST /v1/checkout', () => ({
       checkout_id: 'chk_s',
+      plan: 'pro',
+      interval: 'month',
       action: { type: 'stripe_embedded', publishable_key: 'pk_test', client_secret: 'cs_secret', sandbox_url: '/sandbox/stripe/chk_s' },
     }));
     server.on('GET /v1/checkout/chk_s', () => checkoutState({ checkout_id: 'chk_s', provider: 'stripe', status: 'paid', payment_id: 'pi_1' }));

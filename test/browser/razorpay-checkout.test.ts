@@ -163,9 +163,8 @@ describe('<razorpay-checkout>', () => {
     expect((await error).detail.code).to.equal('network_error');
   });
 
-  it('with a checkout attribute it starts that hand-off checkout instead of creating one', async () => {
-    server.on('POST /v1/checkout/chk_9/start', () => razorpayCheckout('chk_9'));
-    server.on('GET /v1/checkout/chk_9', () => checkoutState({ checkout_id: 'chk_9', plan: 'team' }));
+  it('with a checkout attribute it starts that hand-off checkout instead of creating one, verifying the plan /start names', async () => {
+    server.on('POST /v1/checkout/chk_9/start', () => razorpayCheckout('chk_9', undefined, 'team'));
     const el = await fixture<RazorpayCheckout>(html`<razorpay-checkout checkout="chk_9" session="tok_1"></razorpay-checkout>`);
     $(el, 'button').click();
     await until(() => FakeRazorpay.instances.length === 1);
@@ -173,14 +172,17 @@ describe('<razorpay-checkout>', () => {
     expect(server.calls('POST /v1/checkout/chk_9/start')[0].body).to.deep.equal({});
     const success = oneEvent(el, 'checkout-success');
     FakeRazorpay.last.pay();
-    await success;
+    expect((await success).detail).to.include({ plan: 'team', new_plan: 'pro', checkout_id: 'chk_9' });
     expect((server.calls('POST /v1/razorpay/verify')[0].body as { plan: string }).plan).to.equal('team');
+    expect(server.calls('GET /v1/checkout/chk_9')).to.have.length(0); // /start already said which plan
   });
 
   it('hand-off mode: shows the link, fires cancelable handoff-open, never opens a window, polls until paid', async () => {
     let polls = 0;
     server.on('POST /v1/checkout', () => ({
       checkout_id: 'chk_h',
+      plan: 'pro',
+      interval: 'month',
       action: { type: 'handoff', url: 'https://billing.test/pay/chk_h', status_url: '/v1/checkout/chk_h', expires_at: new Date(Date.now() + 60_000).toISOString() },
     }));
     server.on('GET /v1/checkout/chk_h', () => checkoutState({ checkout_id: 'chk_h', status: ++polls >= 3 ? 'paid' : 'pending', payment_id: 'pay_h' }));
@@ -211,6 +213,8 @@ describe('<razorpay-checkout>', () => {
   it('hand-off that expires shows a plain-words state with Retry', async () => {
     server.on('POST /v1/checkout', () => ({
       checkout_id: 'chk_e',
+      plan: 'pro',
+      interval: 'month',
       action: { type: 'handoff', url: 'https://billing.test/pay/chk_e', status_url: '/v1/checkout/chk_e', expires_at: new Date(Date.now() + 60_000).toISOString() },
     }));
     server.on('GET /v1/checkout/chk_e', () => checkoutState({ checkout_id: 'chk_e', status: 'expired' }));

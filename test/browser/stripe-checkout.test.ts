@@ -5,6 +5,8 @@ import { FakeServer, $, checkoutState, text, until } from './helpers.js';
 
 const embedded = (sandbox?: string) => ({
   checkout_id: 'chk_s',
+  plan: 'pro',
+  interval: 'month',
   action: { type: 'stripe_embedded', publishable_key: 'pk_test_1', client_secret: 'cs_test_secret', ...(sandbox ? { sandbox_url: sandbox } : {}) },
 });
 

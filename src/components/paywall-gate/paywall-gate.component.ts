@@ -67,6 +67,10 @@ export class PaywallGate extends TollgateElement {
       .placeholder {
         min-block-size: 8rem;
       }
+      plan-picker:not(:defined) {
+        display: block;
+        min-block-size: 12rem;
+      }
     `,
   ];
 
@@ -127,6 +131,8 @@ export class PaywallGate extends TollgateElement {
   }
 
   private renderPaywall(): TemplateResult {
+    // Only a locked gate needs the picker, so it is its own chunk (already there with tollgate.js).
+    if (!customElements.get('plan-picker')) void import('../plan-picker/plan-picker.js');
     return html`<slot name="paywall">
       <div part="paywall">
         <h2>${this.t('paywall.title')}</h2>

@@ -1,5 +1,4 @@
-// Registers <paywall-gate> (and the <plan-picker> its default paywall uses).
-import '../plan-picker/plan-picker.js';
+// Registers <paywall-gate>; the <plan-picker> of its default paywall loads when a paywall shows.
 import { PaywallGate } from './paywall-gate.component.js';
 
 export { PaywallGate };

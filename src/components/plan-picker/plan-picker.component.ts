@@ -4,7 +4,7 @@ import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
 import type { Interval, PlansResponse, Price, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
-import { CheckoutController } from '../../checkout/checkout-controller.js';
+import { LazyCheckout } from '../../checkout/lazy-checkout.js';
 import { TollgateError } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { emit } from '../../events.js';
@@ -77,7 +77,8 @@ export class PlanPicker extends TollgateElement {
   /** The interval the prices are shown in (the attribute may name one the catalog lacks). */
   private _shownInterval: BillingInterval = 'month';
 
-  private readonly _checkout = new CheckoutController(this);
+  /** The checkout code loads when the customer chooses a plan, not with the catalog. */
+  private readonly _checkout = new LazyCheckout(this);
 
   private readonly _catalog = new Task(this, {
     task: async ([, given], { signal }): Promise<PlansResponse> => {

@@ -1,0 +1,25 @@
+// English strings of the checkout flow (progress, outcomes, hand-off): they load with the flow's
+// lazy chunk, not with the elements.
+export const enCheckout = {
+  'error.invalid_signature': 'We could not confirm this payment, so your plan has not changed. Contact support if you were charged.',
+  'error.conflict': 'This payment was already processed. Reload the page to see your plan.',
+  'error.not_confirmed': 'We have not received the payment confirmation yet. If you paid, your plan updates shortly.',
+  'checkout.loading': 'Loading the payment window…',
+  'checkout.open': 'Complete the payment in the payment window.',
+  'checkout.verifying': 'Confirming your payment…',
+  'checkout.success': 'Payment confirmed. You are now on {plan}.',
+  'checkout.dismissed': 'Payment canceled. You have not been charged.',
+  'checkout.failed': 'The payment failed: {reason} You can try again.',
+  'checkout.redirecting': 'Taking you to the payment page…',
+  'checkout.embedded': 'Complete the payment below.',
+  'checkout.embedded_title': 'Payment form',
+  'handoff.title': 'Continue in your browser',
+  'handoff.body': 'The payment opens in your system browser. This page updates by itself when it is done.',
+  'handoff.button': 'Continue in your browser',
+  'handoff.link': 'Payment link',
+  'handoff.copy': 'If nothing opened, copy this link into your browser.',
+  'handoff.waiting': 'Waiting for the payment to finish…',
+  'handoff.expired': 'The payment link expired. Start again.',
+  'handoff.failed': 'The payment failed. Start again.',
+  'handoff.canceled': 'The payment was canceled.',
+};
