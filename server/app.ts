@@ -1,0 +1,214 @@
+// The Hono app: request ids, CORS, body limit, rate limits, the error envelope, and one sub-app per area.
+import { randomBytes } from 'node:crypto';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { HTTPException } from 'hono/http-exception';
+import { Catalog } from './catalog.js';
+import type { ServerConfig } from './config.js';
+import type { AppDeps, AppEnv } from './context.js';
+import { AppError, errorBody } from './errors.js';
+import { bearer, clientIp } from './http.js';
+import type { Logger } from './log.js';
+import { createRazorpayProvider, RAZORPAY_CHECKOUT_JS } from './providers/razorpay/index.js';
+import { ProviderRegistry } from './providers/registry.js';
+import type { Provider } from './providers/types.js';
+import type { FetchLike } from './providers/upstream.js';
+import { accountRoutes } from './routes/account.js';
+import { checkoutRoutes } from './routes/checkout.js';
+import { pageRoutes } from './routes/pages.js';
+import { sessionRoutes } from './routes/sessions.js';
+import { createRazorpaySimulator, type RazorpaySimulator } from './sandbox/razorpay-simulator.js';
+import { sandboxRazorpayRoutes } from './sandbox/routes.js';
+import { RateLimiter } from './security/rate-limit.js';
+import { createTokenVerifier } from './security/tokens.js';
+import type { Store } from './store/index.js';
+
+export interface CreateAppOptions {
+  config: ServerConfig;
+  store: Store;
+  log: Logger;
+  now?: () => Date;
+  /** fetch used for live upstream calls (tests inject nothing: the fakes are real HTTP servers). */
+  fetch?: FetchLike;
+  /** Delay of the sandbox's webhooks after a payment ("a moment later"). */
+  sandboxWebhookDelayMs?: number;
+  /** Extra providers (Stripe, the seed backends) built by their own modules. */
+  extraProviders?: (deps: Omit<AppDeps, 'providers'> & { fetch: FetchLike; deliverToSelf: (path: string, init: RequestInit) => Promise<Response> }) => Provider[];
+}
+
+export interface TollgateApp {
+  app: Hono<AppEnv>;
+  deps: AppDeps;
+  /** The in-server Razorpay simulator when Razorpay runs in sandbox mode. */
+  razorpaySandbox?: RazorpaySimulator;
+}
+
+export function createApp(options: CreateAppOptions): TollgateApp {
+  const { config, store, log } = options;
+  const now = options.now ?? (() => new Date());
+  const fetchFn = options.fetch ?? globalThis.fetch;
+  const catalog = new Catalog(config.file);
+  const app = new Hono<AppEnv>();
+
+  // The sandbox's webhooks go to the server's own endpoint as real signed requests, through the whole app.
+  const deliverToSelf = async (path: string, init: RequestInit) => app.fetch(new Request(config.publicUrl + path, init));
+
+  let razorpaySandbox: RazorpaySimulator | undefined;
+  let razorpayFetch = fetchFn;
+  const razorpaySecrets = { ...config.razorpay };
+  if (config.razorpay.mode === 'sandbox') {
+    razorpaySandbox = createRazorpaySimulator({
+      keyId: razorpaySecrets.keyId,
+      keySecret: razorpaySecrets.keySecret,
+      webhookSecret: razorpaySecrets.webhookSecret,
+      webhookDelayMs: options.sandboxWebhookDelayMs ?? 1500,
+      deliver: async (d) => {
+        const res = await deliverToSelf('/v1/webhooks/razorpay', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', 'X-Razorpay-Signature': d.signature, 'X-Razorpay-Event-Id': d.eventId },
+          body: d.body,
+        });
+        if (!res.ok) log.warn('sandbox webhook rejected', { event_id: d.eventId, status: res.status });
+      },
+    });
+    // Same client code as live, talking to the simulated API in-process.
+    razorpaySecrets.apiBase = 'http://razorpay.sandbox.invalid';
+    const api = razorpaySandbox.api;
+    razorpayFetch = async (input, init) => api.fetch(new Request(input, init));
+  }
+
+  const baseDeps = {
+    config,
+    store,
+    log,
+    catalog,
+    now,
+    verifyToken: createTokenVerifier({
+      sessionSecret: config.sessionSecret,
+      external: config.file.external_jwt
+        ? {
+            secret: config.externalJwtSecret,
+            jwksUrl: config.file.external_jwt.jwks_url,
+            issuer: config.file.external_jwt.issuer,
+            audience: config.file.external_jwt.audience,
+            customerClaim: config.file.external_jwt.customer_claim,
+            emailClaim: config.file.external_jwt.email_claim,
+          }
+        : undefined,
+    }),
+  };
+
+  const providers: Provider[] = [
+    createRazorpayProvider({
+      secrets: razorpaySecrets,
+      businessName: config.file.name,
+      themeColor: config.file.providers.razorpay?.theme_color,
+      store,
+      log,
+      now,
+      timeoutMs: config.file.upstream_timeout_ms,
+      fetch: razorpayFetch,
+      scriptUrl: config.razorpay.mode === 'sandbox' ? `${config.publicUrl}/sandbox/razorpay/checkout.js` : RAZORPAY_CHECKOUT_JS,
+    }),
+    ...(options.extraProviders?.({ ...baseDeps, fetch: fetchFn, deliverToSelf }) ?? []),
+  ];
+  const deps: AppDeps = { ...baseDeps, providers: new ProviderRegistry(providers) };
+
+  const customerLimit = new RateLimiter(config.file.rate_limits.customer.limit, config.file.rate_limits.customer.window_s * 1000);
+  const ipLimit = new RateLimiter(config.file.rate_limits.ip.limit, config.file.rate_limits.ip.window_s * 1000);
+
+  app.use('*', async (c, next) => {
+    const requestId = `req_${randomBytes(9).toString('base64url')}`;
+    c.set('requestId', requestId);
+    c.set('deps', deps);
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
+    // The path only: queries can carry tokens (EventSource), and no header or body is ever logged.
+    log.info('request', { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), customer: c.get('customer')?.customerId });
+  });
+
+  app.use(
+    '/v1/*',
+    cors({
+      origin: (origin) => (config.sandbox || config.file.allowed_origins.some((o) => new URL(o).origin === origin) ? origin : null),
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      allowMethods: ['GET', 'POST', 'OPTIONS'],
+      exposeHeaders: ['X-Request-Id', 'Idempotent-Replay', 'Retry-After'],
+      maxAge: 600,
+    }),
+  );
+
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.file.body_limit_bytes,
+      onError: () => {
+        throw new AppError('payload_too_large', `The request body is larger than ${config.file.body_limit_bytes} bytes`);
+      },
+    }),
+  );
+
+  // Rate limits: per customer for authenticated calls; per IP for unauthenticated and failed-auth ones.
+  // Webhooks are exempt (providers retry on 429 and their signatures are checked anyway).
+  app.use('/v1/*', async (c, next) => {
+    if (c.req.path.startsWith('/v1/webhooks/') || c.req.method === 'OPTIONS') return next();
+    const token = bearer(c);
+    let identityKey: string | null = null;
+    if (token) {
+      try {
+        const identity = await deps.verifyToken(token);
+        c.set('customer', identity);
+        identityKey = `customer:${identity.customerId}`;
+      } catch {
+        identityKey = null; // counted against the IP below; the route answers 401
+      }
+    }
+    if (identityKey) customerLimit.hit(identityKey);
+    else ipLimit.hit(`ip:${clientIp(c)}`);
+    await next();
+  });
+
+  app.get('/healthz', async (c) => {
+    let storeOk = true;
+    try {
+      await store.query('SELECT 1');
+    } catch {
+      storeOk = false;
+    }
+    return c.json({ ok: storeOk, store: store.engine, sandbox: config.sandbox, providers: deps.providers.modes() }, storeOk ? 200 : 503);
+  });
+
+  app.get('/v1/plans', async (c) => {
+    const currency = c.req.query('currency');
+    return c.json({ plans: catalog.publicPlans(currency && /^[A-Z]{3}$/.test(currency) ? currency : null), metrics: catalog.metrics });
+  });
+
+  app.route('/', sessionRoutes);
+  app.route('/', checkoutRoutes);
+  app.route('/', accountRoutes);
+  for (const p of providers) if (p.routes) app.route('/', p.routes);
+  if (razorpaySandbox) app.route('/', sandboxRazorpayRoutes(razorpaySandbox, razorpaySecrets.keyId));
+  app.route('/', pageRoutes);
+
+  app.notFound((c) => c.json(errorBody('not_found', `No route for ${c.req.method} ${c.req.path}`, c.get('requestId')), 404));
+
+  app.onError((err, c) => {
+    const requestId = c.get('requestId') ?? 'unknown';
+    if (err instanceof AppError) {
+      if (err.status >= 500) log.warn('request failed', { request_id: requestId, code: err.code, cause_code: (err.cause as { code?: string } | undefined)?.code ?? null });
+      return c.json(errorBody(err.code, err.message, requestId), err.status as 400, err.headers);
+    }
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const code = status === 413 ? 'payload_too_large' : status === 401 ? 'unauthenticated' : 'validation_error';
+      return c.json(errorBody(code, err.message || 'Bad request', requestId), status);
+    }
+    log.error('unhandled error', { request_id: requestId, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err), stack: err instanceof Error ? err.stack?.split('\n').slice(0, 4).join(' | ') : undefined });
+    return c.json(errorBody('internal_error', 'Something went wrong on our side; it has been logged', requestId), 500);
+  });
+
+  return { app, deps, razorpaySandbox };
+}

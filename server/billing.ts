@@ -1,0 +1,236 @@
+// Customer, checkout and plan state in SQL. Every change of plan happens here, in one transaction with
+// its audit row, and leans on the schema's unique keys so that retries, replays and races change it once.
+import { randomBytes } from 'node:crypto';
+import type { CheckoutState, CheckoutStatus, Entitlements, Interval, ProviderName, Subscription, SubscriptionStatus } from '../src/contract/index.js';
+import type { Catalog } from './catalog.js';
+import { AppError } from './errors.js';
+import type { Sql } from './store/index.js';
+
+export interface CustomerRow {
+  id: string;
+  email: string | null;
+  name: string | null;
+  contact: string | null;
+  currency: string | null;
+  plan: string;
+  status: SubscriptionStatus;
+  cancel_at_period_end: boolean;
+  current_period_end: Date | null;
+  billing_provider: string | null;
+  state_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface CheckoutRow {
+  id: string;
+  customer_id: string;
+  plan: string;
+  interval: Interval;
+  provider: ProviderName;
+  amount: number;
+  currency: string;
+  mode: 'inline' | 'handoff';
+  status: CheckoutStatus | 'starting';
+  provider_order_id: string | null;
+  payment_id: string | null;
+  action: Record<string, unknown> | null;
+  last_error: { code: string; message: string } | null;
+  fulfillment: CheckoutState['fulfillment'];
+  created_at: Date;
+  updated_at: Date;
+  paid_at: Date | null;
+}
+
+export function newId(prefix: string): string {
+  return `${prefix}_${randomBytes(12).toString('base64url')}`;
+}
+
+/** Create the customer on first use, on the free plan; later calls refresh email/name when given. */
+export async function ensureCustomer(sql: Sql, freePlan: string, customer: { id: string; email?: string; name?: string; contact?: string }): Promise<CustomerRow> {
+  const [row] = await sql.query<CustomerRow>(
+    `INSERT INTO customers (id, email, name, contact, plan) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (id) DO UPDATE SET
+       email = COALESCE(EXCLUDED.email, customers.email),
+       name = COALESCE(EXCLUDED.name, customers.name),
+       contact = COALESCE(EXCLUDED.contact, customers.contact)
+     RETURNING *`,
+    [customer.id, customer.email ?? null, customer.name ?? null, customer.contact ?? null, freePlan],
+  );
+  return row;
+}
+
+export async function getCheckout(sql: Sql, id: string): Promise<CheckoutRow | undefined> {
+  const [row] = await sql.query<CheckoutRow>('SELECT * FROM checkouts WHERE id = $1', [id]);
+  return row;
+}
+
+export async function findCheckoutByOrder(sql: Sql, providers: ProviderName[], orderId: string): Promise<CheckoutRow | undefined> {
+  const [row] = await sql.query<CheckoutRow>('SELECT * FROM checkouts WHERE provider = ANY($1::text[]) AND provider_order_id = $2', [providers, orderId]);
+  return row;
+}
+
+/** The customer's own checkout, or 404 (another customer's checkout is indistinguishable from none). */
+export async function ownCheckout(sql: Sql, customerId: string, id: string): Promise<CheckoutRow> {
+  const row = /^chk_[A-Za-z0-9_-]{1,64}$/.test(id) ? await getCheckout(sql, id) : undefined;
+  if (!row || row.customer_id !== customerId) throw new AppError('not_found', 'No such checkout');
+  return row;
+}
+
+export function checkoutState(row: CheckoutRow): CheckoutState {
+  return {
+    checkout_id: row.id,
+    plan: row.plan,
+    interval: row.interval,
+    provider: row.provider,
+    status: row.status === 'starting' ? 'created' : row.status,
+    amount: row.amount,
+    currency: row.currency,
+    payment_id: row.payment_id,
+    last_error: row.last_error,
+    fulfillment: row.fulfillment,
+    created_at: iso(row.created_at)!,
+    updated_at: iso(row.updated_at)!,
+  };
+}
+
+export interface UpgradeResult {
+  old_plan: string;
+  new_plan: string;
+  payment_id: string;
+  /** False when this call found the payment already applied (a retry, a replayed webhook). */
+  changed: boolean;
+}
+
+function periodEnd(from: Date, interval: Interval): Date | null {
+  if (interval === 'once') return null;
+  const end = new Date(from);
+  if (interval === 'year') end.setUTCFullYear(end.getUTCFullYear() + 1);
+  else end.setUTCMonth(end.getUTCMonth() + 1);
+  return end;
+}
+
+/**
+ * Mark a checkout paid by one payment and move the customer to its plan, with one audit row. Safe to
+ * call any number of times, concurrently, from verify and from webhooks: the checkout row is locked,
+ * the same payment again returns the first result, another payment for a paid order is a conflict.
+ * Call it inside a transaction (`store.transaction`).
+ */
+export async function markCheckoutPaid(
+  tx: Sql,
+  input: { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date },
+): Promise<UpgradeResult> {
+  {
+    const [checkout] = await tx.query<CheckoutRow>('SELECT * FROM checkouts WHERE id = $1 FOR UPDATE', [input.checkoutId]);
+    if (!checkout) throw new AppError('not_found', 'No such checkout');
+    if (checkout.status === 'paid' || checkout.status === 'refunded') {
+      if (checkout.payment_id !== input.paymentId) throw new AppError('conflict', 'This order is already paid by another payment');
+      if (checkout.status === 'refunded') throw new AppError('conflict', 'This payment was refunded');
+      const [audit] = await tx.query<{ old_plan: string; new_plan: string }>("SELECT old_plan, new_plan FROM plan_changes WHERE checkout_id = $1 AND kind = 'upgrade'", [checkout.id]);
+      return { old_plan: audit?.old_plan ?? checkout.plan, new_plan: audit?.new_plan ?? checkout.plan, payment_id: input.paymentId, changed: false };
+    }
+    const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [checkout.customer_id]);
+    await tx.query("UPDATE checkouts SET status = 'paid', payment_id = $2, paid_at = $3, updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
+    await tx.query(
+      `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = false, current_period_end = $3,
+         billing_provider = $4, updated_at = $5 WHERE id = $1`,
+      [customer.id, checkout.plan, periodEnd(input.now, checkout.interval), checkout.provider, input.now],
+    );
+    await tx.query(
+      `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
+       VALUES ($1, $2, $3, 'upgrade', $4, $5, $6, $7, $8)`,
+      [customer.id, customer.plan, checkout.plan, input.source, checkout.id, input.paymentId, input.eventId ?? null, input.now],
+    );
+    return { old_plan: customer.plan, new_plan: checkout.plan, payment_id: input.paymentId, changed: true };
+  }
+}
+
+/** Record a failed payment attempt; a paid order stays paid (a late failure never undoes a capture). */
+export async function recordPaymentFailure(sql: Sql, input: { checkoutId: string; code: string; message: string; now: Date }): Promise<void> {
+  await sql.query(
+    `UPDATE checkouts SET last_error = $2::jsonb, updated_at = $3,
+       status = CASE WHEN status IN ('created', 'starting', 'pending', 'failed') THEN 'failed' ELSE status END
+     WHERE id = $1`,
+    [input.checkoutId, JSON.stringify({ code: input.code, message: input.message }), input.now],
+  );
+}
+
+/**
+ * A full refund: the checkout becomes refunded and, if it had upgraded the customer and the customer is
+ * still on that plan, the plan goes back to what it was, audited once.
+ */
+export async function refundCheckout(tx: Sql, input: { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date }): Promise<{ reverted: boolean }> {
+  {
+    const [checkout] = await tx.query<CheckoutRow>('SELECT * FROM checkouts WHERE id = $1 FOR UPDATE', [input.checkoutId]);
+    if (!checkout || checkout.status === 'refunded') return { reverted: false };
+    const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [checkout.customer_id]);
+    // A refund that overtakes the capture still claims the payment id, so the late capture cannot upgrade.
+    await tx.query("UPDATE checkouts SET status = 'refunded', payment_id = COALESCE(payment_id, $2), updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
+    const [upgrade] = await tx.query<{ old_plan: string }>("SELECT old_plan FROM plan_changes WHERE checkout_id = $1 AND kind = 'upgrade'", [checkout.id]);
+    if (!upgrade || customer.plan !== checkout.plan) return { reverted: false };
+    await tx.query('UPDATE customers SET plan = $2, current_period_end = NULL, cancel_at_period_end = false, updated_at = $3 WHERE id = $1', [customer.id, upgrade.old_plan, input.now]);
+    await tx.query(
+      `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
+       VALUES ($1, $2, $3, 'revert', $4, $5, $6, $7, $8)`,
+      [customer.id, customer.plan, upgrade.old_plan, input.source, checkout.id, input.paymentId, input.eventId ?? null, input.now],
+    );
+    return { reverted: true };
+  }
+}
+
+/** Record a webhook event id; false when it was seen before (a redelivery). Call inside the event's transaction. */
+export async function claimWebhookEvent(sql: Sql, provider: string, eventId: string, type: string): Promise<boolean> {
+  const rows = await sql.query('INSERT INTO webhook_events (provider, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [provider, eventId, type]);
+  return rows.length === 1;
+}
+
+function iso(d: Date | string | null): string | null {
+  return d === null ? null : new Date(d).toISOString();
+}
+
+export function usagePeriod(now: Date): string {
+  return now.toISOString().slice(0, 7);
+}
+
+/**
+ * The plan in force now: a one-off purchase (Razorpay order) lapses at its period end; a subscription
+ * that is canceled or unpaid falls back to the free plan.
+ */
+export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date): { planId: string; status: SubscriptionStatus } {
+  const free = catalog.freePlan.id;
+  if (customer.plan === free) return { planId: free, status: customer.status };
+  if (customer.status === 'canceled' || customer.status === 'unpaid') return { planId: free, status: customer.status };
+  if (customer.current_period_end && new Date(customer.current_period_end) <= now && customer.billing_provider !== 'stripe') return { planId: free, status: 'canceled' };
+  return { planId: catalog.plan(customer.plan) ? customer.plan : free, status: customer.status };
+}
+
+export async function subscriptionOf(sql: Sql, catalog: Catalog, customer: CustomerRow, now: Date, hasPortal: boolean): Promise<Subscription> {
+  const { planId, status } = effectivePlan(customer, catalog, now);
+  const plan = catalog.plan(planId)!;
+  const used = await sql.query<{ metric: string; used: number }>('SELECT metric, used FROM usage_counters WHERE customer_id = $1 AND period = $2', [customer.id, usagePeriod(now)]);
+  const usage: Record<string, number | null> = {};
+  for (const metric of catalog.metrics) {
+    usage[`${metric.id}Used`] = used.find((u) => u.metric === metric.id)?.used ?? 0;
+    usage[`${metric.id}Limit`] = metric.id in plan.limits ? plan.limits[metric.id] : null;
+  }
+  return {
+    plan: plan.id,
+    planName: plan.name,
+    status,
+    cancelAtPeriodEnd: customer.cancel_at_period_end,
+    currentPeriodEnd: planId === catalog.freePlan.id ? null : iso(customer.current_period_end),
+    usage,
+    hasPortal,
+  };
+}
+
+export function entitlementsOf(catalog: Catalog, customer: CustomerRow, now: Date): Entitlements {
+  const { planId, status } = effectivePlan(customer, catalog, now);
+  const plan = catalog.plan(planId)!;
+  return {
+    plan: plan.id,
+    features: plan.features.map((f) => f.id),
+    limits: Object.fromEntries(catalog.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
+    has_access: plan.id !== catalog.freePlan.id && (status === 'active' || status === 'trialing' || status === 'past_due'),
+  };
+}

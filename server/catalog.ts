@@ -1,0 +1,66 @@
+// The plan catalog: lookups, which price a customer is charged (the routing rule), and the public view.
+import type { PublicPlan, ProviderName, Interval } from '../src/contract/index.js';
+import type { ConfigFile, PlanConfig, PlanPriceConfig } from './config.js';
+import { AppError } from './errors.js';
+
+export class Catalog {
+  constructor(readonly file: ConfigFile) {}
+
+  get metrics() {
+    return this.file.metrics;
+  }
+
+  get freePlan(): PlanConfig {
+    return this.plan(this.file.free_plan)!;
+  }
+
+  plan(id: string): PlanConfig | undefined {
+    return this.file.plans.find((p) => p.id === id);
+  }
+
+  isOrderable(plan: PlanConfig): boolean {
+    return plan.id !== this.file.free_plan && plan.prices.length > 0;
+  }
+
+  /** A plan that may be ordered; anything else is Mintoken's 400 "Unsupported plan slug". */
+  orderablePlan(id: string): PlanConfig {
+    const plan = this.plan(id);
+    if (!plan || !this.isOrderable(plan)) throw new AppError('validation_error', `Unsupported plan slug: "${id}" cannot be ordered`);
+    return plan;
+  }
+
+  /**
+   * The price that will be charged: an explicit provider if asked for, else the provider the routing
+   * rule gives the customer's currency, else the first price of that interval.
+   */
+  chargePrice(plan: PlanConfig, interval: Interval, options: { provider?: ProviderName; currency?: string | null } = {}): PlanPriceConfig | undefined {
+    const ofInterval = plan.prices.filter((p) => p.interval === interval);
+    if (options.provider) return ofInterval.find((p) => p.provider === options.provider);
+    const currency = options.currency ?? this.file.routing.default_currency;
+    const routed = this.file.routing.currency_providers[currency];
+    return ofInterval.find((p) => p.currency === currency && p.provider === routed) ?? ofInterval.find((p) => p.currency === currency) ?? ofInterval[0];
+  }
+
+  publicPlans(currency?: string | null): PublicPlan[] {
+    return this.file.plans.map((plan) => {
+      const intervals = [...new Set(plan.prices.map((p) => p.interval))];
+      const charge = intervals.map((i) => this.chargePrice(plan, i, { currency })).filter((p): p is PlanPriceConfig => Boolean(p));
+      return {
+        id: plan.id,
+        name: plan.name,
+        description: plan.description,
+        features: plan.features.map((f) => f.label),
+        limits: Object.fromEntries(this.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
+        popular: plan.popular,
+        trial_days: plan.trial_days,
+        orderable: this.isOrderable(plan),
+        prices: plan.prices.map(publicPrice),
+        charge: charge.map(publicPrice),
+      };
+    });
+  }
+}
+
+function publicPrice(p: PlanPriceConfig) {
+  return { provider: p.provider, currency: p.currency, amount: p.amount, interval: p.interval };
+}

@@ -1,0 +1,59 @@
+// `npm start`: load the config, open the store, start the server, and say where the demo is and which
+// providers are live and which simulated.
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { ConfigError, loadServerConfig } from './config.js';
+import { createLogger, type LogLevel } from './log.js';
+import { openStore } from './store/index.js';
+import { extraProviders } from './providers/extra.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadServerConfig(process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tollgate: configuration error\n${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const log = createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info' });
+  const started = Date.now();
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
+  let tollgate;
+  try {
+    tollgate = createApp({ config, store, log, extraProviders });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`tollgate: configuration error\n${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const server = serve({ fetch: tollgate.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
+    const modes = tollgate.deps.providers.modes();
+    const lines = [
+      '',
+      `  Tollgate is running on ${config.publicUrl}  (port ${info.port}, ${Date.now() - started} ms to start)`,
+      `  mode:      ${config.sandbox ? 'SANDBOX (simulated payments, no money moves)' : 'live'}`,
+      `  store:     ${store.engine === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`}`,
+      `  providers: ${Object.entries(modes).map(([name, mode]) => `${name}=${mode === 'sandbox' ? 'simulated' : mode}`).join(', ')}`,
+      `  demo:      ${config.publicUrl}/`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  });
+  const stop = async () => {
+    server.close();
+    await store.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`tollgate: failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,286 @@
+// Server configuration: the plan catalog and provider settings from a JSON file (TOLLGATE_CONFIG),
+// validated with zod; secrets only from the environment. A bad file names the field and the fix.
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { Interval, Metric, ProviderName } from '../src/contract/index.js';
+
+const PlanPrice = z.object({
+  provider: ProviderName,
+  currency: z.string().regex(/^[A-Z]{3}$/, 'use an upper-case ISO 4217 code such as "INR" or "USD"'),
+  amount: z
+    .number({ error: 'give the amount as an integer in minor units (paise, cents), e.g. 159900 for ₹1,599' })
+    .int('give the amount as an integer in minor units (paise, cents), e.g. 159900 for ₹1,599')
+    .nonnegative(),
+  interval: Interval,
+  /** Stripe: an existing price id; without it the server sends price_data from this entry. */
+  stripe_price_id: z.string().optional(),
+  /** Providers with their own plan names (mintbot tier, MimicBot plan, Bonzai product…): free-form mapping. */
+  upstream: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+const PlanConfig = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use a lower-case slug such as "pro"'),
+  name: z.string().min(1),
+  description: z.string().optional(),
+  features: z.array(z.object({ id: z.string().min(1), label: z.string().min(1) })).default([]),
+  limits: z.record(z.string(), z.number().int().nonnegative().nullable()).default({}),
+  popular: z.boolean().default(false),
+  trial_days: z.number().int().min(0).max(730).default(0),
+  prices: z.array(PlanPrice).default([]),
+});
+
+const RateLimit = z.object({ limit: z.number().int().positive(), window_s: z.number().int().positive() });
+
+export const ConfigFile = z
+  .object({
+    /** The business name shown in payment modals. */
+    name: z.string().min(1).default('Tollgate Demo'),
+    /** Allowed browser origins for CORS and return URLs. Empty means none, except in sandbox (any). */
+    allowed_origins: z.array(z.url()).default([]),
+    /** Run simulated providers for every provider without credentials. */
+    sandbox: z.boolean().optional(),
+    session_ttl_seconds: z.number().int().min(60).max(3600, 'session tokens live at most 1 h (3600)').default(3600),
+    body_limit_bytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+    upstream_timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
+    rate_limits: z
+      .object({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }) })
+      .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 } }),
+    /** Accept an external issuer's JWT (e.g. Supabase's) as the customer session. */
+    external_jwt: z
+      .object({
+        jwks_url: z.url().optional(),
+        /** Name of the environment variable that holds the shared HS256 secret (never the secret itself). */
+        secret_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'name an environment variable, e.g. "SUPABASE_JWT_SECRET"').optional(),
+        issuer: z.string().optional(),
+        audience: z.string().optional(),
+        customer_claim: z.string().default('sub'),
+        email_claim: z.string().default('email'),
+      })
+      .refine((v) => Boolean(v.jwks_url) !== Boolean(v.secret_env), { message: 'set exactly one of jwks_url or secret_env' })
+      .optional(),
+    /** Which provider charges a currency; a request may still name a provider explicitly. */
+    routing: z
+      .object({
+        default_currency: z.string().regex(/^[A-Z]{3}$/).default('INR'),
+        currency_providers: z.record(z.string(), ProviderName).default({ INR: 'razorpay', USD: 'stripe' }),
+      })
+      .default({ default_currency: 'INR', currency_providers: { INR: 'razorpay', USD: 'stripe' } }),
+    metrics: z.array(Metric).default([]),
+    plans: z.array(PlanConfig).min(1, 'list at least one plan'),
+    /** The plan every new customer starts on; it cannot be ordered. */
+    free_plan: z.string().default('free'),
+    providers: z
+      .object({
+        razorpay: z.object({ theme_color: z.string().optional(), image: z.url().optional() }).default({}),
+      })
+      .catchall(z.record(z.string(), z.unknown()))
+      .default({ razorpay: {} }),
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Set<string>();
+    cfg.plans.forEach((p, i) => {
+      if (ids.has(p.id)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'id'], message: `plan id "${p.id}" is used twice; give each plan its own id` });
+      ids.add(p.id);
+      for (const metric of Object.keys(p.limits)) {
+        if (!cfg.metrics.some((m) => m.id === metric))
+          ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', metric], message: `unknown metric "${metric}"; add it to "metrics" or remove the limit` });
+      }
+    });
+    if (!ids.has(cfg.free_plan)) ctx.addIssue({ code: 'custom', path: ['free_plan'], message: `no plan "${cfg.free_plan}" in "plans"; add it or set free_plan to an existing id` });
+  });
+export type ConfigFile = z.infer<typeof ConfigFile>;
+export type PlanConfig = z.infer<typeof PlanConfig>;
+export type PlanPriceConfig = z.infer<typeof PlanPrice>;
+
+/** The catalog the demo uses and the server falls back to when no file is given. */
+export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
+  name: 'Tollgate Demo',
+  metrics: [
+    { id: 'messages', label: 'Messages' },
+    { id: 'seats', label: 'Seats' },
+    { id: 'projects', label: 'Projects' },
+  ],
+  plans: [
+    {
+      id: 'free',
+      name: 'Free',
+      description: 'For trying things out',
+      features: [{ id: 'basic-analytics', label: 'Basic analytics' }],
+      limits: { messages: 1000, seats: 1, projects: 2 },
+    },
+    {
+      id: 'pro',
+      name: 'Pro',
+      description: 'For professionals',
+      popular: true,
+      features: [
+        { id: 'basic-analytics', label: 'Basic analytics' },
+        { id: 'export', label: 'CSV and PDF export' },
+        { id: 'priority-support', label: 'Priority support' },
+      ],
+      limits: { messages: 10000, seats: 5, projects: 20 },
+      prices: [
+        { provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month' },
+        { provider: 'razorpay', currency: 'INR', amount: 1599000, interval: 'year' },
+        { provider: 'stripe', currency: 'USD', amount: 1900, interval: 'month' },
+        { provider: 'stripe', currency: 'USD', amount: 19000, interval: 'year' },
+      ],
+    },
+    {
+      id: 'team',
+      name: 'Team',
+      description: 'For growing teams',
+      trial_days: 14,
+      features: [
+        { id: 'basic-analytics', label: 'Basic analytics' },
+        { id: 'export', label: 'CSV and PDF export' },
+        { id: 'priority-support', label: 'Priority support' },
+        { id: 'sso', label: 'Single sign-on' },
+        { id: 'audit-log', label: 'Audit log' },
+      ],
+      limits: { messages: null, seats: 25, projects: null },
+      prices: [
+        { provider: 'razorpay', currency: 'INR', amount: 399900, interval: 'month' },
+        { provider: 'razorpay', currency: 'INR', amount: 3999000, interval: 'year' },
+        { provider: 'stripe', currency: 'USD', amount: 4900, interval: 'month' },
+        { provider: 'stripe', currency: 'USD', amount: 49000, interval: 'year' },
+      ],
+    },
+  ],
+};
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse a config object; a failure lists every field with what is wrong and how to fix it. */
+export function parseConfig(raw: unknown, source = 'config'): ConfigFile {
+  const result = ConfigFile.safeParse(raw);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
+    return `  - ${path}: ${issue.message}`;
+  });
+  return failConfig(`${source} is invalid:\n${lines.join('\n')}`);
+}
+
+function failConfig(message: string): never {
+  throw new ConfigError(message);
+}
+
+export function loadConfigFile(path: string | undefined): ConfigFile {
+  if (!path) return parseConfig(DEFAULT_CONFIG, 'default config');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return failConfig(`TOLLGATE_CONFIG=${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'}); point it at a JSON file or unset it to use the default catalog`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    return failConfig(`TOLLGATE_CONFIG=${path} is not valid JSON (${(err as Error).message}); fix the syntax`);
+  }
+  return parseConfig(raw, `TOLLGATE_CONFIG=${path}`);
+}
+
+export type ProviderMode = 'live' | 'sandbox' | 'unavailable';
+
+export interface RazorpaySecrets {
+  mode: ProviderMode;
+  keyId: string;
+  keySecret: string;
+  webhookSecret: string;
+  apiBase: string;
+}
+
+/** Everything the server needs at run time: the validated file plus secrets from the environment. */
+export interface ServerConfig {
+  file: ConfigFile;
+  sandbox: boolean;
+  port: number;
+  publicUrl: string;
+  dataDir: string;
+  databaseUrl?: string;
+  apiKey: string | null;
+  sessionSecret: Uint8Array;
+  externalJwtSecret?: Uint8Array;
+  razorpay: RazorpaySecrets;
+  /** Secrets for the other providers, by env var name, read by their adapters. */
+  env: Record<string, string | undefined>;
+}
+
+const SANDBOX_API_KEY = 'tg_sandbox_api_key';
+
+/** Read one provider's secrets: all set → live; none set → sandbox or unavailable; some set → a start-up error. */
+export function providerSecrets(env: Record<string, string | undefined>, names: string[], sandbox: boolean): { mode: ProviderMode; values: Record<string, string> } {
+  const present = names.filter((n) => env[n]);
+  if (present.length === names.length) return { mode: 'live', values: Object.fromEntries(names.map((n) => [n, env[n]!])) };
+  if (present.length > 0) {
+    const missing = names.filter((n) => !env[n]);
+    failConfig(`${present.join(', ')} ${present.length > 1 ? 'are' : 'is'} set but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing; set all of ${names.join(', ')} for live mode, or none for ${sandbox ? 'sandbox mode' : 'a disabled provider'}`);
+  }
+  return { mode: sandbox ? 'sandbox' : 'unavailable', values: {} };
+}
+
+/** Build the run-time config from the environment; throws ConfigError with a fix on anything wrong. */
+export function loadServerConfig(env: Record<string, string | undefined> = process.env, file?: ConfigFile): ServerConfig {
+  const cfg = file ?? loadConfigFile(env.TOLLGATE_CONFIG);
+  const sandboxEnv = env.TOLLGATE_SANDBOX;
+  if (sandboxEnv !== undefined && !['0', '1', 'true', 'false'].includes(sandboxEnv)) failConfig(`TOLLGATE_SANDBOX=${sandboxEnv} is not a boolean; use 1 or 0`);
+  const sandbox = sandboxEnv !== undefined ? sandboxEnv === '1' || sandboxEnv === 'true' : (cfg.sandbox ?? env.NODE_ENV !== 'production');
+
+  const port = Number(env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) failConfig(`PORT=${env.PORT} is not a port number; use e.g. 8787`);
+
+  const rzp = providerSecrets(env, ['RAZORPAY_KEY_ID', 'RAZORPAY_KEY_SECRET', 'RAZORPAY_WEBHOOK_SECRET'], sandbox);
+  const razorpay: RazorpaySecrets =
+    rzp.mode === 'live'
+      ? { mode: 'live', keyId: rzp.values.RAZORPAY_KEY_ID, keySecret: rzp.values.RAZORPAY_KEY_SECRET, webhookSecret: rzp.values.RAZORPAY_WEBHOOK_SECRET, apiBase: env.RAZORPAY_API_BASE ?? 'https://api.razorpay.com' }
+      : {
+          mode: rzp.mode,
+          // Sandbox credentials are made per process: real HMACs, never valid anywhere else.
+          keyId: 'rzp_test_sandbox',
+          keySecret: randomBytes(24).toString('hex'),
+          webhookSecret: randomBytes(24).toString('hex'),
+          apiBase: '',
+        };
+
+  let sessionSecret = env.TOLLGATE_SESSION_SECRET;
+  if (!sessionSecret) {
+    if (!sandbox) failConfig('TOLLGATE_SESSION_SECRET is missing; set it to a random string of at least 32 characters (e.g. `openssl rand -hex 32`)');
+    sessionSecret = randomBytes(32).toString('hex');
+  } else if (sessionSecret.length < 32) failConfig('TOLLGATE_SESSION_SECRET is too short; use at least 32 characters (e.g. `openssl rand -hex 32`)');
+
+  let apiKey = env.TOLLGATE_API_KEY ?? null;
+  if (!apiKey && sandbox) apiKey = SANDBOX_API_KEY;
+  if (!apiKey) failConfig('TOLLGATE_API_KEY is missing; set it so your backend can mint customer sessions (POST /v1/sessions)');
+
+  let externalJwtSecret: Uint8Array | undefined;
+  if (cfg.external_jwt?.secret_env) {
+    const value = env[cfg.external_jwt.secret_env];
+    if (!value) failConfig(`external_jwt.secret_env names ${cfg.external_jwt.secret_env}, which is not set; set it to the issuer's JWT secret`);
+    externalJwtSecret = new TextEncoder().encode(value);
+  }
+
+  return {
+    file: cfg,
+    sandbox,
+    port,
+    publicUrl: (env.TOLLGATE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    dataDir: env.DATA_DIR ?? '.data',
+    databaseUrl: env.DATABASE_URL || undefined,
+    apiKey,
+    sessionSecret: new TextEncoder().encode(sessionSecret),
+    externalJwtSecret,
+    razorpay,
+    env,
+  };
+}
+
+export const SANDBOX_PUBLIC_API_KEY = SANDBOX_API_KEY;

@@ -1,0 +1,29 @@
+// What every route can reach: the run-time config, the store, the logger, the providers and the clock.
+import type { Context } from 'hono';
+import type { ServerConfig } from './config.js';
+import type { Logger } from './log.js';
+import type { Store } from './store/index.js';
+import type { CustomerIdentity } from './security/tokens.js';
+import type { ProviderRegistry } from './providers/registry.js';
+import type { Catalog } from './catalog.js';
+
+export interface AppDeps {
+  config: ServerConfig;
+  store: Store;
+  log: Logger;
+  catalog: Catalog;
+  providers: ProviderRegistry;
+  verifyToken: (token: string) => Promise<CustomerIdentity>;
+  now: () => Date;
+}
+
+export type AppEnv = {
+  Variables: {
+    requestId: string;
+    deps: AppDeps;
+    /** The verified customer session, once a route or the rate limiter has checked it. */
+    customer?: CustomerIdentity;
+  };
+};
+
+export type AppContext = Context<AppEnv>;

@@ -1,0 +1,39 @@
+// One error type for the whole server, rendered into the `{"error":{code,message,request_id}}` envelope.
+import type { ErrorCode } from '../src/contract/index.js';
+
+export type { ErrorCode };
+
+const STATUS_OF: Record<ErrorCode, number> = {
+  unauthenticated: 401,
+  invalid_token: 401,
+  validation_error: 400,
+  not_found: 404,
+  invalid_signature: 400,
+  missing_idempotency_key: 400,
+  idempotency_key_mismatch: 409,
+  rate_limited: 429,
+  provider_unavailable: 503,
+  upstream_error: 502,
+  conflict: 409,
+  payload_too_large: 413,
+  forbidden: 403,
+  internal_error: 500,
+};
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  /** Extra response headers (Retry-After). */
+  readonly headers: Record<string, string>;
+  constructor(code: ErrorCode, message: string, options: { status?: number; cause?: unknown; headers?: Record<string, string> } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'AppError';
+    this.code = code;
+    this.status = options.status ?? STATUS_OF[code];
+    this.headers = options.headers ?? {};
+  }
+}
+
+export function errorBody(code: string, message: string, requestId: string) {
+  return { error: { code, message, request_id: requestId } };
+}

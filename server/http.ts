@@ -1,0 +1,67 @@
+// Request helpers shared by the routes: JSON bodies validated with the contract's zod schemas into our
+// envelope, customer and API-key authentication, client IP.
+import type { z } from 'zod';
+import type { AppContext } from './context.js';
+import { AppError } from './errors.js';
+import type { CustomerIdentity } from './security/tokens.js';
+import { hexEquals, hmacSha256Hex } from './security/signatures.js';
+
+/** Parse the JSON body and validate it; malformed JSON and schema failures become 400 validation_error. */
+export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): Promise<z.infer<S>> {
+  const text = await c.req.text();
+  let value: unknown;
+  if (text.trim() === '') value = {};
+  else {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new AppError('validation_error', 'The request body is not valid JSON');
+    }
+  }
+  const result = schema.safeParse(value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const field = issue.path.length ? issue.path.join('.') : 'body';
+    throw new AppError('validation_error', `${field}: ${issue.message}`);
+  }
+  return result.data;
+}
+
+export function bearer(c: AppContext): string | null {
+  const header = c.req.header('Authorization');
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match ? match[1] : '';
+}
+
+export function clientIp(c: AppContext): string {
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? 'local';
+}
+
+/** Authenticate the customer session (Bearer). Counts failures against the per-IP limit. */
+export async function requireCustomer(c: AppContext, options: { allowScoped?: boolean } = {}): Promise<CustomerIdentity> {
+  let identity = c.get('customer');
+  if (!identity) {
+    const token = bearer(c);
+    if (token === null) throw new AppError('unauthenticated', 'Missing Authorization: Bearer <session token>');
+    if (token === '') throw new AppError('unauthenticated', 'Malformed Authorization header; use "Bearer <session token>"');
+    identity = await c.get('deps').verifyToken(token);
+    c.set('customer', identity);
+  }
+  if (identity.checkoutScope && !options.allowScoped) {
+    throw new AppError('forbidden', 'This hand-off token only works for its own checkout');
+  }
+  return identity;
+}
+
+/** Authenticate the partner backend by its API key (constant-time compare). */
+export function requireApiKey(c: AppContext): void {
+  const token = bearer(c);
+  const expected = c.get('deps').config.apiKey;
+  if (token === null) throw new AppError('unauthenticated', 'Missing Authorization: Bearer <TOLLGATE_API_KEY>');
+  // Compare digests so the compare is constant-time whatever the lengths.
+  if (!expected || !token || !hexEquals(hmacSha256Hex('api-key', expected), hmacSha256Hex('api-key', token))) {
+    throw new AppError('unauthenticated', 'The API key is not valid');
+  }
+}

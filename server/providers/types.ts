@@ -1,0 +1,45 @@
+// The one interface every billing backend implements (Razorpay, Stripe, the seed APIs), and the
+// upstream fetch with a timeout that all of them use.
+import type { Hono } from 'hono';
+import type { CheckoutAction, CheckoutRequest, CheckoutStatus, ProviderName, RazorpayVerifyRequest, Subscription } from '../../src/contract/index.js';
+import type { CheckoutRow, CustomerRow } from '../billing.js';
+import type { PlanConfig, PlanPriceConfig, ProviderMode } from '../config.js';
+import type { AppEnv } from '../context.js';
+import type { CustomerIdentity } from '../security/tokens.js';
+
+export interface CheckoutContext {
+  checkout: CheckoutRow;
+  customer: CustomerRow;
+  plan: PlanConfig;
+  price: PlanPriceConfig;
+  identity: CustomerIdentity;
+  request: CheckoutRequest;
+  /** Where hosted pages return to (an allowed origin), with `{CHECKOUT_ID}` already filled in. */
+  returnUrl: string;
+  /** A key derived from the checkout id, for upstreams that take an Idempotency-Key. */
+  idempotencyKey: string;
+}
+
+export interface CheckoutStart {
+  providerOrderId: string;
+  action: CheckoutAction;
+  status?: CheckoutStatus;
+}
+
+export interface Provider {
+  readonly name: ProviderName;
+  readonly mode: ProviderMode;
+  /** Create the upstream order or session for a checkout and say what the browser does next. */
+  createCheckout(ctx: CheckoutContext): Promise<CheckoutStart>;
+  /** Razorpay-style verify (Razorpay direct, Mintoken forward): throws on a bad signature. */
+  verifyPayment?(ctx: { checkout: CheckoutRow; body: RazorpayVerifyRequest; identity: CustomerIdentity }): Promise<void>;
+  /** Ask the upstream for a checkout's state (redirect returns, polling providers). */
+  refreshCheckout?(checkout: CheckoutRow): Promise<void>;
+  /** A customer-portal URL, or null when the customer has no billing account there. */
+  portalUrl?(customer: CustomerRow, returnUrl: string): Promise<string | null>;
+  hasPortal?(customer: CustomerRow): Promise<boolean>;
+  /** The upstream's own subscription view, for providers that keep it (MimicBot). */
+  subscription?(customer: CustomerRow, identity: CustomerIdentity): Promise<Subscription | null>;
+  /** Webhook and sandbox routes, mounted at the app root. */
+  routes?: Hono<AppEnv>;
+}

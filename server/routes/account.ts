@@ -1,0 +1,55 @@
+// The customer's own state: subscription (MimicBot's shape), entitlements, and the billing portal.
+import { Hono } from 'hono';
+import { PortalRequest } from '../../src/contract/index.js';
+import { ensureCustomer, entitlementsOf, subscriptionOf, type CustomerRow } from '../billing.js';
+import type { AppContext, AppEnv } from '../context.js';
+import { AppError } from '../errors.js';
+import { readJson, requireCustomer } from '../http.js';
+import { withIdempotency } from '../security/idempotency.js';
+
+export const accountRoutes = new Hono<AppEnv>();
+
+async function currentCustomer(c: AppContext): Promise<CustomerRow> {
+  const identity = await requireCustomer(c);
+  const { store, catalog } = c.get('deps');
+  return ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
+}
+
+/** Providers that bill this customer and have a portal, asked in order. */
+async function hasPortal(c: AppContext, customer: CustomerRow): Promise<boolean> {
+  for (const p of c.get('deps').providers.all()) if (p.hasPortal && (await p.hasPortal(customer))) return true;
+  return false;
+}
+
+accountRoutes.get('/v1/subscription', async (c) => {
+  const customer = await currentCustomer(c);
+  const { store, catalog, providers, now } = c.get('deps');
+  // A provider that keeps the subscription itself (MimicBot) answers for the customers it bills.
+  const billing = customer.billing_provider ? providers.get(customer.billing_provider as never) : undefined;
+  if (billing?.subscription) {
+    const upstream = await billing.subscription(customer, c.get('customer')!);
+    if (upstream) return c.json(upstream);
+  }
+  return c.json(await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer)));
+});
+
+accountRoutes.get('/v1/entitlements', async (c) => {
+  const customer = await currentCustomer(c);
+  const { catalog, now } = c.get('deps');
+  return c.json(entitlementsOf(catalog, customer, now()));
+});
+
+accountRoutes.post('/v1/portal', async (c) => {
+  const identity = await requireCustomer(c);
+  return withIdempotency(c, `customer:${identity.customerId}`, async () => {
+    const body = await readJson(c, PortalRequest);
+    const customer = await currentCustomer(c);
+    const returnUrl = body.return_url ?? c.req.header('Origin') ?? c.get('deps').config.publicUrl;
+    for (const p of c.get('deps').providers.all()) {
+      if (!p.portalUrl) continue;
+      const url = await p.portalUrl(customer, returnUrl);
+      if (url) return c.json({ url });
+    }
+    throw new AppError('not_found', 'No billing account yet: the portal opens after a first subscription');
+  });
+});

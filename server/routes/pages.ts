@@ -1,0 +1,100 @@
+// The built widgets (/tollgate.js and its chunks), the demo pages, and the hand-off pay page. The IDE
+// webview page is served with a VS Code–like CSP and a fresh nonce per request.
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname, join, normalize, resolve } from 'node:path';
+import { Hono } from 'hono';
+import type { AppContext, AppEnv } from '../context.js';
+import { AppError } from '../errors.js';
+
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json',
+  '.map': 'application/json',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.woff2': 'font/woff2',
+  '.ts': 'text/plain; charset=utf-8',
+};
+
+/** Serve one file from a folder of the repo; paths that climb out of it are 404. */
+async function sendFile(c: AppContext, folder: string, relative: string, cache = 'no-cache'): Promise<Response> {
+  const base = join(ROOT, folder);
+  const path = normalize(join(base, relative));
+  if (!path.startsWith(base + '/')) throw new AppError('not_found', 'Not found');
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch {
+    if (folder === 'dist') throw new AppError('not_found', 'Not built yet: run `npm run build` (npm start does it)');
+    throw new AppError('not_found', 'Not found');
+  }
+  return new Response(new Uint8Array(data), { headers: { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': cache, 'Access-Control-Allow-Origin': '*' } });
+}
+
+async function template(name: string, values: Record<string, string>): Promise<string> {
+  let text = await readFile(join(ROOT, 'demo', name), 'utf8');
+  for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, v);
+  return text;
+}
+
+export function strictCsp(origin: string, nonce: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src ${origin} 'nonce-${nonce}'`,
+    `connect-src ${origin}`,
+    `img-src ${origin} data:`,
+    `font-src ${origin}`,
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'self'",
+  ].join('; ');
+}
+
+export const pageRoutes = new Hono<AppEnv>();
+
+pageRoutes.get('/', (c) => sendFile(c, 'demo', 'index.html'));
+pageRoutes.get('/tollgate.js', (c) => sendFile(c, 'dist', 'tollgate.js'));
+pageRoutes.get('/tollgate.iife.js', (c) => sendFile(c, 'dist', 'tollgate.iife.js'));
+pageRoutes.get('/chunks/*', (c) => sendFile(c, 'dist/chunks', c.req.path.slice('/chunks/'.length)));
+pageRoutes.get('/elements/*', (c) => sendFile(c, 'dist/elements', c.req.path.slice('/elements/'.length)));
+pageRoutes.get('/dist/*', (c) => sendFile(c, 'dist', c.req.path.slice('/dist/'.length)));
+
+pageRoutes.get('/demo/webview.html', async (c) => {
+  const nonce = randomBytes(16).toString('base64');
+  const origin = new URL(c.req.url).origin;
+  c.header('Content-Security-Policy', strictCsp(origin, nonce));
+  c.header('Cache-Control', 'no-store');
+  return c.html(await template('webview.html', { nonce }));
+});
+
+pageRoutes.get('/demo/*', (c) => sendFile(c, 'demo', c.req.path.slice('/demo/'.length)));
+
+// The hand-off page, opened in the system browser. Razorpay's modal needs its own origins, so this page
+// allows them (and the sandbox's) but still nonce-locks scripts.
+pageRoutes.get('/pay/:id', async (c) => {
+  const id = c.req.param('id');
+  if (!/^chk_[A-Za-z0-9_-]{1,64}$/.test(id)) throw new AppError('not_found', 'Not found');
+  const nonce = randomBytes(16).toString('base64');
+  const origin = new URL(c.req.url).origin;
+  c.header(
+    'Content-Security-Policy',
+    [
+      "default-src 'self'",
+      `script-src 'nonce-${nonce}' 'self' https://checkout.razorpay.com https://cdn.razorpay.com https://js.stripe.com`,
+      `style-src 'self' 'nonce-${nonce}'`,
+      `connect-src 'self' ${origin} https://lumberjack.razorpay.com https://api.stripe.com`,
+      'frame-src https://api.razorpay.com https://js.stripe.com https://hooks.stripe.com',
+      `img-src 'self' data: https://cdn.razorpay.com`,
+      "base-uri 'none'",
+    ].join('; '),
+  );
+  c.header('Cache-Control', 'no-store');
+  c.header('Referrer-Policy', 'no-referrer');
+  return c.html(await template('pay.html', { nonce, checkout_id: id }));
+});

@@ -1,0 +1,54 @@
+// Partner-backend routes (API key): customer sessions and usage reports; and the sandbox-only demo session.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { SessionRequest, UsageReport, type SessionResponse } from '../../src/contract/index.js';
+import { ensureCustomer, usagePeriod } from '../billing.js';
+import type { AppContext, AppEnv } from '../context.js';
+import { AppError } from '../errors.js';
+import { clientIp, readJson, requireApiKey } from '../http.js';
+import { withIdempotency } from '../security/idempotency.js';
+import { issueSessionToken } from '../security/tokens.js';
+
+export const sessionRoutes = new Hono<AppEnv>();
+
+async function mint(c: AppContext, input: SessionRequest): Promise<SessionResponse> {
+  const { store, catalog, config, now } = c.get('deps');
+  await ensureCustomer(store, catalog.freePlan.id, { id: input.customer_id, email: input.email, name: input.name, contact: input.contact });
+  const { token, expiresAt } = await issueSessionToken(
+    config.sessionSecret,
+    { customerId: input.customer_id, email: input.email, name: input.name },
+    config.file.session_ttl_seconds,
+    Math.floor(now().getTime() / 1000),
+  );
+  return { token, expires_at: expiresAt.toISOString() };
+}
+
+sessionRoutes.post('/v1/sessions', async (c) => {
+  requireApiKey(c);
+  const body = await readJson(c, SessionRequest);
+  return c.json(await mint(c, body), 201);
+});
+
+// Sandbox only: the demo pages get a session for a demo customer without the API key.
+sessionRoutes.post('/v1/sandbox/session', async (c) => {
+  if (!c.get('deps').config.sandbox) throw new AppError('not_found', 'Not found');
+  return withIdempotency(c, `ip:${clientIp(c)}`, async () => {
+    const body = await readJson(c, z.object({ customer_id: SessionRequest.shape.customer_id.default('demo'), email: z.email().optional(), name: z.string().max(200).optional() }));
+    return c.json(await mint(c, { customer_id: body.customer_id, email: body.email ?? `${body.customer_id}@example.com`, name: body.name ?? 'Demo Customer' }), 201);
+  });
+});
+
+// Usage counters for the current period (the partner's backend reports what the customer used).
+sessionRoutes.post('/v1/usage', async (c) => {
+  requireApiKey(c);
+  const body = await readJson(c, UsageReport);
+  const { store, catalog, now } = c.get('deps');
+  if (!catalog.metrics.some((m) => m.id === body.metric)) throw new AppError('validation_error', `metric: unknown metric "${body.metric}"; known: ${catalog.metrics.map((m) => m.id).join(', ')}`);
+  await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
+  const [row] = await store.query<{ used: number }>(
+    `INSERT INTO usage_counters (customer_id, metric, period, used) VALUES ($1, $2, $3, GREATEST($4, 0))
+     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = GREATEST(usage_counters.used + $4, 0) RETURNING used`,
+    [body.customer_id, body.metric, usagePeriod(now()), body.quantity],
+  );
+  return c.json({ customer_id: body.customer_id, metric: body.metric, used: row.used });
+});

@@ -1,0 +1,208 @@
+// Tollgate sandbox: a stand-in for https://checkout.razorpay.com/v1/checkout.js with the same interface
+// (new Razorpay(options).open(), options.handler, options.modal.ondismiss, rzp.on('payment.failed', cb)),
+// and a small accessible modal: Pay, Fail, Close. Payments are simulated by the Tollgate server that
+// served this file, which signs them with its sandbox key and sends the signed webhooks.
+(function () {
+  'use strict';
+  if (window.Razorpay && window.Razorpay.__tollgateSandbox) return;
+  var script = document.currentScript;
+  var origin = script && script.src ? new URL(script.src).origin : location.origin;
+
+  var css =
+    ':host{all:initial}' +
+    '.backdrop{position:fixed;inset:0;background:rgba(15,23,42,.55);display:grid;place-items:center;z-index:2147483647;font:15px/1.45 system-ui,sans-serif}' +
+    '.dialog{background:#fff;color:#0f172a;border-radius:12px;width:min(360px,calc(100vw - 24px));box-shadow:0 20px 60px rgba(0,0,0,.35);overflow:hidden}' +
+    '.head{padding:16px 20px;color:#fff;background:var(--brand,#2563eb)}' +
+    '.head h2{margin:0;font-size:17px}.head p{margin:2px 0 0;opacity:.9;font-size:13px}' +
+    '.body{padding:16px 20px;display:grid;gap:10px}' +
+    '.amount{font-size:26px;font-weight:700}' +
+    '.note{font-size:12px;color:#475569;background:#f1f5f9;border-radius:6px;padding:8px}' +
+    '.error{color:#b91c1c;font-size:13px;min-height:1em}' +
+    'button{font:inherit;border-radius:8px;padding:10px 14px;border:1px solid #cbd5e1;background:#fff;color:#0f172a;cursor:pointer}' +
+    'button.pay{background:#16a34a;border-color:#15803d;color:#fff;font-weight:600}' +
+    'button.fail{color:#b91c1c}' +
+    'button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}' +
+    'button[disabled]{opacity:.6;cursor:progress}' +
+    '.row{display:flex;gap:8px;flex-wrap:wrap}.row button{flex:1}' +
+    '.close{position:absolute;inset-block-start:8px;inset-inline-end:8px;background:transparent;border:0;color:#fff;font-size:20px;padding:4px 10px}' +
+    '.wrap{position:relative}' +
+    '@media (forced-colors:active){.head{border-bottom:1px solid CanvasText}button{border:1px solid ButtonText}}';
+
+  function money(amount, currency) {
+    try {
+      return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency }).format(amount / 100);
+    } catch (e) {
+      return currency + ' ' + (amount / 100).toFixed(2);
+    }
+  }
+
+  function Razorpay(options) {
+    if (!(this instanceof Razorpay)) return new Razorpay(options);
+    if (!options || !options.key) throw new Error('Razorpay: options.key is required');
+    if (!options.order_id) throw new Error('Razorpay: options.order_id is required');
+    this.options = options;
+    this._handlers = {};
+    this._host = null;
+  }
+  Razorpay.__tollgateSandbox = true;
+
+  Razorpay.prototype.on = function (name, cb) {
+    (this._handlers[name] = this._handlers[name] || []).push(cb);
+    return this;
+  };
+
+  Razorpay.prototype._emit = function (name, payload) {
+    (this._handlers[name] || []).forEach(function (cb) {
+      try {
+        cb(payload);
+      } catch (e) {
+        setTimeout(function () {
+          throw e;
+        });
+      }
+    });
+  };
+
+  Razorpay.prototype._close = function (dismissed) {
+    if (!this._host) return;
+    document.removeEventListener('keydown', this._onKey, true);
+    this._host.remove();
+    this._host = null;
+    if (this._restore && this._restore.focus) this._restore.focus();
+    if (dismissed && this.options.modal && typeof this.options.modal.ondismiss === 'function') this.options.modal.ondismiss();
+  };
+
+  Razorpay.prototype._pay = function (outcome, ui) {
+    var self = this;
+    var o = this.options;
+    ui.pay.disabled = ui.fail.disabled = true;
+    ui.error.textContent = '';
+    ui.status.textContent = outcome === 'success' ? 'Processing payment…' : 'Processing…';
+    return fetch(origin + '/sandbox/razorpay/pay', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ key: o.key, order_id: o.order_id, outcome: outcome, email: o.prefill && o.prefill.email, contact: o.prefill && o.prefill.contact }),
+    })
+      .then(function (res) {
+        return res.json().then(function (body) {
+          return { ok: res.ok, body: body };
+        });
+      })
+      .then(function (r) {
+        ui.pay.disabled = ui.fail.disabled = false;
+        ui.status.textContent = '';
+        if (r.ok && r.body.razorpay_payment_id) {
+          self._close(false);
+          if (typeof o.handler === 'function') o.handler(r.body);
+          return;
+        }
+        var err = (r.body && r.body.error) || { code: 'BAD_REQUEST_ERROR', description: 'Payment failed' };
+        ui.error.textContent = err.description + '. You can try again or close.';
+        if (err.metadata) self._emit('payment.failed', { error: err });
+      })
+      .catch(function () {
+        ui.pay.disabled = ui.fail.disabled = false;
+        ui.status.textContent = '';
+        ui.error.textContent = 'Network error. Try again.';
+      });
+  };
+
+  Razorpay.prototype.open = function () {
+    if (this._host) return;
+    var self = this;
+    var o = this.options;
+    this._restore = document.activeElement;
+    var host = document.createElement('div');
+    host.setAttribute('data-razorpay-sandbox', '');
+    var root = host.attachShadow({ mode: 'open' });
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+    var backdrop = document.createElement('div');
+    backdrop.className = 'backdrop';
+    var dialog = document.createElement('div');
+    dialog.className = 'dialog wrap';
+    dialog.setAttribute('role', 'dialog');
+    dialog.setAttribute('aria-modal', 'true');
+    dialog.setAttribute('aria-labelledby', 'rzp-title');
+    if (o.theme && o.theme.color) dialog.style.setProperty('--brand', o.theme.color);
+
+    var head = document.createElement('div');
+    head.className = 'head';
+    var title = document.createElement('h2');
+    title.id = 'rzp-title';
+    title.textContent = o.name || 'Checkout';
+    var desc = document.createElement('p');
+    desc.textContent = (o.description || '') + ' · Sandbox';
+    head.append(title, desc);
+    var close = document.createElement('button');
+    close.className = 'close';
+    close.type = 'button';
+    close.setAttribute('aria-label', 'Close checkout');
+    close.textContent = '×';
+
+    var body = document.createElement('div');
+    body.className = 'body';
+    var amount = document.createElement('div');
+    amount.className = 'amount';
+    amount.textContent = money(o.amount, o.currency || 'INR');
+    var note = document.createElement('p');
+    note.className = 'note';
+    note.textContent = 'Razorpay sandbox: no money moves. Order ' + o.order_id + (o.prefill && o.prefill.email ? ' · ' + o.prefill.email : '');
+    var status = document.createElement('p');
+    status.setAttribute('role', 'status');
+    status.className = 'note';
+    status.style.background = 'transparent';
+    var error = document.createElement('p');
+    error.className = 'error';
+    error.setAttribute('role', 'alert');
+    var row = document.createElement('div');
+    row.className = 'row';
+    var pay = document.createElement('button');
+    pay.type = 'button';
+    pay.className = 'pay';
+    pay.textContent = 'Pay ' + money(o.amount, o.currency || 'INR');
+    var fail = document.createElement('button');
+    fail.type = 'button';
+    fail.className = 'fail';
+    fail.textContent = 'Fail payment';
+    row.append(pay, fail);
+    body.append(amount, note, row, status, error);
+    dialog.append(head, close, body);
+    backdrop.append(dialog);
+    root.append(backdrop);
+
+    var ui = { pay: pay, fail: fail, error: error, status: status };
+    pay.addEventListener('click', function () {
+      self._pay('success', ui);
+    });
+    fail.addEventListener('click', function () {
+      self._pay('failure', ui);
+    });
+    close.addEventListener('click', function () {
+      self._close(true);
+    });
+    // Escape closes (modal.escape defaults to true); Tab stays inside the dialog.
+    this._onKey = function (e) {
+      if (!self._host) return;
+      if (e.key === 'Escape' && !(o.modal && o.modal.escape === false)) {
+        e.preventDefault();
+        self._close(true);
+      } else if (e.key === 'Tab') {
+        var items = [close, pay, fail].filter(function (b) {
+          return !b.disabled;
+        });
+        var i = items.indexOf(root.activeElement);
+        e.preventDefault();
+        var next = e.shiftKey ? (i <= 0 ? items.length - 1 : i - 1) : (i + 1) % items.length;
+        items[next].focus();
+      }
+    };
+    document.addEventListener('keydown', this._onKey, true);
+    document.body.append(host);
+    this._host = host;
+    pay.focus();
+  };
+
+  window.Razorpay = Razorpay;
+})();

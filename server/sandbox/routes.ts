@@ -1,0 +1,37 @@
+// Sandbox-only browser routes: the simulated checkout.js and the endpoint its modal pays through.
+import { readFileSync } from 'node:fs';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { AppEnv } from '../context.js';
+import { AppError } from '../errors.js';
+import { readJson } from '../http.js';
+import type { RazorpaySimulator } from './razorpay-simulator.js';
+
+const CHECKOUT_JS = readFileSync(new URL('./razorpay-checkout.js', import.meta.url), 'utf8');
+
+const PayRequest = z.object({
+  key: z.string(),
+  order_id: z.string().min(1).max(64),
+  outcome: z.enum(['success', 'failure']),
+  email: z.string().max(254).optional(),
+  contact: z.string().max(32).optional(),
+});
+
+export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: string) {
+  const routes = new Hono<AppEnv>();
+  routes.get('/sandbox/razorpay/checkout.js', (c) => {
+    c.header('Content-Type', 'text/javascript; charset=utf-8');
+    c.header('Cache-Control', 'no-cache');
+    return c.body(CHECKOUT_JS);
+  });
+  routes.post('/sandbox/razorpay/pay', async (c) => {
+    const body = await readJson(c, PayRequest);
+    if (body.key !== keyId) throw new AppError('validation_error', 'key: not this sandbox key');
+    const order = simulator.orders.get(body.order_id);
+    if (!order) throw new AppError('not_found', 'No such sandbox order');
+    if (order.status === 'paid') throw new AppError('conflict', 'This order is already paid');
+    if (body.outcome === 'success') return c.json(simulator.pay(order.id, body));
+    return c.json(simulator.fail(order.id, body), 402);
+  });
+  return routes;
+}

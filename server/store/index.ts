@@ -1,0 +1,118 @@
+// The SQL store: PGlite (PostgreSQL in WASM, on disk) by default, PostgreSQL when DATABASE_URL is set.
+// Same dialect, same migrations and queries on both.
+import { mkdirSync } from 'node:fs';
+import { MIGRATIONS } from './migrations.js';
+
+export interface Sql {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  /** Run a script of several statements, without parameters (migrations). */
+  exec(script: string): Promise<void>;
+}
+
+export interface Store extends Sql {
+  readonly engine: 'pglite' | 'postgres';
+  /** Run fn in one transaction; concurrent transactions on PostgreSQL are retried on serialization failures. */
+  transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  /** postgres://… — use PostgreSQL. */
+  databaseUrl?: string;
+  /** PGlite data folder; omit for an in-memory database. */
+  dataDir?: string;
+  /** PostgreSQL schema to use (tests isolate themselves in one); created when missing. */
+  schema?: string;
+  /** A PGlite data dump to start from (tests clone a migrated template instead of migrating again). */
+  loadDataDir?: Blob;
+}
+
+export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  const store = options.databaseUrl ? await openPostgres(options.databaseUrl, options.schema) : await openPglite(options);
+  await migrate(store);
+  return store;
+}
+
+async function openPglite(options: StoreOptions): Promise<Store> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+  const db = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  return {
+    engine: 'pglite',
+    async query<T>(text: string, params?: unknown[]) {
+      return (await db.query<T>(text, params)).rows;
+    },
+    async exec(script: string) {
+      await db.exec(script);
+    },
+    // PGlite runs one transaction at a time (an internal mutex), so there are no serialization failures here.
+    transaction<T>(fn: (tx: Sql) => Promise<T>) {
+      return db.transaction((tx) =>
+        fn({
+          query: async <R>(text: string, params?: unknown[]) => (await tx.query<R>(text, params)).rows,
+          exec: async (script: string) => void (await tx.exec(script)),
+        }),
+      );
+    },
+    async close() {
+      await db.close();
+    },
+    // Tests use this to clone a migrated database.
+    dumpDataDir: () => db.dumpDataDir('none'),
+  } as Store;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
+
+async function openPostgres(url: string, schema?: string): Promise<Store> {
+  const pg = (await import('pg')).default;
+  if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
+  const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  return {
+    engine: 'postgres',
+    async query<T>(text: string, params?: unknown[]) {
+      return (await pool.query(text, params as unknown[])).rows as T[];
+    },
+    async exec(script: string) {
+      await pool.query(script);
+    },
+    async transaction<T>(fn: (tx: Sql) => Promise<T>) {
+      for (let attempt = 0; ; attempt++) {
+        const client = await pool.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await fn({
+            query: async <R>(text: string, params?: unknown[]) => (await client.query(text, params as unknown[])).rows as R[],
+            exec: async (script: string) => void (await client.query(script)),
+          });
+          await client.query('COMMIT');
+          return result;
+        } catch (err) {
+          await client.query('ROLLBACK').catch(() => {});
+          if (attempt < 5 && RETRYABLE.has((err as { code?: string }).code ?? '')) continue;
+          throw err;
+        } finally {
+          client.release();
+        }
+      }
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}
+
+async function migrate(store: Store): Promise<void> {
+  await store.transaction(async (tx) => {
+    // Several server instances may start together on one PostgreSQL: one migrates, the others wait.
+    if (store.engine === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(72616)');
+    await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => r.id));
+    for (const m of MIGRATIONS) {
+      if (done.has(m.id)) continue;
+      await tx.exec(m.sql);
+      await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+    }
+  });
+}

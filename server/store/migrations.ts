@@ -1,0 +1,102 @@
+// The schema, as ordered migrations. Uniqueness of provider order ids, payment ids, webhook event ids and
+// idempotency keys lives here, so retries and races resolve in SQL rather than in memory.
+export const MIGRATIONS: { id: number; name: string; sql: string }[] = [
+  {
+    id: 1,
+    name: 'core',
+    sql: `
+CREATE TABLE customers (
+  id text PRIMARY KEY,
+  email text,
+  name text,
+  contact text,
+  currency text,
+  plan text NOT NULL,
+  status text NOT NULL DEFAULT 'active',
+  cancel_at_period_end boolean NOT NULL DEFAULT false,
+  current_period_end timestamptz,
+  billing_provider text,
+  -- the provider-side timestamp of the last subscription state applied: older events never overwrite newer ones
+  state_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE provider_customers (
+  provider text NOT NULL,
+  customer_id text NOT NULL REFERENCES customers(id),
+  external_id text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, customer_id),
+  UNIQUE (provider, external_id)
+);
+
+CREATE TABLE checkouts (
+  id text PRIMARY KEY,
+  customer_id text NOT NULL REFERENCES customers(id),
+  plan text NOT NULL,
+  interval text NOT NULL,
+  provider text NOT NULL,
+  amount integer NOT NULL CHECK (amount >= 0),
+  currency text NOT NULL,
+  mode text NOT NULL DEFAULT 'inline',
+  status text NOT NULL DEFAULT 'created',
+  provider_order_id text,
+  payment_id text,
+  action jsonb,
+  last_error jsonb,
+  fulfillment jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  paid_at timestamptz,
+  UNIQUE (provider, provider_order_id),
+  UNIQUE (provider, payment_id)
+);
+CREATE INDEX checkouts_customer ON checkouts (customer_id, created_at DESC);
+
+CREATE TABLE plan_changes (
+  id serial PRIMARY KEY,
+  customer_id text NOT NULL REFERENCES customers(id),
+  old_plan text NOT NULL,
+  new_plan text NOT NULL,
+  kind text NOT NULL,
+  source text NOT NULL,
+  checkout_id text REFERENCES checkouts(id),
+  payment_id text,
+  event_id text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  -- one upgrade and one revert per checkout, whatever the number of verifies and webhooks
+  UNIQUE (checkout_id, kind),
+  UNIQUE (source, event_id)
+);
+CREATE INDEX plan_changes_customer ON plan_changes (customer_id, id);
+
+CREATE TABLE webhook_events (
+  provider text NOT NULL,
+  event_id text NOT NULL,
+  type text NOT NULL,
+  received_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (provider, event_id)
+);
+
+CREATE TABLE idempotency_keys (
+  scope text NOT NULL,
+  key text NOT NULL,
+  fingerprint text NOT NULL,
+  status integer,
+  body text,
+  content_type text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (scope, key)
+);
+
+CREATE TABLE usage_counters (
+  customer_id text NOT NULL REFERENCES customers(id),
+  metric text NOT NULL,
+  period text NOT NULL,
+  used integer NOT NULL DEFAULT 0,
+  PRIMARY KEY (customer_id, metric, period)
+);
+`,
+  },
+];
