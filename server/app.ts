@@ -14,6 +14,7 @@ import { createRazorpayProvider, RAZORPAY_CHECKOUT_JS } from './providers/razorp
 import { ProviderRegistry } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
 import type { FetchLike } from './providers/upstream.js';
+import { extraProviders as defaultExtraProviders, type ExtraProviderDeps } from './providers/extra.js';
 import { accountRoutes } from './routes/account.js';
 import { checkoutRoutes } from './routes/checkout.js';
 import { pageRoutes } from './routes/pages.js';
@@ -33,8 +34,8 @@ export interface CreateAppOptions {
   fetch?: FetchLike;
   /** Delay of the sandbox's webhooks after a payment ("a moment later"). */
   sandboxWebhookDelayMs?: number;
-  /** Extra providers (Stripe, the seed backends) built by their own modules. */
-  extraProviders?: (deps: Omit<AppDeps, 'providers'> & { fetch: FetchLike; deliverToSelf: (path: string, init: RequestInit) => Promise<Response> }) => Provider[];
+  /** Providers beyond Razorpay (Stripe, the seed backends); defaults to every module in providers/extra.ts. */
+  extraProviders?: (deps: ExtraProviderDeps) => Provider[];
 }
 
 export interface TollgateApp {
@@ -111,7 +112,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
       fetch: razorpayFetch,
       scriptUrl: config.razorpay.mode === 'sandbox' ? `${config.publicUrl}/sandbox/razorpay/checkout.js` : RAZORPAY_CHECKOUT_JS,
     }),
-    ...(options.extraProviders?.({ ...baseDeps, fetch: fetchFn, deliverToSelf }) ?? []),
+    ...(options.extraProviders ?? defaultExtraProviders)({ ...baseDeps, fetch: fetchFn, deliverToSelf }),
   ];
   const deps: AppDeps = { ...baseDeps, providers: new ProviderRegistry(providers) };
 

@@ -234,3 +234,63 @@ export function entitlementsOf(catalog: Catalog, customer: CustomerRow, now: Dat
     has_access: plan.id !== catalog.freePlan.id && (status === 'active' || status === 'trialing' || status === 'past_due'),
   };
 }
+
+/** The upstream customer id (Stripe `cus_…`, MimicBot agency…) of one of our customers, if any. */
+export async function providerCustomerId(sql: Sql, provider: string, customerId: string): Promise<string | null> {
+  const [row] = await sql.query<{ external_id: string }>('SELECT external_id FROM provider_customers WHERE provider = $1 AND customer_id = $2', [provider, customerId]);
+  return row?.external_id ?? null;
+}
+
+/** Our customer for an upstream customer id. */
+export async function customerForProviderId(sql: Sql, provider: string, externalId: string): Promise<string | null> {
+  const [row] = await sql.query<{ customer_id: string }>('SELECT customer_id FROM provider_customers WHERE provider = $1 AND external_id = $2', [provider, externalId]);
+  return row?.customer_id ?? null;
+}
+
+/**
+ * Link an upstream customer id once. Returns the id that won: when two requests race to create one,
+ * the first link stays and the caller of the second learns it (and may discard its own upstream customer).
+ */
+export async function linkProviderCustomer(sql: Sql, provider: string, customerId: string, externalId: string): Promise<string> {
+  await sql.query('INSERT INTO provider_customers (provider, customer_id, external_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [provider, customerId, externalId]);
+  return (await providerCustomerId(sql, provider, customerId))!;
+}
+
+/**
+ * Mirror a provider's subscription into the customer row (plan, status, cancel-at-period-end, period end).
+ * `stateAt` is the provider object's own timestamp: a state older than the one applied last is ignored, so
+ * webhooks that arrive out of order settle on the newest state. A change of plan is audited once per event.
+ * Call it inside a transaction.
+ */
+export async function applySubscriptionState(
+  tx: Sql,
+  input: {
+    customerId: string;
+    provider: string;
+    plan: string;
+    status: SubscriptionStatus;
+    cancelAtPeriodEnd: boolean;
+    currentPeriodEnd: Date | null;
+    stateAt: Date;
+    source: string;
+    eventId: string;
+    checkoutId?: string;
+    now: Date;
+  },
+): Promise<{ applied: boolean; oldPlan: string }> {
+  const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [input.customerId]);
+  if (!customer) throw new AppError('not_found', 'No such customer');
+  if (customer.state_at && new Date(customer.state_at).getTime() > input.stateAt.getTime()) return { applied: false, oldPlan: customer.plan };
+  await tx.query(
+    `UPDATE customers SET plan = $2, status = $3, cancel_at_period_end = $4, current_period_end = $5, billing_provider = $6, state_at = $7, updated_at = $8 WHERE id = $1`,
+    [customer.id, input.plan, input.status, input.cancelAtPeriodEnd, input.currentPeriodEnd, input.provider, input.stateAt, input.now],
+  );
+  if (customer.plan !== input.plan) {
+    await tx.query(
+      `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, event_id, created_at)
+       VALUES ($1, $2, $3, 'subscription', $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+      [customer.id, customer.plan, input.plan, input.source, input.checkoutId ?? null, input.eventId, input.now],
+    );
+  }
+  return { applied: true, oldPlan: customer.plan };
+}

@@ -5,7 +5,6 @@ import { createApp } from './app.js';
 import { ConfigError, loadServerConfig } from './config.js';
 import { createLogger, type LogLevel } from './log.js';
 import { openStore } from './store/index.js';
-import { extraProviders } from './providers/extra.js';
 
 async function main() {
   let config;
@@ -23,7 +22,7 @@ async function main() {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   let tollgate;
   try {
-    tollgate = createApp({ config, store, log, extraProviders });
+    tollgate = createApp({ config, store, log });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tollgate: configuration error\n${err.message}\n`);

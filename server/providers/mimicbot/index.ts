@@ -1,0 +1,7 @@
+// Mimicbot adapter (placeholder until it is built): no provider yet.
+import type { ExtraProviderDeps } from '../extra.js';
+import type { Provider } from '../types.js';
+
+export function createMimicbotProviders(_deps: ExtraProviderDeps): Provider[] {
+  return [];
+}

@@ -1,0 +1,7 @@
+// Mintbot adapter (placeholder until it is built): no provider yet.
+import type { ExtraProviderDeps } from '../extra.js';
+import type { Provider } from '../types.js';
+
+export function createMintbotProviders(_deps: ExtraProviderDeps): Provider[] {
+  return [];
+}

@@ -1,0 +1,7 @@
+// Mintoken adapter (placeholder until it is built): no provider yet.
+import type { ExtraProviderDeps } from '../extra.js';
+import type { Provider } from '../types.js';
+
+export function createMintokenProviders(_deps: ExtraProviderDeps): Provider[] {
+  return [];
+}
