@@ -19,6 +19,10 @@ export function loadScript(url: string, timeoutMs = 15_000): Promise<void> {
     }
     script.src = url;
     script.async = true;
+    // Under a nonce-based CSP (IDE webviews, the hand-off pay page) an inserted script runs only
+    // with the page's nonce; browsers hide the attribute after parsing but keep `.nonce`.
+    const nonce = document.querySelector<HTMLScriptElement>('script[nonce]')?.nonce;
+    if (nonce) script.nonce = nonce;
     script.onload = () => {
       clearTimeout(timer);
       resolve();

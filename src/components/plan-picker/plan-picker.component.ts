@@ -151,7 +151,7 @@ export class PlanPicker extends TollgateElement {
 
   private renderPlaceholder(): TemplateResult {
     return html`<div class="sr-only" role="status">${this.t('loading')}</div>
-      <div role="presentation" class="grid-placeholder" style="display:grid;gap:1rem;grid-template-columns:repeat(auto-fit,minmax(min(100%,15rem),1fr))">
+      <div role="presentation" class="grid-placeholder">
         ${[0, 1, 2].map(() => html`<div class="skeleton placeholder"></div>`)}
       </div>`;
   }

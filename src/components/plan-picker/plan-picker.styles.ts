@@ -33,7 +33,8 @@ export const planPickerStyles = [
       font-size: 0.8em;
       font-weight: 600;
     }
-    [role='radiogroup'] {
+    [role='radiogroup'],
+    .grid-placeholder {
       display: grid;
       gap: 1rem;
       grid-template-columns: repeat(auto-fit, minmax(min(100%, 15rem), 1fr));

@@ -193,6 +193,8 @@ export class UsageMeter extends TollgateElement {
     const text = this.t('usage.of', { used, limit: formatNumber(limit, locale) });
     const levelText = level === 'over' ? this.t('usage.over') : level === 'warning' ? this.t('usage.warn') : '';
     const id = `meter-${metric.id}`;
+    // The fill width goes through CSSOM (`.style`), not a style attribute: IDE webviews' CSP has no
+    // 'unsafe-inline' for styles and refuses style attributes.
     return html`<div class="metric ${level}" data-metric=${metric.id} data-level=${level}>
       <div class="metric-head">
         <span id="${id}-label">${label}</span>
@@ -207,7 +209,7 @@ export class UsageMeter extends TollgateElement {
         aria-valuenow=${Math.min(metric.used, limit)}
         aria-valuetext=${levelText ? `${text}, ${levelText}` : text}
       >
-        <div part="meter-fill" style="inline-size:${Math.min(100, Number.isFinite(pct) ? pct : 100)}%"></div>
+        <div part="meter-fill" .style=${`inline-size:${Math.min(100, Number.isFinite(pct) ? pct : 100)}%`}></div>
       </div>
     </div>`;
   }

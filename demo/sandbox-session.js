@@ -1,0 +1,75 @@
+// Demo helper: a sandbox customer session for the demo pages. On a real site the partner's backend
+// mints the token (POST /v1/sessions with its API key); the sandbox route stands in for that here.
+const STORAGE_KEY = 'tollgate-demo-customer';
+
+function store() {
+  try {
+    return window.localStorage;
+  } catch {
+    return undefined; // storage disabled (some webviews): a new customer per page load
+  }
+}
+
+function freshId() {
+  return 'demo_' + crypto.randomUUID().replaceAll('-', '').slice(0, 12);
+}
+
+/** The demo customer of this browser, kept across reloads. */
+export function currentCustomer() {
+  const storage = store();
+  let id = storage?.getItem(STORAGE_KEY);
+  if (!id) {
+    id = freshId();
+    storage?.setItem(STORAGE_KEY, id);
+  }
+  return id;
+}
+
+/** Forget the current customer and make a new one (on the free plan again). */
+export function newCustomer() {
+  const id = freshId();
+  store()?.setItem(STORAGE_KEY, id);
+  return id;
+}
+
+/** `POST /v1/sandbox/session` → the customer token the elements send as a bearer token. */
+export async function sandboxSession(customerId) {
+  const response = await fetch('/v1/sandbox/session', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
+    body: JSON.stringify({ customer_id: customerId }),
+  });
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || typeof body.token !== 'string') {
+    const reason = body.error?.message ?? `HTTP ${response.status}`;
+    throw new Error(`Could not start a sandbox session: ${reason}`);
+  }
+  return body.token;
+}
+
+/**
+ * Wire the page's session strip: shows the customer id, gets a session, hands it to `configure`,
+ * and "Start over as a new customer" reloads the page as a new one.
+ */
+export function startSessionStrip(configure, root = document) {
+  const idOut = root.querySelector('[data-customer-id]');
+  const status = root.querySelector('[data-session-status]');
+  const restart = root.querySelector('[data-new-customer]');
+  async function connect(customerId) {
+    if (idOut) idOut.textContent = customerId;
+    if (status) status.textContent = 'Connecting…';
+    try {
+      const token = await sandboxSession(customerId);
+      configure({ session: token });
+      if (status) status.textContent = 'Signed in (sandbox)';
+    } catch (error) {
+      if (status) status.textContent = error instanceof Error ? error.message : String(error);
+    }
+  }
+  // A new customer starts from a clean page: no checkout state of the previous one lingers.
+  restart?.addEventListener('click', () => {
+    newCustomer();
+    location.reload();
+  });
+  return connect(currentCustomer());
+}
