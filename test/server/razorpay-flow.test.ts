@@ -4,7 +4,6 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { signRazorpayWebhook } from '../../server/security/signatures.js';
-import { startRazorpayFake } from '../fakes/razorpay.js';
 import type { Store } from '../../server/store/index.js';
 
 for (const engine of engines()) {
@@ -59,6 +58,278 @@ for (const engine of engines()) {
       assert.equal(sub.usage.messagesLimit, 10000);
       const audit = await store.query('SELECT * FROM plan_changes WHERE customer_id = $1', [customer]);
       assert.equal(audit.length, 1);
+    });
+
+    async function paidOrder(customer = uniqueId(), plan = 'pro') {
+      const token = await server.session(customer);
+      const co = await checkout(token, plan);
+      const paid = server.razorpaySandbox!.pay(co.action.order_id);
+      return { customer, token, co, paid };
+    }
+    /** A genuinely signed Checkout response for an order, without the simulator's webhooks. */
+    async function signedOnly(customer = uniqueId(), plan = 'pro') {
+      const token = await server.session(customer);
+      const co = await checkout(token, plan);
+      const { signRazorpayPayment } = await import('../../server/security/signatures.js');
+      const razorpay_payment_id = `pay_${uniqueId('s').replace('_', '')}`;
+      const paid = { razorpay_order_id: co.action.order_id as string, razorpay_payment_id, razorpay_signature: signRazorpayPayment(server.deps.config.razorpay.keySecret, co.action.order_id, razorpay_payment_id) };
+      return { customer, token, co, paid };
+    }
+    const verify = (token: string, body: Record<string, unknown>, idempotencyKey?: string) => server.request('POST', '/v1/razorpay/verify', { token, body, idempotencyKey });
+    const auditRows = (customer: string) => store.query<any>('SELECT * FROM plan_changes WHERE customer_id = $1 ORDER BY id', [customer]);
+    const planOf = async (customer: string) => (await store.query<any>('SELECT plan FROM customers WHERE id = $1', [customer]))[0].plan;
+
+    test('forged, truncated, non-hex and other-order signatures are 400 invalid_signature and change nothing', async () => {
+      const { customer, token, paid } = await signedOnly();
+      const other = await signedOnly();
+      const bad = [
+        'f'.repeat(64),
+        paid.razorpay_signature.slice(0, 40),
+        paid.razorpay_signature + '00',
+        'zz' + paid.razorpay_signature.slice(2),
+        other.paid.razorpay_signature,
+        paid.razorpay_signature.toUpperCase().replace(/./, (ch) => (ch === 'A' ? 'B' : 'A')),
+      ];
+      for (const razorpay_signature of bad) {
+        const res = await verify(token, { plan: 'pro', ...paid, razorpay_signature });
+        assert.equal(res.status, 400);
+        const body = await json(res);
+        assert.equal(body.error.code, 'invalid_signature');
+        assert.equal(body.error.message, 'Invalid payment signature');
+      }
+      assert.equal(await planOf(customer), 'free');
+      assert.equal((await verify(token, { plan: 'pro', ...paid })).status, 200);
+      // The signature of this payment over another order id (sent by the browser) still checks against the stored order.
+      const mixed = await verify(token, { plan: 'pro', razorpay_order_id: paid.razorpay_order_id, razorpay_payment_id: other.paid.razorpay_payment_id, razorpay_signature: other.paid.razorpay_signature });
+      assert.equal(mixed.status, 400);
+      assert.equal((await auditRows(customer)).length, 1);
+    });
+
+    test("another customer's order is 404; another plan than the order's is 400", async () => {
+      const { token, paid } = await signedOnly();
+      const intruder = await server.session(uniqueId());
+      const res = await verify(intruder, { plan: 'pro', ...paid });
+      assert.equal(res.status, 404);
+      assert.equal((await json(res)).error.code, 'not_found');
+      const wrongPlan = await verify(token, { plan: 'team', ...paid });
+      assert.equal(wrongPlan.status, 400);
+      assert.match((await json(wrongPlan)).error.message, /this order is for "pro"/);
+      const unknown = await verify(token, { plan: 'pro', ...paid, razorpay_order_id: 'order_doesnotexist' });
+      assert.equal(unknown.status, 404);
+    });
+
+    test('the same verify again is the same success; another payment for a paid order is 409', async () => {
+      const { customer, token, paid, co } = await paidOrder();
+      const first = await json(await verify(token, { plan: 'pro', ...paid }));
+      const again = await verify(token, { plan: 'pro', ...paid });
+      assert.equal(again.status, 200);
+      assert.deepEqual(await json(again), first);
+      assert.equal(first.old_plan, 'free');
+      // A second, genuinely signed payment for the same order (Razorpay would not allow it) is a conflict.
+      const { signRazorpayPayment } = await import('../../server/security/signatures.js');
+      const sig = signRazorpayPayment(server.deps.config.razorpay.keySecret, co.action.order_id, 'pay_second0000001');
+      const conflict = await verify(token, { plan: 'pro', razorpay_order_id: co.action.order_id, razorpay_payment_id: 'pay_second0000001', razorpay_signature: sig });
+      assert.equal(conflict.status, 409);
+      assert.equal((await json(conflict)).error.code, 'conflict');
+      assert.equal((await auditRows(customer)).length, 1);
+    });
+
+    test('a dozen concurrent verifies of one payment: exactly one upgrade and one audit row', async () => {
+      const { customer, token, paid } = await paidOrder();
+      const results = await Promise.all(Array.from({ length: 12 }, () => verify(token, { plan: 'pro', ...paid })));
+      const bodies = await Promise.all(results.map((r) => json(r)));
+      assert.deepEqual(results.map((r) => r.status), Array(12).fill(200));
+      for (const b of bodies) assert.deepEqual(b, { message: 'Plan upgraded', old_plan: 'free', new_plan: 'pro', payment_id: paid.razorpay_payment_id });
+      await server.razorpaySandbox!.settle();
+      const audit = await auditRows(customer);
+      assert.equal(audit.length, 1);
+      assert.equal(audit[0].kind, 'upgrade');
+      assert.equal(audit[0].payment_id, paid.razorpay_payment_id);
+      const orders = await store.query<any>("SELECT status FROM checkouts WHERE customer_id = $1", [customer]);
+      assert.deepEqual(orders.map((o) => o.status), ['paid']);
+    });
+
+    describe('webhooks', () => {
+      const secret = () => server.deps.config.razorpay.webhookSecret;
+      function webhook(event: string, payload: Record<string, unknown>, options: { eventId?: string; signature?: string; raw?: string } = {}) {
+        const raw = options.raw ?? JSON.stringify({ entity: 'event', account_id: 'acc_test', event, contains: Object.keys(payload), payload, created_at: Math.floor(Date.now() / 1000) });
+        return server.request('POST', '/v1/webhooks/razorpay', {
+          rawBody: raw,
+          idempotencyKey: null,
+          headers: { 'X-Razorpay-Signature': options.signature ?? signRazorpayWebhook(secret(), raw), 'X-Razorpay-Event-Id': options.eventId ?? `evt_${uniqueId('t')}` },
+        });
+      }
+      const paymentEntity = (id: string, order_id: string, extra: Record<string, unknown> = {}) => ({ payment: { entity: { id, entity: 'payment', order_id, amount: 159900, currency: 'INR', status: 'captured', ...extra } } });
+
+      test('a bad or missing signature is 400 invalid_signature; a missing event id is 400', async () => {
+        const raw = JSON.stringify({ event: 'order.paid', payload: {} });
+        assert.equal((await json(await webhook('order.paid', {}, { raw, signature: 'ab'.repeat(32) }))).error.code, 'invalid_signature');
+        const res = await server.request('POST', '/v1/webhooks/razorpay', { rawBody: raw, idempotencyKey: null, headers: { 'X-Razorpay-Event-Id': 'evt_1' } });
+        assert.equal((await json(res)).error.code, 'invalid_signature');
+        const noId = await server.request('POST', '/v1/webhooks/razorpay', { rawBody: raw, idempotencyKey: null, headers: { 'X-Razorpay-Signature': signRazorpayWebhook(secret(), raw) } });
+        assert.equal(noId.status, 400);
+        // Re-serialised JSON (other whitespace) no longer matches the signature of the raw bytes.
+        const pretty = JSON.stringify(JSON.parse(raw), null, 2);
+        assert.equal((await webhook('order.paid', {}, { raw: pretty, signature: signRazorpayWebhook(secret(), raw) })).status, 400);
+      });
+
+      test('order.paid upgrades a customer whose verify never came (closed tab); replays change nothing', async () => {
+        const customer = uniqueId();
+        const token = await server.session(customer);
+        const co = await checkout(token);
+        const eventId = `evt_${uniqueId('x')}`;
+        const payload = { ...paymentEntity('pay_closedtab0001', co.action.order_id), order: { entity: { id: co.action.order_id, entity: 'order', status: 'paid' } } };
+        const first = await json(await webhook('order.paid', payload, { eventId }));
+        assert.equal(first.outcome, 'upgraded');
+        for (let i = 0; i < 3; i++) assert.equal((await json(await webhook('order.paid', payload, { eventId }))).outcome, 'duplicate');
+        assert.equal((await json(await webhook('payment.captured', paymentEntity('pay_closedtab0001', co.action.order_id)))).outcome, 'already_applied');
+        assert.equal(await planOf(customer), 'pro');
+        assert.equal((await auditRows(customer)).length, 1);
+        const state = await json(await server.request('GET', `/v1/checkout/${co.checkout_id}`, { token }));
+        assert.equal(state.status, 'paid');
+        assert.equal(state.payment_id, 'pay_closedtab0001');
+      });
+
+      test('payment.failed is recorded; a late capture still upgrades; a failure after capture keeps it paid', async () => {
+        const customer = uniqueId();
+        const token = await server.session(customer);
+        const co = await checkout(token);
+        const failed = await webhook('payment.failed', paymentEntity('pay_failed000001', co.action.order_id, { status: 'failed', error_code: 'BAD_REQUEST_ERROR', error_description: 'Payment was declined by the bank' }));
+        assert.equal((await json(failed)).outcome, 'failure_recorded');
+        let state = await json(await server.request('GET', `/v1/checkout/${co.checkout_id}`, { token }));
+        assert.equal(state.status, 'failed');
+        assert.deepEqual(state.last_error, { code: 'BAD_REQUEST_ERROR', message: 'Payment was declined by the bank' });
+        assert.equal((await json(await webhook('payment.captured', paymentEntity('pay_retry0000001', co.action.order_id)))).outcome, 'upgraded');
+        assert.equal((await json(await webhook('payment.failed', paymentEntity('pay_failed000002', co.action.order_id, { status: 'failed' })))).outcome, 'failure_recorded');
+        state = await json(await server.request('GET', `/v1/checkout/${co.checkout_id}`, { token }));
+        assert.equal(state.status, 'paid');
+        assert.equal(await planOf(customer), 'pro');
+      });
+
+      test('verify racing its own webhooks: one upgrade, one audit row, whatever the order', async () => {
+        const { customer, token, paid } = await paidOrder();
+        const payload = paymentEntity(paid.razorpay_payment_id, paid.razorpay_order_id);
+        const calls = [
+          webhook('payment.captured', payload),
+          verify(token, { plan: 'pro', ...paid }),
+          webhook('order.paid', { ...payload, order: { entity: { id: paid.razorpay_order_id } } }),
+          verify(token, { plan: 'pro', ...paid }),
+          webhook('payment.captured', payload),
+        ];
+        const results = await Promise.all(calls);
+        assert.deepEqual(results.map((r) => r.status), [200, 200, 200, 200, 200]);
+        await server.razorpaySandbox!.settle();
+        assert.equal((await auditRows(customer)).length, 1);
+        assert.equal(await planOf(customer), 'pro');
+      });
+
+      test('a full refund reverts the plan (audited once); a partial refund does not', async () => {
+        const { customer, token, paid, co } = await paidOrder();
+        await verify(token, { plan: 'pro', ...paid });
+        const partial = await webhook('refund.created', { refund: { entity: { id: 'rfnd_partial00001', entity: 'refund', amount: 50000, payment_id: paid.razorpay_payment_id } }, ...paymentEntity(paid.razorpay_payment_id, co.action.order_id) });
+        assert.equal((await json(partial)).outcome, 'partial_refund_recorded');
+        assert.equal(await planOf(customer), 'pro');
+        const full = { refund: { entity: { id: 'rfnd_full0000001', entity: 'refund', amount: 159900, payment_id: paid.razorpay_payment_id } } };
+        // No payment entity: the adapter asks Razorpay for the payment's order.
+        const eventId = `evt_${uniqueId('r')}`;
+        assert.equal((await json(await webhook('refund.created', full, { eventId }))).outcome, 'reverted');
+        assert.equal((await json(await webhook('refund.created', full, { eventId }))).outcome, 'duplicate');
+        assert.equal((await json(await webhook('refund.created', full))).outcome, 'refund_recorded');
+        assert.equal(await planOf(customer), 'free');
+        const audit = await auditRows(customer);
+        assert.deepEqual(audit.map((a) => [a.kind, a.old_plan, a.new_plan]), [['upgrade', 'free', 'pro'], ['revert', 'pro', 'free']]);
+        const state = await json(await server.request('GET', `/v1/checkout/${co.checkout_id}`, { token }));
+        assert.equal(state.status, 'refunded');
+        // A verify after the refund does not upgrade again.
+        const late = await verify(token, { plan: 'pro', ...paid });
+        assert.equal(late.status, 409);
+        assert.equal(await planOf(customer), 'free');
+      });
+
+      test('a refund that overtakes the capture: the late capture and verify do not upgrade', async () => {
+        const { customer, token, paid, co } = await paidOrder();
+        const refund = { refund: { entity: { id: 'rfnd_early000001', amount: 159900, payment_id: paid.razorpay_payment_id } }, ...paymentEntity(paid.razorpay_payment_id, co.action.order_id) };
+        assert.equal((await json(await webhook('refund.created', refund))).outcome, 'refund_recorded');
+        assert.equal((await json(await webhook('payment.captured', paymentEntity(paid.razorpay_payment_id, co.action.order_id)))).outcome, 'conflict');
+        assert.equal((await verify(token, { plan: 'pro', ...paid })).status, 409);
+        assert.equal(await planOf(customer), 'free');
+        assert.equal((await auditRows(customer)).length, 0);
+      });
+
+      test('events for unknown orders and unknown event types are acknowledged and ignored', async () => {
+        assert.equal((await json(await webhook('payment.captured', paymentEntity('pay_stranger00001', 'order_notours00001')))).outcome, 'unknown_order');
+        assert.equal((await webhook('subscription.charged', {})).status, 200);
+      });
+
+      test('malformed JSON with a valid signature is 400, not 500', async () => {
+        const raw = '{"event": "order.paid",';
+        const res = await webhook('x', {}, { raw });
+        assert.equal(res.status, 400);
+        assert.equal((await json(res)).error.code, 'validation_error');
+      });
+    });
+
+    describe('sandbox modal endpoints', () => {
+      test('a failed sandbox payment answers with Razorpay error fields and its webhook records the failure', async () => {
+        const customer = uniqueId();
+        const token = await server.session(customer);
+        const co = await checkout(token);
+        const res = await server.request('POST', '/sandbox/razorpay/pay', { idempotencyKey: null, body: { key: co.action.key_id, order_id: co.action.order_id, outcome: 'failure' } });
+        assert.equal(res.status, 402);
+        const body = await json(res);
+        assert.deepEqual(Object.keys(body.error).sort(), ['code', 'description', 'metadata', 'reason', 'source', 'step']);
+        assert.equal(body.error.metadata.order_id, co.action.order_id);
+        await server.razorpaySandbox!.settle();
+        const state = await json(await server.request('GET', `/v1/checkout/${co.checkout_id}`, { token }));
+        assert.equal(state.status, 'failed');
+        assert.equal(await planOf(customer), 'free');
+        const wrongKey = await server.request('POST', '/sandbox/razorpay/pay', { idempotencyKey: null, body: { key: 'rzp_other', order_id: co.action.order_id, outcome: 'success' } });
+        assert.equal(wrongKey.status, 400);
+      });
+
+      test('a successful sandbox payment followed only by its webhooks upgrades the customer', async () => {
+        const customer = uniqueId();
+        const token = await server.session(customer);
+        const co = await checkout(token);
+        const res = await server.request('POST', '/sandbox/razorpay/pay', { idempotencyKey: null, body: { key: co.action.key_id, order_id: co.action.order_id, outcome: 'success' } });
+        assert.equal(res.status, 200);
+        await server.razorpaySandbox!.settle();
+        assert.equal(await planOf(customer), 'pro');
+        assert.equal((await auditRows(customer))[0].source, 'razorpay_webhook:payment.captured');
+        const js = await server.request('GET', '/sandbox/razorpay/checkout.js');
+        assert.match(js.headers.get('Content-Type')!, /javascript/);
+        assert.match(await js.text(), /window\.Razorpay = Razorpay/);
+      });
+    });
+
+    describe('hand-off', () => {
+      test('a hand-off checkout starts upstream only from the system browser, once, with a scoped token', async () => {
+        const customer = uniqueId();
+        const token = await server.session(customer);
+        const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', mode: 'handoff' } });
+        assert.equal(res.status, 201);
+        const { checkout_id, action } = await json(res);
+        assert.equal(action.type, 'handoff');
+        assert.match(action.url, new RegExp(`^http://tollgate.test/pay/${checkout_id}#token=`));
+        assert.equal(action.status_url, `http://tollgate.test/v1/checkout/${checkout_id}`);
+        const handoffToken = action.url.split('#token=')[1];
+        const before = await json(await server.request('GET', `/v1/checkout/${checkout_id}`, { token }));
+        assert.equal(before.status, 'created');
+        assert.equal((await server.request('GET', '/v1/subscription', { token: handoffToken })).status, 403);
+        const started = await json(await server.request('POST', `/v1/checkout/${checkout_id}/start`, { token: handoffToken, body: {} }));
+        assert.equal(started.action.type, 'razorpay');
+        assert.equal(started.plan, 'pro');
+        const again = await json(await server.request('POST', `/v1/checkout/${checkout_id}/start`, { token: handoffToken, body: {} }));
+        assert.equal(again.action.order_id, started.action.order_id);
+        const paid = server.razorpaySandbox!.pay(started.action.order_id);
+        const ok = await verify(handoffToken, { plan: 'pro', ...paid });
+        assert.equal(ok.status, 200);
+        const after = await json(await server.request('GET', `/v1/checkout/${checkout_id}`, { token }));
+        assert.equal(after.status, 'paid');
+        const page = await server.request('GET', `/pay/${checkout_id}`);
+        assert.equal(page.status, 200);
+        assert.match(page.headers.get('Content-Security-Policy')!, /script-src 'nonce-/);
+      });
     });
   });
 }
