@@ -1,7 +1,127 @@
-// Mintoken adapter (placeholder until it is built): no provider yet.
+// Mintoken billing, forward mode (seed 002_425df5a50da9f1f7.txt): for teams white-labelling Mintoken,
+// the order and the verify are forwarded with the customer's own Supabase JWT, already checked by us.
+import { z } from 'zod';
+import type { RazorpayAction } from '../../../src/contract/index.js';
+import { ConfigError } from '../../config.js';
+import { AppError } from '../../errors.js';
+import type { CustomerIdentity } from '../../security/tokens.js';
 import type { ExtraProviderDeps } from '../extra.js';
+import { RAZORPAY_CHECKOUT_JS } from '../razorpay/index.js';
+import type { PlanPriceConfig } from '../../config.js';
 import type { Provider } from '../types.js';
+import { MintokenClient } from './client.js';
 
-export function createMintokenProviders(_deps: ExtraProviderDeps): Provider[] {
-  return [];
+export const MINTOKEN_DEFAULT_API_BASE = 'https://api.mintoken.in';
+
+/** `providers.mintoken` in the config file. */
+const MintokenSection = z
+  .object({
+    /** The name in the Razorpay modal; defaults to the config's `name` (seed 002 shows "Mintoken"). */
+    name: z.string().min(1).optional(),
+    /** The modal's theme colour; seed 002: "#FF6B1A is the mintoken orange… replace with your brand color". */
+    theme_color: z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'use a hex colour such as "#FF6B1A"').optional(),
+  })
+  .strict();
+
+/** The Mintoken plan slug of a price: `upstream.plan` when set, else our plan id ("pro" or "team" per seed 002). */
+export function mintokenPlanSlug(price: PlanPriceConfig, planId: string): string {
+  const slug = price.upstream?.plan;
+  return typeof slug === 'string' ? slug : planId;
+}
+
+function parseSection(raw: unknown): z.infer<typeof MintokenSection> {
+  const result = MintokenSection.safeParse(raw ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  throw new ConfigError(`providers.mintoken${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
+}
+
+/** Only a verified external JWT can be forwarded: our own session tokens mean nothing to Mintoken. */
+function forwardableJwt(identity: CustomerIdentity): string {
+  if (identity.source !== 'external') {
+    throw new AppError('forbidden', 'Mintoken plans need the Supabase session token of a signed-in user, not a Tollgate session token');
+  }
+  return identity.token;
+}
+
+export function createMintokenProviders(deps: ExtraProviderDeps): Provider[] {
+  const { config, log, catalog } = deps;
+  const section = parseSection(config.file.providers.mintoken);
+  const apiBase = config.env.MINTOKEN_API_BASE ?? MINTOKEN_DEFAULT_API_BASE;
+  try {
+    new URL(apiBase);
+  } catch {
+    throw new ConfigError(`MINTOKEN_API_BASE=${apiBase} is not a URL; unset it for ${MINTOKEN_DEFAULT_API_BASE} or give a full URL`);
+  }
+
+  const prices = config.file.plans.flatMap((plan, i) => plan.prices.map((price, j) => ({ plan, price, path: `plans[${i}].prices[${j}]` }))).filter((p) => p.price.provider === 'mintoken');
+  // Forward mode has no secret of its own: it works when the server checks Supabase JWTs.
+  const mode = config.file.external_jwt ? 'live' : 'unavailable';
+  if (prices.length && mode === 'unavailable') {
+    throw new ConfigError(
+      `${prices[0].path} uses provider "mintoken", which forwards the customer's Supabase JWT; add "external_jwt": {"secret_env": "SUPABASE_JWT_SECRET", "audience": "authenticated"} (or "jwks_url") to the config file`,
+    );
+  }
+  for (const { price, path } of prices) {
+    // Mintoken sells monthly plans only (seed 002 has no interval); its order amount must be what our catalog shows.
+    if (price.interval !== 'month') throw new ConfigError(`${path}: Mintoken plans are monthly; set "interval": "month" or remove this price`);
+  }
+
+  const client = new MintokenClient({ provider: 'mintoken', fetch: deps.fetch, timeoutMs: config.file.upstream_timeout_ms, log, apiBase });
+  const businessName = section.name ?? config.file.name;
+  const themeColor = section.theme_color ?? config.file.providers.razorpay?.theme_color;
+
+  const provider: Provider = {
+    name: 'mintoken',
+    mode,
+
+    async createCheckout(ctx) {
+      if (mode === 'unavailable') throw new AppError('provider_unavailable', 'Mintoken is not configured on this server (external_jwt)');
+      const jwt = forwardableJwt(ctx.identity);
+      const order = await client.createOrder(jwt, mintokenPlanSlug(ctx.price, ctx.plan.id));
+      // The browser never sets a price, and the plan picker showed the catalog's: refuse an order Mintoken prices otherwise.
+      if (order.amount !== ctx.price.amount || order.currency !== ctx.price.currency) {
+        log.warn('mintoken price mismatch', { checkout_id: ctx.checkout.id, plan: ctx.plan.id, upstream_amount: order.amount, upstream_currency: order.currency, catalog_amount: ctx.price.amount, catalog_currency: ctx.price.currency });
+        throw new AppError('upstream_error', 'Mintoken prices this plan differently from this server\'s catalog; the order was not opened', {
+          cause: { provider: 'mintoken', code: 'amount_mismatch', description: `${order.amount} ${order.currency} ≠ ${ctx.price.amount} ${ctx.price.currency}` },
+        });
+      }
+      const action: RazorpayAction = {
+        type: 'razorpay',
+        key_id: order.key_id,
+        order_id: order.order_id,
+        amount: order.amount,
+        currency: order.currency,
+        name: businessName,
+        description: `${ctx.plan.name} plan, monthly`,
+        prefill: {
+          ...(ctx.customer.name ? { name: ctx.customer.name } : {}),
+          ...(ctx.customer.email ? { email: ctx.customer.email } : {}),
+          ...(ctx.customer.contact ? { contact: ctx.customer.contact } : {}),
+        },
+        // Mintoken's order is a real Razorpay order: Razorpay's own checkout.js opens it (seed 002, step 2).
+        script_url: RAZORPAY_CHECKOUT_JS,
+        ...(themeColor ? { theme_color: themeColor } : {}),
+        verify_path: '/v1/razorpay/verify',
+      };
+      return { providerOrderId: order.order_id, action, status: 'pending' };
+    },
+
+    // Called by POST /v1/razorpay/verify; the route marks our checkout paid once this returns.
+    async verifyPayment({ checkout, body, identity }) {
+      if (mode === 'unavailable') throw new AppError('provider_unavailable', 'Mintoken is not configured on this server (external_jwt)');
+      const jwt = forwardableJwt(identity);
+      const plan = catalog.plan(checkout.plan);
+      const price = plan ? catalog.chargePrice(plan, checkout.interval, { provider: 'mintoken' }) : undefined;
+      // Seed 002: "plan — The plan you originally created the order for. Must match." The stored order id, never the browser's.
+      const verified = await client.verify(jwt, {
+        plan: price ? mintokenPlanSlug(price, checkout.plan) : checkout.plan,
+        razorpay_order_id: checkout.provider_order_id!,
+        razorpay_payment_id: body.razorpay_payment_id,
+        razorpay_signature: body.razorpay_signature,
+      });
+      log.info('mintoken verified', { checkout_id: checkout.id, upstream_new_plan: verified.new_plan ?? null });
+    },
+  };
+  return [provider];
 }
