@@ -45,7 +45,14 @@ async function loadSummary() {
     const catalog = await fetch('/v1/plans').then((r) => (r.ok ? r.json() : { plans: [] })).catch(() => ({ plans: [] }));
     document.querySelector('[data-plan]').textContent = catalog.plans.find((p) => p.id === state.plan)?.name ?? state.plan;
     document.querySelector('[data-interval]').textContent = state.interval === 'year' ? 'Yearly' : state.interval === 'month' ? 'Monthly' : 'One time';
-    document.querySelector('[data-amount]').textContent = new Intl.NumberFormat(locale, { style: 'currency', currency: state.currency }).format(state.amount / 10 ** digits);
+    const major = state.amount / 10 ** digits;
+    const fraction = Number.isInteger(major) ? 0 : digits; // ₹1,599, not ₹1,599.00
+    document.querySelector('[data-amount]').textContent = new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency: state.currency,
+      minimumFractionDigits: fraction,
+      maximumFractionDigits: fraction,
+    }).format(major);
     document.querySelector('[data-summary]').hidden = false;
     summaryStatus.hidden = true;
     if (state.status === 'paid') showPaid();

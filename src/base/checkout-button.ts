@@ -42,6 +42,10 @@ export abstract class CheckoutButton extends TollgateElement {
       .handoff {
         justify-self: stretch;
       }
+      .handoff-link {
+        display: block;
+        margin-block-start: 0.75rem;
+      }
       .handoff input {
         display: block;
         inline-size: 100%;

@@ -232,7 +232,9 @@ export class CheckoutController implements ReactiveController {
     });
     rzp.on('payment.failed', (response) => {
       const error = response?.error ?? {};
-      this.failure = error.description || error.reason || error.code || '';
+      const reason = error.description || error.reason || error.code || '';
+      // The sentence around it expects a full stop after the provider's reason.
+      this.failure = reason && !/[.!?।]$/.test(reason) ? reason + '.' : reason;
       this.host.requestUpdate();
       emit(this.host, 'payment-failed', {
         plan,

@@ -84,6 +84,7 @@ export const planPickerStyles = [
       margin: 0;
     }
     [part~='badge'] {
+      justify-self: start;
       font-size: 0.72rem;
       font-weight: 600;
       padding: 0.1rem 0.5rem;
@@ -96,6 +97,7 @@ export const planPickerStyles = [
       padding-inline-start: 1.1rem;
       display: grid;
       gap: 0.25rem;
+      align-content: start;
       flex: 1;
     }
     [part~='plan'] > button {
@@ -106,6 +108,10 @@ export const planPickerStyles = [
     }
     .status:empty {
       display: none;
+    }
+    .handoff-link {
+      display: block;
+      margin-block-start: 0.75rem;
     }
     .handoff input {
       display: block;
