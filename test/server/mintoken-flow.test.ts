@@ -6,38 +6,44 @@ import { SignJWT } from 'jose';
 import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { startMintokenFake } from '../fakes/mintoken.js';
 import { RAZORPAY_CHECKOUT_JS } from '../../server/providers/razorpay/index.js';
-import { ConfigError } from '../../server/config.js';
+import { ConfigError, type ConfigFile } from '../../server/config.js';
 import type { Store } from '../../server/store/index.js';
 
 const SUPABASE_SECRET = 'supabase-jwt-secret-for-tollgate-tests-000000';
 const ORDER = 'POST /v1/billing/razorpay/order';
 const VERIFY = 'POST /v1/billing/razorpay/verify';
 
-const MINTOKEN_FILE = {
+const MINTOKEN_FILE: Partial<ConfigFile> = {
   external_jwt: { secret_env: 'SUPABASE_JWT_SECRET', audience: 'authenticated', customer_claim: 'sub', email_claim: 'email' },
   plans: [
-    { id: 'free', name: 'Free', features: [], limits: { messages: 1000 }, prices: [] },
+    { id: 'free', name: 'Free', features: [], limits: { messages: 1000 }, popular: false, trial_days: 0, prices: [] },
     {
       id: 'pro',
       name: 'Pro',
       features: [{ id: 'export', label: 'Export' }],
       limits: { messages: 10000 },
-      prices: [{ provider: 'mintoken' as const, currency: 'INR', amount: 159900, interval: 'month' as const }],
+      popular: true,
+      trial_days: 0,
+      prices: [{ provider: 'mintoken', currency: 'INR', amount: 159900, interval: 'month' }],
     },
     {
       id: 'business',
       name: 'Business',
       features: [],
       limits: { messages: null },
+      popular: false,
+      trial_days: 0,
       // Our plan id differs from Mintoken's slug: the price maps it.
-      prices: [{ provider: 'mintoken' as const, currency: 'INR', amount: 399900, interval: 'month' as const, upstream: { plan: 'team' } }],
+      prices: [{ provider: 'mintoken', currency: 'INR', amount: 399900, interval: 'month', upstream: { plan: 'team' } }],
     },
     {
       id: 'gold',
       name: 'Gold',
       features: [],
       limits: {},
-      prices: [{ provider: 'mintoken' as const, currency: 'INR', amount: 999900, interval: 'month' as const }],
+      popular: false,
+      trial_days: 0,
+      prices: [{ provider: 'mintoken', currency: 'INR', amount: 999900, interval: 'month' }],
     },
   ],
   metrics: [{ id: 'messages', label: 'Messages' }],
