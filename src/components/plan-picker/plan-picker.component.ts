@@ -56,7 +56,7 @@ export class PlanPicker extends TollgateElement {
   @property({ attribute: false }) plans?: PlansResponse | PublicPlan[];
 
   /** Billing interval shown first. */
-  @property({ reflect: true }) interval: BillingInterval = 'month';
+  @property({ reflect: true }) interval: 'month' | 'year' = 'month';
 
   /** The customer's current plan id; otherwise learnt from `GET /v1/subscription` when there is a session. */
   @property({ attribute: 'current-plan' }) currentPlan?: string;
