@@ -48,6 +48,16 @@ export function newId(prefix: string): string {
 
 /** Create the customer on first use, on the free plan; later calls refresh email/name when given. */
 export async function ensureCustomer(sql: Sql, freePlan: string, customer: { id: string; email?: string; name?: string; contact?: string }): Promise<CustomerRow> {
+  // Reads are the common case (every widget load): no write unless something is new.
+  const [existing] = await sql.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [customer.id]);
+  if (
+    existing &&
+    (customer.email === undefined || customer.email === existing.email) &&
+    (customer.name === undefined || customer.name === existing.name) &&
+    (customer.contact === undefined || customer.contact === existing.contact)
+  ) {
+    return existing;
+  }
   const [row] = await sql.query<CustomerRow>(
     `INSERT INTO customers (id, email, name, contact, plan) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (id) DO UPDATE SET

@@ -4,6 +4,8 @@ import type { ConfigFile, PlanConfig, PlanPriceConfig } from './config.js';
 import { AppError } from './errors.js';
 
 export class Catalog {
+  /** The public view per currency: the catalog is fixed for the life of the process. */
+  private readonly publicCache = new Map<string, PublicPlan[]>();
   constructor(readonly file: ConfigFile) {}
 
   get metrics() {
@@ -42,6 +44,13 @@ export class Catalog {
   }
 
   publicPlans(currency?: string | null): PublicPlan[] {
+    const key = currency ?? '';
+    let cached = this.publicCache.get(key);
+    if (!cached) this.publicCache.set(key, (cached = this.buildPublicPlans(currency)));
+    return cached;
+  }
+
+  private buildPublicPlans(currency?: string | null): PublicPlan[] {
     return this.file.plans.map((plan) => {
       const intervals = [...new Set(plan.prices.map((p) => p.interval))];
       const charge = intervals.map((i) => this.chargePrice(plan, i, { currency })).filter((p): p is PlanPriceConfig => Boolean(p));
