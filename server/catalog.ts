@@ -59,6 +59,7 @@ export class Catalog {
         name: plan.name,
         description: plan.description,
         features: plan.features.map((f) => f.label),
+        feature_ids: plan.features.map((f) => f.id),
         limits: Object.fromEntries(this.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
         popular: plan.popular,
         trial_days: plan.trial_days,

@@ -31,7 +31,8 @@ export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: strin
     if (!order) throw new AppError('not_found', 'No such sandbox order');
     if (order.status === 'paid') throw new AppError('conflict', 'This order is already paid');
     if (body.outcome === 'success') return c.json(simulator.pay(order.id, body));
-    return c.json(simulator.fail(order.id, body), 402);
+    // 200 with Razorpay's error object, as checkout.js hands it to `payment.failed` (not an HTTP failure).
+    return c.json(simulator.fail(order.id, body));
   });
   return routes;
 }

@@ -28,7 +28,10 @@ export const PublicPlan = z.object({
   id: z.string(),
   name: z.string(),
   description: z.string().optional(),
+  /** Display labels, in the catalog's order. */
   features: z.array(z.string()),
+  /** The same features' ids, as `/v1/entitlements` and `<paywall-gate feature="…">` use them. */
+  feature_ids: z.array(z.string()),
   limits: z.record(z.string(), z.number().int().nonnegative().nullable()),
   popular: z.boolean(),
   trial_days: z.number().int().nonnegative(),
@@ -165,6 +168,10 @@ export const Subscription = z.object({
 });
 export type Subscription = z.infer<typeof Subscription>;
 
+/**
+ * `GET /v1/entitlements`: what the customer's plan in force allows. `features` are feature ids;
+ * `has_access` is true while a paid plan is in good standing (active, trialing, or past due in grace).
+ */
 export const Entitlements = z.object({
   plan: z.string(),
   features: z.array(z.string()),

@@ -64,11 +64,17 @@ describe('<paywall-gate>', () => {
     expect(el.allowed).to.be.false;
   });
 
-  it('no access (has_access false) is locked even with the feature', async () => {
-    server.on('GET /v1/entitlements', () => entitlements({ plan: 'pro', features: ['export'], has_access: false }));
-    const el = await fixture<PaywallGate>(html`<paywall-gate feature="export" session="tok_1"><p>x</p></paywall-gate>`);
-    await decided(el);
-    expect(el.allowed).to.be.false;
+  it('a feature of the free plan is open without paid access; a bare gate needs paid access', async () => {
+    server.on('GET /v1/entitlements', () => entitlements({ plan: 'free', features: ['basic-analytics'], has_access: false }));
+    const free = await fixture<PaywallGate>(html`<paywall-gate feature="basic-analytics" session="tok_1"><p>x</p></paywall-gate>`);
+    await decided(free);
+    expect(free.allowed).to.be.true;
+    const bare = await fixture<PaywallGate>(html`<paywall-gate session="tok_1"><p>x</p></paywall-gate>`);
+    await decided(bare);
+    expect(bare.allowed).to.be.false;
+    server.on('GET /v1/entitlements', () => entitlements({ plan: 'pro', features: ['export'], has_access: true }));
+    await bare.recheck();
+    expect(bare.allowed).to.be.true;
   });
 
   it('re-checks after a checkout-success and flips open', async () => {

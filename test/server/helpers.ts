@@ -4,7 +4,8 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync, renameSync } from '
 import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createApp, type CreateAppOptions, type TollgateApp } from '../../server/app.js';
-import { DEFAULT_CONFIG, loadServerConfig, parseConfig, type ConfigFile } from '../../server/config.js';
+import type { z } from 'zod';
+import { ConfigFile, DEFAULT_CONFIG, loadServerConfig, parseConfig } from '../../server/config.js';
 import { createMemoryLogger } from '../../server/log.js';
 import { openStore, type Store } from '../../server/store/index.js';
 import { MIGRATIONS } from '../../server/store/migrations.js';
@@ -63,7 +64,7 @@ export interface TestServer extends TollgateApp {
 }
 
 export async function makeServer(
-  options: { store: Store; env?: Record<string, string | undefined>; file?: Partial<ConfigFile> | ConfigFile; now?: () => Date } & Omit<CreateAppOptions, 'config' | 'store' | 'log'>,
+  options: { store: Store; env?: Record<string, string | undefined>; file?: Partial<z.input<typeof ConfigFile>>; now?: () => Date } & Omit<CreateAppOptions, 'config' | 'store' | 'log'>,
 ): Promise<TestServer> {
   const env = { ...TEST_ENV, ...options.env };
   const file = parseConfig({ ...DEFAULT_CONFIG, ...(options.file ?? {}) });

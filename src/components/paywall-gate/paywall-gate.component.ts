@@ -79,9 +79,12 @@ export class PaywallGate extends TollgateElement {
       if (!token) return { allowed: false };
       const client = this.client();
       const entitlements = await client.get<Entitlements>('/v1/entitlements', { signal });
-      if (!entitlements.has_access) return { allowed: false, entitlements };
-      if (feature && !entitlements.features.includes(feature)) return { allowed: false, entitlements };
-      if (plan && plan !== entitlements.plan) {
+      // `feature`: the effective plan lists it (the server drops lapsed plans' features); `plan`: that
+      // plan or a later one; neither: any paid access (`has_access`).
+      if (feature) return { allowed: entitlements.features.includes(feature), entitlements };
+      if (!plan) return { allowed: entitlements.has_access, entitlements };
+      if (plan !== entitlements.plan) {
+        if (!entitlements.has_access) return { allowed: false, entitlements };
         // Catalog order is cheapest first: a plan listed after the required one includes it.
         const { plans } = await client.get<PlansResponse>('/v1/plans', { signal });
         const need = plans.findIndex((p) => p.id === plan);
