@@ -167,7 +167,8 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
         const result = await markCheckoutPaid(tx, { checkoutId: checkout.id, paymentId: paymentIdOf(session), source, eventId: event?.id, now });
         if (result.changed && sub) {
           const status = statusOf(sub.status);
-          const plan = planOf(sub) ?? checkout.plan;
+          // The subscription may already have ended by the time its checkout settles (events out of order).
+          const plan = status === 'canceled' ? catalog.freePlan.id : (planOf(sub) ?? checkout.plan);
           if (status) {
             const floor = await stateAtFloor(tx, checkout.customer_id);
             const stamp = Math.max(floor, (event?.created ?? sub.created ?? Math.floor(now.getTime() / 1000)) * 1000);
