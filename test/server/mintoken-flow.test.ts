@@ -202,6 +202,8 @@ for (const engine of engines()) {
       const slow = await slowServer.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } });
       assert.equal(slow.status, 502);
       assert.match((await json(slow)).error.message, /did not answer in time/);
+      // The fake is still sleeping on that request; let it finish so it cannot take a fault meant for a later call.
+      await new Promise((resolve) => setTimeout(resolve, 700));
     });
 
     test('verify errors: 503 → provider_unavailable, 502 → upstream_error, 500 → upstream_error; then a good verify still upgrades', async () => {
