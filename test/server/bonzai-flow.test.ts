@@ -15,7 +15,7 @@ const GET_ORDER = 'GET /api/v1/orders/:order_id';
 
 const plan = (id: string, name: string, prices: ConfigFile['plans'][number]['prices'], messages: number | null) => ({ id, name, features: [], limits: { messages }, popular: false, trial_days: 0, prices });
 
-export const BONZAI_FILE: Partial<ConfigFile> = {
+const BONZAI_FILE: Partial<ConfigFile> = {
   metrics: [{ id: 'messages', label: 'Messages' }],
   plans: [
     plan('free', 'Free', [], 100),
