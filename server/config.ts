@@ -97,9 +97,9 @@ export type PlanPriceConfig = z.infer<typeof PlanPrice>;
 export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
   name: 'Tollgate Demo',
   metrics: [
-    { id: 'messages', label: 'Messages' },
-    { id: 'seats', label: 'Seats' },
-    { id: 'projects', label: 'Projects' },
+    { id: 'messages', label: 'Messages', label_one: 'Message' },
+    { id: 'seats', label: 'Seats', label_one: 'Seat' },
+    { id: 'projects', label: 'Projects', label_one: 'Project' },
   ],
   plans: [
     {

@@ -59,7 +59,7 @@ async function startUpstream(c: AppContext, row: CheckoutRow, customer: Customer
       started.status ?? 'pending',
       now(),
     ]);
-    return { checkout_id: row.id, plan: row.plan, interval: row.interval, action: started.action };
+    return { checkout_id: row.id, plan: row.plan, plan_name: plan.name, interval: row.interval, action: started.action };
   } catch (err) {
     const code = err instanceof AppError ? err.code : 'internal_error';
     await store.query("UPDATE checkouts SET status = CASE WHEN mode = 'handoff' THEN 'created' ELSE 'failed' END, last_error = $2::jsonb, updated_at = $3 WHERE id = $1", [
@@ -98,7 +98,7 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
         status_url: `${config.publicUrl}/v1/checkout/${row.id}`,
         expires_at: expiresAt.toISOString(),
       };
-      return c.json({ checkout_id: row.id, plan: row.plan, interval: row.interval, action } satisfies CheckoutResponse, 201);
+      return c.json({ checkout_id: row.id, plan: row.plan, plan_name: plan.name, interval: row.interval, action } satisfies CheckoutResponse, 201);
     }
     return c.json(await startUpstream(c, row, customer, identity, body), 201);
   });
@@ -114,7 +114,7 @@ checkoutRoutes.post('/v1/checkout/:id/start', async (c) => {
     const row = await ownCheckout(store, identity.customerId, id);
     if (row.status === 'paid') throw new AppError('conflict', 'This checkout is already paid');
     if (row.status === 'refunded' || row.status === 'expired' || row.status === 'canceled') throw new AppError('conflict', `This checkout is ${row.status}`);
-    if (row.action && row.status !== 'created') return c.json({ checkout_id: row.id, plan: row.plan, interval: row.interval, action: row.action } as CheckoutResponse);
+    if (row.action && row.status !== 'created') return c.json({ checkout_id: row.id, plan: row.plan, plan_name: catalog.plan(row.plan)?.name ?? row.plan, interval: row.interval, action: row.action } as CheckoutResponse);
     // Claim the start in SQL so two tabs cannot create two upstream orders.
     const [claimed] = await store.query<CheckoutRow>("UPDATE checkouts SET status = 'starting' WHERE id = $1 AND status IN ('created', 'failed') RETURNING *", [row.id]);
     if (!claimed) throw new AppError('conflict', 'This checkout is being started; retry shortly', { headers: { 'Retry-After': '1' } });

@@ -17,7 +17,8 @@
     '.body{padding:16px 20px;display:grid;gap:10px}' +
     '.amount{font-size:26px;font-weight:700}' +
     '.note{font-size:12px;color:#475569;background:#f1f5f9;border-radius:6px;padding:8px}' +
-    '.error{color:#b91c1c;font-size:13px;min-height:1em}' +
+    '.error{color:#b91c1c;font-size:13px;margin:0}' +
+    '.note:empty{padding:0}' +
     'button{font:inherit;border-radius:8px;padding:10px 14px;border:1px solid #cbd5e1;background:#fff;color:#0f172a;cursor:pointer}' +
     'button.pay{background:#16a34a;border-color:#15803d;color:#fff;font-weight:600}' +
     'button.fail{color:#b91c1c}' +

@@ -106,6 +106,8 @@ export class CheckoutController implements ReactiveController {
   handoff?: HandoffAction;
   /** The plan the customer is on after success. */
   newPlan?: string;
+  /** Display name of the plan being bought, from the server's checkout response. */
+  planName?: string;
 
   private readonly scripts: ScriptLoader;
   private input?: CheckoutInput;
@@ -152,6 +154,7 @@ export class CheckoutController implements ReactiveController {
       return this.fail(error, () => void this.start(input));
     }
     this.checkoutId = response.checkout_id;
+    this.planName = response.plan_name;
     // The server's word on what is being bought (a hand-off checkout arrives with no plan of ours).
     this.input = { ...input, plan: response.plan || input.plan, interval: response.interval === 'once' ? undefined : (response.interval ?? input.interval) };
     await this.runAction(response.action);
@@ -454,7 +457,7 @@ export class CheckoutController implements ReactiveController {
       case 'handoff':
         return t('handoff.waiting');
       case 'success':
-        return t('checkout.success', { plan: this.newPlan ?? '' });
+        return t('checkout.success', { plan: (this.newPlan === this.input?.plan && this.planName) || this.newPlan || '' });
       case 'dismissed':
         return t('checkout.dismissed');
       case 'error':

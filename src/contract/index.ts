@@ -20,7 +20,12 @@ export const Price = z.object({
 export type Price = z.infer<typeof Price>;
 
 /** A usage metric of the catalog (messages, seats, …). */
-export const Metric = z.object({ id: z.string().regex(/^[a-z][a-zA-Z0-9]*$/), label: z.string() });
+export const Metric = z.object({
+  id: z.string().regex(/^[a-z][a-zA-Z0-9]*$/),
+  label: z.string(),
+  /** The label for exactly one ("1 seat"); `label` otherwise. */
+  label_one: z.string().optional(),
+});
 export type Metric = z.infer<typeof Metric>;
 
 /** A plan as `GET /v1/plans` shows it. `limits[metric] === null` means unlimited. */
@@ -106,7 +111,14 @@ export type StripeEmbeddedAction = z.infer<typeof StripeEmbeddedAction>;
 export type HandoffAction = z.infer<typeof HandoffAction>;
 export type CheckoutAction = z.infer<typeof CheckoutAction>;
 
-export const CheckoutResponse = z.object({ checkout_id: z.string(), plan: z.string(), interval: Interval, action: CheckoutAction });
+export const CheckoutResponse = z.object({
+  checkout_id: z.string(),
+  plan: z.string(),
+  /** The plan's display name, for the widget's own messages. */
+  plan_name: z.string(),
+  interval: Interval,
+  action: CheckoutAction,
+});
 export type CheckoutResponse = z.infer<typeof CheckoutResponse>;
 
 export const CheckoutStatus = z.enum(['created', 'pending', 'paid', 'failed', 'canceled', 'expired', 'refunded']);

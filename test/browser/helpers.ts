@@ -113,6 +113,7 @@ export function razorpayCheckout(checkoutId = 'chk_1', scriptUrl = '/fake/razorp
   return {
     checkout_id: checkoutId,
     plan,
+    plan_name: plan === 'pro' ? 'Pro' : plan,
     interval: 'month',
     action: {
       type: 'razorpay',

@@ -66,7 +66,7 @@ describe('<razorpay-checkout>', () => {
     expect(verify.body).to.deep.equal({ plan: 'pro', razorpay_order_id: 'order_1', razorpay_payment_id: 'pay_1', razorpay_signature: 'sig_ok' });
     expect(verify.headers['idempotency-key']).to.be.a('string').and.not.equal(create.headers['idempotency-key']);
     await el.updateComplete;
-    expect(text($(el, '[role="status"]'))).to.contain('You are now on pro');
+    expect(text($(el, '[role="status"]'))).to.contain('You are now on Pro.');
   });
 
   it('a double click creates a single order', async () => {

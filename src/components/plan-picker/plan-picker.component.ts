@@ -200,7 +200,10 @@ export class PlanPicker extends TollgateElement {
     const charge = chargeFor(plan, interval);
     const locale = this.resolvedLocale;
     const saving = interval === 'year' ? yearlySaving(plan) : undefined;
-    const labelOf = (metric: string): string => catalog.metrics.find((m) => m.id === metric)?.label ?? metric;
+    const labelOf = (metric: string, count?: number): string => {
+      const m = catalog.metrics.find((x) => x.id === metric);
+      return (count === 1 && m?.label_one) || m?.label || metric;
+    };
     return html`
       <div part="plan${selected ? ' plan-selected' : ''}${isCurrent ? ' plan-current' : ''}" class="card ${selected ? 'selected' : ''}">
         <div
@@ -229,7 +232,7 @@ export class PlanPicker extends TollgateElement {
             ([metric, limit]) =>
               html`<li>${limit === null
                 ? this.t('limit.unlimited', { metric: labelOf(metric).toLowerCase() })
-                : this.t('limit.value', { n: formatNumber(limit, locale), metric: labelOf(metric).toLowerCase() })}</li>`,
+                : this.t('limit.value', { n: formatNumber(limit, locale), metric: labelOf(metric, limit).toLowerCase() })}</li>`,
           )}
           ${plan.features.map((feature) => html`<li>${feature}</li>`)}
         </ul>
