@@ -82,6 +82,7 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     const price = catalog.chargePrice(plan, interval, { provider: body.provider, currency: customer.currency });
     if (!price) throw new AppError('validation_error', `plan "${plan.id}" has no ${interval}ly price${body.provider ? ` for ${body.provider}` : ''}`);
     providerFor(c, price);
+    returnUrlFor(c, body.return_url, 'chk_check'); // reject a foreign return_url before anything is created
 
     const [row] = await store.query<CheckoutRow>(
       `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode)
