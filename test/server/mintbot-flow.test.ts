@@ -329,15 +329,15 @@ for (const engine of engines()) {
       });
 
       test('a timeout is 502; the hand-off retry reuses the key and mintbot keeps one order', async () => {
-        const slow = await servedApp(store, fake, { file: { upstream_timeout_ms: 200 } as Partial<ConfigFile> });
+        const slow = await servedApp(store, fake, { file: { upstream_timeout_ms: 500 } as Partial<ConfigFile> });
         try {
           const token = await slow.server.session(uniqueId());
           const created = await json(await slow.server.request('POST', '/v1/checkout', { token, body: { plan: 'agent', mode: 'handoff' } }));
-          fake.control.delayResponses(400, 1);
+          fake.control.delayResponses(1000, 1);
           const first = await slow.server.request('POST', `/v1/checkout/${created.checkout_id}/start`, { token });
           assert.equal(first.status, 502);
           assert.match((await json(first)).error.message, /in time/);
-          await new Promise((r) => setTimeout(r, 300)); // the slow request completes upstream meanwhile
+          await new Promise((r) => setTimeout(r, 700)); // the slow request completes upstream meanwhile
           const second = await slow.server.request('POST', `/v1/checkout/${created.checkout_id}/start`, { token });
           assert.equal(second.status, 200, await second.clone().text());
           const orders = [...fake.state.orders.values()].filter((o) => o.external_id === created.checkout_id);
