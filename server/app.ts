@@ -43,6 +43,8 @@ export interface TollgateApp {
   deps: AppDeps;
   /** The in-server Razorpay simulator when Razorpay runs in sandbox mode. */
   razorpaySandbox?: RazorpaySimulator;
+  /** Stop the providers' background work. */
+  close(): Promise<void>;
 }
 
 export function createApp(options: CreateAppOptions): TollgateApp {
@@ -211,5 +213,12 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     return c.json(errorBody('internal_error', 'Something went wrong on our side; it has been logged', requestId), 500);
   });
 
-  return { app, deps, razorpaySandbox };
+  return {
+    app,
+    deps,
+    razorpaySandbox,
+    async close() {
+      await Promise.all(providers.map((p) => p.close?.()));
+    },
+  };
 }

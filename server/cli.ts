@@ -45,6 +45,7 @@ async function main() {
   });
   const stop = async () => {
     server.close();
+    await tollgate.close();
     await store.close();
     process.exit(0);
   };

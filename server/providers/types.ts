@@ -42,4 +42,6 @@ export interface Provider {
   subscription?(customer: CustomerRow, identity: CustomerIdentity): Promise<Subscription | null>;
   /** Webhook and sandbox routes, mounted at the app root. */
   routes?: Hono<AppEnv>;
+  /** Stop background work (pollers) on shutdown. */
+  close?(): void | Promise<void>;
 }

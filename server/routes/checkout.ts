@@ -80,7 +80,7 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
     const interval = body.interval ?? 'month';
     const price = catalog.chargePrice(plan, interval, { provider: body.provider, currency: customer.currency });
-    if (!price) throw new AppError('validation_error', `plan "${plan.id}" has no ${interval}ly price${body.provider ? ` for ${body.provider}` : ''}`);
+    if (!price) throw new AppError('validation_error', `interval: plan "${plan.id}" has no ${interval === 'once' ? 'one-off' : `${interval}ly`} price${body.provider ? ` for ${body.provider}` : ''}`);
     providerFor(c, price);
     returnUrlFor(c, body.return_url, 'chk_check'); // reject a foreign return_url before anything is created
 
@@ -120,7 +120,7 @@ checkoutRoutes.post('/v1/checkout/:id/start', async (c) => {
     const [claimed] = await store.query<CheckoutRow>("UPDATE checkouts SET status = 'starting' WHERE id = $1 AND status IN ('created', 'failed') RETURNING *", [row.id]);
     if (!claimed) throw new AppError('conflict', 'This checkout is being started; retry shortly', { headers: { 'Retry-After': '1' } });
     const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId });
-    return c.json(await startUpstream(c, claimed, customer, identity, { plan: row.plan, interval: row.interval === 'once' ? undefined : row.interval }));
+    return c.json(await startUpstream(c, claimed, customer, identity, { plan: row.plan, interval: row.interval }));
   });
 });
 

@@ -63,7 +63,8 @@ export type SessionResponse = z.infer<typeof SessionResponse>;
 
 export const CheckoutRequest = z.object({
   plan: z.string().min(1).max(64),
-  interval: z.enum(['month', 'year']).optional(),
+  /** Default `month`; `once` for one-off prices. */
+  interval: Interval.optional(),
   /** Ask for one provider explicitly; otherwise the server's rule picks. */
   provider: ProviderName.optional(),
   /** `handoff`: the browser cannot pay here (IDE webview); answer with a link for the system browser. */

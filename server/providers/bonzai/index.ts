@@ -199,6 +199,7 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
     settings,
     pollOnce,
     stopPolling: () => poller?.stop(),
+    close: () => poller?.stop(),
 
     async createCheckout(ctx) {
       requireLive();
