@@ -135,6 +135,8 @@ for (const engine of engines()) {
     test('events for unknown customers, unknown plans or incomplete subscriptions are acknowledged without a change', async () => {
       const unknown = JSON.stringify(event('customer.subscription.updated', subscriptionObject('cus_nobody')));
       assert.equal((await json(await post(unknown, signTimestamped(SECRET, unknown)))).outcome, 'unknown_customer');
+      const ghost = JSON.stringify(event('customer.subscription.updated', subscriptionObject('cus_ghost', { metadata: { plan: 'pro', customer_id: 'cust_deleted' } })));
+      assert.equal((await json(await post(ghost, signTimestamped(SECRET, ghost)))).outcome, 'unknown_customer');
       const { id, cus } = await linkedCustomer();
       const noPlan = JSON.stringify(event('customer.subscription.updated', subscriptionObject(cus, { metadata: {} })));
       assert.equal((await json(await post(noPlan, signTimestamped(SECRET, noPlan)))).outcome, 'unknown_plan');

@@ -213,7 +213,8 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
 
     return store.transaction(async (tx) => {
       if (!(await claimWebhookEvent(tx, PROVIDER, event.id, event.type))) return 'duplicate';
-      if (!customerId) return 'unknown_customer';
+      // metadata.customer_id is ours (only our key writes metadata), but the customer row may be gone.
+      if (!customerId || (await tx.query('SELECT 1 FROM customers WHERE id = $1', [customerId])).length === 0) return 'unknown_customer';
       if (!plan) {
         log.warn('stripe subscription for an unknown plan', { event_id: event.id, price: sub.items?.data?.[0]?.price?.id ?? null });
         return 'unknown_plan';
