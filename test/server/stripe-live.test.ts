@@ -26,7 +26,7 @@ for (const engine of engines()) {
     before(async () => {
       store = await testStore(engine);
       fake = await startStripeFake({ now: () => clock });
-      server = await makeServer({ store, env: { ...KEYS, STRIPE_API_BASE: fake.url, TOLLGATE_SANDBOX: '0' }, now: () => new Date(clock), file: { upstream_timeout_ms: 300 } });
+      server = await makeServer({ store, env: { ...KEYS, STRIPE_API_BASE: fake.url, TOLLGATE_SANDBOX: '0' }, now: () => new Date(clock) });
       served = await listen(server.app);
       fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
     });
@@ -231,11 +231,13 @@ for (const engine of engines()) {
       res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', provider: 'stripe' } });
       assert.equal(res.status, 201, 'one 5xx is retried with the same Idempotency-Key');
 
-      fake.control.delayResponses(1000, 1);
-      res = await server.request('POST', '/v1/checkout', { token: await server.session(uniqueId()), body: { plan: 'pro', provider: 'stripe' } });
+      // A tight timeout on a server of its own, so the other tests never race a slow first connection.
+      const hasty = await makeServer({ store, env: { ...KEYS, STRIPE_API_BASE: fake.url, TOLLGATE_SANDBOX: '0' }, now: () => new Date(clock), file: { upstream_timeout_ms: 200 } });
+      fake.control.delayResponses(1500, 1);
+      res = await hasty.request('POST', '/v1/checkout', { token: await hasty.session(uniqueId()), body: { plan: 'pro', provider: 'stripe' } });
       assert.equal(res.status, 502);
       assert.equal((await json(res)).error.code, 'upstream_error');
-      assert.ok(server.logLines.some((l) => l.includes('"upstream_code":"timeout"')));
+      assert.ok(hasty.logLines.some((l) => l.includes('"upstream_code":"timeout"')));
       fake.control.reset();
     });
 
