@@ -202,6 +202,9 @@ export function usagePeriod(now: Date): string {
   return now.toISOString().slice(0, 7);
 }
 
+/** Providers whose subscriptions renew on their side: a passed period end means a renewal we have not heard of yet. */
+const RENEWS_UPSTREAM = new Set(['stripe', 'mimicbot']);
+
 /**
  * The plan in force now: a one-off purchase (Razorpay order) lapses at its period end; a subscription
  * that is canceled or unpaid falls back to the free plan.
@@ -210,7 +213,7 @@ export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date
   const free = catalog.freePlan.id;
   if (customer.plan === free) return { planId: free, status: customer.status };
   if (customer.status === 'canceled' || customer.status === 'unpaid') return { planId: free, status: customer.status };
-  if (customer.current_period_end && new Date(customer.current_period_end) <= now && customer.billing_provider !== 'stripe') return { planId: free, status: 'canceled' };
+  if (customer.current_period_end && new Date(customer.current_period_end) <= now && !RENEWS_UPSTREAM.has(customer.billing_provider ?? '')) return { planId: free, status: 'canceled' };
   return { planId: catalog.plan(customer.plan) ? customer.plan : free, status: customer.status };
 }
 

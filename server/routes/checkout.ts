@@ -131,7 +131,9 @@ checkoutRoutes.get('/v1/checkout/:id', async (c) => {
   const { store } = c.get('deps');
   let row = await ownCheckout(store, identity.customerId, id);
   const provider = c.get('deps').providers.get(row.provider);
-  if (!FINAL.has(row.status) && row.provider_order_id && provider?.refreshCheckout) {
+  // Paid but still provisioning (mintbot agents): keep asking, so a lost agent.ready webhook still shows up.
+  const provisioning = row.status === 'paid' && row.fulfillment?.status === 'provisioning';
+  if ((!FINAL.has(row.status) || provisioning) && row.provider_order_id && provider?.refreshCheckout) {
     await provider.refreshCheckout(row);
     row = (await getCheckout(store, id))!;
   }

@@ -99,4 +99,44 @@ CREATE TABLE usage_counters (
 );
 `,
   },
+  {
+    id: 2,
+    name: 'bonzai',
+    // Bonzai orders we track (has_access transitions) and promotional grants (invite/revoke); see providers/bonzai/state.ts.
+    sql: `CREATE TABLE IF NOT EXISTS bonzai_orders (
+  checkout_id text PRIMARY KEY REFERENCES checkouts(id),
+  order_id text NOT NULL UNIQUE,
+  state text NOT NULL DEFAULT 'open',
+  observed_at timestamptz,
+  checked_at timestamptz,
+  created_at timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS bonzai_orders_due ON bonzai_orders (state, checked_at);
+CREATE TABLE IF NOT EXISTS bonzai_grants (
+  id serial PRIMARY KEY,
+  customer_id text REFERENCES customers(id),
+  email text NOT NULL,
+  name text,
+  code text,
+  bonzai_user_id text,
+  plan text NOT NULL,
+  granted_at timestamptz NOT NULL,
+  revoked_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS bonzai_grants_email ON bonzai_grants (lower(email));
+CREATE INDEX IF NOT EXISTS bonzai_grants_customer ON bonzai_grants (customer_id);
+`,
+  },
+  {
+    id: 3,
+    name: 'mimicbot_tokens',
+    // Per-customer MimicBot tokens, encrypted at rest; see providers/mimicbot/tokens.ts.
+    sql: `
+CREATE TABLE IF NOT EXISTS mimicbot_tokens (
+  customer_id text PRIMARY KEY REFERENCES customers(id),
+  token_ciphertext text NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+`,
+  },
 ];

@@ -95,10 +95,11 @@ for (const engine of engines()) {
 
     test('stale (> 300 s old) and future-dated (> 300 s ahead) events are rejected; inside the window they pass', async () => {
       for (const [offset, status] of [
-        [-301, 400],
-        [301, 400],
-        [-299, 200],
-        [299, 200],
+        // Margins of 10 s: a loaded machine may cross a second boundary between signing and checking.
+        [-310, 400],
+        [310, 400],
+        [-290, 200],
+        [290, 200],
       ] as const) {
         const body = JSON.stringify(event('invoice.paid', { id: `in_t${offset}` }));
         const res = await post(body, sdk.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: nowS() + offset }));

@@ -12,7 +12,7 @@ import type { Provider } from '../types.js';
 import { BonzaiClient } from './client.js';
 import { loadBonzaiSettings, type BonzaiSettings } from './config.js';
 import { startPoller, type Poller, type PollerTimers } from './poller.js';
-import { applyGrant, applyOrderObservation, schemaEnsurer, settleAfterRevoke, type GrantRow, type TrackedOrder } from './state.js';
+import { applyGrant, applyOrderObservation, settleAfterRevoke, type GrantRow, type TrackedOrder } from './state.js';
 
 export { BONZAI_DEFAULT_API_BASE } from './config.js';
 
@@ -56,7 +56,6 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
   const { config, store, log, catalog, now } = deps;
   const settings = loadBonzaiSettings(config.file, config.env);
   const client = new BonzaiClient({ provider: 'bonzai', fetch: deps.fetch, timeoutMs: config.file.upstream_timeout_ms, log, apiBase: settings.apiBase, token: settings.token, retryDelayMs: options.retryDelayMs });
-  const ensureSchema = schemaEnsurer(store);
   const stateDeps = { catalog, log };
 
   function requireLive(): void {
@@ -99,7 +98,6 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
   async function pollOnce(): Promise<PollSummary> {
     const summary: PollSummary = { checked: 0, failed: 0, outcomes: {}, linkedGrants: 0, abandoned: 0 };
     if (settings.mode !== 'live') return summary;
-    await ensureSchema();
     summary.linkedGrants = await linkPendingGrants();
     const at = now();
     const cutoff = new Date(at.getTime() - settings.pendingTtlMs);
@@ -142,7 +140,6 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
       requireLive();
       const product = requireProduct();
       if (!settings.grantPlan) throw new AppError('provider_unavailable', 'Bonzai invitations need a plan to give (providers.bonzai.grant_plan)');
-      await ensureSchema();
       const { userId } = await client.invite(product, { email: body.email, ...(body.name ? { name: body.name } : {}), ...(body.code ? { code: body.code } : {}) });
       const at = now();
       const result = await store.transaction(async (tx) => {
@@ -171,7 +168,6 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
       const body = await readJson(c, RevokeRequest);
       requireLive();
       const product = requireProduct();
-      await ensureSchema();
       await client.revoke(product, { ...(body.user_id ? { user_id: body.user_id } : {}), ...(body.email ? { email: body.email } : {}), ...(body.code ? { code: body.code } : {}) });
       const at = now();
       const result = await store.transaction(async (tx) => {
@@ -219,7 +215,6 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
         redirect_url: ctx.returnUrl,
       });
       // "It is recommended to store the order_id in your system": as the checkout's provider order id, and tracked for polling.
-      await ensureSchema();
       await store.query('INSERT INTO bonzai_orders (checkout_id, order_id, state, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [ctx.checkout.id, created.orderId, 'open', now()]);
       return { providerOrderId: created.orderId, action: { type: 'redirect', url: created.checkoutUrl }, status: 'pending' };
     },
@@ -227,7 +222,6 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
     // GET /v1/checkout/:id calls this when the customer comes back from Bonzai's page and the checkout is not final.
     async refreshCheckout(checkout: CheckoutRow) {
       if (settings.mode !== 'live' || !checkout.provider_order_id) return;
-      await ensureSchema();
       await refresh(checkout.id, checkout.provider_order_id);
     },
   };

@@ -7,35 +7,10 @@ import type { Logger } from '../../log.js';
 import type { Sql, Store } from '../../store/index.js';
 
 /**
- * Our own tables, created on first use (the shared migrations belong to the lead; see docs/bonzai.md).
- * `bonzai_orders.state`: open (not paid yet) → active (has_access) ⇄ cancelling (cancelled, access until its
- * period end) → ended (refunded or expired); `abandoned` when an unpaid checkout is past its TTL.
+ * The tables (migration 2 in server/store/migrations.ts): `bonzai_orders.state`: open (not paid yet) → active
+ * (has_access) ⇄ cancelling (cancelled, access until its period end) → ended (refunded or expired);
+ * `abandoned` when an unpaid checkout is past its TTL.
  */
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS bonzai_orders (
-  checkout_id text PRIMARY KEY REFERENCES checkouts(id),
-  order_id text NOT NULL UNIQUE,
-  state text NOT NULL DEFAULT 'open',
-  observed_at timestamptz,
-  checked_at timestamptz,
-  created_at timestamptz NOT NULL
-);
-CREATE INDEX IF NOT EXISTS bonzai_orders_due ON bonzai_orders (state, checked_at);
-CREATE TABLE IF NOT EXISTS bonzai_grants (
-  id serial PRIMARY KEY,
-  customer_id text REFERENCES customers(id),
-  email text NOT NULL,
-  name text,
-  code text,
-  bonzai_user_id text,
-  plan text NOT NULL,
-  granted_at timestamptz NOT NULL,
-  revoked_at timestamptz
-);
-CREATE INDEX IF NOT EXISTS bonzai_grants_email ON bonzai_grants (lower(email));
-CREATE INDEX IF NOT EXISTS bonzai_grants_customer ON bonzai_grants (customer_id);
-`;
-
 export type TrackState = 'open' | 'active' | 'cancelling' | 'ended' | 'abandoned';
 
 export interface TrackedOrder {
@@ -59,26 +34,6 @@ export interface GrantRow {
   revoked_at: Date | null;
 }
 
-/** Creates the tables once per store; two servers racing on PostgreSQL may collide once, so retry. */
-export function schemaEnsurer(store: Store): () => Promise<void> {
-  let ready: Promise<void> | null = null;
-  return () => {
-    ready ??= (async () => {
-      for (let attempt = 0; ; attempt++) {
-        try {
-          await store.exec(SCHEMA);
-          return;
-        } catch (err) {
-          if (attempt >= 2) throw err;
-        }
-      }
-    })().catch((err) => {
-      ready = null;
-      throw err;
-    });
-    return ready;
-  };
-}
 
 export interface StateDeps {
   catalog: Catalog;

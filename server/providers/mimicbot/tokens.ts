@@ -1,17 +1,9 @@
 // Per-customer MimicBot tokens in SQL, encrypted at rest (AES-256-GCM, key derived from the session
-// secret) so a database dump does not hand out upstream credentials. The table is created lazily here
-// because the migrations belong to the core; see the report for the migration that should replace it.
+// secret) so a database dump does not hand out upstream credentials. The table: migration 3.
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import type { Sql, Store } from '../../store/index.js';
 
-const TABLE_SQL = `CREATE TABLE IF NOT EXISTS mimicbot_tokens (
-  customer_id text PRIMARY KEY REFERENCES customers(id),
-  token_ciphertext text NOT NULL,
-  updated_at timestamptz NOT NULL DEFAULT now()
-)`;
-
 export class MimicbotTokenStore {
-  private ready: Promise<void> | null = null;
   private readonly key: Buffer;
 
   constructor(
@@ -19,16 +11,6 @@ export class MimicbotTokenStore {
     sessionSecret: Uint8Array,
   ) {
     this.key = createHash('sha256').update('tollgate mimicbot token v1\n').update(sessionSecret).digest();
-  }
-
-  private ensureTable(): Promise<void> {
-    this.ready ??= this.store.exec(TABLE_SQL).catch((err: { code?: string }) => {
-      // Two instances racing on CREATE TABLE IF NOT EXISTS: the other one made it.
-      if (err?.code === '23505' || err?.code === '42P07') return;
-      this.ready = null;
-      throw err;
-    });
-    return this.ready;
   }
 
   private encrypt(token: string): string {
@@ -50,13 +32,11 @@ export class MimicbotTokenStore {
   }
 
   async get(customerId: string, sql: Sql = this.store): Promise<string | null> {
-    await this.ensureTable();
     const [row] = await sql.query<{ token_ciphertext: string }>('SELECT token_ciphertext FROM mimicbot_tokens WHERE customer_id = $1', [customerId]);
     return row ? this.decrypt(row.token_ciphertext) : null;
   }
 
   async set(customerId: string, token: string): Promise<void> {
-    await this.ensureTable();
     await this.store.query(
       `INSERT INTO mimicbot_tokens (customer_id, token_ciphertext, updated_at) VALUES ($1, $2, now())
        ON CONFLICT (customer_id) DO UPDATE SET token_ciphertext = EXCLUDED.token_ciphertext, updated_at = now()`,
@@ -65,7 +45,6 @@ export class MimicbotTokenStore {
   }
 
   async remove(customerId: string): Promise<boolean> {
-    await this.ensureTable();
     const rows = await this.store.query('DELETE FROM mimicbot_tokens WHERE customer_id = $1 RETURNING customer_id', [customerId]);
     return rows.length > 0;
   }
