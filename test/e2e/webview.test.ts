@@ -35,7 +35,7 @@ describe('IDE webview (hand-off)', () => {
       });
 
       const response = await page.goto(h.url('/demo/webview.html'));
-      assert.ok(response?.ok());
+      assert.ok(response && response.ok(), 'the webview page loads');
       const csp = response.headers()['content-security-policy'] ?? '';
       assert.match(csp, /(^|;\s*)default-src 'none'/);
       assert.match(csp, /script-src 'nonce-[A-Za-z0-9+/=]+'/);
