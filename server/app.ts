@@ -184,8 +184,13 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     return c.json({ ok: storeOk, store: store.engine, sandbox: config.sandbox, providers: deps.providers.modes() }, storeOk ? 200 : 503);
   });
 
+  // `charge` follows ?currency=, else the signed-in customer's currency, else the default.
   app.get('/v1/plans', async (c) => {
-    const currency = c.req.query('currency');
+    let currency = c.req.query('currency');
+    if (!currency && c.get('customer')) {
+      const [row] = await store.query<{ currency: string | null }>('SELECT currency FROM customers WHERE id = $1', [c.get('customer')!.customerId]);
+      currency = row?.currency ?? undefined;
+    }
     return c.json({ plans: catalog.publicPlans(currency && /^[A-Z]{3}$/.test(currency) ? currency : null), metrics: catalog.metrics });
   });
 

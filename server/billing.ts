@@ -47,25 +47,27 @@ export function newId(prefix: string): string {
 }
 
 /** Create the customer on first use, on the free plan; later calls refresh email/name when given. */
-export async function ensureCustomer(sql: Sql, freePlan: string, customer: { id: string; email?: string; name?: string; contact?: string }): Promise<CustomerRow> {
+export async function ensureCustomer(sql: Sql, freePlan: string, customer: { id: string; email?: string; name?: string; contact?: string; currency?: string }): Promise<CustomerRow> {
   // Reads are the common case (every widget load): no write unless something is new.
   const [existing] = await sql.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [customer.id]);
   if (
     existing &&
     (customer.email === undefined || customer.email === existing.email) &&
     (customer.name === undefined || customer.name === existing.name) &&
-    (customer.contact === undefined || customer.contact === existing.contact)
+    (customer.contact === undefined || customer.contact === existing.contact) &&
+    (customer.currency === undefined || customer.currency === existing.currency)
   ) {
     return existing;
   }
   const [row] = await sql.query<CustomerRow>(
-    `INSERT INTO customers (id, email, name, contact, plan) VALUES ($1, $2, $3, $4, $5)
+    `INSERT INTO customers (id, email, name, contact, currency, plan) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (id) DO UPDATE SET
        email = COALESCE(EXCLUDED.email, customers.email),
        name = COALESCE(EXCLUDED.name, customers.name),
-       contact = COALESCE(EXCLUDED.contact, customers.contact)
+       contact = COALESCE(EXCLUDED.contact, customers.contact),
+       currency = COALESCE(EXCLUDED.currency, customers.currency)
      RETURNING *`,
-    [customer.id, customer.email ?? null, customer.name ?? null, customer.contact ?? null, freePlan],
+    [customer.id, customer.email ?? null, customer.name ?? null, customer.contact ?? null, customer.currency ?? null, freePlan],
   );
   return row;
 }

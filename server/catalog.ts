@@ -37,7 +37,10 @@ export class Catalog {
    */
   chargePrice(plan: PlanConfig, interval: Interval, options: { provider?: ProviderName; currency?: string | null } = {}): PlanPriceConfig | undefined {
     const ofInterval = plan.prices.filter((p) => p.interval === interval);
-    if (options.provider) return ofInterval.find((p) => p.provider === options.provider);
+    if (options.provider) {
+      const ofProvider = ofInterval.filter((p) => p.provider === options.provider);
+      return ofProvider.find((p) => p.currency === options.currency) ?? ofProvider[0];
+    }
     const currency = options.currency ?? this.file.routing.default_currency;
     const routed = this.file.routing.currency_providers[currency];
     return ofInterval.find((p) => p.currency === currency && p.provider === routed) ?? ofInterval.find((p) => p.currency === currency) ?? ofInterval[0];

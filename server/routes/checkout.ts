@@ -79,7 +79,7 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     const plan = catalog.orderablePlan(body.plan);
     const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
     const interval = body.interval ?? 'month';
-    const price = catalog.chargePrice(plan, interval, { provider: body.provider, currency: customer.currency });
+    const price = catalog.chargePrice(plan, interval, { provider: body.provider, currency: body.currency ?? customer.currency });
     if (!price) throw new AppError('validation_error', `interval: plan "${plan.id}" has no ${interval === 'once' ? 'one-off' : `${interval}ly`} price${body.provider ? ` for ${body.provider}` : ''}`);
     providerFor(c, price);
     returnUrlFor(c, body.return_url, 'chk_check'); // reject a foreign return_url before anything is created

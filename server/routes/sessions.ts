@@ -13,7 +13,7 @@ export const sessionRoutes = new Hono<AppEnv>();
 
 async function mint(c: AppContext, input: SessionRequest): Promise<SessionResponse> {
   const { store, catalog, config, now } = c.get('deps');
-  await ensureCustomer(store, catalog.freePlan.id, { id: input.customer_id, email: input.email, name: input.name, contact: input.contact });
+  await ensureCustomer(store, catalog.freePlan.id, { id: input.customer_id, email: input.email, name: input.name, contact: input.contact, currency: input.currency });
   const { token, expiresAt } = await issueSessionToken(
     config.sessionSecret,
     { customerId: input.customer_id, email: input.email, name: input.name },

@@ -74,6 +74,7 @@ export interface CheckoutInput {
   /** Pay an existing (hand-off) checkout: `POST /v1/checkout/{id}/start`. */
   checkoutId?: string;
   provider?: CheckoutRequest['provider'];
+  currency?: string;
   uiMode?: CheckoutRequest['ui_mode'];
   returnUrl?: string;
 }
@@ -177,6 +178,7 @@ export class CheckoutController implements ReactiveController {
     const body: CheckoutRequest = { plan: input.plan };
     if (input.interval) body.interval = input.interval;
     if (input.provider) body.provider = input.provider;
+    if (input.currency) body.currency = input.currency;
     if (input.uiMode) body.ui_mode = input.uiMode;
     if (input.returnUrl) body.return_url = input.returnUrl;
     if (this.host.handoffMode) body.mode = 'handoff';

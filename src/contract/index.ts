@@ -55,6 +55,8 @@ export const SessionRequest = z.object({
   email: z.email().max(254).optional(),
   name: z.string().max(200).optional(),
   contact: z.string().max(32).optional(),
+  /** The customer's currency (their country's): the routing rule picks the provider by it. */
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
 });
 export type SessionRequest = z.infer<typeof SessionRequest>;
 
@@ -67,6 +69,8 @@ export const CheckoutRequest = z.object({
   interval: Interval.optional(),
   /** Ask for one provider explicitly; otherwise the server's rule picks. */
   provider: ProviderName.optional(),
+  /** The currency the picker showed (from `charge`); with `provider`, picks that exact price. */
+  currency: z.string().regex(/^[A-Z]{3}$/).optional(),
   /** `handoff`: the browser cannot pay here (IDE webview); answer with a link for the system browser. */
   mode: z.enum(['inline', 'handoff']).optional(),
   /** Where a hosted page returns to; must be an allowed origin. */

@@ -17,6 +17,8 @@ import { loadCatalog } from '../../src/i18n/index.js';
 export interface RecordedRequest {
   method: string;
   path: string;
+  /** The query string, with its `?` (empty when none). */
+  search: string;
   headers: Record<string, string>;
   body: unknown;
 }
@@ -182,6 +184,7 @@ export class FakeServer {
     const request: RecordedRequest = {
       method: (init.method ?? 'GET').toUpperCase(),
       path: url.pathname,
+      search: url.search,
       headers,
       body: typeof init.body === 'string' ? JSON.parse(init.body) : undefined,
     };

@@ -140,6 +140,13 @@ describe('<plan-picker>', () => {
     expect(server.calls('POST /v1/checkout')).to.have.length(0);
   });
 
+  it('a currency attribute asks the server for that currency', async () => {
+    const el = await fixture<PlanPicker>(html`<plan-picker currency="USD"></plan-picker>`);
+    await loaded(el);
+    expect(server.calls('GET /v1/plans')[0].search).to.equal('?currency=USD');
+    await expect(el).to.be.accessible();
+  });
+
   it('choosing a plan runs the Razorpay flow and marks the new plan as current', async () => {
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
     await loaded(el);
@@ -147,7 +154,7 @@ describe('<plan-picker>', () => {
     await el.updateComplete;
     $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
     await until(() => FakeRazorpay.instances.length === 1);
-    expect(server.calls('POST /v1/checkout')[0].body).to.deep.equal({ plan: 'pro', interval: 'year' });
+    expect(server.calls('POST /v1/checkout')[0].body).to.deep.equal({ plan: 'pro', interval: 'year', provider: 'razorpay', currency: 'INR' });
     const success = oneEvent(el, 'checkout-success');
     FakeRazorpay.last.pay();
     await success;

@@ -183,6 +183,19 @@ for (const engine of engines()) {
         assert.equal(usd.plans.find((p: any) => p.id === 'pro').charge[0].provider, 'stripe');
       });
 
+      test("routing: the customer's currency picks the provider; the picker's provider and currency pick the exact price", async () => {
+        const id = uniqueId();
+        const session = await json(await server.request('POST', '/v1/sessions', { headers: { Authorization: `Bearer ${API_KEY}` }, body: { customer_id: id, currency: 'USD' } }));
+        const plans = await json(await server.request('GET', '/v1/plans', { token: session.token }));
+        assert.deepEqual(plans.plans.find((p: any) => p.id === 'pro').charge[0], { provider: 'stripe', currency: 'USD', amount: 1900, interval: 'month' });
+        const inr = await server.session(uniqueId());
+        const explicit = await json(await server.request('POST', '/v1/checkout', { token: inr, body: { plan: 'pro', provider: 'razorpay', currency: 'INR', interval: 'year' } }));
+        assert.equal(explicit.action.amount, 1599000);
+        const none = await server.request('POST', '/v1/checkout', { token: inr, body: { plan: 'pro', interval: 'once' } });
+        assert.equal(none.status, 400);
+        assert.match((await json(none)).error.message, /^interval: plan "pro" has no one-off price/);
+      });
+
       test('free, unknown and price-less plans cannot be ordered (400 "Unsupported plan slug")', async () => {
         const token = await server.session(uniqueId());
         for (const plan of ['free', 'enterprise']) {

@@ -63,6 +63,8 @@ export class PlanPicker extends TollgateElement {
 
   /** Ask the server for this billing provider (otherwise the server's rule picks). */
   @property() provider?: CheckoutRequest['provider'];
+  /** Show (and charge) the prices in this currency, e.g. `USD` (otherwise the customer's or the server's default). */
+  @property() currency?: string;
 
   /** Where a hosted payment page sends the customer back to (must be an allowed origin). */
   @property({ attribute: 'return-url' }) returnUrl?: string;
@@ -83,9 +85,9 @@ export class PlanPicker extends TollgateElement {
   private readonly _catalog = new Task(this, {
     task: async ([, given], { signal }): Promise<PlansResponse> => {
       if (given) return Array.isArray(given) ? { plans: given, metrics: [] } : given;
-      return this.client().get<PlansResponse>('/v1/plans', { signal });
+      return this.client().get<PlansResponse>(this.currency ? `/v1/plans?currency=${encodeURIComponent(this.currency)}` : '/v1/plans', { signal });
     },
-    args: () => [this.apiBase, this.plans] as const,
+    args: () => [this.apiBase, this.plans, this.currency, this.token] as const,
   });
 
   private readonly _subscription = new Task(this, {
@@ -314,7 +316,9 @@ export class PlanPicker extends TollgateElement {
     void this._checkout.start({
       plan: plan.id,
       interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval),
-      provider: this.provider,
+      // The price on screen is the price charged: ask for its provider and currency.
+      provider: this.provider ?? charge?.provider,
+      currency: charge?.currency,
       returnUrl: this.returnUrl,
     });
   }
