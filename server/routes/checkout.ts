@@ -120,7 +120,9 @@ checkoutRoutes.post('/v1/checkout/:id/start', async (c) => {
     const [claimed] = await store.query<CheckoutRow>("UPDATE checkouts SET status = 'starting' WHERE id = $1 AND status IN ('created', 'failed') RETURNING *", [row.id]);
     if (!claimed) throw new AppError('conflict', 'This checkout is being started; retry shortly', { headers: { 'Retry-After': '1' } });
     const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId });
-    return c.json(await startUpstream(c, claimed, customer, identity, { plan: row.plan, interval: row.interval }));
+    // A hosted page returns to a plain "back to your editor" page: the editor learns the outcome from the server.
+    const returnUrl = `${c.get('deps').config.publicUrl}/pay/${row.id}/done`;
+    return c.json(await startUpstream(c, claimed, customer, identity, { plan: row.plan, interval: row.interval, return_url: returnUrl }));
   });
 });
 

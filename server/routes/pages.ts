@@ -75,6 +75,13 @@ pageRoutes.get('/demo/webview.html', async (c) => {
 
 pageRoutes.get('/demo/*', (c) => sendFile(c, 'demo', c.req.path.slice('/demo/'.length)));
 
+// Where a hosted payment page returns to after a hand-off: nothing to do here but go back to the editor.
+pageRoutes.get('/pay/:id/done', async (c) => {
+  c.header('Cache-Control', 'no-store');
+  c.header('Referrer-Policy', 'no-referrer');
+  return sendFile(c, 'demo', 'pay-done.html');
+});
+
 // The hand-off page, opened in the system browser. Razorpay's modal needs its own origins, so this page
 // allows them (and the sandbox's) but still nonce-locks scripts.
 pageRoutes.get('/pay/:id', async (c) => {
