@@ -5,37 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { signTimestamped } from '../security/signatures.js';
+import { parseStripeForm, type FormObject, type FormValue } from '../providers/stripe/form.js';
 
-type FormValue = string | FormObject | FormValue[];
-interface FormObject {
-  [key: string]: FormValue;
-}
-
-/** `line_items[0][price]=p&metadata[k]=v` → nested objects; objects whose keys are all indexes become arrays. */
-export function parseStripeForm(body: string): FormObject {
-  const root: FormObject = {};
-  for (const [fullKey, value] of new URLSearchParams(body)) {
-    const head = /^[^[]+/.exec(fullKey)?.[0] ?? fullKey;
-    const segments = [head, ...[...fullKey.slice(head.length).matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] ?? '')];
-    let node: FormObject = root;
-    segments.forEach((segment, i) => {
-      const key = segment === '' ? String(Object.keys(node).length) : segment;
-      if (i === segments.length - 1) node[key] = value;
-      else {
-        if (node[key] === undefined || typeof node[key] === 'string') node[key] = {};
-        node = node[key] as FormObject;
-      }
-    });
-  }
-  const arrayify = (v: FormValue): FormValue => {
-    if (typeof v === 'string' || Array.isArray(v)) return v;
-    const keys = Object.keys(v);
-    const out: FormObject = {};
-    for (const k of keys) out[k] = arrayify(v[k]!);
-    return keys.length > 0 && keys.every((k) => /^\d+$/.test(k)) ? keys.sort((a, b) => Number(a) - Number(b)).map((k) => out[k]!) : out;
-  };
-  return arrayify(root) as FormObject;
-}
+export { parseStripeForm };
 
 const rid = (n: number) => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
 

@@ -14,47 +14,9 @@ import {
 /** The API version stamped on events: the one the installed `stripe` SDK pins (node_modules/stripe apiVersion). */
 export const STRIPE_FAKE_API_VERSION = '2026-10-28.endive';
 
-type FormValue = string | FormObject | FormValue[];
-export interface FormObject {
-  [key: string]: FormValue;
-}
-
-/**
- * Parses `application/x-www-form-urlencoded` with Stripe's bracket keys (`line_items[0][price]=p`, `metadata[k]=v`,
- * `expand[]=x`) into nested objects; objects whose keys are all integers become arrays in index order.
- */
-export function parseStripeForm(body: string): FormObject {
-  const root: FormObject = {};
-  for (const [fullKey, value] of new URLSearchParams(body)) {
-    const head = /^[^[]+/.exec(fullKey)?.[0] ?? fullKey;
-    const segments = [head, ...[...fullKey.slice(head.length).matchAll(/\[([^\]]*)\]/g)].map((m) => m[1] ?? '')];
-    let node: FormObject = root;
-    segments.forEach((segment, i) => {
-      const isLast = i === segments.length - 1;
-      // `a[]` appends: give it the next free index.
-      const key = segment === '' ? String(Object.keys(node).length) : segment;
-      if (isLast) {
-        node[key] = value;
-      } else {
-        const existing = node[key];
-        if (existing === undefined || typeof existing === 'string') node[key] = {};
-        node = node[key] as FormObject;
-      }
-    });
-  }
-  return arrayify(root) as FormObject;
-}
-
-function arrayify(value: FormValue): FormValue {
-  if (typeof value === 'string' || Array.isArray(value)) return value;
-  const keys = Object.keys(value);
-  const converted: FormObject = {};
-  for (const key of keys) converted[key] = arrayify(value[key]!);
-  if (keys.length > 0 && keys.every((k) => /^\d+$/.test(k))) {
-    return keys.sort((a, b) => Number(a) - Number(b)).map((k) => converted[k]!);
-  }
-  return converted;
-}
+// The form parser is shared with the server's sandbox: one reading of Stripe's bracket encoding.
+export { parseStripeForm, type FormObject } from '../../server/providers/stripe/form.js';
+import { parseStripeForm, type FormObject, type FormValue } from '../../server/providers/stripe/form.js';
 
 /** Signs an event body as Stripe does (reference "Webhooks"): `t=<unix>,v1=<hex hmac-sha256(secret, "{t}.{body}")>`. */
 export function signStripeWebhook(secret: string, body: string, t: number): string {
