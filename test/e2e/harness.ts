@@ -77,9 +77,15 @@ export async function startServer(options: { timeoutMs?: number } = {}): Promise
   child.stdout?.on('data', (d) => (log += d));
   child.stderr?.on('data', (d) => (log += d));
   let exited = false;
+  // Safety net: if the test process dies without running `after`, do not leave the server behind.
+  const killOnExit = () => {
+    if (!exited) child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
   const exit = new Promise<void>((done) =>
     child.once('exit', () => {
       exited = true;
+      process.removeListener('exit', killOnExit);
       done();
     }),
   );
