@@ -13,6 +13,7 @@ import type {
   StripeEmbeddedAction,
 } from '../contract/index.js';
 import { TollgateError, newIdempotencyKey } from '../api/client.js';
+import { RETURN_PARAM, pendingKey } from './lazy-checkout.js';
 import { browserNav } from '../config.js';
 import { emit } from '../events.js';
 import { addMessages, errorKey, type MessageKey } from '../i18n/index.js';
@@ -66,7 +67,65 @@ export const checkoutTiming = {
   confirmTries: 15,
   confirmMs: 1000,
   scriptTimeoutMs: 15_000,
+  /** Back from a hosted page: first poll delay, growing by half up to `returnMaxPollMs`, for `returnBoundMs`… */
+  returnPollMs: 1500,
+  returnMaxPollMs: 5000,
+  returnBoundMs: 60_000,
+  /** …then "still confirming" with a slow poll. */
+  returnSlowPollMs: 20_000,
 };
+
+/** The checkout a hosted page is paying, kept in sessionStorage across the round trip. */
+export interface PendingCheckout {
+  checkout_id: string;
+  plan: string;
+  plan_name?: string;
+  /** `Date.now()` when the customer left. */
+  at: number;
+}
+
+/** A stored pending checkout older than this is ignored (the customer gave up long ago). */
+const PENDING_MAX_AGE_MS = 60 * 60_000;
+/** What the cancel URLs add (Stripe through our server, mintbot): the customer came back without paying. */
+const CANCEL_PARAMS = ['tollgate_canceled', 'mintbot_cancelled'];
+
+function sessionStore(): Storage | undefined {
+  try {
+    return window.sessionStorage;
+  } catch {
+    return undefined; // storage disabled: the URL parameter alone still works
+  }
+}
+
+function savePending(api: string, pending: PendingCheckout): void {
+  try {
+    sessionStore()?.setItem(pendingKey(api), JSON.stringify(pending));
+  } catch {
+    // quota or privacy mode: the return URL still carries the checkout id
+  }
+}
+
+function readPending(api: string): PendingCheckout | undefined {
+  try {
+    const value = JSON.parse(sessionStore()?.getItem(pendingKey(api)) ?? 'null') as Partial<PendingCheckout> | null;
+    if (!value || typeof value.checkout_id !== 'string' || typeof value.at !== 'number') return undefined;
+    return { checkout_id: value.checkout_id, plan: String(value.plan ?? ''), plan_name: value.plan_name, at: value.at };
+  } catch {
+    return undefined;
+  }
+}
+
+function clearPending(api: string): void {
+  sessionStore()?.removeItem(pendingKey(api));
+}
+
+/** The page's own URL as the hosted page's return URL (the server adds `tollgate_checkout`). */
+function pageUrl(): string | undefined {
+  const url = new URL(location.href);
+  url.searchParams.delete(RETURN_PARAM);
+  for (const name of CANCEL_PARAMS) url.searchParams.delete(name);
+  return /^https?:$/.test(url.protocol) && url.href.length <= 2048 ? url.href : undefined;
+}
 
 export interface CheckoutInput {
   plan: string;
@@ -89,11 +148,13 @@ export type CheckoutPhase =
   | 'embedded'
   | 'confirming'
   | 'handoff'
+  | 'returning'
+  | 'unconfirmed'
   | 'success'
   | 'dismissed'
   | 'error';
 
-const BUSY: ReadonlySet<CheckoutPhase> = new Set(['starting', 'loading', 'paying', 'verifying', 'redirecting', 'confirming']);
+const BUSY: ReadonlySet<CheckoutPhase> = new Set(['starting', 'loading', 'paying', 'verifying', 'redirecting', 'confirming', 'returning']);
 
 /** An element that can run a checkout: it knows its API, locale and whether to hand off. */
 export type CheckoutHost = TollgateElement & { readonly handoffMode: boolean };
@@ -180,7 +241,9 @@ export class CheckoutController implements ReactiveController {
     if (input.provider) body.provider = input.provider;
     if (input.currency) body.currency = input.currency;
     if (input.uiMode) body.ui_mode = input.uiMode;
-    if (input.returnUrl) body.return_url = input.returnUrl;
+    // A hosted page returns to this page unless told otherwise (the server would pick its origin's root).
+    const returnUrl = input.returnUrl ?? (this.host.handoffMode ? undefined : pageUrl());
+    if (returnUrl) body.return_url = returnUrl;
     if (this.host.handoffMode) body.mode = 'handoff';
     return client.post<CheckoutResponse>('/v1/checkout', body, { idempotencyKey: this.key });
   }
@@ -191,6 +254,8 @@ export class CheckoutController implements ReactiveController {
         return this.razorpay(action);
       case 'redirect':
         this.set('redirecting');
+        // Some hosted pages return without our id (MimicBot): remember which checkout this tab is paying.
+        savePending(this.host.apiBase, { checkout_id: this.checkoutId ?? '', plan: this.input?.plan ?? '', plan_name: this.planName, at: Date.now() });
         browserNav.assign(action.url);
         return;
       case 'stripe_embedded':
@@ -335,6 +400,84 @@ export class CheckoutController implements ReactiveController {
     await this.confirm();
   }
 
+  // ---- Back from a hosted page ----------------------------------------------------------------
+
+  /**
+   * The page loaded with `?tollgate_checkout=<id>` or a pending checkout in sessionStorage: take the
+   * id out of the address bar, then ask the server (which asks the provider) until the checkout is
+   * final, and show the outcome. Called once per page, by the element that claimed the return.
+   */
+  async resumeReturn(): Promise<void> {
+    const api = this.host.apiBase;
+    const url = new URL(location.href);
+    const fromUrl = url.searchParams.get(RETURN_PARAM);
+    const canceled = CANCEL_PARAMS.some((name) => url.searchParams.has(name));
+    if (fromUrl !== null || canceled) {
+      url.searchParams.delete(RETURN_PARAM);
+      for (const name of CANCEL_PARAMS) url.searchParams.delete(name);
+      history.replaceState(history.state, '', url.href);
+    }
+    const stored = readPending(api);
+    const fresh = stored && Date.now() - stored.at < PENDING_MAX_AGE_MS ? stored : undefined;
+    const pending = fromUrl ? (stored?.checkout_id === fromUrl ? stored : { checkout_id: fromUrl, plan: '', at: Date.now() }) : fresh;
+    if (!pending?.checkout_id) {
+      clearPending(api);
+      return;
+    }
+    this.checkoutId = pending.checkout_id;
+    this.planName = pending.plan_name;
+    this.input = { plan: pending.plan };
+    this.set('returning');
+    await this.pollReturn(canceled);
+  }
+
+  private async pollReturn(canceled: boolean): Promise<void> {
+    const signal = this.newSignal();
+    const started = Date.now();
+    let delay = checkoutTiming.returnPollMs;
+    for (let first = true; !signal.aborted; first = false) {
+      if (!first) {
+        const slow = Date.now() - started >= checkoutTiming.returnBoundMs;
+        if (slow && this.phase === 'returning') this.set('unconfirmed');
+        await sleep(slow ? checkoutTiming.returnSlowPollMs : delay, signal);
+        delay = Math.min(delay * 1.5, checkoutTiming.returnMaxPollMs);
+        if (signal.aborted) return;
+      }
+      // The page may still be fetching its session (configure() comes later): wait for it.
+      if (!this.host.token) continue;
+      let state: CheckoutState;
+      try {
+        state = await this.host.client().get<CheckoutState>(`/v1/checkout/${encodeURIComponent(this.checkoutId ?? '')}`, { signal, retries: 0 });
+      } catch (error) {
+        if (signal.aborted) return;
+        // Not this customer's checkout (or gone): nothing to resume.
+        if (error instanceof TollgateError && (error.code === 'not_found' || error.code === 'forbidden')) return this.returnEnded();
+        continue;
+      }
+      this.input = { ...this.input, plan: state.plan, interval: state.interval === 'once' ? undefined : state.interval, provider: state.provider, currency: state.currency };
+      if (state.status === 'paid') {
+        this.returnEnded();
+        return this.paid(state);
+      }
+      if (state.status === 'failed' || state.status === 'expired' || state.status === 'canceled' || state.status === 'refunded') {
+        this.returnEnded();
+        return this.fail(new TollgateError('payment_' + (state.status === 'refunded' ? 'failed' : state.status), state.last_error?.message ?? ''), () => this.restart());
+      }
+      if (canceled) {
+        // Back through the cancel URL and not paid: the session stays open upstream, but the customer left it.
+        this.returnEnded();
+        this.set('dismissed');
+        emit(this.host, 'checkout-dismiss', { plan: state.plan, checkout_id: state.checkout_id });
+        return;
+      }
+    }
+  }
+
+  private returnEnded(): void {
+    clearPending(this.host.apiBase);
+    if (this.phase === 'returning' || this.phase === 'unconfirmed') this.set('idle');
+  }
+
   // ---- Hand-off -------------------------------------------------------------------------------
 
   /** The "Continue in your browser" button: the page opens the URL (the element never does). */
@@ -458,6 +601,10 @@ export class CheckoutController implements ReactiveController {
         return t('checkout.embedded');
       case 'handoff':
         return t('handoff.waiting');
+      case 'returning':
+        return t('checkout.verifying');
+      case 'unconfirmed':
+        return t('checkout.still_pending');
       case 'success':
         return t('checkout.success', { plan: (this.newPlan === this.input?.plan && this.planName) || this.newPlan || '' });
       case 'dismissed':

@@ -4,13 +4,41 @@
 import { html, nothing, type TemplateResult } from 'lit';
 import type { CheckoutController, CheckoutHost, CheckoutInput, CheckoutPhase } from './checkout-controller.js';
 
+/** The query parameter the server adds to every hosted page's return URL. */
+export const RETURN_PARAM = 'tollgate_checkout';
+/** sessionStorage key of the checkout this tab left to pay on a hosted page, per API base. */
+export const pendingKey = (api: string): string => 'tollgate:pending-checkout:' + api;
+
+/** One element per page resumes a return from a hosted page: the first one connected that sees it. */
+let returnClaimed = false;
+/** For tests: let the next connected element claim a return again. */
+export function resetReturnClaim(): void {
+  returnClaimed = false;
+}
+
 export class LazyCheckout {
   private flow?: CheckoutController;
   private pending?: Promise<CheckoutController | undefined>;
   private loadFailed = false;
   private lastInput?: CheckoutInput;
 
-  constructor(private readonly host: CheckoutHost) {}
+  constructor(private readonly host: CheckoutHost) {
+    host.addController({ hostConnected: () => this.resumeReturn() });
+  }
+
+  /** Back from a hosted page? Only the check lives here; the polling loads with the flow. */
+  private resumeReturn(): void {
+    if (returnClaimed) return;
+    let returning = false;
+    try {
+      returning = new URLSearchParams(location.search).has(RETURN_PARAM) || Boolean(sessionStorage.getItem(pendingKey(this.host.apiBase)));
+    } catch {
+      // storage disabled
+    }
+    if (!returning) return;
+    returnClaimed = true;
+    void this.load().then((flow) => flow?.resumeReturn());
+  }
 
   /** The loaded controller, once a checkout has started on this element. */
   get controller(): CheckoutController | undefined {

@@ -47,7 +47,7 @@ describe('<razorpay-checkout>', () => {
     $(el, 'button').click();
     await until(() => FakeRazorpay.instances.length === 1, 3000, 'modal');
     const [create] = server.calls('POST /v1/checkout');
-    expect(create.body).to.deep.equal({ plan: 'pro', provider: 'razorpay' });
+    expect(create.body).to.deep.equal({ plan: 'pro', provider: 'razorpay', return_url: location.href });
     expect(create.headers['idempotency-key']).to.match(/^[0-9a-f-]{36}$/);
     expect(create.headers.authorization).to.equal('Bearer tok_1');
     const options = FakeRazorpay.last.options;

@@ -46,7 +46,7 @@ describe('<stripe-checkout>', () => {
       const el = await fixture<StripeCheckout>(html`<stripe-checkout plan="pro" interval="year" session="tok_1"></stripe-checkout>`);
       $(el, 'button').click();
       await until(() => mounted.length === 1, 5000, 'stripe mount');
-      expect(server.calls('POST /v1/checkout')[0].body).to.deep.equal({ plan: 'pro', interval: 'year', provider: 'stripe', ui_mode: 'embedded_page' });
+      expect(server.calls('POST /v1/checkout')[0].body).to.deep.equal({ plan: 'pro', interval: 'year', provider: 'stripe', ui_mode: 'embedded_page', return_url: location.href });
       expect(mounted[0].parentElement).to.equal(el); // light DOM, slotted
       expect(mounted[0].slot).to.equal('embedded');
       const success = oneEvent(el, 'checkout-success');
