@@ -1,7 +1,7 @@
 // Partner page script: a sandbox session for the demo customer, and a few page reactions to the
 // elements' events. Everything billing-related happens inside the elements and on the server.
 import { configure } from '/tollgate.js';
-import { startSessionStrip } from '/demo/sandbox-session.js';
+import { planName, startSessionStrip } from '/demo/sandbox-session.js';
 
 void startSessionStrip(configure);
 
@@ -12,9 +12,9 @@ document.addEventListener('upgrade-request', () => {
 });
 
 const paid = document.querySelector('[data-paid]');
-document.addEventListener('checkout-success', (event) => {
+document.addEventListener('checkout-success', async (event) => {
   if (!paid) return;
-  paid.textContent = `Payment verified by the server: you are now on ${event.detail.new_plan}. The meter and the export panel have updated.`;
+  paid.textContent = `Payment verified by the server: you are now on ${await planName(event.detail.new_plan)}. The meter and the export panel have updated.`;
   paid.hidden = false;
 });
 

@@ -6,6 +6,8 @@ import { configure } from '/tollgate.js';
 const checkout = document.querySelector('razorpay-checkout');
 const checkoutId = checkout.getAttribute('checkout');
 const token = new URLSearchParams(location.hash.slice(1)).get('token');
+// A new link pasted into this tab changes only the fragment: start over with it.
+addEventListener('hashchange', () => location.reload());
 // Keep the token out of the address bar, history and bookmarks.
 if (location.hash) history.replaceState(null, '', location.pathname + location.search);
 
@@ -62,6 +64,8 @@ async function loadSummary() {
     }
   } catch (error) {
     summaryStatus.textContent = `We could not load this order: ${error instanceof Error ? error.message : error}`;
+    showError('This payment link is not valid any more. Start the upgrade again from your editor.');
+    checkout.hidden = true;
   }
 }
 

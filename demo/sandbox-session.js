@@ -73,3 +73,10 @@ export function startSessionStrip(configure, root = document) {
   });
   return connect(currentCustomer());
 }
+
+let catalog;
+/** A plan's display name from the public catalog (the events carry plan ids). */
+export async function planName(id) {
+  catalog ??= fetch('/v1/plans').then((r) => (r.ok ? r.json() : { plans: [] })).catch(() => ({ plans: [] }));
+  return (await catalog).plans.find((p) => p.id === id)?.name ?? id;
+}

@@ -1,7 +1,7 @@
 // IDE webview page script: hand-off mode, the VS Code bridge (postMessage to the extension host,
 // never window.open), and the CSP violation report. Loaded by nonce; no inline handlers, no eval.
 import { configure } from '/tollgate.js';
-import { startSessionStrip } from '/demo/sandbox-session.js';
+import { planName, startSessionStrip } from '/demo/sandbox-session.js';
 
 configure({ handoff: true });
 void startSessionStrip(configure);
@@ -28,9 +28,9 @@ document.addEventListener('handoff-open', (event) => {
 });
 
 const paid = document.querySelector('[data-paid]');
-document.addEventListener('checkout-success', (event) => {
+document.addEventListener('checkout-success', async (event) => {
   hostPanel.hidden = true;
-  paid.textContent = `Payment confirmed by the server: you are on ${event.detail.new_plan} now. Export is unlocked.`;
+  paid.textContent = `Payment confirmed by the server: you are on ${await planName(event.detail.new_plan)} now. Export is unlocked.`;
   paid.hidden = false;
 });
 

@@ -29,9 +29,11 @@
     '.wrap{position:relative}' +
     '@media (forced-colors:active){.head{border-bottom:1px solid CanvasText}button{border:1px solid ButtonText}}';
 
+  // As the elements show it: ₹1,599, with paise only when there are some.
   function money(amount, currency) {
     try {
-      return new Intl.NumberFormat(undefined, { style: 'currency', currency: currency }).format(amount / 100);
+      var digits = amount % 100 === 0 ? 0 : 2;
+      return new Intl.NumberFormat('en-IN', { style: 'currency', currency: currency, minimumFractionDigits: digits, maximumFractionDigits: digits }).format(amount / 100);
     } catch (e) {
       return currency + ' ' + (amount / 100).toFixed(2);
     }
