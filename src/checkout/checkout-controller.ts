@@ -88,6 +88,8 @@ export interface PendingCheckout {
 const PENDING_MAX_AGE_MS = 60 * 60_000;
 /** What the cancel URLs add (Stripe through our server, mintbot): the customer came back without paying. */
 const CANCEL_PARAMS = ['tollgate_canceled', 'mintbot_cancelled'];
+/** Everything a return adds to the page's URL, taken out of the address bar once read. */
+const RETURN_PARAMS = [RETURN_PARAM, 'mintbot_order', ...CANCEL_PARAMS];
 
 function sessionStore(): Storage | undefined {
   try {
@@ -122,8 +124,7 @@ function clearPending(api: string): void {
 /** The page's own URL as the hosted page's return URL (the server adds `tollgate_checkout`). */
 function pageUrl(): string | undefined {
   const url = new URL(location.href);
-  url.searchParams.delete(RETURN_PARAM);
-  for (const name of CANCEL_PARAMS) url.searchParams.delete(name);
+  for (const name of RETURN_PARAMS) url.searchParams.delete(name);
   return /^https?:$/.test(url.protocol) && url.href.length <= 2048 ? url.href : undefined;
 }
 
@@ -412,9 +413,8 @@ export class CheckoutController implements ReactiveController {
     const url = new URL(location.href);
     const fromUrl = url.searchParams.get(RETURN_PARAM);
     const canceled = CANCEL_PARAMS.some((name) => url.searchParams.has(name));
-    if (fromUrl !== null || canceled) {
-      url.searchParams.delete(RETURN_PARAM);
-      for (const name of CANCEL_PARAMS) url.searchParams.delete(name);
+    if (RETURN_PARAMS.some((name) => url.searchParams.has(name))) {
+      for (const name of RETURN_PARAMS) url.searchParams.delete(name);
       history.replaceState(history.state, '', url.href);
     }
     const stored = readPending(api);

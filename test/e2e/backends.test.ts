@@ -140,6 +140,7 @@ describe('seed backends against their fakes', () => {
       await waitForText(u.pickerStatus, 'Payment confirmed. You are now on Agent.', 15_000);
       await waitForText(u.meterPlan, /^Agent$/);
       await noReturnParam(page);
+      assert.doesNotMatch(page.url(), /mintbot_order/);
       const provisioning = await apiGet<CheckoutState>(page, `/v1/checkout/${checkout_id}`);
       assert.equal(provisioning.status, 'paid');
       assert.equal(provisioning.fulfillment?.status, 'provisioning');
