@@ -39,24 +39,6 @@ export abstract class CheckoutButton extends TollgateElement {
       .status:empty {
         display: none;
       }
-      .handoff {
-        justify-self: stretch;
-      }
-      .handoff-link {
-        display: block;
-        margin-block-start: 0.75rem;
-      }
-      .handoff input {
-        display: block;
-        inline-size: 100%;
-        font: inherit;
-        padding: 0.4rem;
-        margin-block-start: 0.25rem;
-        color: inherit;
-        background: var(--_surface);
-        border: 1px solid var(--_border);
-        border-radius: calc(var(--_radius) * 0.5);
-      }
       ::slotted([data-tollgate-embedded]) {
         display: block;
         inline-size: 100%;
@@ -92,7 +74,7 @@ export abstract class CheckoutButton extends TollgateElement {
   override render(): TemplateResult {
     const flow = this.checkoutFlow;
     return html`<div part="base" aria-busy=${flow.busy ? 'true' : 'false'}>
-      <button part="button" type="button" ?disabled=${flow.busy || flow.phase === 'success'} @click=${() => void this.start()}>
+      <button part="button" type="button" ?disabled=${flow.locked || flow.phase === 'success'} @click=${() => void this.start()}>
         <slot>${this.t(this.labelKey, { plan: this.planName ?? this.plan })}</slot>
       </button>
       ${flow.render()}

@@ -1,7 +1,7 @@
 // The checkout flow every paying element shares: create (or start) a checkout on the server, then
 // run the action it answers with — Razorpay modal, redirect, embedded Stripe or hand-off — and
 // report the outcome as events, a visible state and a live-region announcement.
-import { html, nothing, type ReactiveController, type TemplateResult } from 'lit';
+import { css, html, nothing, type ReactiveController, type TemplateResult } from 'lit';
 import type {
   CheckoutRequest,
   CheckoutResponse,
@@ -24,6 +24,36 @@ import type { EmbeddedMount } from './stripe-embedded.js';
 
 // This module is a lazy chunk; its English strings come with it.
 addMessages('en', enCheckout);
+
+/**
+ * Styles of the views this chunk renders (hand-off link, Start over, agent set-up), adopted into the
+ * host's shadow root when the flow loads, so an element's first load does not carry them.
+ * Constructable sheets, not a <style>: the IDE webview's CSP allows no inline styles.
+ */
+const flowStyles = css`
+  .handoff {
+    justify-self: stretch;
+  }
+  .handoff-link {
+    display: block;
+    margin-block: 0.75rem;
+  }
+  .handoff input {
+    display: block;
+    inline-size: 100%;
+    font: inherit;
+    padding: 0.4rem;
+    margin-block-start: 0.25rem;
+    color: inherit;
+    background: var(--_surface);
+    border: 1px solid var(--_border);
+    border-radius: calc(var(--_radius) * 0.5);
+  }
+  [part~='panel-link'] {
+    color: var(--_accent);
+    font-weight: 600;
+  }
+`;
 
 /** Razorpay checkout.js, as much of it as we use. */
 export interface RazorpayOptions {
@@ -73,6 +103,9 @@ export const checkoutTiming = {
   returnBoundMs: 60_000,
   /** …then "still confirming" with a slow poll. */
   returnSlowPollMs: 20_000,
+  /** After a paid checkout that provisions something (mintbot agents): poll every… up to… */
+  fulfillmentPollMs: 3000,
+  fulfillmentBoundMs: 5 * 60_000,
 };
 
 /** The checkout a hosted page is paying, kept in sessionStorage across the round trip. */
@@ -157,8 +190,14 @@ export type CheckoutPhase =
 
 const BUSY: ReadonlySet<CheckoutPhase> = new Set(['starting', 'loading', 'paying', 'verifying', 'redirecting', 'confirming', 'returning']);
 
-/** An element that can run a checkout: it knows its API, locale and whether to hand off. */
-export type CheckoutHost = TollgateElement & { readonly handoffMode: boolean };
+/**
+ * An element that can run a checkout: it knows its API, locale and whether to hand off, and may
+ * know plan names (a return from a hosted page carries only the plan id).
+ */
+export type CheckoutHost = TollgateElement & { readonly handoffMode: boolean; planNameOf?(plan: string): string | undefined };
+
+/** `GET /v1/checkout/{id}`'s `fulfillment`: what a paid checkout sets up (mintbot agents). */
+export type Fulfillment = NonNullable<CheckoutState['fulfillment']>;
 
 export class CheckoutController implements ReactiveController {
   phase: CheckoutPhase = 'idle';
@@ -171,6 +210,8 @@ export class CheckoutController implements ReactiveController {
   newPlan?: string;
   /** Display name of the plan being bought, from the server's checkout response. */
   planName?: string;
+  /** Set-up after payment (mintbot agents), while and after it is watched. */
+  fulfillment?: Fulfillment;
 
   private readonly scripts: ScriptLoader;
   private input?: CheckoutInput;
@@ -182,21 +223,45 @@ export class CheckoutController implements ReactiveController {
   constructor(private readonly host: CheckoutHost) {
     host.addController(this);
     this.scripts = new ScriptLoader(host);
+    const root = host.shadowRoot;
+    const sheet = flowStyles.styleSheet;
+    if (root && sheet && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
   }
 
-  hostConnected(): void {}
+  hostConnected(): void {
+    window.addEventListener('pageshow', this.onPageShow);
+  }
 
   hostDisconnected(): void {
+    window.removeEventListener('pageshow', this.onPageShow);
     this.stop();
   }
+
+  /**
+   * Back from a hosted page through the back-forward cache: the page is restored as it was left,
+   * "Taking you to the payment page…". Check the checkout this tab left to pay, as a fresh load would.
+   */
+  private readonly onPageShow = (event: PageTransitionEvent): void => {
+    if (!event.persisted || this.phase !== 'redirecting') return;
+    this.set('idle');
+    void this.resumeReturn();
+  };
 
   get busy(): boolean {
     return BUSY.has(this.phase);
   }
 
-  /** Start one user attempt (one Idempotency-Key); ignored while another is running. */
+  /**
+   * Busy, or waiting on a payment made elsewhere (hand-off, an unconfirmed return): no second
+   * checkout may start, or it would stop watching the first. "Start over" ends the wait.
+   */
+  get locked(): boolean {
+    return this.busy || this.phase === 'handoff' || this.phase === 'unconfirmed';
+  }
+
+  /** Start one user attempt (one Idempotency-Key); ignored while another is running or awaited. */
   async start(input: CheckoutInput): Promise<void> {
-    if (this.busy) return;
+    if (this.locked) return;
     const proceed = emit(
       this.host,
       'checkout-start',
@@ -209,6 +274,7 @@ export class CheckoutController implements ReactiveController {
     this.key = newIdempotencyKey();
     this.error = undefined;
     this.failure = undefined;
+    this.fulfillment = undefined;
     this.set('starting');
     let response: CheckoutResponse;
     try {
@@ -478,6 +544,20 @@ export class CheckoutController implements ReactiveController {
     if (this.phase === 'returning' || this.phase === 'unconfirmed') this.set('idle');
   }
 
+  /**
+   * "Start over": stop waiting for the hand-off or unconfirmed checkout and make the plans
+   * choosable again. The checkout itself stays open upstream; this page just stops watching it.
+   */
+  startOver(): void {
+    const plan = this.input?.plan ?? '';
+    const checkoutId = this.checkoutId ?? '';
+    this.stop();
+    this.handoff = undefined;
+    clearPending(this.host.apiBase);
+    this.set('idle');
+    emit(this.host, 'checkout-dismiss', { plan, checkout_id: checkoutId });
+  }
+
   // ---- Hand-off -------------------------------------------------------------------------------
 
   /** The "Continue in your browser" button: the page opens the URL (the element never does). */
@@ -528,6 +608,30 @@ export class CheckoutController implements ReactiveController {
 
   private paid(state: CheckoutState): void {
     this.succeed({ plan: state.plan, new_plan: state.plan, payment_id: state.payment_id ?? undefined });
+    if (state.fulfillment) void this.watchFulfillment(state.fulfillment);
+  }
+
+  /** Paid, and the provider sets something up (a mintbot agent): poll until ready or failed, bounded. */
+  private async watchFulfillment(fulfillment: Fulfillment): Promise<void> {
+    this.fulfillment = fulfillment;
+    this.host.requestUpdate();
+    const signal = this.newSignal();
+    const deadline = Date.now() + checkoutTiming.fulfillmentBoundMs;
+    while (this.fulfillment.status === 'provisioning' && !signal.aborted) {
+      if (Date.now() >= deadline) {
+        this.fulfillment = { ...this.fulfillment, status: 'expired' };
+        break;
+      }
+      await sleep(checkoutTiming.fulfillmentPollMs, signal);
+      if (signal.aborted) return;
+      try {
+        const state = await this.host.client().get<CheckoutState>(`/v1/checkout/${encodeURIComponent(this.checkoutId ?? '')}`, { signal, retries: 0 });
+        if (state.fulfillment) this.fulfillment = state.fulfillment;
+      } catch {
+        // keep polling until the bound
+      }
+    }
+    this.host.requestUpdate();
   }
 
   private succeed(result: { plan: string; new_plan: string; old_plan?: string; payment_id?: string }): void {
@@ -605,8 +709,12 @@ export class CheckoutController implements ReactiveController {
         return t('checkout.verifying');
       case 'unconfirmed':
         return t('checkout.still_pending');
-      case 'success':
-        return t('checkout.success', { plan: (this.newPlan === this.input?.plan && this.planName) || this.newPlan || '' });
+      case 'success': {
+        const plan = this.newPlan ?? '';
+        const done = t('checkout.success', { plan: (plan === this.input?.plan && this.planName) || this.host.planNameOf?.(plan) || plan });
+        const setup = this.fulfillment?.status;
+        return setup ? done + ' ' + t(setup === 'provisioning' ? 'fulfillment.provisioning' : setup === 'ready' ? 'fulfillment.ready' : 'fulfillment.failed') : done;
+      }
       case 'dismissed':
         return t('checkout.dismissed');
       case 'error':
@@ -616,14 +724,16 @@ export class CheckoutController implements ReactiveController {
     }
   }
 
-  /** Retry after an error and the hand-off view; the live region and slot are LazyCheckout's. */
+  /** Retry after an error, the hand-off view, Start over, the agent's panel link; the live region and slot are LazyCheckout's. */
   renderDetails(): TemplateResult {
     const t = this.host.t.bind(this.host);
     const error = this.phase === 'error';
+    const panel = this.phase === 'success' && this.fulfillment?.status === 'ready' ? this.fulfillment.panel_url : null;
     return html`
       ${error && this.retryAction
         ? html`<button part="button retry" class="secondary" @click=${() => this.retry()}>${t('retry')}</button>`
         : nothing}
+      ${panel && /^https?:/i.test(panel) ? html`<a part="panel-link" href=${panel}>${t('fulfillment.open')}</a>` : nothing}
       ${this.phase === 'handoff' && this.handoff
         ? html`<div part="handoff" class="handoff">
             <p class="handoff-title"><strong>${t('handoff.title')}</strong></p>
@@ -635,6 +745,9 @@ export class CheckoutController implements ReactiveController {
             </label>
             <p class="hint">${t('handoff.copy')}</p>
           </div>`
+        : nothing}
+      ${this.phase === 'handoff' || this.phase === 'unconfirmed'
+        ? html`<button part="button start-over" class="secondary" @click=${() => this.startOver()}>${t('checkout.start_over')}</button>`
         : nothing}
     `;
   }

@@ -54,9 +54,14 @@ export class LazyCheckout {
     return this.flow ? this.flow.busy : this.pending !== undefined;
   }
 
+  /** Busy, or waiting on a payment made elsewhere (hand-off): choosing another plan is off. */
+  get locked(): boolean {
+    return this.flow?.locked ?? this.busy;
+  }
+
   /** Load the flow (once), then start one attempt; ignored while another is running. */
   async start(input: CheckoutInput): Promise<void> {
-    if (this.busy) return;
+    if (this.locked) return;
     this.lastInput = input;
     const flow = await this.load();
     await flow?.start(input);

@@ -26,4 +26,9 @@ export const enCheckout = {
   'handoff.expired': 'The payment link expired. Start again.',
   'handoff.failed': 'The payment failed. Start again.',
   'handoff.canceled': 'The payment was canceled.',
+  'checkout.start_over': 'Start over',
+  'fulfillment.provisioning': 'Setting up your agent…',
+  'fulfillment.ready': 'Your agent is ready.',
+  'fulfillment.open': 'Open panel',
+  'fulfillment.failed': 'Setup failed. Contact support.',
 };

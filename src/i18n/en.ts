@@ -42,6 +42,7 @@ export const en = {
   'usage.over': 'Over the limit',
   'metric.messages': 'Messages',
   'metric.seats': 'Seats',
+  'metric.projects': 'Projects',
   'status.active': 'Active',
   'status.trialing': 'Free trial',
   'status.past_due': 'Payment past due',

@@ -46,9 +46,12 @@ export const hostTokens = css`
     background: transparent;
     color: var(--_accent);
   }
+  /* Disabled reads as inactive (no brand colour) yet stays legible: muted text on the track colour. */
   button:disabled {
     cursor: default;
-    opacity: 0.6;
+    background: var(--_track);
+    border-color: var(--_track);
+    color: var(--_muted);
   }
   button:focus-visible,
   [tabindex]:focus-visible,

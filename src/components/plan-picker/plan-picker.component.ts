@@ -8,7 +8,7 @@ import { LazyCheckout } from '../../checkout/lazy-checkout.js';
 import { TollgateError } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { emit } from '../../events.js';
-import { errorKey } from '../../i18n/index.js';
+import { catalogLanguage, errorKey, type MessageKey } from '../../i18n/index.js';
 import { formatMoney, formatNumber } from '../../format.js';
 import { planPickerStyles } from './plan-picker.styles.js';
 
@@ -202,9 +202,12 @@ export class PlanPicker extends TollgateElement {
     const charge = chargeFor(plan, interval);
     const locale = this.resolvedLocale;
     const saving = interval === 'year' ? yearlySaving(plan) : undefined;
+    // The catalog's labels are the partner's English; in another language our own words win.
     const labelOf = (metric: string, count?: number): string => {
       const m = catalog.metrics.find((x) => x.id === metric);
-      return (count === 1 && m?.label_one) || m?.label || metric;
+      const key = `metric.${metric}` as MessageKey;
+      const own = catalogLanguage(locale) !== 'en' && this.t(key);
+      return (own !== key && own) || (count === 1 && m?.label_one) || m?.label || metric;
     };
     return html`
       <div part="plan${selected ? ' plan-selected' : ''}${isCurrent ? ' plan-current' : ''}" class="card ${selected ? 'selected' : ''}">
@@ -243,7 +246,7 @@ export class PlanPicker extends TollgateElement {
               type="button"
               part="button cta"
               data-plan=${plan.id}
-              ?disabled=${isCurrent || this._checkout.busy}
+              ?disabled=${isCurrent || this._checkout.locked}
               @click=${() => this.choose(plan, interval)}
             >
               ${isCurrent ? this.t('cta.current') : this.t('cta.choose', { plan: plan.name })}
@@ -303,7 +306,7 @@ export class PlanPicker extends TollgateElement {
   };
 
   private choose(plan: PublicPlan, interval: BillingInterval): void {
-    if (this._checkout.busy || plan.id === this.current) return;
+    if (this._checkout.locked || plan.id === this.current) return;
     this._selected = plan.id;
     const charge = chargeFor(plan, interval);
     const proceed = emit(
@@ -321,6 +324,11 @@ export class PlanPicker extends TollgateElement {
       currency: charge?.currency,
       returnUrl: this.returnUrl,
     });
+  }
+
+  /** A plan's display name from the catalog (the checkout flow names the plan it confirms). */
+  planNameOf(plan: string): string | undefined {
+    return this._catalog.value?.plans.find((p) => p.id === plan)?.name;
   }
 
   /** Re-fetch the catalog and the customer's subscription. */

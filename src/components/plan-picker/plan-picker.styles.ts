@@ -16,10 +16,10 @@ export const planPickerStyles = [
       border: 1px solid var(--_border);
       border-radius: 999px;
       justify-self: center;
-      flex-wrap: wrap;
     }
     .switch button {
       border-radius: 999px;
+      padding-inline: 0.75em;
       background: transparent;
       color: var(--_text);
       border-color: transparent;
@@ -32,6 +32,7 @@ export const planPickerStyles = [
     .saving {
       font-size: 0.8em;
       font-weight: 600;
+      white-space: nowrap;
     }
     [role='radiogroup'],
     .grid-placeholder {
@@ -108,21 +109,6 @@ export const planPickerStyles = [
     }
     .status:empty {
       display: none;
-    }
-    .handoff-link {
-      display: block;
-      margin-block-start: 0.75rem;
-    }
-    .handoff input {
-      display: block;
-      inline-size: 100%;
-      font: inherit;
-      padding: 0.4rem;
-      margin-block-start: 0.25rem;
-      color: inherit;
-      background: var(--_surface);
-      border: 1px solid var(--_border);
-      border-radius: calc(var(--_radius) * 0.5);
     }
     :host(:dir(rtl)) .per {
       unicode-bidi: isolate;
