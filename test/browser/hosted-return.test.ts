@@ -134,8 +134,9 @@ describe('back from a hosted page', () => {
     expect(text(status(el))).to.equal('Confirming your payment…');
     await until(() => status(el).getAttribute('data-phase') === 'unconfirmed', 3000, 'unconfirmed');
     expect(text(status(el))).to.contain('still confirming your payment');
-    // The plans are not locked meanwhile.
-    expect($<HTMLButtonElement>(el, '[part~="cta"][data-plan="team"]').disabled).to.equal(false);
+    // Choosing another plan would stop watching this payment: the plans wait, "Start over" is offered.
+    expect($<HTMLButtonElement>(el, '[part~="cta"][data-plan="team"]').disabled).to.equal(true);
+    expect(text($(el, '[part~="start-over"]'))).to.equal('Start over');
     await expect(el).to.be.accessible();
     const success = oneEvent(el, 'checkout-success');
     paid = true;
@@ -165,5 +166,51 @@ describe('back from a hosted page', () => {
     configure({ session: 'tok_late' });
     await success;
     expect(server.calls('GET /v1/checkout/chk_h')[0].headers.authorization).to.equal('Bearer tok_late');
+  });
+  it('"Start over" while still confirming: stops the poll, forgets the pending checkout, the plans are choosable', async () => {
+    returnTo('tollgate_checkout=chk_h');
+    sessionStorage.setItem(KEY, JSON.stringify({ checkout_id: 'chk_h', plan: 'pro', at: Date.now() }));
+    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+    await until(() => status(el).getAttribute('data-phase') === 'unconfirmed', 3000, 'unconfirmed');
+    $(el, '[part~="start-over"]').click();
+    await el.updateComplete;
+    expect(status(el).getAttribute('data-phase')).to.equal('idle');
+    expect(sessionStorage.getItem(KEY)).to.equal(null);
+    const polls = server.calls('GET /v1/checkout/chk_h').length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(server.calls('GET /v1/checkout/chk_h').length).to.equal(polls);
+    expect($<HTMLButtonElement>(el, '[part~="cta"][data-plan="team"]').disabled).to.equal(false);
+  });
+
+  it('with only ?tollgate_checkout (no stored entry): the success message names the plan from the catalog', async () => {
+    returnTo('tollgate_checkout=chk_h');
+    states = [checkoutState({ checkout_id: 'chk_h', plan: 'team', status: 'paid' })];
+    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+    await oneEvent(el, 'checkout-success');
+    await until(() => text(status(el)) === 'Payment confirmed. You are now on Team.', 3000, 'the plan name');
+    await expect(el).to.be.accessible();
+  });
+
+  it('Back restores the page from the back-forward cache: the redirect state resets and the pending checkout is checked', async () => {
+    server.on('POST /v1/checkout', () => ({ checkout_id: 'chk_h', plan: 'pro', plan_name: 'Pro', interval: 'month', action: { type: 'redirect', url: 'https://pay.example/cs_b' } }));
+    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+    await until(() => el.shadowRoot!.querySelector('[part~="cta"][data-plan="pro"]'), 3000, 'plans');
+    $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
+    await until(() => navigations.includes('https://pay.example/cs_b'));
+    await el.updateComplete;
+    expect(text(status(el))).to.equal('Taking you to the payment page…');
+    // A pageshow that is not from the cache changes nothing.
+    window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: false }));
+    await el.updateComplete;
+    expect(status(el).getAttribute('data-phase')).to.equal('redirecting');
+    states = [checkoutState({ checkout_id: 'chk_h', status: 'pending' }), checkoutState({ checkout_id: 'chk_h', status: 'paid' })];
+    const success = oneEvent(el, 'checkout-success');
+    window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+    await el.updateComplete;
+    expect(text(status(el))).to.equal('Confirming your payment…');
+    expect((await success).detail).to.include({ checkout_id: 'chk_h', new_plan: 'pro' });
+    await el.updateComplete;
+    expect(text(status(el))).to.equal('Payment confirmed. You are now on Pro.');
+    await expect(el).to.be.accessible();
   });
 });

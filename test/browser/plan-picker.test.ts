@@ -1,5 +1,6 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
+import { checkoutTiming } from '../../src/checkout/checkout-controller.js';
 import '../../src/components/plan-picker/plan-picker.js';
 import type { PlanPicker } from '../../src/components/plan-picker/plan-picker.js';
 import { formatMoney } from '../../src/format.js';
@@ -218,5 +219,131 @@ describe('<plan-picker>', () => {
     $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
     await error;
     expect((server.calls('POST /v1/checkout')[0].body as { mode: string }).mode).to.equal('handoff');
+  });
+  it('in Hindi, its own words for known metrics beat the catalog English; English keeps the catalog labels and label_one', async () => {
+    const metrics = [
+      { id: 'messages', label: 'Messages' },
+      { id: 'seats', label: 'Seats', label_one: 'Seat' },
+      { id: 'projects', label: 'Projects' },
+      { id: 'storage', label: 'GB storage' },
+    ];
+    const limited = catalog.plans.map((p) => (p.id === 'free' ? { ...p, limits: { messages: 1000, seats: 1, projects: 2, storage: 5 } } : p));
+    const hi = await fixture<PlanPicker>(html`<plan-picker locale="hi" .plans=${{ plans: limited, metrics }}></plan-picker>`);
+    await loaded(hi);
+    await until(() => text($(hi, '[part~="features"]')).includes('संदेश'), 3000, 'the Hindi catalog');
+    const hiItems = $$(hi, '[part~="plan"]:first-child [part~="features"] li').map(text);
+    expect(hiItems.slice(0, 4)).to.deep.equal([`${(1000).toLocaleString('hi')} संदेश`, '1 सीट', '2 प्रोजेक्ट', '5 gb storage']);
+    expect(text($$(hi, '[part~="features"]')[2])).to.contain('असीमित संदेश');
+    await expect(hi).to.be.accessible();
+    const en = await fixture<PlanPicker>(html`<plan-picker locale="en-IN" .plans=${{ plans: limited, metrics }}></plan-picker>`);
+    await loaded(en);
+    expect($$(en, '[part~="plan"]:first-child [part~="features"] li').map(text).slice(0, 3)).to.deep.equal(['1,000 messages', '1 seat', '2 projects']);
+  });
+
+  it('the monthly/yearly switch stays on one line in a 240 px column', async () => {
+    const el = await fixture<PlanPicker>(html`<plan-picker style="inline-size: 240px" locale="en"></plan-picker>`);
+    await loaded(el);
+    const buttons = $$(el, '[part~="interval-switch"] button');
+    expect(buttons[0].getBoundingClientRect().top).to.equal(buttons[1].getBoundingClientRect().top);
+    expect($(el, '[part~="interval-switch"]').getBoundingClientRect().right).to.be.at.most(el.getBoundingClientRect().right);
+  });
+
+  it('the disabled "Your current plan" action is opaque, off the brand colour, and readable', async () => {
+    const el = await fixture<PlanPicker>(html`<plan-picker session="tok_1"></plan-picker>`);
+    await loaded(el);
+    await until(() => $<HTMLButtonElement>(el, '[part~="cta"][data-plan="free"]').disabled, 3000, 'the current plan');
+    const current = getComputedStyle($(el, '[part~="cta"][data-plan="free"]'));
+    const choose = getComputedStyle($(el, '[part~="cta"][data-plan="pro"]'));
+    expect(current.opacity).to.equal('1');
+    expect(current.backgroundColor).not.to.equal(choose.backgroundColor);
+    await expect(el).to.be.accessible();
+  });
+
+  describe('hand-off', () => {
+    const timing = { ...checkoutTiming };
+    beforeEach(() => {
+      Object.assign(checkoutTiming, { pollMs: 30, maxPollMs: 30 });
+      server.on('POST /v1/checkout', () => ({
+        checkout_id: 'chk_h',
+        plan: 'pro',
+        plan_name: 'Pro',
+        interval: 'month',
+        action: { type: 'handoff', url: 'https://billing.test/pay/chk_h', status_url: '/v1/checkout/chk_h', expires_at: new Date(Date.now() + 60_000).toISOString() },
+      }));
+    });
+    afterEach(() => Object.assign(checkoutTiming, timing));
+
+    it('while waiting, the other plans cannot start a second checkout; paying the first still flips the page', async () => {
+      let paid = false;
+      server.on('GET /v1/checkout/chk_h', () => checkoutState({ checkout_id: 'chk_h', status: paid ? 'paid' : 'pending' }));
+      const el = await fixture<PlanPicker>(html`<plan-picker handoff session="tok_1"></plan-picker>`);
+      await loaded(el);
+      $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
+      await until(() => el.shadowRoot!.querySelector('[part~="handoff"]'), 3000, 'the hand-off view');
+      const team = $<HTMLButtonElement>(el, '[part~="cta"][data-plan="team"]');
+      expect(team.disabled).to.equal(true);
+      team.click();
+      $(el, '[role="radio"][data-plan="team"]').focus();
+      await sendKeys({ press: 'Enter' });
+      expect(server.calls('POST /v1/checkout')).to.have.length(1);
+      expect($(el, '[part~="base"]').getAttribute('aria-busy')).to.equal('false');
+      await expect(el).to.be.accessible();
+      paid = true;
+      const success = await oneEvent(el, 'checkout-success');
+      expect(success.detail).to.include({ checkout_id: 'chk_h', new_plan: 'pro' });
+    });
+
+    it('"Start over" stops waiting and makes the plans choosable again', async () => {
+      server.on('GET /v1/checkout/chk_h', () => checkoutState({ checkout_id: 'chk_h', status: 'pending' }));
+      const el = await fixture<PlanPicker>(html`<plan-picker handoff session="tok_1"></plan-picker>`);
+      await loaded(el);
+      $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
+      await until(() => el.shadowRoot!.querySelector('[part~="start-over"]'), 3000, 'Start over');
+      const dismissed = oneEvent(el, 'checkout-dismiss');
+      $(el, '[part~="start-over"]').click();
+      expect((await dismissed).detail).to.include({ checkout_id: 'chk_h', plan: 'pro' });
+      await el.updateComplete;
+      expect(el.shadowRoot!.querySelector('[part~="handoff"]')).to.equal(null);
+      const polls = server.calls('GET /v1/checkout/chk_h').length;
+      await new Promise((r) => setTimeout(r, 120));
+      expect(server.calls('GET /v1/checkout/chk_h').length).to.equal(polls);
+      const team = $<HTMLButtonElement>(el, '[part~="cta"][data-plan="team"]');
+      expect(team.disabled).to.equal(false);
+      team.click();
+      await until(() => server.calls('POST /v1/checkout').length === 2, 3000, 'a new checkout');
+    });
+  });
+
+  it('a paid mintbot checkout shows the agent set-up, then the panel link', async () => {
+    const timing = { ...checkoutTiming };
+    Object.assign(checkoutTiming, { pollMs: 20, maxPollMs: 20, fulfillmentPollMs: 20 });
+    const states = [
+      checkoutState({ checkout_id: 'chk_m', status: 'paid', fulfillment: { status: 'provisioning', panel_url: null, expires_at: null } }),
+      checkoutState({ checkout_id: 'chk_m', status: 'paid', fulfillment: { status: 'provisioning', panel_url: null, expires_at: null } }),
+      checkoutState({ checkout_id: 'chk_m', status: 'paid', fulfillment: { status: 'ready', panel_url: 'https://panel.mintbot.test/a1', expires_at: null } }),
+    ];
+    server.on('GET /v1/checkout/chk_m', () => states.length > 1 ? states.shift()! : states[0]);
+    server.on('POST /v1/checkout', () => ({
+      checkout_id: 'chk_m',
+      plan: 'pro',
+      plan_name: 'Pro',
+      interval: 'month',
+      action: { type: 'handoff', url: 'https://billing.test/pay/chk_m', status_url: '/v1/checkout/chk_m', expires_at: new Date(Date.now() + 60_000).toISOString() },
+    }));
+    try {
+      const el = await fixture<PlanPicker>(html`<plan-picker handoff session="tok_1"></plan-picker>`);
+      await loaded(el);
+      $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
+      await oneEvent(el, 'checkout-success');
+      await el.updateComplete;
+      expect(text($(el, '[part~="status"]'))).to.equal('Payment confirmed. You are now on Pro. Setting up your agent…');
+      await until(() => el.shadowRoot!.querySelector('[part~="panel-link"]'), 3000, 'the panel link');
+      expect(text($(el, '[part~="status"]'))).to.equal('Payment confirmed. You are now on Pro. Your agent is ready.');
+      expect($(el, '[part~="panel-link"]').getAttribute('href')).to.equal('https://panel.mintbot.test/a1');
+      expect(text($(el, '[part~="panel-link"]'))).to.equal('Open panel');
+      await expect(el).to.be.accessible();
+    } finally {
+      Object.assign(checkoutTiming, timing);
+    }
   });
 });

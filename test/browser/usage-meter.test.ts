@@ -136,4 +136,15 @@ describe('<usage-meter>', () => {
     expect(text($(el, '[part~="manage"]'))).to.equal('बिलिंग प्रबंधित करें');
     await expect(el).to.be.accessible();
   });
+  it('names known metrics in Hindi (projects included), unknown ones from their id', async () => {
+    server.on('GET /v1/subscription', () =>
+      subscription({ plan: 'pro', planName: 'Pro', usage: { projectsUsed: 2, projectsLimit: 5, seatsUsed: 1, seatsLimit: 5, agentsUsed: 1, agentsLimit: null } }),
+    );
+    const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1" locale="hi"></usage-meter>`);
+    await loaded(el);
+    await until(() => text($(el, '[data-metric="projects"]')).includes('प्रोजेक्ट'), 3000, 'the Hindi catalog');
+    expect(text($(el, '[data-metric="seats"] .metric-head span'))).to.equal('सीट');
+    expect(text($(el, '[data-metric="agents"] .metric-head span'))).to.equal('Agents');
+    await expect(el).to.be.accessible();
+  });
 });
