@@ -271,7 +271,9 @@ describe('<plan-picker>', () => {
         action: { type: 'handoff', url: 'https://billing.test/pay/chk_h', status_url: '/v1/checkout/chk_h', expires_at: new Date(Date.now() + 60_000).toISOString() },
       }));
     });
-    afterEach(() => Object.assign(checkoutTiming, timing));
+    afterEach(() => {
+      Object.assign(checkoutTiming, timing);
+    });
 
     it('while waiting, the other plans cannot start a second checkout; paying the first still flips the page', async () => {
       let paid = false;

@@ -22,7 +22,7 @@ type BillingInterval = 'month' | 'year';
  * @fires checkout-start - Cancelable. A checkout is about to be created.
  * @fires checkout-success - The server confirmed the payment; `detail: {plan, checkout_id, new_plan, old_plan?, payment_id?}`.
  * @fires checkout-error - `detail: {code, message}`.
- * @fires checkout-dismiss - The customer closed the payment window.
+ * @fires checkout-dismiss - The customer closed the payment window, or chose "Start over" while a payment was awaited.
  * @fires payment-failed - Razorpay reported a failed payment attempt (its error fields).
  * @fires handoff-open - Cancelable. Hand-off mode: the customer asked to continue in the system browser; `detail: {url, checkout_id}`.
  * @fires handoff-end - Hand-off checkout ended without payment; `detail: {checkout_id, status}`.
@@ -41,6 +41,8 @@ type BillingInterval = 'month' | 'year';
  * @csspart status - The live region announcing checkout progress.
  * @csspart handoff - The hand-off view.
  * @csspart handoff-url - The hand-off link as selectable text.
+ * @csspart start-over - "Start over": stops waiting for a hand-off or an unconfirmed hosted-page payment.
+ * @csspart panel-link - "Open panel" after a paid checkout that set up an agent (mintbot).
  *
  * @cssproperty --accent - Brand colour (falls back to `--tollgate-accent`).
  * @cssproperty --on-accent - Text on the brand colour.

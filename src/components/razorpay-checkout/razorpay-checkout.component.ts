@@ -10,7 +10,7 @@ import type { MessageKey } from '../../i18n/index.js';
  * @fires checkout-start - Cancelable. Before the order is created; `detail: {plan, interval, checkout_id?}`.
  * @fires checkout-success - The server verified the payment; `detail: {plan, checkout_id, old_plan, new_plan, payment_id}`.
  * @fires checkout-error - Creating, loading or verifying failed; `detail: {code, message}`.
- * @fires checkout-dismiss - The customer closed the Razorpay window.
+ * @fires checkout-dismiss - The customer closed the Razorpay window, or chose "Start over" while a hand-off payment was awaited.
  * @fires payment-failed - Razorpay's `payment.failed`: `detail: {code, description, source, step, reason, metadata}`.
  * @fires handoff-open - Cancelable. Hand-off mode: continue in the system browser; `detail: {url, checkout_id}`.
  * @fires handoff-end - Hand-off checkout ended without payment.
@@ -23,6 +23,8 @@ import type { MessageKey } from '../../i18n/index.js';
  * @csspart status - The live region announcing each state.
  * @csspart handoff - The hand-off view.
  * @csspart handoff-url - The hand-off link as selectable text.
+ * @csspart start-over - "Start over": stops waiting for a hand-off or an unconfirmed hosted-page payment.
+ * @csspart panel-link - "Open panel" after a paid checkout that set up an agent (mintbot).
  *
  * @cssproperty --accent - Button colour (falls back to `--tollgate-accent`).
  * @cssproperty --on-accent - Button text colour.

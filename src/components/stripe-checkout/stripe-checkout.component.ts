@@ -22,6 +22,8 @@ import type { MessageKey } from '../../i18n/index.js';
  * @csspart button - The pay button (and the Retry button).
  * @csspart retry - The Retry button.
  * @csspart status - The live region announcing each state.
+ * @csspart start-over - "Start over": stops waiting for a hand-off or an unconfirmed hosted-page payment.
+ * @csspart panel-link - "Open panel" after a paid checkout that set up an agent (mintbot).
  *
  * @cssproperty --accent - Button colour (falls back to `--tollgate-accent`).
  * @cssproperty --radius - Corner radius.
