@@ -2,24 +2,17 @@
 // free port, and one headless Chromium (playwright-core, Debian's /usr/bin/chromium). Each test file
 // starts one of each and closes them at the end; each test gets its own browser context.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { CHROME_ARGS, CHROME_PATH } from '../chromium.mjs';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 
-export const CHROME_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROME_ARGS };
 
 /** `npm test` builds first; a bare e2e run builds once if `dist/` is missing. */
 export function ensureBuilt(): void {
@@ -51,12 +44,16 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-/** Spawn `node --import tsx server/cli.ts` in sandbox mode and wait for `GET /healthz`. */
-export async function startServer(options: { timeoutMs?: number } = {}): Promise<ServerHandle> {
+/**
+ * Spawn `node --import tsx server/cli.ts` and wait for `GET /healthz`: sandbox mode with no provider
+ * credentials, or with `config` (written as TOLLGATE_CONFIG) and `env` (provider keys and base URLs) on top.
+ */
+export async function startServer(options: { timeoutMs?: number; config?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerHandle> {
   ensureBuilt();
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const dataDir = mkdtempSync(join(tmpdir(), 'tollgate-e2e-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-e2e-'));
+  const dataDir = join(dir, 'data');
   const sessionSecret = randomBytes(32).toString('hex');
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -70,8 +67,13 @@ export async function startServer(options: { timeoutMs?: number } = {}): Promise
   delete env.DATABASE_URL; // e2e runs on PGlite
   // No provider credentials: the server starts in sandbox mode.
   for (const key of Object.keys(env)) {
-    if (/^(RAZORPAY|STRIPE|MINTBOT|MIMICBOT|MINTOKEN|BONZAI|SUPABASE)_/.test(key) || key === 'TOLLGATE_CONFIG') delete env[key];
+    if (/^(RAZORPAY|STRIPE|MINTBOT|MIMICBOT|MINTOKEN|BONZAI|SUPABASE)_/.test(key) || key === 'TOLLGATE_CONFIG' || key === 'TOLLGATE_SANDBOX') delete env[key];
   }
+  if (options.config) {
+    env.TOLLGATE_CONFIG = join(dir, 'tollgate.json');
+    writeFileSync(env.TOLLGATE_CONFIG, JSON.stringify(options.config));
+  }
+  Object.assign(env, options.env);
   let log = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'server/cli.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (d) => (log += d));
@@ -97,7 +99,7 @@ export async function startServer(options: { timeoutMs?: number } = {}): Promise
       await exit;
       clearTimeout(timer);
     }
-    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true });
   };
 
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
@@ -122,7 +124,7 @@ export async function startServer(options: { timeoutMs?: number } = {}): Promise
 }
 
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROME_PATH || '/usr/bin/chromium', args: CHROME_ARGS });
+  return chromium.launch({ executablePath: CHROME_PATH, args: CHROME_ARGS });
 }
 
 /** Console errors and uncaught page errors of one page. */
@@ -164,6 +166,11 @@ export async function startHarness(): Promise<Harness> {
     await server.stop();
     throw error;
   }
+  return harnessAround(server, browser, { ownsBrowser: true });
+}
+
+/** A Harness around a running server; closing it closes its contexts, the server, and the browser if it owns it. */
+export function harnessAround(server: ServerHandle, browser: Browser, { ownsBrowser }: { ownsBrowser: boolean }): Harness {
   const contexts = new Set<BrowserContext>();
   return {
     server,
@@ -180,7 +187,7 @@ export async function startHarness(): Promise<Harness> {
     },
     async close() {
       await Promise.allSettled([...contexts].map((c) => c.close()));
-      await browser.close().catch(() => {});
+      if (ownsBrowser) await browser.close().catch(() => {});
       await server.stop();
     },
   };
