@@ -138,7 +138,7 @@ describe('white-label dashboard', () => {
       }, catalog);
       await waitForText(u.picker.locator('[data-plan="big"][role="radio"] [part~="price"]'), /^₹1,19,988 \/वर्ष$/);
       await waitForText(u.picker.locator('[data-plan="huge"][role="radio"] [part~="price"]'), /^₹1,23,45,678\.90 \/वर्ष$/);
-      await u.picker.getByText('12,50,000 messages').first().waitFor();
+      await u.picker.getByText('12,50,000 संदेश').first().waitFor(); // the element's own Hindi word for a known metric
 
       // The choice is remembered: a reload comes back in Hindi.
       await page.reload();
