@@ -302,13 +302,7 @@ export function createBonzaiApp(options: BonzaiFakeOptions = {}) {
   }
 
   const control = {
-    faults,
-    calls: faults.calls,
-    failNext: faults.failNext.bind(faults),
-    rateLimitNext: faults.rateLimitNext.bind(faults),
-    delayResponses: faults.delayResponses.bind(faults),
-    callCount: faults.callCount.bind(faults),
-    reset: () => faults.reset(),
+    ...faults.controls(),
     /** The customer paid: intent completed, a new access created; subscriptions start active (period end unset until cancelled). */
     pay(orderId: number) {
       const order = requireOrder(orderId);

@@ -51,6 +51,19 @@ export class FaultInjector {
     for (const key of Object.keys(this.calls)) delete this.calls[key];
   }
 
+  /** The fault hooks every fake's `control` exposes (spread it in; a fake may override `reset`). */
+  controls() {
+    return {
+      faults: this as FaultInjector,
+      calls: this.calls,
+      failNext: this.failNext.bind(this),
+      rateLimitNext: this.rateLimitNext.bind(this),
+      delayResponses: this.delayResponses.bind(this),
+      callCount: this.callCount.bind(this),
+      reset: () => this.reset(),
+    };
+  }
+
   /** The middleware that applies this injector; mount it first with `app.use('*', …)`. */
   middleware(render: FaultRenderer): MiddlewareHandler {
     return async (c, next) => {

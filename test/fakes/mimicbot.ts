@@ -190,12 +190,7 @@ export function createMimicbotApp(options: MimicbotFakeOptions = {}) {
   }
 
   const control = {
-    faults,
-    calls: faults.calls,
-    failNext: faults.failNext.bind(faults),
-    rateLimitNext: faults.rateLimitNext.bind(faults),
-    delayResponses: faults.delayResponses.bind(faults),
-    callCount: faults.callCount.bind(faults),
+    ...faults.controls(),
     reset(): void {
       faults.reset();
       limiter?.reset();

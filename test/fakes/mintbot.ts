@@ -618,12 +618,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
   }
 
   const control = {
-    faults,
-    calls: faults.calls,
-    failNext: faults.failNext.bind(faults),
-    rateLimitNext: faults.rateLimitNext.bind(faults),
-    delayResponses: faults.delayResponses.bind(faults),
-    callCount: faults.callCount.bind(faults),
+    ...faults.controls(),
     /** The next `count` order creations/renewals answer 502 payment_gateway_error. */
     failCheckoutCreation(count = 1): void {
       checkoutFailures = count;

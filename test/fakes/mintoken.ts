@@ -157,12 +157,7 @@ export function createMintokenApp(options: MintokenFakeOptions = {}) {
   app.all('*', (c) => detail(c, 404, 'Not Found'));
 
   const control = {
-    faults,
-    calls: faults.calls,
-    failNext: faults.failNext.bind(faults),
-    rateLimitNext: faults.rateLimitNext.bind(faults),
-    delayResponses: faults.delayResponses.bind(faults),
-    callCount: faults.callCount.bind(faults),
+    ...faults.controls(),
     reset(): void {
       faults.reset();
       orderFailures = 0;

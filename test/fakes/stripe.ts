@@ -551,13 +551,7 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
   }
 
   const control = {
-    faults,
-    calls: faults.calls,
-    failNext: faults.failNext.bind(faults),
-    rateLimitNext: faults.rateLimitNext.bind(faults),
-    delayResponses: faults.delayResponses.bind(faults),
-    callCount: faults.callCount.bind(faults),
-    reset: () => faults.reset(),
+    ...faults.controls(),
     setWebhookUrl(url: string | null): void {
       webhookUrl = url;
     },
