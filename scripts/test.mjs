@@ -71,15 +71,27 @@ if (build.status !== 0) {
   process.exit(1);
 }
 
+// Checks on the build itself: the bundle budget and the generated docs being current.
+const checks = [
+  ['bundle size within budget', ['scripts/size.mjs']],
+  ['element reference current', ['scripts/docs.mjs', '--check']],
+  ['README current', ['scripts/readme.mjs', '--check']],
+];
+const checkResults = checks.map(([name, args]) => {
+  console.log(`\n=== check: ${name}`);
+  const ok = spawnSync(process.execPath, args, { stdio: 'inherit' }).status === 0;
+  return { name: `check: ${name}`, code: ok ? 0 : 1, passed: ok ? 1 : 0, failed: ok ? 0 : 1 };
+});
+
 const nodeTest = (dir, concurrency) => ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=tap', ...files(dir)];
-const results = [];
+const results = [...checkResults];
 results.push(await run('server', process.execPath, nodeTest('test/server', 2), nodeCounts));
 results.push(await run('fakes', process.execPath, nodeTest('test/fakes-selftest', 2), nodeCounts));
 results.push(await run('browser', 'npx', ['web-test-runner'], wtrCounts));
 if (files('test/e2e').length) results.push(await run('e2e', process.execPath, nodeTest('test/e2e', 1), nodeCounts));
 
 console.log('\n=== summary');
-for (const r of results) console.log(`${r.name.padEnd(8)} ${r.passed} passed, ${r.failed} failed${r.code ? ` (exit ${r.code})` : ''}`);
+for (const r of results) console.log(`${r.name.padEnd(34)} ${r.passed} passed, ${r.failed} failed${r.code ? ` (exit ${r.code})` : ''}`);
 const passed = results.reduce((n, r) => n + r.passed, 0);
 const failed = results.reduce((n, r) => n + r.failed, 0);
 console.log(`${passed} passed, ${failed} failed`);
