@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { claimWebhookEvent, findCheckoutByOrder, getCheckout, type CheckoutRow } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { verifyTimestampedSignature } from '../../security/signatures.js';
+import { readTimestampedWebhook } from '../webhooks.js';
 import type { Sql } from '../../store/index.js';
 import type { ExtraProviderDeps } from '../extra.js';
 import type { Provider } from '../types.js';
@@ -15,7 +15,6 @@ import { checkMintbotPrices, mintbotSettings, mintbotUpstreamOf } from './config
 import { applyOrderObservation, kindOfEvent, kindOfStatus, parseMintbotTime, type OrderObservation } from './state.js';
 
 /** Seed 000 "Verifying the signature": 300 s either way. */
-const SIGNATURE_TOLERANCE_S = 300;
 
 /**
  * A hosted-page return URL with mintbot's `{ORDER_ID}` placeholder added as a query parameter. Built as
@@ -64,18 +63,7 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
   // and mintbot's retry is processed), the event type from X-Mintbot-Event-Type.
   routes.post('/v1/webhooks/mintbot', async (c) => {
     requireAvailable();
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    const verdict = verifyTimestampedSignature({
-      secret: settings.webhookSecret,
-      payload: raw,
-      header: c.req.header('X-Mintbot-Signature'),
-      toleranceSeconds: SIGNATURE_TOLERANCE_S,
-      nowSeconds: Math.floor(now().getTime() / 1000),
-    });
-    if (!verdict.ok) {
-      log.warn('mintbot webhook rejected', { request_id: c.get('requestId'), reason: verdict.reason });
-      throw new AppError('invalid_signature', verdict.reason === 'timestamp_outside_tolerance' ? 'Webhook timestamp is outside the 300 s tolerance' : 'Invalid webhook signature');
-    }
+    const { raw, timestamp } = await readTimestampedWebhook(c, { provider: 'mintbot', secret: settings.webhookSecret, header: 'X-Mintbot-Signature' });
     const eventId = c.req.header('X-Mintbot-Event-Id');
     if (!eventId || eventId.length > 200) throw new AppError('validation_error', 'X-Mintbot-Event-Id is missing');
     const type = c.req.header('X-Mintbot-Event-Type') ?? 'unknown';
@@ -88,7 +76,7 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
     }
     const orderId = typeof payload.id === 'number' || typeof payload.id === 'string' ? String(payload.id) : null;
     const kind = kindOfEvent(type);
-    const at = new Date(verdict.timestamp * 1000);
+    const at = new Date(timestamp * 1000);
 
     const outcome = await store.transaction(async (tx) => {
       if (!(await claimWebhookEvent(tx, 'mintbot', eventId, type))) return 'duplicate';

@@ -20,7 +20,7 @@ import {
 } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { verifyTimestampedSignature } from '../../security/signatures.js';
+import { readTimestampedWebhook } from '../webhooks.js';
 import type { Sql } from '../../store/index.js';
 import { createStripeSimulator, type StripeSimulator } from '../../sandbox/stripe-simulator.js';
 import { sandboxStripeRoutes } from '../../sandbox/stripe-pages.js';
@@ -32,7 +32,6 @@ import type { FormInput } from './form.js';
 import { stripeSettings } from './settings.js';
 
 /** Reference "Webhooks": default tolerance 300 s; we apply it in both directions (no future-dated events). */
-const TOLERANCE_S = 300;
 const PROVIDER = 'stripe';
 
 interface StripeEvent {
@@ -316,18 +315,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
   // event id in the same transaction as the change (a failure rolls both back and Stripe retries).
   routes.post('/v1/webhooks/stripe', async (c) => {
     requireAvailable();
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    const verdict = verifyTimestampedSignature({
-      secret: settings.webhookSecret,
-      payload: raw,
-      header: c.req.header('Stripe-Signature'),
-      toleranceSeconds: TOLERANCE_S,
-      nowSeconds: Math.floor(deps.now().getTime() / 1000),
-    });
-    if (!verdict.ok) {
-      log.warn('stripe webhook rejected', { request_id: c.get('requestId'), reason: verdict.reason });
-      throw new AppError('invalid_signature', verdict.reason === 'timestamp_outside_tolerance' ? 'Webhook timestamp outside the tolerance' : 'Invalid webhook signature');
-    }
+    const { raw } = await readTimestampedWebhook(c, { provider: 'stripe', secret: settings.webhookSecret, header: 'Stripe-Signature' });
     let event: StripeEvent;
     try {
       event = JSON.parse(Buffer.from(raw).toString('utf8'));

@@ -1,0 +1,23 @@
+// Reading a webhook signed with the timestamped `t=…,v1=…` scheme (Stripe-Signature, X-Mintbot-Signature):
+// the raw bytes and the signed timestamp, verified in constant time within 300 s either way, or 400 invalid_signature.
+import type { AppContext } from '../context.js';
+import { AppError } from '../errors.js';
+import { verifyTimestampedSignature } from '../security/signatures.js';
+
+export const WEBHOOK_TOLERANCE_S = 300;
+
+export async function readTimestampedWebhook(c: AppContext, options: { provider: string; secret: string; header: string }): Promise<{ raw: Uint8Array; timestamp: number }> {
+  const raw = new Uint8Array(await c.req.arrayBuffer());
+  const verdict = verifyTimestampedSignature({
+    secret: options.secret,
+    payload: raw,
+    header: c.req.header(options.header),
+    toleranceSeconds: WEBHOOK_TOLERANCE_S,
+    nowSeconds: Math.floor(c.get('deps').now().getTime() / 1000),
+  });
+  if (!verdict.ok) {
+    c.get('deps').log.warn(`${options.provider} webhook rejected`, { request_id: c.get('requestId'), reason: verdict.reason });
+    throw new AppError('invalid_signature', verdict.reason === 'timestamp_outside_tolerance' ? `Webhook timestamp is outside the ${WEBHOOK_TOLERANCE_S} s tolerance` : 'Invalid webhook signature');
+  }
+  return { raw, timestamp: verdict.timestamp };
+}
