@@ -6,10 +6,10 @@ import { ConfigError, loadServerConfig } from './config.js';
 import { createLogger, type LogLevel } from './log.js';
 import { openStore } from './store/index.js';
 
-async function main() {
-  let config;
+/** A configuration problem is the operator's to fix: say what and how, and exit non-zero without a stack. */
+function exitOnConfigError<T>(build: () => T): T {
   try {
-    config = loadServerConfig(process.env);
+    return build();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`tollgate: configuration error\n${err.message}\n`);
@@ -17,19 +17,15 @@ async function main() {
     }
     throw err;
   }
+}
+
+async function main() {
+  const config = exitOnConfigError(() => loadServerConfig(process.env));
   const log = createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info' });
   const started = Date.now();
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
-  let tollgate;
-  try {
-    tollgate = createApp({ config, store, log });
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`tollgate: configuration error\n${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
+  // Providers check their own config sections (and secrets) as they are built.
+  const tollgate = exitOnConfigError(() => createApp({ config, store, log }));
   const server = serve({ fetch: tollgate.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
     const modes = tollgate.deps.providers.modes();
     const lines = [
