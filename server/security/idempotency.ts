@@ -3,7 +3,7 @@
 // uniqueness is a primary key in SQL, so concurrent retries resolve in the store, not in memory.
 import { createHash } from 'node:crypto';
 import type { AppContext } from '../context.js';
-import { AppError } from '../errors.js';
+import { AppError, errorBody } from '../errors.js';
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 const WAIT_FOR_FIRST_MS = 8_000;
@@ -67,7 +67,7 @@ async function runAndKeep(c: AppContext, scope: string, key: string, handler: ()
       await store.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
     } else {
       // A 4xx is the answer to this request: keep it, rendered as onError will render it.
-      const body = JSON.stringify({ error: { code: err.code, message: err.message, request_id: c.get('requestId') } });
+      const body = JSON.stringify(errorBody(err.code, err.message, c.get('requestId')));
       await store.query('UPDATE idempotency_keys SET status = $3, body = $4, content_type = $5 WHERE scope = $1 AND key = $2', [scope, key, status, body, 'application/json']);
     }
     throw err;
