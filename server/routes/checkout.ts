@@ -22,21 +22,26 @@ function providerFor(c: AppContext, row: Pick<CheckoutRow, 'provider'>): Provide
   return provider;
 }
 
-/** Where a hosted page sends the customer back: an allowed origin, with the checkout id in it. */
-function returnUrlFor(c: AppContext, requested: string | undefined, checkoutId: string): string {
+/** Where a hosted page may send the customer back: the requested URL (or the caller's origin) on an allowed origin. */
+function allowedReturnBase(c: AppContext, requested: string | undefined): URL {
   const { config } = c.get('deps');
-  const fallback = c.req.header('Origin') ?? config.publicUrl;
-  const url = new URL(requested ?? fallback);
+  const url = new URL(requested ?? c.req.header('Origin') ?? config.publicUrl);
   const allowed = config.sandbox || url.origin === config.publicUrl || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
   if (!allowed) throw new AppError('validation_error', `return_url: ${url.origin} is not an allowed origin`);
-  const text = url.toString();
+  return url;
+}
+
+/** The return URL with the checkout id in it: in place of `{CHECKOUT_ID}`, else as `tollgate_checkout`. */
+function withCheckoutId(base: URL, checkoutId: string): string {
+  const text = base.toString();
   if (text.includes('%7BCHECKOUT_ID%7D') || text.includes('{CHECKOUT_ID}')) return text.replace(/%7BCHECKOUT_ID%7D|\{CHECKOUT_ID\}/g, checkoutId);
+  const url = new URL(text);
   url.searchParams.set('tollgate_checkout', checkoutId);
   return url.toString();
 }
 
 /** Create the upstream order for a checkout row and store the action; a failure marks the row failed. */
-async function startUpstream(c: AppContext, row: CheckoutRow, customer: CustomerRow, identity: CustomerIdentity, request: CheckoutRequest): Promise<CheckoutResponse> {
+async function startUpstream(c: AppContext, row: CheckoutRow, customer: CustomerRow, identity: CustomerIdentity, request: CheckoutRequest, returnBase: URL): Promise<CheckoutResponse> {
   const { store, catalog, now } = c.get('deps');
   const provider = providerFor(c, row);
   const plan = catalog.plan(row.plan)!;
@@ -49,7 +54,7 @@ async function startUpstream(c: AppContext, row: CheckoutRow, customer: Customer
       price,
       identity,
       request,
-      returnUrl: returnUrlFor(c, request.return_url, row.id),
+      returnUrl: withCheckoutId(returnBase, row.id),
       idempotencyKey: `tollgate-${row.id}`,
     });
     await store.query('UPDATE checkouts SET provider_order_id = $2, action = $3::jsonb, status = $4, updated_at = $5 WHERE id = $1', [
@@ -82,7 +87,7 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     const price = catalog.chargePrice(plan, interval, { provider: body.provider, currency: body.currency ?? customer.currency });
     if (!price) throw new AppError('validation_error', `interval: plan "${plan.id}" has no ${interval === 'once' ? 'one-off' : `${interval}ly`} price${body.provider ? ` for ${body.provider}` : ''}`);
     providerFor(c, price);
-    returnUrlFor(c, body.return_url, 'chk_check'); // reject a foreign return_url before anything is created
+    const returnBase = allowedReturnBase(c, body.return_url); // a foreign return_url is refused before anything is created
 
     const [row] = await store.query<CheckoutRow>(
       `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode)
@@ -101,7 +106,7 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
       };
       return c.json({ checkout_id: row.id, plan: row.plan, plan_name: plan.name, interval: row.interval, action } satisfies CheckoutResponse, 201);
     }
-    return c.json(await startUpstream(c, row, customer, identity, body), 201);
+    return c.json(await startUpstream(c, row, customer, identity, body, returnBase), 201);
   });
 });
 
@@ -121,8 +126,8 @@ checkoutRoutes.post('/v1/checkout/:id/start', async (c) => {
     if (!claimed) throw new AppError('conflict', 'This checkout is being started; retry shortly', { headers: { 'Retry-After': '1' } });
     const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId });
     // A hosted page returns to a plain "back to your editor" page: the editor learns the outcome from the server.
-    const returnUrl = `${c.get('deps').config.publicUrl}/pay/${row.id}/done`;
-    return c.json(await startUpstream(c, claimed, customer, identity, { plan: row.plan, interval: row.interval, return_url: returnUrl }));
+    const returnBase = new URL(`${c.get('deps').config.publicUrl}/pay/${row.id}/done`);
+    return c.json(await startUpstream(c, claimed, customer, identity, { plan: row.plan, interval: row.interval }, returnBase));
   });
 });
 
