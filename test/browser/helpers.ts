@@ -257,6 +257,15 @@ export async function until(predicate: () => unknown, timeout = 3000, what = 'co
   }
 }
 
+/**
+ * The next `type` event that reaches the document. Listen before the fixture is created when the
+ * element may fire on its own while connecting (a return from a hosted page resolves on its first
+ * poll, sometimes before `fixture()` has resolved).
+ */
+export function pageEvent<K extends keyof GlobalEventHandlersEventMap>(type: K): Promise<GlobalEventHandlersEventMap[K]> {
+  return new Promise((resolve) => document.addEventListener(type, resolve as EventListener, { once: true }));
+}
+
 /** Shadow-root query helper. */
 export function $<T extends Element = HTMLElement>(el: Element, selector: string): T {
   const found = el.shadowRoot!.querySelector<T>(selector);

@@ -8,7 +8,7 @@ import type { PlanPicker } from '../../src/components/plan-picker/plan-picker.js
 import { pendingKey, resetReturnClaim } from '../../src/checkout/lazy-checkout.js';
 import { checkoutTiming } from '../../src/checkout/checkout-controller.js';
 import { configure, DEFAULT_API_BASE } from '../../src/config.js';
-import { $, FakeServer, catalog, checkoutState, navigations, subscription, text, until } from './helpers.js';
+import { $, FakeServer, catalog, checkoutState, navigations, pageEvent, subscription, text, until } from './helpers.js';
 
 const KEY = pendingKey(DEFAULT_API_BASE);
 const home = location.pathname + location.search;
@@ -67,8 +67,10 @@ describe('back from a hosted page', () => {
     states = [checkoutState({ checkout_id: 'chk_h' }), checkoutState({ checkout_id: 'chk_h', status: 'paid', payment_id: 'pi_1' })];
     const meterLoads = () => server.calls('GET /v1/subscription').length;
     const meter = await fixture(html`<usage-meter></usage-meter>`);
+    const resolved = pageEvent('checkout-success');
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-    const success = await oneEvent(el, 'checkout-success');
+    const success = await resolved;
+    expect(success.target).to.equal(el);
     expect(success.detail).to.include({ checkout_id: 'chk_h', new_plan: 'pro', payment_id: 'pi_1' });
     expect(server.calls('GET /v1/checkout/chk_h')).to.have.length(2);
     expect(new URL(location.href).searchParams.has('tollgate_checkout')).to.equal(false);
@@ -85,8 +87,10 @@ describe('back from a hosted page', () => {
     returnTo('success=1');
     sessionStorage.setItem(KEY, JSON.stringify({ checkout_id: 'chk_h', plan: 'pro', plan_name: 'Pro', at: Date.now() - 60_000 }));
     states = [checkoutState({ checkout_id: 'chk_h', status: 'paid' })];
+    const resolved = pageEvent('checkout-success');
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-    const success = await oneEvent(el, 'checkout-success');
+    const success = await resolved;
+    expect(success.target).to.equal(el);
     expect(success.detail.new_plan).to.equal('pro');
     expect(sessionStorage.getItem(KEY)).to.equal(null);
   });
@@ -103,8 +107,10 @@ describe('back from a hosted page', () => {
     returnTo('tollgate_checkout=chk_h');
     states = [checkoutState({ checkout_id: 'chk_h', status: 'failed', provider: 'stripe', currency: 'USD' })];
     server.on('POST /v1/checkout', () => ({ checkout_id: 'chk_2', plan: 'pro', plan_name: 'Pro', interval: 'month', action: { type: 'redirect', url: 'https://pay.example/cs_2' } }));
+    const failed = pageEvent('checkout-error');
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-    const error = await oneEvent(el, 'checkout-error');
+    const error = await failed;
+    expect(error.target).to.equal(el);
     expect(error.detail.code).to.equal('payment_failed');
     await el.updateComplete;
     expect(status(el).getAttribute('data-phase')).to.equal('error');
@@ -117,8 +123,9 @@ describe('back from a hosted page', () => {
 
   it('back through the cancel URL: canceled, nothing charged, the plans stay choosable', async () => {
     returnTo('tollgate_checkout=chk_h&tollgate_canceled=1');
+    const dismissed = pageEvent('checkout-dismiss');
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-    await oneEvent(el, 'checkout-dismiss');
+    expect((await dismissed).target).to.equal(el);
     await el.updateComplete;
     expect(text(status(el))).to.equal('Payment canceled. You have not been charged.');
     expect(location.search).not.to.contain('tollgate_');
@@ -147,9 +154,9 @@ describe('back from a hosted page', () => {
   it('only one element per page resumes the return', async () => {
     returnTo('tollgate_checkout=chk_h');
     states = [checkoutState({ checkout_id: 'chk_h', status: 'paid' })];
+    const resolved = pageEvent('checkout-success');
     const wrapper = await fixture(html`<div><plan-picker></plan-picker><razorpay-checkout plan="pro"></razorpay-checkout></div>`);
-    const picker = wrapper.querySelector('plan-picker')!;
-    await oneEvent(picker, 'checkout-success');
+    expect((await resolved).target).to.equal(wrapper.querySelector('plan-picker'));
     await new Promise((r) => setTimeout(r, 100));
     expect(server.calls('GET /v1/checkout/chk_h')).to.have.length(1);
     expect(text(status(wrapper.querySelector('razorpay-checkout')!))).to.equal('');
@@ -185,8 +192,9 @@ describe('back from a hosted page', () => {
   it('with only ?tollgate_checkout (no stored entry): the success message names the plan from the catalog', async () => {
     returnTo('tollgate_checkout=chk_h');
     states = [checkoutState({ checkout_id: 'chk_h', plan: 'team', status: 'paid' })];
+    const resolved = pageEvent('checkout-success');
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-    await oneEvent(el, 'checkout-success');
+    expect((await resolved).target).to.equal(el);
     await until(() => text(status(el)) === 'Payment confirmed. You are now on Team.', 3000, 'the plan name');
     await expect(el).to.be.accessible();
   });
