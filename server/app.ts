@@ -5,6 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
 import { Catalog } from './catalog.js';
+import { SUBSCRIBED_BEFORE_SQL } from './billing.js';
 import type { ServerConfig } from './config.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { AppError, errorBody } from './errors.js';
@@ -184,14 +185,21 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     return c.json({ ok: storeOk, store: store.engine, sandbox: config.sandbox, providers: deps.providers.modes() }, storeOk ? 200 : 503);
   });
 
-  // `charge` follows ?currency=, else the signed-in customer's currency, else the default.
+  // `charge` follows ?currency=, else the signed-in customer's currency, else the default. A signed-in
+  // customer who has subscribed before is offered no trial (the checkout gives none either).
   app.get('/v1/plans', async (c) => {
     let currency = c.req.query('currency');
-    if (!currency && c.get('customer')) {
-      const [row] = await store.query<{ currency: string | null }>('SELECT currency FROM customers WHERE id = $1', [c.get('customer')!.customerId]);
-      currency = row?.currency ?? undefined;
+    let trialUsed = false;
+    if (c.get('customer')) {
+      const [row] = await store.query<{ currency: string | null; subscribed_before: boolean }>(
+        `SELECT currency, ${SUBSCRIBED_BEFORE_SQL} AS subscribed_before FROM customers WHERE id = $1`,
+        [c.get('customer')!.customerId],
+      );
+      currency ||= row?.currency ?? undefined;
+      trialUsed = Boolean(row?.subscribed_before);
     }
-    return c.json({ plans: catalog.publicPlans(currency && /^[A-Z]{3}$/.test(currency) ? currency : null), metrics: catalog.metrics });
+    const plans = catalog.publicPlans(currency && /^[A-Z]{3}$/.test(currency) ? currency : null);
+    return c.json({ plans: trialUsed ? plans.map((plan) => (plan.trial_days ? { ...plan, trial_days: 0 } : plan)) : plans, metrics: catalog.metrics });
   });
 
   app.route('/', sessionRoutes);

@@ -190,6 +190,29 @@ export async function refundCheckout(tx: Sql, input: { checkoutId: string; payme
   }
 }
 
+/**
+ * The provider closed an unpaid checkout (a Stripe session past its `expires_at`): it can no longer be
+ * paid or started. A paid, refunded or already closed checkout keeps its status. True when it changed.
+ */
+export async function markCheckoutExpired(sql: Sql, input: { checkoutId: string; now: Date }): Promise<boolean> {
+  const rows = await sql.query(
+    "UPDATE checkouts SET status = 'expired', updated_at = $2 WHERE id = $1 AND status IN ('created', 'starting', 'pending', 'failed') RETURNING id",
+    [input.checkoutId, input.now],
+  );
+  return rows.length === 1;
+}
+
+/**
+ * Whether the customer has had a subscription before (a paid or refunded recurring checkout, a trial
+ * included): trials are for first-time subscribers, so such a customer is offered none.
+ */
+export const SUBSCRIBED_BEFORE_SQL = "EXISTS (SELECT 1 FROM checkouts k WHERE k.customer_id = customers.id AND k.status IN ('paid', 'refunded') AND k.interval <> 'once')";
+
+export async function subscribedBefore(sql: Sql, customerId: string): Promise<boolean> {
+  const [row] = await sql.query<{ before: boolean }>(`SELECT ${SUBSCRIBED_BEFORE_SQL} AS before FROM customers WHERE id = $1`, [customerId]);
+  return Boolean(row?.before);
+}
+
 /** Record a webhook event id; false when it was seen before (a redelivery). Call inside the event's transaction. */
 export async function claimWebhookEvent(sql: Sql, provider: string, eventId: string, type: string): Promise<boolean> {
   const rows = await sql.query('INSERT INTO webhook_events (provider, event_id, type) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING RETURNING event_id', [provider, eventId, type]);

@@ -3,6 +3,9 @@ import type { PublicPlan, ProviderName, Interval } from '../src/contract/index.j
 import type { ConfigFile, PlanConfig, PlanPriceConfig } from './config.js';
 import { AppError } from './errors.js';
 
+/** Providers whose subscriptions start with the plan's `trial_days` (Stripe sets it; MimicBot runs its own). */
+export const TRIAL_PROVIDERS: ReadonlySet<ProviderName> = new Set(['stripe', 'mimicbot']);
+
 export class Catalog {
   /** The public view per currency: the catalog is fixed for the life of the process. */
   private readonly publicCache = new Map<string, PublicPlan[]>();
@@ -65,7 +68,8 @@ export class Catalog {
         feature_ids: plan.features.map((f) => f.id),
         limits: Object.fromEntries(this.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
         popular: plan.popular,
-        trial_days: plan.trial_days,
+        // Only a provider that runs the subscription can give a trial; a Razorpay order charges at once.
+        trial_days: charge.some((p) => TRIAL_PROVIDERS.has(p.provider)) ? plan.trial_days : 0,
         orderable: this.isOrderable(plan),
         prices: plan.prices.map(publicPrice),
         charge: charge.map(publicPrice),

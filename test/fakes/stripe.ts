@@ -607,6 +607,19 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
       await sendEvent('checkout.session.completed', session);
       return session;
     },
+    /**
+     * The session passed its `expires_at` unpaid (Stripe's default is 24 h): status expired, url null,
+     * and checkout.session.expired is sent. It can no longer be completed.
+     */
+    async expireSession(id: string): Promise<StripeCheckoutSession> {
+      const session = state.sessions.get(id);
+      if (!session) throw new Error(`stripe fake: no session ${id}`);
+      if (session.status !== 'open') throw new Error(`stripe fake: session ${id} is ${session.status}`);
+      session.status = 'expired';
+      session.url = null;
+      await sendEvent('checkout.session.expired', session);
+      return session;
+    },
     /** Applies top-level changes and sends customer.subscription.updated with previous_attributes. */
     async updateSubscription(id: string, changes: Partial<Omit<StripeSubscription, 'id' | 'object'>>): Promise<StripeSubscription> {
       const subscription = requireSubscription(id);

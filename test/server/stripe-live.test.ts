@@ -217,6 +217,60 @@ for (const engine of engines()) {
       }
     });
 
+    test('an unpaid session that expires: the checkout becomes expired by webhook, or by asking Stripe on return; a stale expired event leaves a paid one paid', async () => {
+      const token = await server.session(uniqueId());
+      const state = (id: string) => server.request('GET', `/v1/checkout/${id}`, { token }).then(json);
+
+      const first = await checkout(token, { plan: 'pro' });
+      await fake.control.expireSession(sessionId(first.action));
+      assert.equal(fake.state.deliveries.at(-1)!.eventType, 'checkout.session.expired');
+      assert.equal(fake.state.deliveries.at(-1)!.status, 200);
+      assert.equal((await state(first.checkout_id)).status, 'expired');
+
+      // The webhook is lost: the return asks Stripe, which says expired.
+      fake.control.setWebhookUrl(null);
+      try {
+        const second = await checkout(token, { plan: 'pro' });
+        await fake.control.expireSession(sessionId(second.action));
+        assert.equal((await state(second.checkout_id)).status, 'expired');
+      } finally {
+        fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
+      }
+      assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).plan, 'free');
+
+      // An expired event for a session that was paid (a stale redelivery) leaves it paid.
+      const third = await checkout(token, { plan: 'pro' });
+      const paid = await fake.control.completeSession(sessionId(third.action));
+      await fake.control.sendEvent('checkout.session.expired', { ...paid, status: 'expired' });
+      assert.equal(fake.state.deliveries.at(-1)!.status, 200);
+      assert.equal((await state(third.checkout_id)).status, 'paid');
+      assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).plan, 'pro');
+    });
+
+    test('a trial is for the first subscription: afterwards /v1/plans shows none and the next session asks for none', async () => {
+      const token = await server.session(uniqueId());
+      const trialOf = async (currency: string, auth?: string) => {
+        const { plans } = await json(await server.request('GET', `/v1/plans?currency=${currency}`, { token: auth }));
+        return plans.find((p: { id: string }) => p.id === 'team').trial_days;
+      };
+      assert.equal(await trialOf('USD'), 14, 'Stripe charges USD: the trial applies');
+      assert.equal(await trialOf('INR'), 0, 'Razorpay charges INR at once: no trial is promised');
+      assert.equal(await trialOf('USD', token), 14, 'a first-time subscriber gets it');
+
+      const { action } = await checkout(token, { plan: 'team' });
+      assert.equal((lastRequest('/v1/checkout/sessions').params as any).subscription_data.trial_period_days, '14');
+      const session = await fake.control.completeSession(sessionId(action));
+      assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).status, 'trialing');
+      advance(10);
+      await fake.control.deleteSubscription(session.subscription!);
+      assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).plan, 'free');
+
+      assert.equal(await trialOf('USD', token), 0, 'no second trial in the picker');
+      assert.equal(await trialOf('USD'), 14, 'other visitors still see it');
+      await checkout(token, { plan: 'team' });
+      assert.equal((lastRequest('/v1/checkout/sessions').params as any).subscription_data.trial_period_days, undefined, 'no second trial at Stripe');
+    });
+
     test('upstream 5xx (after the one retry) and timeouts answer 502 upstream_error, the upstream code only in the log', async () => {
       const token = await server.session(uniqueId());
       fake.control.failNext(2, 503);

@@ -4,6 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import type { Store } from '../../server/store/index.js';
+import type { StripeSimulator } from '../../server/sandbox/stripe-simulator.js';
 
 for (const engine of engines()) {
   describe(`Stripe sandbox (${engine})`, () => {
@@ -82,6 +83,17 @@ for (const engine of engines()) {
       assert.equal(location.searchParams.get('tollgate_canceled'), '1');
       assert.equal((await json(await server.request('GET', `/v1/checkout/${checkout_id}`, { token }))).status, 'pending');
       assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).plan, 'free');
+    });
+
+    test('a session left unpaid until it expires: the signed checkout.session.expired marks the checkout expired', async () => {
+      const token = await server.session(uniqueId());
+      const { checkout_id, action } = await json(await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', provider: 'stripe', return_url: 'http://shop.test/back' } }));
+      const simulator = (server.deps.providers.get('stripe') as unknown as { sandbox: StripeSimulator }).sandbox;
+      await simulator.expireSession(new URL(action.url).pathname.split('/').pop()!);
+      assert.equal((await json(await server.request('GET', `/v1/checkout/${checkout_id}`, { token }))).status, 'expired');
+      const [event] = await store.query<{ type: string }>("SELECT type FROM webhook_events WHERE provider = 'stripe' AND type = 'checkout.session.expired'");
+      assert.ok(event, 'the event went through the signed webhook endpoint');
+      assert.equal((await page('POST', `${new URL(action.url).pathname}/pay`)).status, 409, 'an expired session cannot be paid');
     });
 
     test('embedded form: sandbox_url page posts to the embedding origin only; Pay upgrades', async () => {

@@ -12,9 +12,11 @@ import {
   findCheckoutByOrder,
   getCheckout,
   linkProviderCustomer,
+  markCheckoutExpired,
   markCheckoutPaid,
   providerCustomerId,
   recordPaymentFailure,
+  subscribedBefore,
   type CheckoutRow,
   type CustomerRow,
 } from '../../billing.js';
@@ -278,12 +280,16 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
     const session = event.data.object as unknown as StripeSessionObject;
     const checkout = typeof session.id === 'string' ? await findCheckoutByOrder(store, [PROVIDER], session.id) : undefined;
     const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
-    if (checkout && event.type !== 'checkout.session.async_payment_failed' && paid && session.status === 'complete') {
+    if (checkout && event.type !== 'checkout.session.async_payment_failed' && event.type !== 'checkout.session.expired' && paid && session.status === 'complete') {
       return settleSession(session, checkout, `stripe_webhook:${event.type}`, event);
     }
     return store.transaction(async (tx) => {
       if (!(await claimWebhookEvent(tx, PROVIDER, event.id, event.type))) return 'duplicate';
       if (!checkout) return 'unknown_session';
+      if (event.type === 'checkout.session.expired') {
+        // Nobody paid before expires_at: the session can no longer be paid. A paid checkout stays paid.
+        return (await markCheckoutExpired(tx, { checkoutId: checkout.id, now: deps.now() })) ? 'expired' : 'already_final';
+      }
       if (event.type === 'checkout.session.async_payment_failed') {
         await recordPaymentFailure(tx, { checkoutId: checkout.id, code: 'async_payment_failed', message: 'The payment failed after checkout', now: deps.now() });
         return 'failure_recorded';
@@ -297,6 +303,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
       case 'checkout.session.completed':
       case 'checkout.session.async_payment_succeeded':
       case 'checkout.session.async_payment_failed':
+      case 'checkout.session.expired':
         return onSessionEvent(event);
       case 'customer.subscription.created':
       case 'customer.subscription.updated':
@@ -355,6 +362,8 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
             quantity: 1,
           };
       const uiMode = ctx.request.ui_mode ?? 'hosted_page';
+      // A trial is for a first subscription: a customer who has subscribed before pays from day one.
+      const trialDays = recurring && ctx.plan.trial_days > 0 && !(await subscribedBefore(store, ctx.customer.id)) ? ctx.plan.trial_days : 0;
       const cancelUrl = new URL(ctx.returnUrl);
       cancelUrl.searchParams.set('tollgate_canceled', '1');
       const session = await client.createCheckoutSession(
@@ -365,7 +374,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
           client_reference_id: ctx.checkout.id,
           metadata,
           line_items: [lineItem],
-          subscription_data: recurring ? { metadata, trial_period_days: ctx.plan.trial_days > 0 ? ctx.plan.trial_days : undefined } : undefined,
+          subscription_data: recurring ? { metadata, trial_period_days: trialDays > 0 ? trialDays : undefined } : undefined,
           payment_intent_data: recurring ? undefined : { metadata },
           ...(uiMode === 'hosted_page' ? { success_url: ctx.returnUrl, cancel_url: cancelUrl.toString() } : { return_url: ctx.returnUrl }),
         },
@@ -392,7 +401,9 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
       try {
         const session = await client.retrieveCheckoutSession(checkout.provider_order_id);
         const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
-        if (session.id === checkout.provider_order_id && session.status === 'complete' && paid) await settleSession(session, checkout, 'stripe_return');
+        if (session.id !== checkout.provider_order_id) return;
+        if (session.status === 'complete' && paid) await settleSession(session, checkout, 'stripe_return');
+        else if (session.status === 'expired') await markCheckoutExpired(store, { checkoutId: checkout.id, now: deps.now() });
       } catch (err) {
         // The status read still answers from our own state; the webhook settles the checkout later.
         if (!(err instanceof AppError && err.code === 'upstream_error')) throw err;
