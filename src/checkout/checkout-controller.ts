@@ -525,16 +525,17 @@ export class CheckoutController implements ReactiveController {
         this.returnEnded();
         return this.paid(state);
       }
-      if (state.status === 'failed' || state.status === 'expired' || state.status === 'canceled' || state.status === 'refunded') {
-        this.returnEnded();
-        return this.fail(new TollgateError('payment_' + (state.status === 'refunded' ? 'failed' : state.status), state.last_error?.message ?? ''), () => this.restart());
-      }
-      if (canceled) {
-        // Back through the cancel URL and not paid: the session stays open upstream, but the customer left it.
+      if (canceled && state.status !== 'failed' && state.status !== 'refunded') {
+        // Back through the cancel URL and not paid: the customer left it (whether the session is still
+        // open upstream or has since expired).
         this.returnEnded();
         this.set('dismissed');
         emit(this.host, 'checkout-dismiss', { plan: state.plan, checkout_id: state.checkout_id });
         return;
+      }
+      if (state.status === 'failed' || state.status === 'expired' || state.status === 'canceled' || state.status === 'refunded') {
+        this.returnEnded();
+        return this.fail(new TollgateError('payment_' + (state.status === 'refunded' ? 'failed' : state.status), state.last_error?.message ?? ''), () => this.restart());
       }
     }
   }

@@ -132,6 +132,29 @@ describe('back from a hosted page', () => {
     expect(server.calls('GET /v1/checkout/chk_h')).to.have.length(1);
   });
 
+  it('back through the cancel URL after the session expired: still "canceled", not an error', async () => {
+    returnTo('tollgate_checkout=chk_h&tollgate_canceled=1');
+    states = [checkoutState({ checkout_id: 'chk_h', status: 'expired' })];
+    const dismissed = pageEvent('checkout-dismiss');
+    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+    expect((await dismissed).target).to.equal(el);
+    await el.updateComplete;
+    expect(status(el).getAttribute('data-phase')).to.equal('dismissed');
+    expect(text(status(el))).to.equal('Payment canceled. You have not been charged.');
+  });
+
+  it('an expired checkout on return (no cancel): says so, with Retry', async () => {
+    returnTo('tollgate_checkout=chk_h');
+    states = [checkoutState({ checkout_id: 'chk_h', status: 'expired' })];
+    const failed = pageEvent('checkout-error');
+    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+    expect((await failed).detail.code).to.equal('payment_expired');
+    await el.updateComplete;
+    expect(status(el).getAttribute('data-phase')).to.equal('error');
+    expect(text(status(el))).to.equal('The payment page expired before the payment was made. You can try again.');
+    expect($(el, '[part~="retry"]')).to.exist;
+  });
+
   it('still pending after the bound: says so, keeps a slow poll, then succeeds', async () => {
     returnTo('tollgate_checkout=chk_h');
     let paid = false;
