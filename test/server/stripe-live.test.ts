@@ -200,6 +200,36 @@ for (const engine of engines()) {
       }
     });
 
+    test('two changes in the same second, delivered newest first: the tie is settled by the subscription as Stripe holds it', async () => {
+      fake.control.setWebhookUrl(null);
+      try {
+        const token = await server.session(uniqueId());
+        const { action } = await checkout(token, { plan: 'pro' });
+        const session = await fake.control.completeSession(sessionId(action));
+        const paid = fake.state.events.slice(-2);
+        advance(10);
+        const from = fake.state.events.length;
+        await fake.control.updateSubscription(session.subscription!, { cancel_at_period_end: true });
+        await fake.control.updateSubscription(session.subscription!, { cancel_at_period_end: false });
+        const [first, second] = fake.state.events.slice(from);
+        assert.equal(first!.created, second!.created, 'one second');
+        const deliver = async (event: (typeof paid)[number]) => {
+          const body = JSON.stringify(event);
+          const res = await server.request('POST', '/v1/webhooks/stripe', { rawBody: body, headers: { 'Stripe-Signature': signStripeWebhook(KEYS.STRIPE_WEBHOOK_SECRET, body, Math.floor(clock / 1000)) } });
+          assert.equal(res.status, 200, await res.clone().text());
+        };
+        for (const event of paid) await deliver(event);
+        await deliver(second!); // resumed (the newest)
+        await deliver(first!); // canceled at period end, same second, arriving last
+        const s = await json(await server.request('GET', '/v1/subscription', { token }));
+        assert.equal(s.plan, 'pro');
+        assert.equal(s.cancelAtPeriodEnd, false, 'the late event of the same second does not win by arriving last');
+        assert.ok(fake.state.requests.some((r) => r.path === `/v1/subscriptions/${session.subscription}`), 'Stripe was asked');
+      } finally {
+        fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
+      }
+    });
+
     test('a hosted-page return before the webhook: GET /v1/checkout asks Stripe and shows paid', async () => {
       fake.control.setWebhookUrl(null);
       try {

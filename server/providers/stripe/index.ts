@@ -200,10 +200,20 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
   }
 
   async function onSubscription(event: StripeEvent): Promise<string> {
-    const sub = event.data.object as unknown as StripeSubscriptionObject;
+    let sub = event.data.object as unknown as StripeSubscriptionObject;
     const stripeCustomer = idOf(sub.customer);
     const customerId = (stripeCustomer ? await customerForProviderId(store, PROVIDER, stripeCustomer) : null) ?? sub.metadata?.customer_id ?? null;
     const deleted = event.type === 'customer.subscription.deleted';
+    // Events are ordered by `created`, in whole seconds: two changes within one second cannot be ordered
+    // by it. On a tie with the state already applied, use the subscription as Stripe holds it now.
+    if (!deleted && customerId && typeof sub.id === 'string' && (await stateAtFloor(store, customerId)) === event.created * 1000) {
+      try {
+        sub = await client.retrieveSubscription(sub.id);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'upstream_error')) throw err;
+        log.warn('stripe subscription re-read failed; applying the event as sent', { event_id: event.id });
+      }
+    }
     const plan = deleted ? catalog.freePlan.id : planOf(sub);
     const status: SubscriptionStatus | null = deleted ? 'canceled' : statusOf(sub.status);
     // A subscription that Stripe says exists and is active or trialing is the payment of its checkout
