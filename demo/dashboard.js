@@ -15,6 +15,8 @@ const COPY = {
     locale: 'Language and region',
     customer: 'Customer',
     restart: 'Start over as a new customer',
+    'session.connecting': 'Connecting…',
+    'session.signed_in': 'Signed in (sandbox)',
     'usage.header': 'Lumen workspace · this billing period',
     'usage.compare': 'Compare plans',
     'reports.title': 'Scheduled reports',
@@ -36,6 +38,8 @@ const COPY = {
     locale: 'भाषा और क्षेत्र',
     customer: 'ग्राहक',
     restart: 'नए ग्राहक के रूप में फिर से शुरू करें',
+    'session.connecting': 'कनेक्ट हो रहा है…',
+    'session.signed_in': 'साइन इन (सैंडबॉक्स)',
     'usage.header': 'Lumen वर्कस्पेस · यह बिलिंग अवधि',
     'usage.compare': 'प्लान की तुलना करें',
     'reports.title': 'निर्धारित रिपोर्ट',
@@ -58,13 +62,18 @@ const saved = (() => {
   }
 })();
 
-function applyLocale(locale) {
+/** Lumen's copy (and the session line) in the chosen language. */
+function translate(locale) {
   const copy = COPY[locale] ?? COPY['en-IN'];
-  document.documentElement.lang = locale;
   for (const node of document.querySelectorAll('[data-i18n]')) {
     const text = copy[node.getAttribute('data-i18n')];
     if (text) node.textContent = text;
   }
+}
+
+function applyLocale(locale) {
+  document.documentElement.lang = locale;
+  translate(locale);
   // Every element re-renders in the new locale: strings, ₹ amounts, numbers and dates.
   configure({ locale });
   try {
@@ -78,6 +87,6 @@ if (saved && COPY[saved]) select.value = saved;
 applyLocale(select.value);
 select.addEventListener('change', () => applyLocale(select.value));
 
-void startSessionStrip(configure);
+void startSessionStrip(configure).then(() => translate(select.value));
 
 document.addEventListener('upgrade-request', () => document.getElementById('plans')?.scrollIntoView({ behavior: 'smooth' }));

@@ -55,14 +55,21 @@ export function startSessionStrip(configure, root = document) {
   const idOut = root.querySelector('[data-customer-id]');
   const status = root.querySelector('[data-session-status]');
   const restart = root.querySelector('[data-new-customer]');
+  // `data-i18n` names the line, so a page that translates its copy (the dashboard) can translate it too.
+  const say = (key, text) => {
+    if (!status) return;
+    status.setAttribute('data-i18n', key);
+    status.textContent = text;
+  };
   async function connect(customerId) {
     if (idOut) idOut.textContent = customerId;
-    if (status) status.textContent = 'Connecting…';
+    say('session.connecting', 'Connecting…');
     try {
       const token = await sandboxSession(customerId);
       configure({ session: token });
-      if (status) status.textContent = 'Signed in (sandbox)';
+      say('session.signed_in', 'Signed in (sandbox)');
     } catch (error) {
+      status?.removeAttribute('data-i18n');
       if (status) status.textContent = error instanceof Error ? error.message : String(error);
     }
   }

@@ -99,6 +99,7 @@ describe('white-label dashboard', () => {
       // Lumen's own copy…
       await waitForText(u.heading, /^बिलिंग$/);
       await waitForText(u.paywallTitle, 'निर्धारित रिपोर्ट Pro सुविधा है');
+      await waitForText(page.locator('[data-session-status]'), /^साइन इन \(सैंडबॉक्स\)$/);
       // …and the elements' strings (src/i18n/hi.ts), without a reload.
       await waitForText(u.choosePro, /^Pro चुनें$/);
       await waitForText(u.popular, /^सबसे लोकप्रिय$/);
@@ -145,6 +146,7 @@ describe('white-label dashboard', () => {
       await waitForText(u.heading, /^बिलिंग$/);
       assert.equal(await u.select.inputValue(), 'hi');
       await waitForText(u.choosePro, /^Pro चुनें$/);
+      await waitForText(page.locator('[data-session-status]'), /^साइन इन \(सैंडबॉक्स\)$/); // set after the session arrives, translated too
       await waitForText(u.proPrice, /^₹1,599 \/माह$/);
 
       // And back to English (India).
