@@ -15,6 +15,8 @@ const STATUS_OF: Record<ErrorCode, number> = {
   provider_unavailable: 503,
   upstream_error: 502,
   conflict: 409,
+  subscription_exists: 409,
+  downgrade_not_available: 409,
   payload_too_large: 413,
   forbidden: 403,
   internal_error: 500,

@@ -182,6 +182,8 @@ export const Subscription = z.object({
   currentPeriodEnd: z.string().nullable(),
   usage: z.record(z.string(), z.number().nullable()),
   hasPortal: z.boolean(),
+  /** False when no orderable plan ranks above the current one (the top plan): `<usage-meter>` hides "Upgrade". */
+  canUpgrade: z.boolean().optional(),
 });
 export type Subscription = z.infer<typeof Subscription>;
 
@@ -221,6 +223,10 @@ export const ERROR_CODES = [
   'provider_unavailable',
   'upstream_error',
   'conflict',
+  /** A checkout while a subscription that renews upstream (Stripe, MimicBot) is live: change it in the portal. */
+  'subscription_exists',
+  /** A lower plan while a paid one-off period (Razorpay order) still runs: switch when it ends. */
+  'downgrade_not_available',
   'payload_too_large',
   'forbidden',
   'internal_error',
