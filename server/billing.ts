@@ -142,11 +142,13 @@ export async function markCheckoutPaid(
       return { old_plan: audit?.old_plan ?? checkout.plan, new_plan: audit?.new_plan ?? checkout.plan, payment_id: input.paymentId, changed: false };
     }
     const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [checkout.customer_id]);
+    const credit = await unusedCredit(tx, customer, checkout, input.now);
+    const end = periodEnd(input.now, checkout.interval);
     await tx.query("UPDATE checkouts SET status = 'paid', payment_id = $2, paid_at = $3, updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
     await tx.query(
       `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = false, current_period_end = $3,
          billing_provider = $4, updated_at = $5 WHERE id = $1`,
-      [customer.id, checkout.plan, periodEnd(input.now, checkout.interval), checkout.provider, input.now],
+      [customer.id, checkout.plan, end && credit > 0 ? new Date(end.getTime() + credit) : end, checkout.provider, input.now],
     );
     await tx.query(
       `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
@@ -228,7 +230,47 @@ export function usagePeriod(now: Date): string {
 }
 
 /** Providers whose subscriptions renew on their side: a passed period end means a renewal we have not heard of yet. */
-const RENEWS_UPSTREAM = new Set(['stripe', 'mimicbot']);
+export const RENEWS_UPSTREAM: ReadonlySet<string> = new Set(['stripe', 'mimicbot']);
+
+/**
+ * Whether a new checkout for `plan` may start, given what the customer already has:
+ * - a live subscription that renews upstream (Stripe, MimicBot): no, a second one would bill twice; the
+ *   plan changes in the provider's portal (409 `subscription_exists`);
+ * - a paid Razorpay period still running and a lower plan asked for: no, the paid time would be lost;
+ *   it can be bought when the period ends (409 `downgrade_not_available`). The same or a higher plan may
+ *   be bought: the unused time is credited (see markCheckoutPaid).
+ */
+export function assertPlanChangeAllowed(catalog: Catalog, customer: CustomerRow, plan: { id: string; name: string }, now: Date): void {
+  const { planId, status } = effectivePlan(customer, catalog, now);
+  if (planId === catalog.freePlan.id || !(status === 'active' || status === 'trialing' || status === 'past_due')) return;
+  const current = catalog.plan(planId)!;
+  if (RENEWS_UPSTREAM.has(customer.billing_provider ?? '')) {
+    throw new AppError('subscription_exists', `You already have a ${current.name} subscription: change or cancel it in the billing portal (POST /v1/portal)`);
+  }
+  const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
+  if (customer.billing_provider === 'razorpay' && end && end > now && catalog.rank(plan.id) < catalog.rank(planId)) {
+    throw new AppError('downgrade_not_available', `You are on ${current.name} until ${end.toISOString().slice(0, 10)}: you can move to ${plan.name} when it ends`);
+  }
+}
+
+/**
+ * Unused paid time carried into a new Razorpay purchase, in milliseconds of the new plan: what is left
+ * of the current period, valued at the price paid for it, bought back at the new price. Buying the same
+ * plan again extends it by exactly the time left; an upgrade converts the time left at the price ratio.
+ */
+async function unusedCredit(tx: Sql, customer: CustomerRow, checkout: CheckoutRow, now: Date): Promise<number> {
+  const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
+  if (checkout.provider !== 'razorpay' || customer.billing_provider !== 'razorpay' || !end || end <= now || customer.status !== 'active' || checkout.interval === 'once') return 0;
+  const [paid] = await tx.query<Pick<CheckoutRow, 'amount' | 'currency' | 'interval'>>(
+    "SELECT amount, currency, interval FROM checkouts WHERE customer_id = $1 AND plan = $2 AND status = 'paid' AND provider = 'razorpay' ORDER BY paid_at DESC LIMIT 1",
+    [customer.id, customer.plan],
+  );
+  if (!paid || paid.interval === 'once' || paid.currency !== checkout.currency || checkout.amount <= 0) return 0;
+  const left = end.getTime() - now.getTime();
+  const length = (interval: Interval) => periodEnd(now, interval)!.getTime() - now.getTime();
+  const value = (left / length(paid.interval)) * paid.amount;
+  return Math.floor((value / checkout.amount) * length(checkout.interval));
+}
 
 /**
  * The plan in force now: a one-off purchase (Razorpay order) lapses at its period end; a subscription

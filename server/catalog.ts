@@ -28,6 +28,17 @@ export class Catalog {
   }
 
   /** A plan that may be ordered; anything else is Mintoken's 400 "Unsupported plan slug". */
+  /** A plan's rank: its position in the catalog, which lists plans from the lowest to the highest. */
+  rank(id: string): number {
+    return this.file.plans.findIndex((p) => p.id === id);
+  }
+
+  /** Whether some orderable plan ranks above this one (false on the top plan). */
+  canUpgradeFrom(id: string): boolean {
+    const rank = this.rank(id);
+    return this.file.plans.some((p, i) => i > rank && this.isOrderable(p));
+  }
+
   orderablePlan(id: string): PlanConfig {
     const plan = this.plan(id);
     if (!plan || !this.isOrderable(plan)) throw new AppError('validation_error', `Unsupported plan slug: "${id}" cannot be ordered`);

@@ -28,9 +28,10 @@ accountRoutes.get('/v1/subscription', async (c) => {
   const billing = customer.billing_provider ? providers.get(customer.billing_provider as never) : undefined;
   if (billing?.subscription) {
     const upstream = await billing.subscription(customer, c.get('customer')!);
-    if (upstream) return c.json(upstream);
+    if (upstream) return c.json({ ...upstream, canUpgrade: catalog.canUpgradeFrom(upstream.plan) });
   }
-  return c.json(await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer)));
+  const subscription = await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer));
+  return c.json({ ...subscription, canUpgrade: catalog.canUpgradeFrom(subscription.plan) });
 });
 
 accountRoutes.get('/v1/entitlements', async (c) => {

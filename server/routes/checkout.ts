@@ -3,7 +3,7 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { CheckoutRequest, RazorpayVerifyRequest, type CheckoutResponse, type HandoffAction } from '../../src/contract/index.js';
-import { checkoutState, ensureCustomer, findCheckoutByOrder, getCheckout, markCheckoutPaid, newId, ownCheckout, type CheckoutRow, type CustomerRow } from '../billing.js';
+import { assertPlanChangeAllowed, checkoutState, ensureCustomer, findCheckoutByOrder, getCheckout, markCheckoutPaid, newId, ownCheckout, type CheckoutRow, type CustomerRow } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { readJson, requireCustomer } from '../http.js';
@@ -86,6 +86,8 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     const interval = body.interval ?? 'month';
     const price = catalog.chargePrice(plan, interval, { provider: body.provider, currency: body.currency ?? customer.currency });
     if (!price) throw new AppError('validation_error', `interval: plan "${plan.id}" has no ${interval === 'once' ? 'one-off' : `${interval}ly`} price${body.provider ? ` for ${body.provider}` : ''}`);
+    if (body.currency && price.currency !== body.currency) throw new AppError('validation_error', `currency: plan "${plan.id}" has no ${interval === 'once' ? 'one-off' : `${interval}ly`} price in ${body.currency}`);
+    assertPlanChangeAllowed(catalog, customer, plan, now());
     providerFor(c, price);
     const returnBase = allowedReturnBase(c, body.return_url); // a foreign return_url is refused before anything is created
 
@@ -122,9 +124,11 @@ checkoutRoutes.post('/v1/checkout/:id/start', async (c) => {
     if (row.status === 'refunded' || row.status === 'expired' || row.status === 'canceled') throw new AppError('conflict', `This checkout is ${row.status}`);
     if (row.action && row.status !== 'created') return c.json({ checkout_id: row.id, plan: row.plan, plan_name: catalog.plan(row.plan)?.name ?? row.plan, interval: row.interval, action: row.action } as CheckoutResponse);
     // Claim the start in SQL so two tabs cannot create two upstream orders.
+    const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId });
+    // The plan may have changed since the link was made (another tab, another device).
+    assertPlanChangeAllowed(catalog, customer, catalog.plan(row.plan) ?? { id: row.plan, name: row.plan }, c.get('deps').now());
     const [claimed] = await store.query<CheckoutRow>("UPDATE checkouts SET status = 'starting' WHERE id = $1 AND status IN ('created', 'failed') RETURNING *", [row.id]);
     if (!claimed) throw new AppError('conflict', 'This checkout is being started; retry shortly', { headers: { 'Retry-After': '1' } });
-    const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId });
     // A hosted page returns to a plain "back to your editor" page: the editor learns the outcome from the server.
     const returnBase = new URL(`${c.get('deps').config.publicUrl}/pay/${row.id}/done`);
     return c.json(await startUpstream(c, claimed, customer, identity, { plan: row.plan, interval: row.interval }, returnBase));

@@ -241,8 +241,13 @@ for (const engine of engines()) {
         let res = await server.request('GET', '/v1/subscription', { token });
         assert.equal(res.status, 502);
         assert.equal((await json(res)).error.code, 'upstream_error');
+        // A subscriber changes plan in the portal: a second checkout would be a second subscription.
+        res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'agency' } });
+        assert.equal(res.status, 409);
+        assert.equal((await json(res)).error.code, 'subscription_exists');
+        const unpaid = await linkedCustomer();
         fake.control.failNext(2, 400);
-        res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } });
+        res = await server.request('POST', '/v1/checkout', { token: unpaid.token, body: { plan: 'pro' } });
         assert.equal(res.status, 502);
         fake.control.reset();
         fake.control.delayResponses(2000, 1);
@@ -255,8 +260,8 @@ for (const engine of engines()) {
         assert.equal(res.status, 502);
         assert.match((await json(res)).error.message, /token/);
         assert.ok(server.logLines.some((l) => l.includes('"upstream_code":"UNAUTHENTICATED"')));
-        fake.control.setToken(upstreamToken, null);
-        res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } });
+        fake.control.setToken(unpaid.upstreamToken, null);
+        res = await server.request('POST', '/v1/checkout', { token: unpaid.token, body: { plan: 'pro' } });
         assert.equal(res.status, 502);
         assert.ok(server.logLines.some((l) => l.includes('"upstream_code":"NO_AGENCY"')));
       });

@@ -105,6 +105,65 @@ for (const engine of engines()) {
       assert.equal((await auditRows(customer)).length, 1);
     });
 
+    test('a paid period and a new order: the same plan extends it, a higher one credits the time left, a lower one waits (409)', async () => {
+      const customer = uniqueId();
+      const token = await server.session(customer);
+      const DAY = 86_400_000;
+      const monthFrom = (t: number) => {
+        const d = new Date(t);
+        d.setUTCMonth(d.getUTCMonth() + 1);
+        return d.getTime() - t;
+      };
+      const buy = async (plan: string) => {
+        const co = await checkout(token, plan);
+        const { signRazorpayPayment } = await import('../../server/security/signatures.js');
+        const razorpay_payment_id = `pay_${uniqueId('c').replace('_', '')}`;
+        const res = await verify(token, { plan, razorpay_order_id: co.action.order_id, razorpay_payment_id, razorpay_signature: signRazorpayPayment(server.deps.config.razorpay.keySecret, co.action.order_id, razorpay_payment_id) });
+        assert.equal(res.status, 200, await res.clone().text());
+      };
+      const subscription = async () => json(await server.request('GET', '/v1/subscription', { token }));
+      const endOf = async () => new Date((await subscription()).currentPeriodEnd).getTime();
+
+      await buy('pro');
+      const first = await endOf();
+      assert.ok(Math.abs(first - (Date.now() + monthFrom(Date.now()))) < 60_000);
+      assert.equal((await subscription()).canUpgrade, true);
+
+      // Pro again before it ends: a second month after the first, nothing lost.
+      await buy('pro');
+      const second = await endOf();
+      assert.ok(Math.abs(second - first - monthFrom(Date.now())) < 60_000, `extended by a month: ${(second - first) / DAY} days`);
+
+      // Team (₹3,999) with about two months of Pro (₹1,599 a month) left: a month of Team plus that time at 1,599/3,999.
+      const left = second - Date.now();
+      await buy('team');
+      const third = await endOf();
+      const expected = Date.now() + monthFrom(Date.now()) + left * (159900 / 399900);
+      assert.ok(Math.abs(third - expected) < 60_000, `credited: ${(third - expected) / 1000} s off`);
+      const sub = await subscription();
+      assert.equal(sub.plan, 'team');
+      assert.equal(sub.canUpgrade, false, 'the top plan: <usage-meter> hides Upgrade');
+
+      // Back to Pro while Team is paid for: refused with the date, and no order is made.
+      const orders = (await store.query('SELECT 1 FROM checkouts WHERE customer_id = $1', [customer])).length;
+      const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } });
+      assert.equal(res.status, 409);
+      const { error } = await json(res);
+      assert.equal(error.code, 'downgrade_not_available');
+      assert.match(error.message, new RegExp(`until ${new Date(third).toISOString().slice(0, 10)}`));
+      assert.equal((await store.query('SELECT 1 FROM checkouts WHERE customer_id = $1', [customer])).length, orders);
+      assert.equal((await auditRows(customer)).length, 3);
+    });
+
+    test('a currency the plan has no price in is a 400, not a silent charge in another one', async () => {
+      const token = await server.session(uniqueId());
+      const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', currency: 'XYZ' } });
+      assert.equal(res.status, 400);
+      const { error } = await json(res);
+      assert.equal(error.code, 'validation_error');
+      assert.match(error.message, /^currency: .*XYZ/);
+    });
+
     test("another customer's order is 404; another plan than the order's is 400", async () => {
       const { token, paid } = await signedOnly();
       const intruder = await server.session(uniqueId());

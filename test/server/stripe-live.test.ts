@@ -291,6 +291,12 @@ for (const engine of engines()) {
       assert.equal((lastRequest('/v1/checkout/sessions').params as any).subscription_data.trial_period_days, '14');
       const session = await fake.control.completeSession(sessionId(action));
       assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).status, 'trialing');
+      // While it runs, another checkout would be a second subscription: the plan changes in the portal.
+      const sessions = fake.state.sessions.size;
+      const again = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', provider: 'stripe', return_url: 'http://tollgate.test/account' } });
+      assert.equal(again.status, 409);
+      assert.equal((await json(again)).error.code, 'subscription_exists');
+      assert.equal(fake.state.sessions.size, sessions, 'no session was created');
       advance(10);
       await fake.control.deleteSubscription(session.subscription!);
       assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).plan, 'free');
