@@ -188,6 +188,9 @@ export type CheckoutPhase =
   | 'dismissed'
   | 'error';
 
+/** `POST /v1/checkout` refusals that a retry would only repeat (the plans stay choosable). */
+const FINAL_CHECKOUT_ERRORS: ReadonlySet<string> = new Set(['subscription_exists', 'downgrade_not_available']);
+
 const BUSY: ReadonlySet<CheckoutPhase> = new Set(['starting', 'loading', 'paying', 'verifying', 'redirecting', 'confirming', 'returning']);
 
 /**
@@ -280,7 +283,10 @@ export class CheckoutController implements ReactiveController {
     try {
       response = await this.create(input);
     } catch (error) {
-      return this.fail(error, () => void this.start(input));
+      // Refusals that stand until the customer's billing changes (a live subscription to change in the
+      // billing portal, a paid period still running): the same request would be refused again, so no Retry.
+      const final = error instanceof TollgateError && FINAL_CHECKOUT_ERRORS.has(error.code);
+      return this.fail(error, final ? null : () => void this.start(input));
     }
     this.checkoutId = response.checkout_id;
     this.planName = response.plan_name;
@@ -649,11 +655,12 @@ export class CheckoutController implements ReactiveController {
     });
   }
 
-  private fail(error: unknown, retry?: () => void): void {
+  /** `retry`: what Retry does (default: a new attempt); `null`: no Retry. */
+  private fail(error: unknown, retry?: (() => void) | null): void {
     if (error instanceof DOMException && error.name === 'AbortError') return;
     const code = error instanceof TollgateError ? error.code : 'internal_error';
     this.error = { code, message: this.host.t(errorKey(code)) };
-    this.retryAction = retry ?? (() => this.restart());
+    this.retryAction = retry === null ? undefined : (retry ?? (() => this.restart()));
     this.set('error');
     emit(this.host, 'checkout-error', {
       code,

@@ -7,6 +7,8 @@ export const enCheckout = {
   'error.payment_failed': 'The payment did not go through, so your plan has not changed. You can try again.',
   'error.payment_canceled': 'The payment was canceled, so your plan has not changed. You can try again.',
   'error.payment_expired': 'The payment page expired before the payment was made. You can try again.',
+  'error.subscription_exists': 'You already have a subscription. To change your plan, use Manage billing.',
+  'error.downgrade_not_available': 'You can move to a lower plan when your current plan ends. Until then you keep everything it includes.',
   'checkout.still_pending': 'We’re still confirming your payment; this page updates when it’s done.',
   'checkout.loading': 'Loading the payment window…',
   'checkout.open': 'Complete the payment in the payment window.',

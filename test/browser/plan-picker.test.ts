@@ -220,6 +220,59 @@ describe('<plan-picker>', () => {
     await error;
     expect((server.calls('POST /v1/checkout')[0].body as { mode: string }).mode).to.equal('handoff');
   });
+  const refusals = [
+    {
+      code: 'subscription_exists',
+      en: 'You already have a subscription. To change your plan, use Manage billing.',
+      hi: 'आपके पास पहले से एक सदस्यता है। अपना प्लान बदलने के लिए ‘बिलिंग प्रबंधित करें’ पर जाएँ।',
+    },
+    {
+      code: 'downgrade_not_available',
+      en: 'You can move to a lower plan when your current plan ends. Until then you keep everything it includes.',
+      hi: 'आपका मौजूदा प्लान समाप्त होने पर आप निचले प्लान पर जा सकते हैं। तब तक इसमें शामिल सब कुछ आपके पास रहेगा।',
+    },
+  ];
+  for (const { code, en, hi } of refusals) {
+    for (const [locale, message] of [['en', en], ['hi', hi]] as const) {
+      it(`a 409 ${code} shows its message (${locale}) without Retry, and the plans stay choosable`, async () => {
+        server.on('POST /v1/checkout', () => apiError(409, code, 'Refused by the server.'));
+        const el = await fixture<PlanPicker>(html`<plan-picker locale=${locale} session="tok_1"></plan-picker>`);
+        await loaded(el);
+        await until(() => $<HTMLButtonElement>(el, '[part~="cta"][data-plan="free"]').disabled, 3000, 'the current plan');
+        const error = oneEvent(el, 'checkout-error');
+        $<HTMLButtonElement>(el, '[part~="cta"][data-plan="team"]').click();
+        expect((await error).detail).to.include({ code, message: 'Refused by the server.' });
+        await el.updateComplete;
+        const status = $(el, '[part~="status"]');
+        expect(text(status)).to.equal(message);
+        expect(status.getAttribute('data-phase')).to.equal('error');
+        expect($$(el, '[part~="retry"]')).to.have.length(0);
+        expect($<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').disabled).to.equal(false);
+        expect($<HTMLButtonElement>(el, '[part~="cta"][data-plan="team"]').disabled).to.equal(false);
+        expect($(el, '[part~="base"]').getAttribute('aria-busy')).to.equal('false');
+        await expect(el).to.be.accessible();
+        // Another plan starts a new checkout.
+        server.on('POST /v1/checkout', () => razorpayCheckout());
+        $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
+        await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+        expect(server.calls('POST /v1/checkout')).to.have.length(2);
+      });
+    }
+  }
+
+  it('other checkout failures keep Retry', async () => {
+    let calls = 0;
+    server.on('POST /v1/checkout', () => (++calls === 1 ? apiError(409, 'conflict') : razorpayCheckout()));
+    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+    await loaded(el);
+    const error = oneEvent(el, 'checkout-error');
+    $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
+    await error;
+    await el.updateComplete;
+    $(el, '[part~="retry"]').click();
+    await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+  });
+
   it('in Hindi, its own words for known metrics beat the catalog English; English keeps the catalog labels and label_one', async () => {
     const metrics = [
       { id: 'messages', label: 'Messages' },
