@@ -1,8 +1,11 @@
 // `npm start`: load the config, open the store, start the server, and say where the demo is and which
 // providers are live and which simulated.
+import { randomBytes } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { ConfigError, loadServerConfig } from './config.js';
+import { errorBody } from './errors.js';
 import { createLogger, type LogLevel } from './log.js';
 import { openStore } from './store/index.js';
 
@@ -38,6 +41,18 @@ async function main() {
       '',
     ];
     process.stdout.write(lines.join('\n') + '\n');
+  });
+  // Requests Node's HTTP parser refuses before the app sees them (headers over 16 KB, malformed HTTP) still
+  // get the JSON error envelope, not an empty answer.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const requestId = `req_${randomBytes(8).toString('hex')}`;
+    const body = JSON.stringify(errorBody(tooLarge ? 'payload_too_large' : 'validation_error', tooLarge ? 'The request headers are too large' : 'Malformed HTTP request', requestId));
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\n` +
+        `X-Request-Id: ${requestId}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
   const stop = async () => {
     server.close();

@@ -148,3 +148,32 @@ describe('IDE webview (hand-off)', () => {
     }
   });
 });
+
+describe('the server answers what the HTTP parser refuses in the envelope too', () => {
+  test('headers over 16 KB → 431 payload_too_large; malformed HTTP → 400 validation_error; both JSON', async () => {
+    const { connect } = await import('node:net');
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        const { hostname, port } = new URL(h.server.url);
+        const socket = connect(Number(port), hostname, () => socket.write(request));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString()));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const parse = (answer: string) => {
+      const [head, body] = answer.split('\r\n\r\n');
+      return { status: Number(head!.split(' ')[1]), type: /content-type: (.*)/i.exec(head!)?.[1], body: JSON.parse(body!) };
+    };
+    const big = parse(await raw(`GET /v1/plans HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(100_000)}\r\n\r\n`));
+    assert.equal(big.status, 431);
+    assert.equal(big.type, 'application/json');
+    assert.equal(big.body.error.code, 'payload_too_large');
+    assert.match(big.body.error.request_id, /^req_/);
+    const bad = parse(await raw('NOT HTTP\r\n\r\n'));
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.code, 'validation_error');
+    // The server is still up.
+    assert.equal((await fetch(`${h.server.url}/healthz`)).status, 200);
+  });
+});
