@@ -89,6 +89,30 @@ describe('<usage-meter>', () => {
     expect((await request).detail).to.deep.equal({ plan: 'pro' });
   });
 
+  it('hides Upgrade on the top plan (canUpgrade false) and keeps it when canUpgrade is true or unknown', async () => {
+    server.on('GET /v1/subscription', () => subscription({ plan: 'team', planName: 'Team', canUpgrade: false }));
+    const top = await fixture<UsageMeter>(html`<usage-meter session="tok_1"></usage-meter>`);
+    await loaded(top);
+    expect($$(top, '[part~="upgrade"]')).to.have.length(0);
+    expect($$(top, '[part~="manage"]')).to.have.length(1);
+    await expect(top).to.be.accessible();
+    for (const canUpgrade of [true, undefined]) {
+      server.on('GET /v1/subscription', () => subscription({ plan: 'pro', planName: 'Pro', canUpgrade }));
+      const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1"></usage-meter>`);
+      await loaded(el);
+      expect($$(el, '[part~="upgrade"]'), `canUpgrade ${canUpgrade}`).to.have.length(1);
+    }
+    // A refresh after a plan change to the top plan takes Upgrade away.
+    server.on('GET /v1/subscription', () => subscription({ plan: 'pro', planName: 'Pro', canUpgrade: true }));
+    const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1"></usage-meter>`);
+    await loaded(el);
+    server.on('GET /v1/subscription', () => subscription({ plan: 'team', planName: 'Team', canUpgrade: false }));
+    await el.refresh();
+    await el.updateComplete;
+    expect(text($(el, '[part~="plan-name"]'))).to.equal('Team');
+    expect($$(el, '[part~="upgrade"]')).to.have.length(0);
+  });
+
   it('refreshes when a checkout-success bubbles to the document, and on refresh-interval', async () => {
     const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1"></usage-meter>`);
     await loaded(el);

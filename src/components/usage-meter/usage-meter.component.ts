@@ -29,7 +29,8 @@ export function metricsOf(usage: Subscription['usage']): MetricUsage[] {
 
 /**
  * @summary Shows the customer's plan, its status in plain words, the period end and a labelled
- * meter per usage metric, with "Manage billing" and "Upgrade" actions.
+ * meter per usage metric, with "Manage billing" and "Upgrade" actions ("Upgrade" only while a higher
+ * plan can be ordered: the subscription's `canUpgrade` is not `false`).
  *
  * @fires upgrade-request - The customer pressed "Upgrade"; `detail: {plan}` (the current plan).
  *
@@ -43,7 +44,7 @@ export function metricsOf(usage: Subscription['usage']): MetricUsage[] {
  * @csspart meter-fill - A meter's filled part.
  * @csspart button - Every button.
  * @csspart manage - The "Manage billing" button.
- * @csspart upgrade - The "Upgrade" button.
+ * @csspart upgrade - The "Upgrade" button (not shown on the top plan).
  *
  * @cssproperty --accent - Meter and button colour (falls back to `--tollgate-accent`).
  * @cssproperty --track-color - Empty part of a meter.
@@ -171,7 +172,9 @@ export class UsageMeter extends TollgateElement {
         ${sub.hasPortal && !this._portalMissing
           ? html`<button part="button manage" class="secondary" ?disabled=${this._portalBusy} @click=${this.openPortal}>${this.t('manage')}</button>`
           : nothing}
-        <button part="button upgrade" @click=${() => emit(this, 'upgrade-request', { plan: sub.plan })}>${this.t('upgrade')}</button>
+        ${sub.canUpgrade === false
+          ? nothing
+          : html`<button part="button upgrade" @click=${() => emit(this, 'upgrade-request', { plan: sub.plan })}>${this.t('upgrade')}</button>`}
         <slot name="actions"></slot>
       </div>
       ${this._portalError ? html`<div class="error" role="alert">${this._portalError}</div>` : nothing}
