@@ -222,6 +222,8 @@ export class CheckoutController implements ReactiveController {
   private retryAction?: () => void;
   private aborter?: AbortController;
   private embedded?: EmbeddedMount;
+  /** Where focus goes back when the attempt ends (see `focusOrigin`). */
+  private focusReturn?: Element;
 
   constructor(private readonly host: CheckoutHost) {
     host.addController(this);
@@ -272,6 +274,7 @@ export class CheckoutController implements ReactiveController {
       true,
     );
     if (!proceed) return;
+    this.focusReturn = this.focusOrigin(input);
     this.stop();
     this.input = input;
     this.key = newIdempotencyKey();
@@ -563,6 +566,8 @@ export class CheckoutController implements ReactiveController {
     clearPending(this.host.apiBase);
     this.set('idle');
     emit(this.host, 'checkout-dismiss', { plan, checkout_id: checkoutId });
+    // "Start over" itself is gone now.
+    void this.restoreFocus();
   }
 
   // ---- Hand-off -------------------------------------------------------------------------------
@@ -690,6 +695,50 @@ export class CheckoutController implements ReactiveController {
   private set(phase: CheckoutPhase): void {
     this.phase = phase;
     this.host.requestUpdate();
+    if (phase === 'success' || phase === 'dismissed' || phase === 'error') void this.restoreFocus();
+  }
+
+  // ---- Focus ----------------------------------------------------------------------------------
+
+  /**
+   * What to give focus back to when the attempt ends: what had it inside the element (Retry stands
+   * for the button that started the attempt it retries). With focus on <body>, a first attempt's
+   * button lost it while disabled as this chunk loaded: that plan's button. Focus elsewhere on the
+   * page (the page started the checkout) is none of ours.
+   */
+  private focusOrigin(input: CheckoutInput): Element | undefined {
+    const root = this.host.shadowRoot;
+    const active = root?.activeElement;
+    if (active && !active.matches('[part~="retry"]')) return active;
+    if (active) return this.focusReturn ?? active;
+    const page = document.activeElement;
+    if (page && page !== document.body) return undefined;
+    return root?.querySelector(`[part~="cta"][data-plan="${CSS.escape(input.plan)}"], [part="button"]`) ?? this.host;
+  }
+
+  /**
+   * The attempt ended (paid, dismissed, failed): a payment modal that took focus has let it fall to
+   * <body>, so put it back where the customer was, or, if that button is now disabled or gone (it
+   * became "Your current plan"), on the status message. Focus the customer moved elsewhere stays.
+   */
+  private async restoreFocus(): Promise<void> {
+    const origin = this.focusReturn;
+    const root = this.host.shadowRoot;
+    if (!origin || !root) return;
+    await this.host.updateComplete; // buttons enabled or disabled for the new state
+    // The provider's window may hold focus in its frame for a moment while it closes.
+    for (let i = 0; i < 20 && isProviderFrame(document.activeElement, this.host); i++) await sleep(50);
+    // A button of ours that has just been disabled still holds focus until the browser drops it.
+    const active = root.activeElement?.matches(':disabled') ? null : document.activeElement;
+    if ((active && active !== document.body) || !this.host.isConnected) return;
+    if (root.contains(origin) && !origin.matches(':disabled')) {
+      (origin as HTMLElement).focus?.();
+      if (root.activeElement === origin) return;
+    }
+    const status = root.querySelector<HTMLElement>('[part~="status"]');
+    if (!status) return;
+    status.tabIndex = -1; // focusable by script only, not a tab stop
+    status.focus();
   }
 
   // ---- Rendering ------------------------------------------------------------------------------
@@ -759,6 +808,11 @@ export class CheckoutController implements ReactiveController {
         : nothing}
     `;
   }
+}
+
+/** A frame outside the element (Razorpay's modal) holding focus. */
+function isProviderFrame(active: Element | null, host: Element): boolean {
+  return active instanceof HTMLIFrameElement && !host.contains(active);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

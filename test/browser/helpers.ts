@@ -225,6 +225,19 @@ export class FakeRazorpay implements RazorpayInstance {
   }
 }
 
+/**
+ * Plays checkout.js's modal taking focus into its own frame. The returned `close` takes the frame
+ * away, as the real modal does when it closes: focus falls to <body>.
+ */
+export function modalTakesFocus(): () => void {
+  const frame = document.createElement('iframe');
+  frame.title = 'Razorpay Checkout';
+  document.body.append(frame);
+  frame.focus();
+  if (document.activeElement !== frame) throw new Error('the fake modal did not take focus');
+  return () => frame.remove();
+}
+
 export function installRazorpay(): void {
   FakeRazorpay.instances = [];
   window.Razorpay = FakeRazorpay;

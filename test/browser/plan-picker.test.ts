@@ -13,6 +13,7 @@ import {
   catalog,
   checkoutState,
   installRazorpay,
+  modalTakesFocus,
   navigations,
   razorpayCheckout,
   removeRazorpay,
@@ -312,6 +313,108 @@ describe('<plan-picker>', () => {
     await expect(el).to.be.accessible();
   });
 
+  describe('focus after the payment window closes', () => {
+    async function choosePro(el: PlanPicker): Promise<HTMLButtonElement> {
+      const cta = $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]');
+      cta.focus();
+      cta.click();
+      return cta;
+    }
+    const focused = (el: PlanPicker) => el.shadowRoot!.activeElement;
+
+    it('dismissed: back on the plan\'s button once the modal lets go of focus', async () => {
+      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+      await loaded(el);
+      const cta = await choosePro(el);
+      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      const close = modalTakesFocus();
+      close();
+      expect(document.activeElement).to.equal(document.body);
+      FakeRazorpay.last.dismiss();
+      await until(() => focused(el) === cta, 3000, 'focus on the Pro button');
+      expect(document.activeElement).to.equal(el);
+    });
+
+    it('waits while the closing modal still holds focus in its frame', async () => {
+      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+      await loaded(el);
+      const cta = await choosePro(el);
+      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      const close = modalTakesFocus();
+      FakeRazorpay.last.dismiss();
+      await new Promise((r) => setTimeout(r, 120));
+      expect(focused(el)).to.equal(null);
+      close();
+      await until(() => focused(el) === cta, 3000, 'focus on the Pro button');
+    });
+
+    it('paid: the button became "Your current plan", so focus goes to the status message inside the element', async () => {
+      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+      await loaded(el);
+      const cta = await choosePro(el);
+      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      modalTakesFocus()();
+      const success = oneEvent(el, 'checkout-success');
+      FakeRazorpay.last.pay();
+      await success;
+      await until(() => focused(el), 3000, 'focus inside the element');
+      expect(cta.disabled).to.equal(true);
+      const status = $(el, '[part~="status"]');
+      expect(focused(el)).to.equal(status);
+      expect(status.tabIndex).to.equal(-1);
+      expect(text(status)).to.equal('Payment confirmed. You are now on Pro.');
+      expect(document.activeElement).to.equal(el);
+      await expect(el).to.be.accessible();
+    });
+
+    it('refused (409): back on the button that was chosen', async () => {
+      let answer: (() => void) | undefined;
+      server.on('POST /v1/checkout', () => new Promise<Response>((resolve) => (answer = () => resolve(apiError(409, 'downgrade_not_available')))));
+      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+      await loaded(el);
+      const error = oneEvent(el, 'checkout-error');
+      const cta = await choosePro(el);
+      // Disabled while the checkout is created, the button loses focus to <body>.
+      await until(() => answer && document.activeElement === document.body, 3000, 'focus on <body>');
+      answer!();
+      await error;
+      await until(() => focused(el) === cta, 3000, 'focus on the Pro button');
+    });
+
+    it('a first attempt whose button lost focus while the checkout code loaded still gets it back', async () => {
+      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+      await loaded(el);
+      // As in production, where the button is disabled (and so blurred) before the lazy chunk arrives
+      // (here too, most of the time, as the chunk's import resolves a task later).
+      el.addEventListener('checkout-start', () => (el.shadowRoot!.activeElement as HTMLElement | null)?.blur(), { once: true, capture: true });
+      const cta = await choosePro(el);
+      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      modalTakesFocus()();
+      FakeRazorpay.last.dismiss();
+      await until(() => focused(el) === cta, 3000, 'focus on the Pro button');
+    });
+
+    it('focus the customer put elsewhere stays there', async () => {
+      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+      await loaded(el);
+      await choosePro(el);
+      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      modalTakesFocus()();
+      const search = document.createElement('input');
+      search.setAttribute('aria-label', 'Search');
+      document.body.append(search);
+      try {
+        search.focus();
+        FakeRazorpay.last.dismiss();
+        await new Promise((r) => setTimeout(r, 100));
+        expect(document.activeElement).to.equal(search);
+        expect(focused(el)).to.equal(null);
+      } finally {
+        search.remove();
+      }
+    });
+  });
+
   describe('hand-off', () => {
     const timing = { ...checkoutTiming };
     beforeEach(() => {
@@ -366,6 +469,21 @@ describe('<plan-picker>', () => {
       expect(team.disabled).to.equal(false);
       team.click();
       await until(() => server.calls('POST /v1/checkout').length === 2, 3000, 'a new checkout');
+    });
+
+    it('"Start over" gives focus back to the plan\'s button (it goes away itself)', async () => {
+      server.on('GET /v1/checkout/chk_h', () => checkoutState({ checkout_id: 'chk_h', status: 'pending' }));
+      const el = await fixture<PlanPicker>(html`<plan-picker handoff session="tok_1"></plan-picker>`);
+      await loaded(el);
+      const cta = $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]');
+      cta.focus();
+      cta.click();
+      await until(() => el.shadowRoot!.querySelector('[part~="start-over"]'), 3000, 'Start over');
+      const startOver = $<HTMLButtonElement>(el, '[part~="start-over"]');
+      startOver.focus();
+      startOver.click();
+      await until(() => el.shadowRoot!.activeElement === cta, 3000, 'focus on the Pro button');
+      expect(cta.disabled).to.equal(false);
     });
   });
 

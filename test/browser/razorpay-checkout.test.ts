@@ -9,6 +9,7 @@ import {
   apiError,
   checkoutState,
   installRazorpay,
+  modalTakesFocus,
   razorpayCheckout,
   removeRazorpay,
   text,
@@ -105,6 +106,28 @@ describe('<razorpay-checkout>', () => {
     await el.updateComplete;
     expect(text($(el, '[role="status"]'))).to.contain('not been charged');
     expect(server.calls('POST /v1/razorpay/verify')).to.have.length(0);
+  });
+
+  it('focus comes back from the modal: to the button when dismissed, to the status message once paid', async () => {
+    const el = await make();
+    const button = $<HTMLButtonElement>(el, 'button');
+    button.focus();
+    button.click();
+    await until(() => FakeRazorpay.instances.length === 1, 3000, 'modal');
+    modalTakesFocus()();
+    FakeRazorpay.last.dismiss();
+    await until(() => el.shadowRoot!.activeElement === button, 3000, 'focus on the pay button');
+
+    button.click();
+    await until(() => FakeRazorpay.instances.length === 2, 3000, 'modal');
+    modalTakesFocus()();
+    expect(document.activeElement).to.equal(document.body);
+    FakeRazorpay.last.pay();
+    await until(() => el.shadowRoot!.activeElement, 3000, 'focus inside the element');
+    expect(button.disabled).to.equal(true);
+    expect(el.shadowRoot!.activeElement).to.equal($(el, '[part~="status"]'));
+    expect(document.activeElement).to.equal(el);
+    await expect(el).to.be.accessible();
   });
 
   it('a bad signature is a checkout-error in plain words', async () => {
