@@ -237,7 +237,7 @@ export function createRazorpaySimulator(options: RazorpaySimulatorOptions) {
     Object.assign(payment, {
       status: 'failed',
       error_code: 'BAD_REQUEST_ERROR',
-      error_description: 'Payment failed because the bank declined it',
+      error_description: "Your payment didn't go through as it was declined by the bank. Try another payment method or contact your bank.",
       error_source: 'bank',
       error_step: 'payment_authorization',
       error_reason: 'payment_failed',

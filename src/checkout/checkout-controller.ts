@@ -281,6 +281,7 @@ export class CheckoutController implements ReactiveController {
     this.error = undefined;
     this.failure = undefined;
     this.fulfillment = undefined;
+    this.checkoutId = input.checkoutId; // a failed create must not report the previous attempt's id
     this.set('starting');
     let response: CheckoutResponse;
     try {
@@ -752,7 +753,7 @@ export class CheckoutController implements ReactiveController {
       case 'loading':
         return t('checkout.loading');
       case 'paying':
-        return this.failure !== undefined ? t('checkout.failed', { reason: this.failure }) : t('checkout.open');
+        return this.failure === undefined ? t('checkout.open') : this.failure ? t('checkout.failed', { reason: this.failure }) : t('error.payment_failed');
       case 'verifying':
       case 'confirming':
         return t('checkout.verifying');

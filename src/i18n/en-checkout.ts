@@ -15,7 +15,7 @@ export const enCheckout = {
   'checkout.verifying': 'Confirming your payment…',
   'checkout.success': 'Payment confirmed. You are now on {plan}.',
   'checkout.dismissed': 'Payment canceled. You have not been charged.',
-  'checkout.failed': 'The payment failed: {reason} You can try again.',
+  'checkout.failed': '{reason} You can try again.',
   'checkout.redirecting': 'Taking you to the payment page…',
   'checkout.embedded': 'Complete the payment below.',
   'checkout.embedded_title': 'Payment form',

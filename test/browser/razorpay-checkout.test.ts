@@ -108,6 +108,35 @@ describe('<razorpay-checkout>', () => {
     expect(server.calls('POST /v1/razorpay/verify')).to.have.length(0);
   });
 
+  it("a second attempt that fails to start reports no checkout id (not the first attempt's)", async () => {
+    const el = await make();
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    FakeRazorpay.last.dismiss();
+    await el.updateComplete;
+    server.on('POST /v1/checkout', () => apiError(502, 'upstream_error', 'Razorpay is down'));
+    const error = oneEvent(el, 'checkout-error');
+    const button = $<HTMLButtonElement>(el, '[part="button"]');
+    expect(button.disabled).to.equal(false);
+    button.click();
+    const detail = (await error).detail as { code: string; checkout_id?: string };
+    expect(detail.code).to.equal('upstream_error');
+    expect(detail.checkout_id).to.equal(undefined);
+  });
+
+  it('the payment-failed line shows the provider reason once, then "You can try again."', async () => {
+    const el = await make();
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    FakeRazorpay.last.fail({ code: 'BAD_REQUEST_ERROR', description: "Your payment didn't go through as it was declined by the bank", source: 'bank', step: 'payment_authorization', reason: 'payment_failed', metadata: { order_id: 'order_1', payment_id: 'pay_x' } });
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.equal("Your payment didn't go through as it was declined by the bank. You can try again.");
+    // No reason at all: the plain sentence, not a dangling " You can try again."
+    FakeRazorpay.last.fail({ code: '', description: '', source: 'bank', step: 'payment_authorization', reason: '', metadata: { order_id: 'order_1', payment_id: 'pay_y' } });
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.equal('The payment did not go through, so your plan has not changed. You can try again.');
+  });
+
   it('focus comes back from the modal: to the button when dismissed, to the status message once paid', async () => {
     const el = await make();
     const button = $<HTMLButtonElement>(el, 'button');
