@@ -145,10 +145,13 @@ export async function markCheckoutPaid(
     const credit = await unusedCredit(tx, customer, checkout, input.now);
     const end = periodEnd(input.now, checkout.interval);
     await tx.query("UPDATE checkouts SET status = 'paid', payment_id = $2, paid_at = $3, updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
+    // A Razorpay (or Mintoken) order pays for one period and nothing renews it: the period simply ends,
+    // which `cancelAtPeriodEnd` says, so <usage-meter> shows "Ends on" and not "Renews on".
+    const ends = end !== null && PAYS_ONE_PERIOD.has(checkout.provider);
     await tx.query(
-      `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = false, current_period_end = $3,
+      `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = $6, current_period_end = $3,
          billing_provider = $4, updated_at = $5 WHERE id = $1`,
-      [customer.id, checkout.plan, end && credit > 0 ? new Date(end.getTime() + credit) : end, checkout.provider, input.now],
+      [customer.id, checkout.plan, end && credit > 0 ? new Date(end.getTime() + credit) : end, checkout.provider, input.now, ends],
     );
     await tx.query(
       `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
@@ -231,6 +234,9 @@ export function usagePeriod(now: Date): string {
 
 /** Providers whose subscriptions renew on their side: a passed period end means a renewal we have not heard of yet. */
 export const RENEWS_UPSTREAM: ReadonlySet<string> = new Set(['stripe', 'mimicbot']);
+
+/** Providers whose payment buys one period that does not renew by itself (an order, not a subscription). */
+const PAYS_ONE_PERIOD: ReadonlySet<string> = new Set(['razorpay', 'mintoken']);
 
 /**
  * Whether a new checkout for `plan` may start, given what the customer already has:

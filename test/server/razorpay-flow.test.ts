@@ -128,6 +128,7 @@ for (const engine of engines()) {
       const first = await endOf();
       assert.ok(Math.abs(first - (Date.now() + monthFrom(Date.now()))) < 60_000);
       assert.equal((await subscription()).canUpgrade, true);
+      assert.equal((await subscription()).cancelAtPeriodEnd, true, 'an order pays for one period: nothing renews it');
 
       // Pro again before it ends: a second month after the first, nothing lost.
       await buy('pro');

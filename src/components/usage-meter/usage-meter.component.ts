@@ -163,10 +163,11 @@ export class UsageMeter extends TollgateElement {
         <span><span class="sr-only">${this.t('usage.plan')}: </span><span part="plan-name">${sub.planName}</span></span>
         <span part="plan-status" data-status=${sub.status}>${this.t(`status.${sub.status}` as MessageKey)}</span>
       </header>
-      ${end ? html`<p class="period">${this.t(ending ? 'period.ends' : 'period.renews', { date: end })}</p>` : nothing}
       ${sub.cancelAtPeriodEnd
         ? html`<p class="notice" part="notice">${end ? this.t('cancel.notice', { date: end }) : this.t('cancel.notice_nodate')}</p>`
-        : nothing}
+        : end
+          ? html`<p class="period">${this.t(ending ? 'period.ends' : 'period.renews', { date: end })}</p>`
+          : nothing}
       ${metricsOf(sub.usage).map((metric) => this.renderMetric(metric))}
       <div class="actions">
         ${sub.hasPortal && !this._portalMissing
