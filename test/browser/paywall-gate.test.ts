@@ -1,6 +1,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/paywall-gate/paywall-gate.js';
 import type { PaywallGate } from '../../src/components/paywall-gate/paywall-gate.js';
+import { gateTiming } from '../../src/components/paywall-gate/paywall-gate.component.js';
 import { emit } from '../../src/events.js';
 import { $, FakeServer, apiError, catalog, entitlements, subscription, text, until } from './helpers.js';
 
@@ -95,6 +96,35 @@ describe('<paywall-gate>', () => {
     await expect(el).to.be.accessible();
     $(el, '[part~="retry"]').click();
     await until(() => el.allowed);
+  });
+
+  it('a session that arrives a moment late: the placeholder stays and the paywall never flashes before the content', async () => {
+    server.on('GET /v1/entitlements', () => entitlements({ plan: 'pro', features: ['export'], has_access: true }));
+    const el = await fixture<PaywallGate>(html`<paywall-gate feature="export"><p>Secret export</p></paywall-gate>`);
+    let paywallShown = false;
+    const watch = new MutationObserver(() => (paywallShown ||= Boolean(el.shadowRoot!.querySelector('[part~="paywall"]'))));
+    watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+    expect(el.shadowRoot!.querySelector('.skeleton')).to.exist;
+    await new Promise((r) => setTimeout(r, 200));
+    el.session = 'tok_late';
+    await decided(el);
+    watch.disconnect();
+    expect(el.allowed).to.equal(true);
+    expect(paywallShown).to.equal(false);
+    expect(server.calls('GET /v1/entitlements')[0].headers.authorization).to.equal('Bearer tok_late');
+  });
+
+  it('no session at all: after a short wait, the paywall (an anonymous visitor cannot be entitled)', async () => {
+    const grace = gateTiming.sessionGraceMs;
+    gateTiming.sessionGraceMs = 50;
+    try {
+      const el = await fixture<PaywallGate>(html`<paywall-gate feature="export"><p>Secret export</p></paywall-gate>`);
+      await decided(el);
+      expect(el.shadowRoot!.querySelector('[part~="paywall"]')).to.exist;
+      expect(server.calls('GET /v1/entitlements')).to.have.length(0);
+    } finally {
+      gateTiming.sessionGraceMs = grace;
+    }
   });
 
   it('shows a placeholder while checking, and speaks Hindi', async () => {

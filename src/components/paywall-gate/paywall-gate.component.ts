@@ -14,10 +14,14 @@ export interface GateDecision {
   entitlements?: Entitlements;
 }
 
+/** How long a gate without a session waits for one before it shows the paywall (tests shorten it). */
+export const gateTiming = { sessionGraceMs: 1500 };
+
 /**
  * @summary Shows its content to customers whose plan includes `feature` (or is `plan` or above),
  * and a paywall to everyone else. **UI only**: hiding content in the browser protects nothing —
- * the server must check entitlements on every request that serves the gated thing.
+ * the server must check entitlements on every request that serves the gated thing. Without a session
+ * it keeps the placeholder for up to 1.5 s (the page may still be fetching one), then shows the paywall.
  *
  * @fires checkout-success - Bubbles up from the default paywall's `<plan-picker>`; the gate then re-checks.
  *
@@ -76,7 +80,13 @@ export class PaywallGate extends TollgateElement {
 
   private readonly _gate = new Task(this, {
     task: async ([, token, feature, plan], { signal }): Promise<GateDecision> => {
-      if (!token) return { allowed: false };
+      if (!token) {
+        // The page may still be fetching its session (configure() a moment later): keep the placeholder
+        // a little, so a paying customer never sees the paywall flash before the content.
+        await new Promise((resolve) => setTimeout(resolve, gateTiming.sessionGraceMs));
+        signal.throwIfAborted();
+        return { allowed: false };
+      }
       const client = this.client();
       const entitlements = await client.get<Entitlements>('/v1/entitlements', { signal });
       // `feature`: the effective plan lists it (the server drops lapsed plans' features); `plan`: that
