@@ -43,6 +43,13 @@ for (const engine of engines()) {
     }
     const sessionId = (action: { url?: string; client_secret?: string }) => (action.url ? new URL(action.url).pathname.split('/').pop()! : action.client_secret!.split('_secret_')[0]!);
     const lastRequest = (path: string) => [...fake.state.requests].reverse().find((r) => r.path === path)!;
+    /** Deliver one of the fake's recorded events ourselves (webhooks off), in the order a test chooses; its outcome. */
+    const deliver = async (event: unknown): Promise<string> => {
+      const body = JSON.stringify(event);
+      const res = await server.request('POST', '/v1/webhooks/stripe', { rawBody: body, headers: { 'Stripe-Signature': signStripeWebhook(KEYS.STRIPE_WEBHOOK_SECRET, body, Math.floor(clock / 1000)) } });
+      assert.equal(res.status, 200, await res.clone().text());
+      return (await json(res)).outcome;
+    };
 
     test('hosted checkout: a subscription session priced from the catalog, with trial, ids and idempotency key', async () => {
       const customer = uniqueId();
@@ -178,12 +185,6 @@ for (const engine of engines()) {
         await fake.control.updateSubscription(session.subscription!, { cancel_at_period_end: true });
         const events = fake.state.events.slice(from);
         assert.deepEqual(events.map((e) => e.type), ['customer.subscription.created', 'checkout.session.completed', 'customer.subscription.updated', 'customer.subscription.updated']);
-        const deliver = async (event: (typeof events)[number]) => {
-          const body = JSON.stringify(event);
-          const res = await server.request('POST', '/v1/webhooks/stripe', { rawBody: body, headers: { 'Stripe-Signature': signStripeWebhook(KEYS.STRIPE_WEBHOOK_SECRET, body, Math.floor(clock / 1000)) } });
-          assert.equal(res.status, 200, await res.clone().text());
-          return (await json(res)).outcome;
-        };
         // Newest first: the later states must win over the older ones that arrive after them.
         assert.equal(await deliver(events[3]!), 'applied');
         assert.equal(await deliver(events[2]!), 'stale');
@@ -213,11 +214,6 @@ for (const engine of engines()) {
         await fake.control.updateSubscription(session.subscription!, { cancel_at_period_end: false });
         const [first, second] = fake.state.events.slice(from);
         assert.equal(first!.created, second!.created, 'one second');
-        const deliver = async (event: (typeof paid)[number]) => {
-          const body = JSON.stringify(event);
-          const res = await server.request('POST', '/v1/webhooks/stripe', { rawBody: body, headers: { 'Stripe-Signature': signStripeWebhook(KEYS.STRIPE_WEBHOOK_SECRET, body, Math.floor(clock / 1000)) } });
-          assert.equal(res.status, 200, await res.clone().text());
-        };
         for (const event of paid) await deliver(event);
         await deliver(second!); // resumed (the newest)
         await deliver(first!); // canceled at period end, same second, arriving last
