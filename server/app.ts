@@ -1,5 +1,4 @@
 // The Hono app: request ids, CORS, body limit, rate limits, the error envelope, and one sub-app per area.
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
@@ -8,7 +7,7 @@ import { Catalog } from './catalog.js';
 import { SUBSCRIBED_BEFORE_SQL } from './billing.js';
 import type { ServerConfig } from './config.js';
 import type { AppDeps, AppEnv } from './context.js';
-import { AppError, errorBody } from './errors.js';
+import { AppError, errorBody, newRequestId } from './errors.js';
 import { bearer, clientIp } from './http.js';
 import type { Logger } from './log.js';
 import { createRazorpayProvider, RAZORPAY_CHECKOUT_JS } from './providers/razorpay/index.js';
@@ -123,7 +122,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   const ipLimit = new RateLimiter(config.file.rate_limits.ip.limit, config.file.rate_limits.ip.window_s * 1000);
 
   app.use('*', async (c, next) => {
-    const requestId = `req_${randomBytes(9).toString('base64url')}`;
+    const requestId = newRequestId();
     c.set('requestId', requestId);
     c.set('deps', deps);
     c.header('X-Request-Id', requestId);

@@ -233,7 +233,7 @@ export function usagePeriod(now: Date): string {
 }
 
 /** Providers whose subscriptions renew on their side: a passed period end means a renewal we have not heard of yet. */
-export const RENEWS_UPSTREAM: ReadonlySet<string> = new Set(['stripe', 'mimicbot']);
+const RENEWS_UPSTREAM: ReadonlySet<string> = new Set(['stripe', 'mimicbot']);
 
 /** Providers whose payment buys one period that does not renew by itself (an order, not a subscription). */
 const PAYS_ONE_PERIOD: ReadonlySet<string> = new Set(['razorpay', 'mintoken']);
@@ -248,7 +248,7 @@ const PAYS_ONE_PERIOD: ReadonlySet<string> = new Set(['razorpay', 'mintoken']);
  */
 export function assertPlanChangeAllowed(catalog: Catalog, customer: CustomerRow, plan: { id: string; name: string }, now: Date): void {
   const { planId, status } = effectivePlan(customer, catalog, now);
-  if (planId === catalog.freePlan.id || !(status === 'active' || status === 'trialing' || status === 'past_due')) return;
+  if (!grantsAccess(catalog, planId, status)) return;
   const current = catalog.plan(planId)!;
   if (RENEWS_UPSTREAM.has(customer.billing_provider ?? '')) {
     throw new AppError('subscription_exists', `You already have a ${current.name} subscription: change or cancel it in the billing portal (POST /v1/portal)`);
@@ -276,6 +276,11 @@ async function unusedCredit(tx: Sql, customer: CustomerRow, checkout: CheckoutRo
   const length = (interval: Interval) => periodEnd(now, interval)!.getTime() - now.getTime();
   const value = (left / length(paid.interval)) * paid.amount;
   return Math.floor((value / checkout.amount) * length(checkout.interval));
+}
+
+/** A paid plan in good standing (active, trialing, or past due while the provider retries) grants access. */
+function grantsAccess(catalog: Catalog, planId: string, status: SubscriptionStatus): boolean {
+  return planId !== catalog.freePlan.id && (status === 'active' || status === 'trialing' || status === 'past_due');
 }
 
 /**
@@ -317,7 +322,7 @@ export function entitlementsOf(catalog: Catalog, customer: CustomerRow, now: Dat
     plan: plan.id,
     features: plan.features.map((f) => f.id),
     limits: Object.fromEntries(catalog.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
-    has_access: plan.id !== catalog.freePlan.id && (status === 'active' || status === 'trialing' || status === 'past_due'),
+    has_access: grantsAccess(catalog, plan.id, status),
   };
 }
 

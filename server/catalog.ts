@@ -27,7 +27,6 @@ export class Catalog {
     return plan.id !== this.file.free_plan && plan.prices.length > 0;
   }
 
-  /** A plan that may be ordered; anything else is Mintoken's 400 "Unsupported plan slug". */
   /** A plan's rank: its position in the catalog, which lists plans from the lowest to the highest. */
   rank(id: string): number {
     return this.file.plans.findIndex((p) => p.id === id);
@@ -39,6 +38,7 @@ export class Catalog {
     return this.file.plans.some((p, i) => i > rank && this.isOrderable(p));
   }
 
+  /** A plan that may be ordered; anything else is Mintoken's 400 "Unsupported plan slug". */
   orderablePlan(id: string): PlanConfig {
     const plan = this.plan(id);
     if (!plan || !this.isOrderable(plan)) throw new AppError('validation_error', `Unsupported plan slug: "${id}" cannot be ordered`);

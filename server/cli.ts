@@ -1,11 +1,10 @@
 // `npm start`: load the config, open the store, start the server, and say where the demo is and which
 // providers are live and which simulated.
-import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { ConfigError, loadServerConfig } from './config.js';
-import { errorBody } from './errors.js';
+import { errorBody, newRequestId } from './errors.js';
 import { createLogger, type LogLevel } from './log.js';
 import { openStore } from './store/index.js';
 
@@ -47,7 +46,7 @@ async function main() {
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const requestId = `req_${randomBytes(8).toString('hex')}`;
+    const requestId = newRequestId();
     const body = JSON.stringify(errorBody(tooLarge ? 'payload_too_large' : 'validation_error', tooLarge ? 'The request headers are too large' : 'Malformed HTTP request', requestId));
     socket.end(
       `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\n` +

@@ -1,4 +1,5 @@
 // One error type for the whole server, rendered into the `{"error":{code,message,request_id}}` envelope.
+import { randomBytes } from 'node:crypto';
 import type { ErrorCode } from '../src/contract/index.js';
 
 export type { ErrorCode };
@@ -34,6 +35,11 @@ export class AppError extends Error {
     this.status = options.status ?? STATUS_OF[code];
     this.headers = options.headers ?? {};
   }
+}
+
+/** The id of one request, in `X-Request-Id` and every log line and error body about it. */
+export function newRequestId(): string {
+  return `req_${randomBytes(9).toString('base64url')}`;
 }
 
 export function errorBody(code: string, message: string, requestId: string) {

@@ -26,11 +26,8 @@ accountRoutes.get('/v1/subscription', async (c) => {
   const { store, catalog, providers, now } = c.get('deps');
   // A provider that keeps the subscription itself (MimicBot) answers for the customers it bills.
   const billing = customer.billing_provider ? providers.get(customer.billing_provider as never) : undefined;
-  if (billing?.subscription) {
-    const upstream = await billing.subscription(customer, c.get('customer')!);
-    if (upstream) return c.json({ ...upstream, canUpgrade: catalog.canUpgradeFrom(upstream.plan) });
-  }
-  const subscription = await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer));
+  const upstream = billing?.subscription ? await billing.subscription(customer, c.get('customer')!) : null;
+  const subscription = upstream ?? (await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer)));
   return c.json({ ...subscription, canUpgrade: catalog.canUpgradeFrom(subscription.plan) });
 });
 

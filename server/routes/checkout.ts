@@ -85,8 +85,9 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
     const interval = body.interval ?? 'month';
     const price = catalog.chargePrice(plan, interval, { provider: body.provider, currency: body.currency ?? customer.currency });
-    if (!price) throw new AppError('validation_error', `interval: plan "${plan.id}" has no ${interval === 'once' ? 'one-off' : `${interval}ly`} price${body.provider ? ` for ${body.provider}` : ''}`);
-    if (body.currency && price.currency !== body.currency) throw new AppError('validation_error', `currency: plan "${plan.id}" has no ${interval === 'once' ? 'one-off' : `${interval}ly`} price in ${body.currency}`);
+    const priceName = `${interval === 'once' ? 'one-off' : `${interval}ly`} price`;
+    if (!price) throw new AppError('validation_error', `interval: plan "${plan.id}" has no ${priceName}${body.provider ? ` for ${body.provider}` : ''}`);
+    if (body.currency && price.currency !== body.currency) throw new AppError('validation_error', `currency: plan "${plan.id}" has no ${priceName} in ${body.currency}`);
     assertPlanChangeAllowed(catalog, customer, plan, now());
     providerFor(c, price);
     const returnBase = allowedReturnBase(c, body.return_url); // a foreign return_url is refused before anything is created

@@ -373,7 +373,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
           };
       const uiMode = ctx.request.ui_mode ?? 'hosted_page';
       // A trial is for a first subscription: a customer who has subscribed before pays from day one.
-      const trialDays = recurring && ctx.plan.trial_days > 0 && !(await subscribedBefore(store, ctx.customer.id)) ? ctx.plan.trial_days : 0;
+      const trialDays = recurring && ctx.plan.trial_days > 0 && !(await subscribedBefore(store, ctx.customer.id)) ? ctx.plan.trial_days : undefined;
       const cancelUrl = new URL(ctx.returnUrl);
       cancelUrl.searchParams.set('tollgate_canceled', '1');
       const session = await client.createCheckoutSession(
@@ -384,7 +384,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
           client_reference_id: ctx.checkout.id,
           metadata,
           line_items: [lineItem],
-          subscription_data: recurring ? { metadata, trial_period_days: trialDays > 0 ? trialDays : undefined } : undefined,
+          subscription_data: recurring ? { metadata, trial_period_days: trialDays } : undefined,
           payment_intent_data: recurring ? undefined : { metadata },
           ...(uiMode === 'hosted_page' ? { success_url: ctx.returnUrl, cancel_url: cancelUrl.toString() } : { return_url: ctx.returnUrl }),
         },
