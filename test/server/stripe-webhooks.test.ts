@@ -107,6 +107,16 @@ for (const engine of engines()) {
       }
     });
 
+    test('the window edge, on a fixed clock: 300 s either way passes, 301 s does not', () => {
+      const body = JSON.stringify(event('invoice.paid', { id: 'in_edge' }));
+      const now = 1_800_000_000;
+      for (const [offset, ok] of [[-300, true], [300, true], [-301, false], [301, false]] as const) {
+        const header = sdk.webhooks.generateTestHeaderString({ payload: body, secret: SECRET, timestamp: now + offset });
+        const verdict = verifyTimestampedSignature({ secret: SECRET, payload: body, header, toleranceSeconds: 300, nowSeconds: now });
+        assert.deepEqual(verdict, ok ? { ok: true, timestamp: now + offset } : { ok: false, reason: 'timestamp_outside_tolerance' }, `offset ${offset}`);
+      }
+    });
+
     test('a signed body that is not a Stripe event: 400 validation_error', async () => {
       for (const body of ['not json', '{"id":"x"}', JSON.stringify({ ...event('invoice.paid', {}), id: 'bad id' })]) {
         const res = await post(body, signTimestamped(SECRET, body));
