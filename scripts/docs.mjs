@@ -172,6 +172,21 @@ One module script; no build step, no framework. The API base defaults to the scr
 For pages that cannot load modules, \`tollgate.iife.js\` is a classic script exposing \`window.Tollgate\`
 (\`Tollgate.configure({...})\`).
 
+Until the script has run, the browser shows the elements' light-DOM children as plain HTML: a
+\`<paywall-gate>\` would show its gated content and its \`paywall\` slot both. Hide them and hold
+each element's loading size, so nothing flashes or jumps (the demo pages do this):
+
+\`\`\`css
+paywall-gate:not(:defined) > * { display: none; }
+paywall-gate:not(:defined) { display: block; min-block-size: 8rem; }
+usage-meter:not(:defined) { display: block; min-block-size: 12rem; }
+plan-picker:not(:defined) { display: block; min-block-size: 17rem; }
+\`\`\`
+
+While the page is still fetching its session, \`<usage-meter>\` and \`<paywall-gate>\` keep their
+placeholder for up to 1.5 s before they say "sign in" or show the paywall; call \`configure({session})\`
+as soon as the token arrives.
+
 ### 2. IDE webview (VS Code) with a strict CSP and hand-off
 
 Webviews forbid inline script and popups. Load the elements by nonce, turn on hand-off mode, and let

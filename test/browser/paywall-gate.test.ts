@@ -1,7 +1,7 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/paywall-gate/paywall-gate.js';
 import type { PaywallGate } from '../../src/components/paywall-gate/paywall-gate.js';
-import { gateTiming } from '../../src/components/paywall-gate/paywall-gate.component.js';
+import { sessionTiming } from '../../src/base/session-grace.js';
 import { emit } from '../../src/events.js';
 import { $, FakeServer, apiError, catalog, entitlements, subscription, text, until } from './helpers.js';
 
@@ -115,15 +115,15 @@ describe('<paywall-gate>', () => {
   });
 
   it('no session at all: after a short wait, the paywall (an anonymous visitor cannot be entitled)', async () => {
-    const grace = gateTiming.sessionGraceMs;
-    gateTiming.sessionGraceMs = 50;
+    const grace = sessionTiming.graceMs;
+    sessionTiming.graceMs = 50;
     try {
       const el = await fixture<PaywallGate>(html`<paywall-gate feature="export"><p>Secret export</p></paywall-gate>`);
       await decided(el);
       expect(el.shadowRoot!.querySelector('[part~="paywall"]')).to.exist;
       expect(server.calls('GET /v1/entitlements')).to.have.length(0);
     } finally {
-      gateTiming.sessionGraceMs = grace;
+      sessionTiming.graceMs = grace;
     }
   });
 

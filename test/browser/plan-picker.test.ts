@@ -130,6 +130,26 @@ describe('<plan-picker>', () => {
     expect(server.calls('GET /v1/subscription')[0].headers.authorization).to.equal('Bearer tok_1');
   });
 
+  it('a session that arrives after the plans keeps them on screen while they are fetched again for the customer', async () => {
+    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
+    await loaded(el);
+    let release!: () => void;
+    server.on('GET /v1/plans', () => new Promise((resolve) => (release = () => resolve(catalog))));
+    let placeholderShown = false;
+    const watch = new MutationObserver(() => (placeholderShown ||= Boolean(el.shadowRoot!.querySelector('.skeleton'))));
+    watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+    const height = el.getBoundingClientRect().height;
+    el.session = 'tok_late';
+    await until(() => server.calls('GET /v1/plans').some((c) => c.headers.authorization === 'Bearer tok_late'));
+    await el.updateComplete;
+    expect($$(el, '[part~="plan"]')).to.have.length(catalog.plans.length);
+    expect(el.getBoundingClientRect().height).to.equal(height);
+    release();
+    await until(() => el.shadowRoot!.querySelector('[part~="badge-current"]'));
+    watch.disconnect();
+    expect(placeholderShown).to.equal(false);
+  });
+
   it('plan-select is cancelable; canceled means no checkout', async () => {
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
     await loaded(el);

@@ -2,6 +2,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../src/components/usage-meter/usage-meter.js';
 import type { UsageMeter } from '../../src/components/usage-meter/usage-meter.js';
 import { formatDate } from '../../src/format.js';
+import { sessionTiming } from '../../src/base/session-grace.js';
 import { emit } from '../../src/events.js';
 import { $, $$, FakeServer, apiError, navigations, subscription, text, until } from './helpers.js';
 
@@ -135,9 +136,32 @@ describe('<usage-meter>', () => {
     $(el, '[part~="retry"]').click();
     await until(() => el.shadowRoot!.querySelector('[part~="plan-name"]'));
 
-    const anonymous = await fixture<UsageMeter>(html`<usage-meter></usage-meter>`);
-    await loaded(anonymous);
-    expect(text($(anonymous, '[role="alert"]'))).to.equal('Sign in to see your plan.');
+    const grace = sessionTiming.graceMs;
+    sessionTiming.graceMs = 50;
+    try {
+      const anonymous = await fixture<UsageMeter>(html`<usage-meter></usage-meter>`);
+      await loaded(anonymous);
+      expect(text($(anonymous, '[role="alert"]'))).to.equal('Sign in to see your plan.');
+    } finally {
+      sessionTiming.graceMs = grace;
+    }
+  });
+
+  it('a session that arrives a moment late: the placeholder stays, no sign-in line flashes, and its size holds', async () => {
+    const el = await fixture<UsageMeter>(html`<usage-meter></usage-meter>`);
+    let alertShown = false;
+    const watch = new MutationObserver(() => (alertShown ||= Boolean(el.shadowRoot!.querySelector('[role="alert"]'))));
+    watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+    expect(el.shadowRoot!.querySelector('.skeleton')).to.exist;
+    const placeholderHeight = el.getBoundingClientRect().height;
+    await new Promise((r) => setTimeout(r, 200));
+    expect(el.getBoundingClientRect().height).to.equal(placeholderHeight);
+    el.session = 'tok_late';
+    await loaded(el);
+    watch.disconnect();
+    expect(alertShown).to.equal(false);
+    expect(text($(el, '[part~="plan-name"]'))).to.equal('Pro');
+    expect(server.calls('GET /v1/subscription')[0].headers.authorization).to.equal('Bearer tok_late');
   });
 
   it('shows a final-size placeholder while loading; compact variant', async () => {

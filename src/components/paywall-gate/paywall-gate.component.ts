@@ -4,6 +4,7 @@ import { property } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
 import type { Entitlements, PlansResponse } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
+import { sessionGrace } from '../../base/session-grace.js';
 import { TollgateError } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { errorKey } from '../../i18n/index.js';
@@ -13,9 +14,6 @@ export interface GateDecision {
   allowed: boolean;
   entitlements?: Entitlements;
 }
-
-/** How long a gate without a session waits for one before it shows the paywall (tests shorten it). */
-export const gateTiming = { sessionGraceMs: 1500 };
 
 /**
  * @summary Shows its content to customers whose plan includes `feature` (or is `plan` or above),
@@ -81,10 +79,8 @@ export class PaywallGate extends TollgateElement {
   private readonly _gate = new Task(this, {
     task: async ([, token, feature, plan], { signal }): Promise<GateDecision> => {
       if (!token) {
-        // The page may still be fetching its session (configure() a moment later): keep the placeholder
-        // a little, so a paying customer never sees the paywall flash before the content.
-        await new Promise((resolve) => setTimeout(resolve, gateTiming.sessionGraceMs));
-        signal.throwIfAborted();
+        // A paying customer whose page is still fetching the session never sees the paywall flash.
+        await sessionGrace(signal);
         return { allowed: false };
       }
       const client = this.client();

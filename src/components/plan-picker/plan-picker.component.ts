@@ -138,13 +138,14 @@ export class PlanPicker extends TollgateElement {
 
   override render(): TemplateResult {
     const status = this._catalog.status;
+    // A refetch (the session arrived, the currency changed) keeps the plans on screen: no flash of placeholder.
     const loading = status === TaskStatus.INITIAL || status === TaskStatus.PENDING;
     return html`
       <div part="base" aria-busy=${loading || this._checkout.busy ? 'true' : 'false'}>
         <slot name="header"></slot>
         ${status === TaskStatus.ERROR
           ? this.renderLoadError()
-          : loading || !this._catalog.value
+          : !this._catalog.value
             ? this.renderPlaceholder()
             : this.renderCatalog(this._catalog.value)}
         ${this._checkout.render()}

@@ -4,6 +4,7 @@ import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
 import type { PortalResponse, Subscription } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
+import { sessionGrace } from '../../base/session-grace.js';
 import { TollgateError } from '../../api/client.js';
 import { browserNav } from '../../config.js';
 import { emit } from '../../events.js';
@@ -30,7 +31,8 @@ export function metricsOf(usage: Subscription['usage']): MetricUsage[] {
 /**
  * @summary Shows the customer's plan, its status in plain words, the period end and a labelled
  * meter per usage metric, with "Manage billing" and "Upgrade" actions ("Upgrade" only while a higher
- * plan can be ordered: the subscription's `canUpgrade` is not `false`).
+ * plan can be ordered: the subscription's `canUpgrade` is not `false`). Without a session it keeps
+ * its placeholder for up to 1.5 s (the page may still be fetching one), then says to sign in.
  *
  * @fires upgrade-request - The customer pressed "Upgrade"; `detail: {plan}` (the current plan).
  *
@@ -82,7 +84,11 @@ export class UsageMeter extends TollgateElement {
 
   private readonly _subscription = new Task(this, {
     task: async ([, token], { signal }): Promise<Subscription> => {
-      if (!token) throw new TollgateError('no_session', 'No session.');
+      if (!token) {
+        // The placeholder stays while the page may still be fetching its session.
+        await sessionGrace(signal);
+        throw new TollgateError('no_session', 'No session.');
+      }
       return this.client().get<Subscription>('/v1/subscription', { signal });
     },
     args: () => [this.apiBase, this.token] as const,
