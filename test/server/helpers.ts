@@ -98,3 +98,12 @@ export function uniqueId(prefix = 'cust'): string {
 export async function json<T = any>(res: Response): Promise<T> {
   return (await res.json()) as T;
 }
+
+/** Poll `predicate` every 10 ms until it holds; fail after `timeoutMs` (generous: it is a deadline, not a wait). */
+export async function eventually(predicate: () => unknown, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}

@@ -3,7 +3,7 @@
 // on return; failed, cancelled and expired agents; signatures; upstream faults; the partner's admin routes.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
+import { engines, eventually, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { startMintbotFake, signMintbotWebhook } from '../fakes/mintbot.js';
 import { listen, type Listening } from '../fakes/harness.js';
 import type { Store } from '../../server/store/index.js';
@@ -297,7 +297,7 @@ for (const engine of engines()) {
         const body = await json(res);
         assert.equal(body.error.code, 'upstream_error');
         assert.match(body.error.message, /rate limiting/);
-        assert.ok(Date.now() - started < 2000);
+        assert.ok(Date.now() - started < 10_000, 'not after waiting out the 30 s'); // loose: a loaded machine is slow too
       });
 
       test('a 5xx is retried once; persistent 5xx, 400 and a gateway error are 502 upstream_error with the code logged', async () => {
@@ -332,7 +332,9 @@ for (const engine of engines()) {
       });
 
       test('a timeout is 502; the hand-off retry reuses the key and mintbot keeps one order', async () => {
-        const slow = await servedApp(store, fake, { file: { upstream_timeout_ms: 500 } as Partial<ConfigFile> });
+        // The tight timeout only on the call meant to time out: a second app on the same store and public URL
+        // (so it sends mintbot the same order body), while the retry goes through the usual one.
+        const slow = await servedApp(store, fake, { file: { upstream_timeout_ms: 500 } as Partial<ConfigFile>, publicUrl: http.url });
         try {
           const token = await slow.server.session(uniqueId());
           const created = await json(await slow.server.request('POST', '/v1/checkout', { token, body: { plan: 'agent', mode: 'handoff' } }));
@@ -340,8 +342,9 @@ for (const engine of engines()) {
           const first = await slow.server.request('POST', `/v1/checkout/${created.checkout_id}/start`, { token });
           assert.equal(first.status, 502);
           assert.match((await json(first)).error.message, /in time/);
-          await new Promise((r) => setTimeout(r, 700)); // the slow request completes upstream meanwhile
-          const second = await slow.server.request('POST', `/v1/checkout/${created.checkout_id}/start`, { token });
+          // The slow request completes upstream meanwhile: mintbot keeps its answer under the key.
+          await eventually(() => fake.state.idempotency.has(`12:tollgate-${created.checkout_id}`), 'mintbot to answer the timed-out request');
+          const second = await server.request('POST', `/v1/checkout/${created.checkout_id}/start`, { token });
           assert.equal(second.status, 200, await second.clone().text());
           const orders = [...fake.state.orders.values()].filter((o) => o.external_id === created.checkout_id);
           assert.equal(orders.length, 1);
