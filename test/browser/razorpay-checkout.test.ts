@@ -230,6 +230,9 @@ describe('<razorpay-checkout>', () => {
   });
 
   it('hand-off mode: shows the link, fires cancelable handoff-open, never opens a window, polls until paid', async () => {
+    // Paid only once the test has looked at the hand-off view: a fixed number of 20 ms polls could finish
+    // (and take the view away) while the accessibility check runs on a slow machine.
+    let paid = false;
     let polls = 0;
     server.on('POST /v1/checkout', () => ({
       checkout_id: 'chk_h',
@@ -237,7 +240,10 @@ describe('<razorpay-checkout>', () => {
       interval: 'month',
       action: { type: 'handoff', url: 'https://billing.test/pay/chk_h', status_url: '/v1/checkout/chk_h', expires_at: new Date(Date.now() + 60_000).toISOString() },
     }));
-    server.on('GET /v1/checkout/chk_h', () => checkoutState({ checkout_id: 'chk_h', status: ++polls >= 3 ? 'paid' : 'pending', payment_id: 'pay_h' }));
+    server.on('GET /v1/checkout/chk_h', () => {
+      polls++;
+      return checkoutState({ checkout_id: 'chk_h', status: paid ? 'paid' : 'pending', payment_id: 'pay_h' });
+    });
     const opened: unknown[] = [];
     const realOpen = window.open;
     window.open = (...args: unknown[]) => (opened.push(args), null);
@@ -254,6 +260,8 @@ describe('<razorpay-checkout>', () => {
       const open = oneEvent(el, 'handoff-open');
       $(el, '[part~="handoff-button"]').click();
       expect((await open).detail).to.deep.equal({ url: 'https://billing.test/pay/chk_h', checkout_id: 'chk_h' });
+      await until(() => polls >= 2, 3000, 'a pending poll or two');
+      paid = true;
       const done = await success;
       expect(done.detail).to.include({ checkout_id: 'chk_h', new_plan: 'pro', payment_id: 'pay_h' });
       expect(opened).to.have.length(0);
