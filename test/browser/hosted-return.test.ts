@@ -159,9 +159,13 @@ describe('back from a hosted page', () => {
     returnTo('tollgate_checkout=chk_h');
     let paid = false;
     server.on('GET /v1/checkout/chk_h', () => checkoutState({ checkout_id: 'chk_h', status: paid ? 'paid' : 'pending' }));
+    // The bound passes when the test has seen "Confirming…" (each poll reads it): with 400 ms from the
+    // start, a slow first render could miss that phase altogether.
+    checkoutTiming.returnBoundMs = 60_000;
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
     await until(() => status(el).getAttribute('data-phase') === 'returning', 3000, 'returning');
     expect(text(status(el))).to.equal('Confirming your payment…');
+    checkoutTiming.returnBoundMs = 0;
     await until(() => status(el).getAttribute('data-phase') === 'unconfirmed', 3000, 'unconfirmed');
     expect(text(status(el))).to.contain('still confirming your payment');
     // Choosing another plan would stop watching this payment: the plans wait, "Start over" is offered.
