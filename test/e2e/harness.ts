@@ -44,13 +44,29 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
+type ServerOptions = { timeoutMs?: number; config?: Record<string, unknown>; env?: Record<string, string> };
+
+/** The server could not listen on the port `freePort()` found: something took it in the meantime. */
+class PortTaken extends Error {}
+
 /**
  * Spawn `node --import tsx server/cli.ts` and wait for `GET /healthz`: sandbox mode with no provider
  * credentials, or with `config` (written as TOLLGATE_CONFIG) and `env` (provider keys and base URLs) on top.
  */
-export async function startServer(options: { timeoutMs?: number; config?: Record<string, unknown>; env?: Record<string, string> } = {}): Promise<ServerHandle> {
+export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
   ensureBuilt();
-  const port = await freePort();
+  // The port was free when probed, but the server takes a second or two to bind it, and another process
+  // may take it first (EADDRINUSE): then try another port.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startServerOn(await freePort(), options);
+    } catch (error) {
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startServerOn(port: number, options: ServerOptions): Promise<ServerHandle> {
   const url = `http://127.0.0.1:${port}`;
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-e2e-'));
   const dataDir = join(dir, 'data');
@@ -106,11 +122,12 @@ export async function startServer(options: { timeoutMs?: number; config?: Record
   for (;;) {
     if (exited) {
       await stop();
-      throw new Error(`The server exited before it was healthy:\n${log}`);
+      throw new (/EADDRINUSE/.test(log) ? PortTaken : Error)(`The server exited before it was healthy:\n${log}`);
     }
     try {
       const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) break;
+      // Healthy, and ours: it printed its start-up line once listening (another server on that port would answer too).
+      if (response.ok && log.includes('Tollgate is running on')) break;
     } catch {
       // not listening yet
     }
