@@ -10,6 +10,7 @@ import type { AppDeps, AppEnv } from './context.js';
 import { AppError, errorBody, newRequestId } from './errors.js';
 import { bearer, clientIp } from './http.js';
 import type { Logger } from './log.js';
+import { localesOfRequest } from './locale.js';
 import { createRazorpayProvider, RAZORPAY_CHECKOUT_JS } from './providers/razorpay/index.js';
 import { ProviderRegistry } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
@@ -184,7 +185,8 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     return c.json({ ok: storeOk, store: store.engine, sandbox: config.sandbox, providers: deps.providers.modes() }, storeOk ? 200 : 503);
   });
 
-  // `charge` follows ?currency=, else the signed-in customer's currency, else the default. A signed-in
+  // `charge` follows ?currency=, else the signed-in customer's currency, else the default; the text
+  // follows ?locale= or Accept-Language where the catalog has a translation. A signed-in
   // customer who has subscribed before is offered no trial (the checkout gives none either).
   app.get('/v1/plans', async (c) => {
     let currency = c.req.query('currency');
@@ -197,8 +199,11 @@ export function createApp(options: CreateAppOptions): TollgateApp {
       currency ||= row?.currency ?? undefined;
       trialUsed = Boolean(row?.subscribed_before);
     }
-    const plans = catalog.publicPlans(currency && /^[A-Z]{3}$/.test(currency) ? currency : null);
-    return c.json({ plans: trialUsed ? plans.map((plan) => (plan.trial_days ? { ...plan, trial_days: 0 } : plan)) : plans, metrics: catalog.metrics });
+    const locale = catalog.localeFor(localesOfRequest(c.req));
+    const plans = catalog.publicPlans(currency && /^[A-Z]{3}$/.test(currency) ? currency : null, locale);
+    c.header('Content-Language', locale);
+    c.header('Vary', 'Accept-Language', { append: true });
+    return c.json({ plans: trialUsed ? plans.map((plan) => (plan.trial_days ? { ...plan, trial_days: 0 } : plan)) : plans, metrics: catalog.publicMetrics(locale) });
   });
 
   app.route('/', sessionRoutes);

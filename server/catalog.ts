@@ -1,18 +1,44 @@
 // The plan catalog: lookups, which price a customer is charged (the routing rule), and the public view.
-import type { PublicPlan, ProviderName, Interval } from '../src/contract/index.js';
+import type { Metric, PublicPlan, ProviderName, Interval } from '../src/contract/index.js';
 import type { ConfigFile, PlanConfig, PlanPriceConfig } from './config.js';
 import { AppError } from './errors.js';
+import { negotiateLocale } from './locale.js';
 
 /** Providers whose subscriptions start with the plan's `trial_days` (Stripe sets it; MimicBot runs its own). */
 export const TRIAL_PROVIDERS: ReadonlySet<ProviderName> = new Set(['stripe', 'mimicbot']);
 
 export class Catalog {
-  /** The public view per currency: the catalog is fixed for the life of the process. */
+  /** The public view per currency and language: the catalog is fixed for the life of the process. */
   private readonly publicCache = new Map<string, PublicPlan[]>();
-  constructor(readonly file: ConfigFile) {}
+  /** The catalog's own language first, then every language it has a translation in. */
+  readonly locales: readonly string[];
+  constructor(readonly file: ConfigFile) {
+    const translated = [...file.plans, ...file.metrics].flatMap((x) => Object.keys(x.translations ?? {}));
+    this.locales = [...new Set([file.locale, ...translated])];
+  }
 
   get metrics() {
     return this.file.metrics;
+  }
+
+  /** The language to answer a caller in (one of `locales`): the best match, else the catalog's own. */
+  localeFor(requested: readonly string[]): string {
+    return negotiateLocale(requested, this.locales) ?? this.file.locale;
+  }
+
+  /** Metric labels in `locale` (as GET /v1/plans lists them). */
+  publicMetrics(locale = this.file.locale): Metric[] {
+    return this.metrics.map(({ translations, ...metric }) => {
+      const t = translations?.[locale];
+      // A translation without label_one must not keep the English one.
+      return t ? { ...metric, label: t.label, label_one: t.label_one } : metric;
+    });
+  }
+
+  /** A plan's name in `locale`; undefined for a plan the catalog does not list. */
+  planName(id: string, locale = this.file.locale): string | undefined {
+    const plan = this.plan(id);
+    return plan && (plan.translations?.[locale]?.name ?? plan.name);
   }
 
   get freePlan(): PlanConfig {
@@ -60,22 +86,23 @@ export class Catalog {
     return ofInterval.find((p) => p.currency === currency && p.provider === routed) ?? ofInterval.find((p) => p.currency === currency) ?? ofInterval[0];
   }
 
-  publicPlans(currency?: string | null): PublicPlan[] {
-    const key = currency ?? '';
+  publicPlans(currency?: string | null, locale = this.file.locale): PublicPlan[] {
+    const key = `${currency ?? ''}|${locale}`;
     let cached = this.publicCache.get(key);
-    if (!cached) this.publicCache.set(key, (cached = this.buildPublicPlans(currency)));
+    if (!cached) this.publicCache.set(key, (cached = this.buildPublicPlans(currency, locale)));
     return cached;
   }
 
-  private buildPublicPlans(currency?: string | null): PublicPlan[] {
+  private buildPublicPlans(currency: string | null | undefined, locale: string): PublicPlan[] {
     return this.file.plans.map((plan) => {
       const intervals = [...new Set(plan.prices.map((p) => p.interval))];
       const charge = intervals.map((i) => this.chargePrice(plan, i, { currency })).filter((p): p is PlanPriceConfig => Boolean(p));
+      const t = plan.translations?.[locale];
       return {
         id: plan.id,
-        name: plan.name,
-        description: plan.description,
-        features: plan.features.map((f) => f.label),
+        name: t?.name ?? plan.name,
+        description: t?.description ?? plan.description,
+        features: plan.features.map((f) => t?.features?.[f.id] ?? f.label),
         feature_ids: plan.features.map((f) => f.id),
         limits: Object.fromEntries(this.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
         popular: plan.popular,

@@ -19,11 +19,31 @@ const PlanPrice = z.object({
   upstream: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 
+/** A BCP 47 tag as the widgets send it: "hi", "en-IN", "pt-BR". */
+const LOCALE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+const LOCALE_HINT = 'use a BCP 47 language tag such as "hi" or "en-IN"';
+const LocaleTag = z.string().regex(LOCALE_TAG, LOCALE_HINT);
+/** Translations by locale (keys checked in the superRefine below: zod's record key errors name no fix). */
+const byLocale = <T extends z.ZodType>(value: T) => z.record(z.string(), value).optional();
+
+/** Catalog text in other languages, by locale; anything left out falls back to the catalog's own text. */
+const PlanTranslation = z.strictObject({
+  name: z.string().min(1).optional(),
+  description: z.string().min(1).optional(),
+  /** Feature labels by feature id. */
+  features: z.record(z.string(), z.string().min(1)).optional(),
+});
+
+const MetricConfig = Metric.extend({
+  translations: byLocale(z.strictObject({ label: z.string().min(1), label_one: z.string().min(1).optional() })),
+});
+
 const PlanConfig = z.object({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use a lower-case slug such as "pro"'),
   name: z.string().min(1),
   description: z.string().optional(),
   features: z.array(z.object({ id: z.string().min(1), label: z.string().min(1) })).default([]),
+  translations: byLocale(PlanTranslation),
   limits: z.record(z.string(), z.number().int().nonnegative().nullable()).default({}),
   popular: z.boolean().default(false),
   trial_days: z.number().int().min(0).max(730).default(0),
@@ -36,6 +56,8 @@ export const ConfigFile = z
   .object({
     /** The business name shown in payment modals. */
     name: z.string().min(1).default('Tollgate Demo'),
+    /** The language the catalog's own text (plan names, descriptions, features, metric labels) is in. */
+    locale: LocaleTag.default('en'),
     /** Allowed browser origins for CORS and return URLs. Empty means none, except in sandbox (any). */
     allowed_origins: z.array(z.url()).default([]),
     /** Run simulated providers for every provider without credentials. */
@@ -66,7 +88,7 @@ export const ConfigFile = z
         currency_providers: z.record(z.string(), ProviderName).default({ INR: 'razorpay', USD: 'stripe' }),
       })
       .default({ default_currency: 'INR', currency_providers: { INR: 'razorpay', USD: 'stripe' } }),
-    metrics: z.array(Metric).default([]),
+    metrics: z.array(MetricConfig).default([]),
     plans: z.array(PlanConfig).min(1, 'list at least one plan'),
     /** The plan every new customer starts on; it cannot be ordered. */
     free_plan: z.string().default('free'),
@@ -82,24 +104,37 @@ export const ConfigFile = z
     cfg.plans.forEach((p, i) => {
       if (ids.has(p.id)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'id'], message: `plan id "${p.id}" is used twice; give each plan its own id` });
       ids.add(p.id);
+      for (const [locale, t] of Object.entries(p.translations ?? {})) {
+        if (!LOCALE_TAG.test(locale)) ctx.addIssue({ code: 'custom', path: ['plans', i, 'translations', locale], message: LOCALE_HINT });
+        for (const feature of Object.keys(t.features ?? {})) {
+          if (!p.features.some((f) => f.id === feature))
+            ctx.addIssue({ code: 'custom', path: ['plans', i, 'translations', locale, 'features', feature], message: `plan "${p.id}" has no feature "${feature}"; use one of its feature ids (${p.features.map((f) => f.id).join(', ') || 'none'})` });
+        }
+      }
       for (const metric of Object.keys(p.limits)) {
         if (!cfg.metrics.some((m) => m.id === metric))
           ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', metric], message: `unknown metric "${metric}"; add it to "metrics" or remove the limit` });
+      }
+    });
+    cfg.metrics.forEach((m, i) => {
+      for (const locale of Object.keys(m.translations ?? {})) {
+        if (!LOCALE_TAG.test(locale)) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'translations', locale], message: LOCALE_HINT });
       }
     });
     if (!ids.has(cfg.free_plan)) ctx.addIssue({ code: 'custom', path: ['free_plan'], message: `no plan "${cfg.free_plan}" in "plans"; add it or set free_plan to an existing id` });
   });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 export type PlanConfig = z.infer<typeof PlanConfig>;
+export type MetricConfig = z.infer<typeof MetricConfig>;
 export type PlanPriceConfig = z.infer<typeof PlanPrice>;
 
 /** The catalog the demo uses and the server falls back to when no file is given. */
 export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
   name: 'Tollgate Demo',
   metrics: [
-    { id: 'messages', label: 'Messages', label_one: 'Message' },
-    { id: 'seats', label: 'Seats', label_one: 'Seat' },
-    { id: 'projects', label: 'Projects', label_one: 'Project' },
+    { id: 'messages', label: 'Messages', label_one: 'Message', translations: { hi: { label: 'संदेश' } } },
+    { id: 'seats', label: 'Seats', label_one: 'Seat', translations: { hi: { label: 'सीट' } } },
+    { id: 'projects', label: 'Projects', label_one: 'Project', translations: { hi: { label: 'प्रोजेक्ट' } } },
   ],
   plans: [
     {
@@ -107,6 +142,7 @@ export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
       name: 'Free',
       description: 'For trying things out',
       features: [{ id: 'basic-analytics', label: 'Basic analytics' }],
+      translations: { hi: { description: 'आज़माने के लिए', features: { 'basic-analytics': 'बुनियादी एनालिटिक्स' } } },
       limits: { messages: 1000, seats: 1, projects: 2 },
     },
     {
@@ -119,6 +155,12 @@ export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
         { id: 'export', label: 'CSV and PDF export' },
         { id: 'priority-support', label: 'Priority support' },
       ],
+      translations: {
+        hi: {
+          description: 'पेशेवरों के लिए',
+          features: { 'basic-analytics': 'बुनियादी एनालिटिक्स', export: 'CSV और PDF एक्सपोर्ट', 'priority-support': 'प्राथमिकता वाली सहायता' },
+        },
+      },
       limits: { messages: 10000, seats: 5, projects: 20 },
       prices: [
         { provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month' },
@@ -139,6 +181,18 @@ export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
         { id: 'sso', label: 'Single sign-on' },
         { id: 'audit-log', label: 'Audit log' },
       ],
+      translations: {
+        hi: {
+          description: 'बढ़ती टीमों के लिए',
+          features: {
+            'basic-analytics': 'बुनियादी एनालिटिक्स',
+            export: 'CSV और PDF एक्सपोर्ट',
+            'priority-support': 'प्राथमिकता वाली सहायता',
+            sso: 'सिंगल साइन-ऑन',
+            'audit-log': 'ऑडिट लॉग',
+          },
+        },
+      },
       limits: { messages: null, seats: 25, projects: null },
       prices: [
         { provider: 'razorpay', currency: 'INR', amount: 399900, interval: 'month' },

@@ -1,9 +1,10 @@
 // The customer's own state: subscription (MimicBot's shape), entitlements, and the billing portal.
 import { Hono } from 'hono';
-import { PortalRequest } from '../../src/contract/index.js';
+import { PortalRequest, type Subscription } from '../../src/contract/index.js';
 import { ensureCustomer, entitlementsOf, subscriptionOf, type CustomerRow } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
+import { localesOfRequest } from '../locale.js';
 import { readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
 
@@ -28,7 +29,15 @@ accountRoutes.get('/v1/subscription', async (c) => {
   const billing = customer.billing_provider ? providers.get(customer.billing_provider as never) : undefined;
   const upstream = billing?.subscription ? await billing.subscription(customer, c.get('customer')!) : null;
   const subscription = upstream ?? (await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer)));
-  return c.json({ ...subscription, canUpgrade: catalog.canUpgradeFrom(subscription.plan) });
+  const locale = catalog.localeFor(localesOfRequest(c.req));
+  c.header('Content-Language', locale);
+  c.header('Vary', 'Accept-Language', { append: true });
+  return c.json({
+    ...subscription,
+    planName: catalog.planName(subscription.plan, locale) ?? subscription.planName,
+    canUpgrade: catalog.canUpgradeFrom(subscription.plan),
+    metricLabels: Object.fromEntries(catalog.publicMetrics(locale).map((m) => [m.id, m.label])),
+  } satisfies Subscription);
 });
 
 accountRoutes.get('/v1/entitlements', async (c) => {

@@ -23,6 +23,8 @@ export interface ClientOptions {
   token?: string;
   /** Per-request timeout in milliseconds (default 15 s). */
   timeoutMs?: number;
+  /** The element's locale, sent as Accept-Language: the server answers catalog text in it where it can. */
+  locale?: string;
 }
 
 export interface RequestOptions {
@@ -73,6 +75,7 @@ export class ApiClient {
   private async once<T>(method: string, path: string, body: unknown, options: RequestOptions): Promise<T> {
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (this.options.token) headers.Authorization = `Bearer ${this.options.token}`;
+    if (this.options.locale) headers['Accept-Language'] = this.options.locale;
     if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
     const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 15_000);

@@ -13,7 +13,7 @@ export class TollgateElement extends LitElement {
   /** Customer session token; defaults to `configure({session})`. */
   @property() session?: string;
 
-  /** Locale for strings, money and dates; defaults to `configure({locale})`, `<html lang>`, the browser. */
+  /** Locale for strings, money, dates and the catalog text the server sends (as Accept-Language); defaults to `configure({locale})`, `<html lang>`, the browser. */
   @property() locale?: string;
 
   private readonly _onConfigure = (): void => this.configChanged();
@@ -52,7 +52,7 @@ export class TollgateElement extends LitElement {
 
   /** An API client for the current api base and session. */
   client(): ApiClient {
-    return new ApiClient({ base: this.apiBase, token: this.token });
+    return new ApiClient({ base: this.apiBase, token: this.token, locale: this.resolvedLocale });
   }
 
   t(key: MessageKey, params?: Record<string, string | number>): string {

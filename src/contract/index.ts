@@ -171,8 +171,8 @@ export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 
 /**
  * `GET /v1/subscription`: MimicBot's subscription object (seed 001), with `usage.<metric>Used` /
- * `usage.<metric>Limit` for the catalog's metrics (a `null` limit is unlimited), plus two fields the
- * widgets need: `planName` and `hasPortal`.
+ * `usage.<metric>Limit` for the catalog's metrics (a `null` limit is unlimited), plus what the widgets
+ * need: `planName` (in the answer's language), `hasPortal`, `canUpgrade` and `metricLabels`.
  */
 export const Subscription = z.object({
   plan: z.string(),
@@ -184,6 +184,8 @@ export const Subscription = z.object({
   hasPortal: z.boolean(),
   /** False when no orderable plan ranks above the current one (the top plan): `<usage-meter>` hides "Upgrade". */
   canUpgrade: z.boolean().optional(),
+  /** The catalog's metric labels by metric id, in the answer's language (Accept-Language / `?locale=`). */
+  metricLabels: z.record(z.string(), z.string()).optional(),
 });
 export type Subscription = z.infer<typeof Subscription>;
 

@@ -294,24 +294,30 @@ describe('<plan-picker>', () => {
     await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
   });
 
-  it('in Hindi, its own words for known metrics beat the catalog English; English keeps the catalog labels and label_one', async () => {
-    const metrics = [
+  it('asks for its locale (Accept-Language), shows the catalog text the server sends in it, and refetches when the locale changes', async () => {
+    const limited = catalog.plans.map((p) => (p.id === 'free' ? { ...p, limits: { messages: 1000, seats: 1, projects: 2, storage: 5 } } : p));
+    const english = [
       { id: 'messages', label: 'Messages' },
       { id: 'seats', label: 'Seats', label_one: 'Seat' },
       { id: 'projects', label: 'Projects' },
       { id: 'storage', label: 'GB storage' },
     ];
-    const limited = catalog.plans.map((p) => (p.id === 'free' ? { ...p, limits: { messages: 1000, seats: 1, projects: 2, storage: 5 } } : p));
-    const hi = await fixture<PlanPicker>(html`<plan-picker locale="hi" .plans=${{ plans: limited, metrics }}></plan-picker>`);
-    await loaded(hi);
-    await until(() => text($(hi, '[part~="features"]')).includes('संदेश'), 3000, 'the Hindi catalog');
-    const hiItems = $$(hi, '[part~="plan"]:first-child [part~="features"] li').map(text);
-    expect(hiItems.slice(0, 4)).to.deep.equal([`${(1000).toLocaleString('hi')} संदेश`, '1 सीट', '2 प्रोजेक्ट', '5 gb storage']);
-    expect(text($$(hi, '[part~="features"]')[2])).to.contain('असीमित संदेश');
-    await expect(hi).to.be.accessible();
-    const en = await fixture<PlanPicker>(html`<plan-picker locale="en-IN" .plans=${{ plans: limited, metrics }}></plan-picker>`);
-    await loaded(en);
-    expect($$(en, '[part~="plan"]:first-child [part~="features"] li').map(text).slice(0, 3)).to.deep.equal(['1,000 messages', '1 seat', '2 projects']);
+    // As the server answers: translated labels where the catalog has them, the catalog's own otherwise.
+    const hindi = [{ id: 'messages', label: 'संदेश' }, { id: 'seats', label: 'सीट' }, { id: 'projects', label: 'प्रोजेक्ट' }, english[3]];
+    server.on('GET /v1/plans', (req) => ({ plans: limited, metrics: req.headers['accept-language'] === 'hi' ? hindi : english }));
+    const el = await fixture<PlanPicker>(html`<plan-picker locale="hi"></plan-picker>`);
+    await loaded(el);
+    await until(() => text($(el, '[part~="features"]')).includes('संदेश'), 3000, 'the Hindi catalog');
+    expect(server.calls('GET /v1/plans')[0].headers['accept-language']).to.equal('hi');
+    const items = () => $$(el, '[part~="plan"]:first-child [part~="features"] li').map(text);
+    expect(items().slice(0, 4)).to.deep.equal([`${(1000).toLocaleString('hi')} संदेश`, '1 सीट', '2 प्रोजेक्ट', '5 gb storage']);
+    expect(text($$(el, '[part~="features"]')[2])).to.contain('असीमित संदेश');
+    await expect(el).to.be.accessible();
+
+    el.locale = 'en-IN';
+    await until(() => items()[0] === '1,000 messages', 3000, 'the English catalog');
+    expect(server.calls('GET /v1/plans').at(-1)!.headers['accept-language']).to.equal('en-IN');
+    expect(items().slice(0, 3)).to.deep.equal(['1,000 messages', '1 seat', '2 projects']);
   });
 
   it('the monthly/yearly switch stays on one line in a 240 px column', async () => {

@@ -184,6 +184,22 @@ describe('<usage-meter>', () => {
     expect(text($(el, '[part~="manage"]'))).to.equal('बिलिंग प्रबंधित करें');
     await expect(el).to.be.accessible();
   });
+  it("asks in its locale and labels metrics with the server's catalog labels (plan name too); refetches when the locale changes", async () => {
+    server.on('GET /v1/subscription', (req) =>
+      req.headers['accept-language'] === 'hi'
+        ? subscription({ plan: 'pro', planName: 'प्रो', usage: { agentsUsed: 3, agentsLimit: 10 }, metricLabels: { agents: 'एजेंट' } })
+        : subscription({ plan: 'pro', planName: 'Pro', usage: { agentsUsed: 3, agentsLimit: 10 }, metricLabels: { agents: 'AI agents' } }),
+    );
+    const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1" locale="hi"></usage-meter>`);
+    await loaded(el);
+    expect(server.calls('GET /v1/subscription')[0].headers['accept-language']).to.equal('hi');
+    expect(text($(el, '[part~="plan-name"]'))).to.equal('प्रो');
+    expect(text($(el, '[data-metric="agents"] .metric-head span'))).to.equal('एजेंट');
+    el.locale = 'en-IN';
+    await until(() => text($(el, '[part~="plan-name"]')) === 'Pro', 3000, 'the English answer');
+    expect(text($(el, '[data-metric="agents"] .metric-head span'))).to.equal('AI agents');
+  });
+
   it('names known metrics in Hindi (projects included), unknown ones from their id', async () => {
     server.on('GET /v1/subscription', () =>
       subscription({ plan: 'pro', planName: 'Pro', usage: { projectsUsed: 2, projectsLimit: 5, seatsUsed: 1, seatsLimit: 5, agentsUsed: 1, agentsLimit: null } }),

@@ -110,7 +110,10 @@ describe('white-label dashboard', () => {
       await waitForText(u.intervals.first(), /^मासिक$/);
       await page.locator('usage-meter').getByText('1,000 में से 0').waitFor();
       const text = await shadowText(page);
-      for (const english of ['Choose Pro', 'Most popular', '/month', 'Upgrade', 'Active', 'Monthly']) {
+      // …and the catalog's text, which the server sends in Hindi (the default catalog's translations).
+      await u.picker.getByText('CSV और PDF एक्सपोर्ट').first().waitFor();
+      await page.locator('usage-meter').getByText('संदेश').first().waitFor();
+      for (const english of ['Choose Pro', 'Most popular', '/month', 'Upgrade', 'Active', 'Monthly', 'CSV and PDF export', 'For professionals', 'Messages']) {
         assert.ok(!text.includes(english), `no English "${english}" left in the elements: ${text}`);
       }
 
@@ -133,13 +136,13 @@ describe('white-label dashboard', () => {
         prices: [],
         charge: [{ provider: 'razorpay', currency: 'INR', amount, interval: 'year' }],
       });
-      const catalog = { plans: [plan('big', 'Enterprise', 11998800), plan('huge', 'Galaxy', 1234567890)], metrics: [{ id: 'messages', label: 'Messages' }] };
+      const catalog = { plans: [plan('big', 'Enterprise', 11998800), plan('huge', 'Galaxy', 1234567890)], metrics: [{ id: 'messages', label: 'संदेश' }] };
       await u.picker.evaluate((el, plans) => {
         (el as unknown as { plans: unknown }).plans = plans;
       }, catalog);
       await waitForText(u.picker.locator('[data-plan="big"][role="radio"] [part~="price"]'), /^₹1,19,988 \/वर्ष$/);
       await waitForText(u.picker.locator('[data-plan="huge"][role="radio"] [part~="price"]'), /^₹1,23,45,678\.90 \/वर्ष$/);
-      await u.picker.getByText('12,50,000 संदेश').first().waitFor(); // the element's own Hindi word for a known metric
+      await u.picker.getByText('12,50,000 संदेश').first().waitFor();
 
       // The choice is remembered: a reload comes back in Hindi.
       await page.reload();

@@ -8,7 +8,7 @@ import { LazyCheckout } from '../../checkout/lazy-checkout.js';
 import { TollgateError } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { emit } from '../../events.js';
-import { catalogLanguage, errorKey, type MessageKey } from '../../i18n/index.js';
+import { errorKey, type MessageKey } from '../../i18n/index.js';
 import { formatMoney, formatNumber } from '../../format.js';
 import { planPickerStyles } from './plan-picker.styles.js';
 
@@ -89,7 +89,7 @@ export class PlanPicker extends TollgateElement {
       if (given) return Array.isArray(given) ? { plans: given, metrics: [] } : given;
       return this.client().get<PlansResponse>(this.currency ? `/v1/plans?currency=${encodeURIComponent(this.currency)}` : '/v1/plans', { signal });
     },
-    args: () => [this.apiBase, this.plans, this.currency, this.token] as const,
+    args: () => [this.apiBase, this.plans, this.currency, this.token, this.resolvedLocale] as const,
   });
 
   private readonly _subscription = new Task(this, {
@@ -205,12 +205,10 @@ export class PlanPicker extends TollgateElement {
     const charge = chargeFor(plan, interval);
     const locale = this.resolvedLocale;
     const saving = interval === 'year' ? yearlySaving(plan) : undefined;
-    // The catalog's labels are the partner's English; in another language our own words win.
+    // Metric labels are catalog text: the server sends them in this locale where the catalog has it.
     const labelOf = (metric: string, count?: number): string => {
       const m = catalog.metrics.find((x) => x.id === metric);
-      const key = `metric.${metric}` as MessageKey;
-      const own = catalogLanguage(locale) !== 'en' && this.t(key);
-      return (own !== key && own) || (count === 1 && m?.label_one) || m?.label || metric;
+      return (count === 1 && m?.label_one) || m?.label || metric;
     };
     return html`
       <div part="plan${selected ? ' plan-selected' : ''}${isCurrent ? ' plan-current' : ''}" class="card ${selected ? 'selected' : ''}">

@@ -91,7 +91,7 @@ export class UsageMeter extends TollgateElement {
       }
       return this.client().get<Subscription>('/v1/subscription', { signal });
     },
-    args: () => [this.apiBase, this.token] as const,
+    args: () => [this.apiBase, this.token, this.resolvedLocale] as const,
   });
 
   private readonly _onCheckoutSuccess = (): void => void this.refresh();
@@ -174,7 +174,7 @@ export class UsageMeter extends TollgateElement {
         : end
           ? html`<p class="period">${this.t(ending ? 'period.ends' : 'period.renews', { date: end })}</p>`
           : nothing}
-      ${metricsOf(sub.usage).map((metric) => this.renderMetric(metric))}
+      ${metricsOf(sub.usage).map((metric) => this.renderMetric(metric, sub.metricLabels))}
       <div class="actions">
         ${sub.hasPortal && !this._portalMissing
           ? html`<button part="button manage" class="secondary" ?disabled=${this._portalBusy} @click=${this.openPortal}>${this.t('manage')}</button>`
@@ -188,9 +188,9 @@ export class UsageMeter extends TollgateElement {
     `;
   }
 
-  private renderMetric(metric: MetricUsage): TemplateResult {
+  private renderMetric(metric: MetricUsage, labels?: Record<string, string>): TemplateResult {
     const locale = this.resolvedLocale;
-    const label = this.metricLabel(metric.id);
+    const label = this.metricLabel(metric.id, labels);
     const used = formatNumber(metric.used, locale);
     if (metric.limit === null) {
       return html`<div class="metric unlimited" data-metric=${metric.id}>
@@ -224,9 +224,10 @@ export class UsageMeter extends TollgateElement {
     </div>`;
   }
 
-  private metricLabel(id: string): string {
+  /** The catalog's label as the server sent it (in this locale where translated), else our own words. */
+  private metricLabel(id: string, labels?: Record<string, string>): string {
     const key = `metric.${id}` as MessageKey;
-    const label = this.t(key);
+    const label = labels?.[id] ?? this.t(key);
     return label === key ? id.replace(/([A-Z])/g, ' $1').replace(/^./, (c) => c.toUpperCase()) : label;
   }
 
