@@ -24,7 +24,22 @@ export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): P
     const field = issue.path.length ? issue.path.join('.') : 'body';
     throw new AppError('validation_error', `${field}: ${issue.message}`);
   }
+  // PostgreSQL text cannot hold U+0000: refuse it here rather than fail at the first INSERT (after upstream calls).
+  const nul = nulPath(result.data);
+  if (nul !== null) throw new AppError('validation_error', `${nul || 'body'}: must not contain the NUL character (U+0000)`);
   return result.data;
+}
+
+/** The path ("a.b.0") of the first string in a JSON value that holds U+0000, or null when there is none. */
+export function nulPath(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      const found = nulPath(item, path ? `${path}.${key}` : key);
+      if (found !== null) return found;
+    }
+  }
+  return null;
 }
 
 export function bearer(c: AppContext): string | null {
