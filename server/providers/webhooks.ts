@@ -21,3 +21,12 @@ export async function readTimestampedWebhook(c: AppContext, options: { provider:
   }
   return { raw, timestamp: verdict.timestamp };
 }
+
+/**
+ * A verified webhook body parsed as JSON (throws on malformed JSON, like JSON.parse). U+0000, which PostgreSQL
+ * text and jsonb cannot hold, becomes U+FFFD in every string: a NUL in any field of a signed event must not
+ * fail the event's transaction, and no stored id holds one, so an id with a NUL still matches nothing.
+ */
+export function parseWebhookJson(raw: Uint8Array): unknown {
+  return JSON.parse(Buffer.from(raw).toString('utf8'), (_key, value: unknown) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value));
+}

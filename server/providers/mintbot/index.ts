@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { claimWebhookEvent, findCheckoutByOrder, getCheckout, type CheckoutRow } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { readTimestampedWebhook } from '../webhooks.js';
+import { parseWebhookJson, readTimestampedWebhook } from '../webhooks.js';
 import type { Sql } from '../../store/index.js';
 import type { ExtraProviderDeps } from '../extra.js';
 import type { Provider } from '../types.js';
@@ -69,7 +69,7 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
     const type = c.req.header('X-Mintbot-Event-Type') ?? 'unknown';
     let payload: Record<string, unknown>;
     try {
-      payload = JSON.parse(Buffer.from(raw).toString('utf8'));
+      payload = parseWebhookJson(raw) as Record<string, unknown>;
       if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new Error('not an object');
     } catch {
       throw new AppError('validation_error', 'The webhook body is not a JSON object');

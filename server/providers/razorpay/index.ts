@@ -12,6 +12,7 @@ import type { Store } from '../../store/index.js';
 import type { RazorpayPayment, RazorpayRefund } from '../../sandbox/razorpay-simulator.js';
 import type { Provider } from '../types.js';
 import type { FetchLike } from '../upstream.js';
+import { parseWebhookJson } from '../webhooks.js';
 import { RazorpayClient } from './client.js';
 
 export const RAZORPAY_CHECKOUT_JS = 'https://checkout.razorpay.com/v1/checkout.js';
@@ -60,10 +61,11 @@ export function createRazorpayProvider(options: RazorpayProviderOptions): Provid
     if (!eventId || eventId.length > 128) throw new AppError('validation_error', 'X-Razorpay-Event-Id is missing');
     let event: RazorpayEvent;
     try {
-      event = JSON.parse(Buffer.from(raw).toString('utf8'));
+      event = parseWebhookJson(raw) as RazorpayEvent;
     } catch {
       throw new AppError('validation_error', 'The webhook body is not valid JSON');
     }
+    if (!event || typeof event !== 'object' || Array.isArray(event)) throw new AppError('validation_error', 'The webhook body is not a Razorpay event');
     const type = typeof event.event === 'string' ? event.event : 'unknown';
     const outcome = await applyEvent(eventId, type, event);
     log.info('razorpay webhook', { request_id: c.get('requestId'), event_id: eventId, event: type, outcome });

@@ -22,7 +22,7 @@ import {
 } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { readTimestampedWebhook } from '../webhooks.js';
+import { parseWebhookJson, readTimestampedWebhook } from '../webhooks.js';
 import type { Sql } from '../../store/index.js';
 import { createStripeSimulator, type StripeSimulator } from '../../sandbox/stripe-simulator.js';
 import { sandboxStripeRoutes } from '../../sandbox/stripe-pages.js';
@@ -35,6 +35,11 @@ import { stripeSettings } from './settings.js';
 
 /** Reference "Webhooks": default tolerance 300 s; we apply it in both directions (no future-dated events). */
 const PROVIDER = 'stripe';
+
+/** A Stripe timestamp (whole seconds) as a Date the store can hold (years 1970–9999), else null. */
+function unixDate(seconds: unknown): Date | null {
+  return typeof seconds === 'number' && Number.isInteger(seconds) && seconds >= 0 && seconds <= 253_402_300_799 ? new Date(seconds * 1000) : null;
+}
 
 interface StripeEvent {
   id: string;
@@ -138,8 +143,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
 
   const periodEndOf = (sub: StripeSubscriptionObject): Date | null => {
     // Since API 2025-03-31 the period lives on each item; older versions kept it on the subscription.
-    const end = sub.items?.data?.[0]?.current_period_end ?? sub.current_period_end;
-    return typeof end === 'number' ? new Date(end * 1000) : null;
+    return unixDate(sub.items?.data?.[0]?.current_period_end ?? sub.current_period_end);
   };
 
   /** The payment a session stands for: the subscription in subscription mode, else the PaymentIntent. */
@@ -335,11 +339,11 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
     const { raw } = await readTimestampedWebhook(c, { provider: 'stripe', secret: settings.webhookSecret, header: 'Stripe-Signature' });
     let event: StripeEvent;
     try {
-      event = JSON.parse(Buffer.from(raw).toString('utf8'));
+      event = parseWebhookJson(raw) as StripeEvent;
     } catch {
       throw new AppError('validation_error', 'The webhook body is not valid JSON');
     }
-    if (!event || typeof event.id !== 'string' || !/^evt_\w{1,120}$/.test(event.id) || typeof event.type !== 'string' || typeof event.created !== 'number' || typeof event.data?.object !== 'object' || !event.data.object) {
+    if (!event || typeof event.id !== 'string' || !/^evt_\w{1,120}$/.test(event.id) || typeof event.type !== 'string' || unixDate(event.created) === null || typeof event.data?.object !== 'object' || !event.data.object) {
       throw new AppError('validation_error', 'The webhook body is not a Stripe event');
     }
     const outcome = await applyEvent(event);
