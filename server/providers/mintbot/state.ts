@@ -21,12 +21,15 @@ export interface OrderObservation {
   eventId: string;
 }
 
-/** mintbot timestamps look like `2026-05-16 09:58:00` (seed 000 samples): UTC without a zone. ISO is accepted too. */
+/**
+ * mintbot timestamps look like `2026-05-16 09:58:00` (seed 000 samples): UTC without a zone. ISO is accepted too.
+ * A time outside the years 1970–9999 is no time at all (and the store could not hold most of them).
+ */
 export function parseMintbotTime(value: unknown): Date | null {
   if (typeof value !== 'string' || !value) return null;
   const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? value.replace(' ', 'T') + 'Z' : value;
-  const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? null : date;
+  const time = new Date(iso).getTime();
+  return time >= 0 && time < 253_402_300_800_000 ? new Date(time) : null;
 }
 
 /** The observation a webhook event type carries (seed 000 "Event types"). */
