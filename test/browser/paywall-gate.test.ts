@@ -99,19 +99,27 @@ describe('<paywall-gate>', () => {
   });
 
   it('a session that arrives a moment late: the placeholder stays and the paywall never flashes before the content', async () => {
-    server.on('GET /v1/entitlements', () => entitlements({ plan: 'pro', features: ['export'], has_access: true }));
-    const el = await fixture<PaywallGate>(html`<paywall-gate feature="export"><p>Secret export</p></paywall-gate>`);
-    let paywallShown = false;
-    const watch = new MutationObserver(() => (paywallShown ||= Boolean(el.shadowRoot!.querySelector('[part~="paywall"]'))));
-    watch.observe(el.shadowRoot!, { childList: true, subtree: true });
-    expect(el.shadowRoot!.querySelector('.skeleton')).to.exist;
-    await new Promise((r) => setTimeout(r, 200));
-    el.session = 'tok_late';
-    await decided(el);
-    watch.disconnect();
-    expect(el.allowed).to.equal(true);
-    expect(paywallShown).to.equal(false);
-    expect(server.calls('GET /v1/entitlements')[0].headers.authorization).to.equal('Bearer tok_late');
+    // The grace is long here: a session arriving after a 200 ms wait must never race the default 1.5 s
+    // on a slow machine (the paywall once the grace is over has its own test, with a short one).
+    const grace = sessionTiming.graceMs;
+    sessionTiming.graceMs = 5000;
+    try {
+      server.on('GET /v1/entitlements', () => entitlements({ plan: 'pro', features: ['export'], has_access: true }));
+      const el = await fixture<PaywallGate>(html`<paywall-gate feature="export"><p>Secret export</p></paywall-gate>`);
+      let paywallShown = false;
+      const watch = new MutationObserver(() => (paywallShown ||= Boolean(el.shadowRoot!.querySelector('[part~="paywall"]'))));
+      watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+      expect(el.shadowRoot!.querySelector('.skeleton')).to.exist;
+      await new Promise((r) => setTimeout(r, 200));
+      el.session = 'tok_late';
+      await decided(el);
+      watch.disconnect();
+      expect(el.allowed).to.equal(true);
+      expect(paywallShown).to.equal(false);
+      expect(server.calls('GET /v1/entitlements')[0].headers.authorization).to.equal('Bearer tok_late');
+    } finally {
+      sessionTiming.graceMs = grace;
+    }
   });
 
   it('no session at all: after a short wait, the paywall (an anonymous visitor cannot be entitled)', async () => {
