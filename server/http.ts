@@ -42,6 +42,17 @@ export function nulPath(value: unknown, path = ''): string | null {
   return null;
 }
 
+/** `value` as an http(s) URL, or null when it is none (unparseable, the `null` Origin of sandboxed frames, javascript:, a webview's scheme…). */
+export function httpUrl(value: string | undefined): URL | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : null;
+  } catch {
+    return null;
+  }
+}
+
 export function bearer(c: AppContext): string | null {
   const header = c.req.header('Authorization');
   if (!header) return null;

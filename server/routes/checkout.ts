@@ -6,7 +6,7 @@ import { CheckoutRequest, RazorpayVerifyRequest, type CheckoutResponse, type Han
 import { assertPlanChangeAllowed, checkoutState, ensureCustomer, findCheckoutByOrder, getCheckout, markCheckoutPaid, newId, ownCheckout, type CheckoutRow, type CustomerRow } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
-import { readJson, requireCustomer } from '../http.js';
+import { httpUrl, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
 import { issueSessionToken, type CustomerIdentity } from '../security/tokens.js';
 import type { Provider } from '../providers/types.js';
@@ -22,10 +22,14 @@ function providerFor(c: AppContext, row: Pick<CheckoutRow, 'provider'>): Provide
   return provider;
 }
 
-/** Where a hosted page may send the customer back: the requested URL (or the caller's origin) on an allowed origin. */
+/**
+ * Where a hosted page may send the customer back: the requested http(s) URL, else the caller's origin when a
+ * page can be returned to (not `Origin: null`), else this server; on an allowed origin.
+ */
 function allowedReturnBase(c: AppContext, requested: string | undefined): URL {
   const { config } = c.get('deps');
-  const url = new URL(requested ?? c.req.header('Origin') ?? config.publicUrl);
+  const url = requested !== undefined ? httpUrl(requested) : (httpUrl(c.req.header('Origin')) ?? new URL(config.publicUrl));
+  if (!url) throw new AppError('validation_error', 'return_url: use an http or https URL');
   const allowed = config.sandbox || url.origin === config.publicUrl || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
   if (!allowed) throw new AppError('validation_error', `return_url: ${url.origin} is not an allowed origin`);
   return url;
