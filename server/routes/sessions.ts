@@ -45,10 +45,13 @@ sessionRoutes.post('/v1/usage', async (c) => {
   const { store, catalog, now } = c.get('deps');
   if (!catalog.metrics.some((m) => m.id === body.metric)) throw new AppError('validation_error', `metric: unknown metric "${body.metric}"; known: ${catalog.metrics.map((m) => m.id).join(', ')}`);
   await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
+  // The counter is an SQL integer: a report that would take it past 2^31 - 1 is refused, not an overflow (500).
   const [row] = await store.query<{ used: number }>(
     `INSERT INTO usage_counters (customer_id, metric, period, used) VALUES ($1, $2, $3, GREATEST($4, 0))
-     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = GREATEST(usage_counters.used + $4, 0) RETURNING used`,
+     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = GREATEST(usage_counters.used + $4, 0)
+     WHERE usage_counters.used::bigint + $4 <= 2147483647 RETURNING used`,
     [body.customer_id, body.metric, usagePeriod(now()), body.quantity],
   );
+  if (!row) throw new AppError('validation_error', `quantity: this period's ${body.metric} count would pass 2147483647`);
   return c.json({ customer_id: body.customer_id, metric: body.metric, used: row.used });
 });
