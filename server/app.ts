@@ -119,8 +119,9 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   ];
   const deps: AppDeps = { ...baseDeps, providers: new ProviderRegistry(providers) };
 
-  const customerLimit = new RateLimiter(config.file.rate_limits.customer.limit, config.file.rate_limits.customer.window_s * 1000);
-  const ipLimit = new RateLimiter(config.file.rate_limits.ip.limit, config.file.rate_limits.ip.window_s * 1000);
+  const clockMs = () => now().getTime();
+  const customerLimit = new RateLimiter(config.file.rate_limits.customer.limit, config.file.rate_limits.customer.window_s * 1000, clockMs);
+  const ipLimit = new RateLimiter(config.file.rate_limits.ip.limit, config.file.rate_limits.ip.window_s * 1000, clockMs);
 
   app.use('*', async (c, next) => {
     const requestId = newRequestId();
