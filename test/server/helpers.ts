@@ -107,3 +107,88 @@ export async function eventually(predicate: () => unknown, what: string, timeout
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/** Secrets of {@link startEveryBackend}'s server and fakes (test values, valid nowhere else). */
+export const EVERY_BACKEND = {
+  mintbotApiKey: 'mo_test_every_backend_0123456789abcdef',
+  mintbotWebhookSecret: 'mintbot_whsec_every_backend',
+  supabaseJwtSecret: 'supabase-jwt-secret-every-backend-000000',
+  bonzaiToken: 'bonzai_test_token_every_backend',
+} as const;
+
+/** One plan per backend: pro (Razorpay INR, Stripe USD), agent (mintbot), mimic (MimicBot), mint (Mintoken), bonz (Bonzai). */
+export const EVERY_BACKEND_FILE = {
+  metrics: [{ id: 'messages', label: 'Messages' }],
+  external_jwt: { secret_env: 'SUPABASE_JWT_SECRET', audience: 'authenticated' },
+  plans: [
+    { id: 'free', name: 'Free', limits: { messages: 100 } },
+    {
+      id: 'pro',
+      name: 'Pro',
+      limits: { messages: 1000 },
+      prices: [
+        { provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month' },
+        { provider: 'stripe', currency: 'USD', amount: 1900, interval: 'month' },
+      ],
+    },
+    { id: 'agent', name: 'Agent', prices: [{ provider: 'mintbot', currency: 'USD', amount: 1200, interval: 'month', upstream: { tier: 's1', duration_days: 30, credit_usd: 10 } }] },
+    { id: 'mimic', name: 'Mimic', prices: [{ provider: 'mimicbot', currency: 'USD', amount: 4900, interval: 'month', upstream: { plan: 'pro' } }] },
+    { id: 'mint', name: 'Mint', prices: [{ provider: 'mintoken', currency: 'INR', amount: 159900, interval: 'month', upstream: { plan: 'pro' } }] },
+    { id: 'bonz', name: 'Bonz', prices: [{ provider: 'bonzai', currency: 'EUR', amount: 1900, interval: 'month' }] },
+  ],
+  providers: { razorpay: {}, mintbot: {}, mimicbot: { customer_tokens: true }, bonzai: { product_uuid: 'xBgq3Z3J', poll_interval_s: 0 } },
+};
+
+/**
+ * A server on which every route exists: Razorpay and Stripe simulated (sandbox), and mintbot, MimicBot,
+ * Mintoken and Bonzai live against their fakes in test/fakes/ (real HTTP on 127.0.0.1), set up the way
+ * their flow tests do. `file` is merged over {@link EVERY_BACKEND_FILE}.
+ */
+export async function startEveryBackend(options: { store: Store; file?: Record<string, unknown>; env?: Record<string, string> }) {
+  const [{ startMintbotFake }, { startMimicbotFake }, { startMintokenFake }, { startBonzaiFake }] = await Promise.all([
+    import('../fakes/mintbot.js'),
+    import('../fakes/mimicbot.js'),
+    import('../fakes/mintoken.js'),
+    import('../fakes/bonzai.js'),
+  ]);
+  const [mintbot, mimicbot, mintoken, bonzai] = await Promise.all([
+    startMintbotFake({ apiKey: EVERY_BACKEND.mintbotApiKey, webhookSecret: EVERY_BACKEND.mintbotWebhookSecret, sendOrderCreatedWebhook: false, rateLimit: { partnerPerWindow: 1_000_000, ipPerWindow: 1_000_000 } }),
+    startMimicbotFake({}),
+    startMintokenFake({ supabaseJwtSecret: EVERY_BACKEND.supabaseJwtSecret }),
+    startBonzaiFake({ apiToken: EVERY_BACKEND.bonzaiToken }),
+  ]);
+  const env = {
+    TOLLGATE_SANDBOX: '1',
+    MINTBOT_API_KEY: EVERY_BACKEND.mintbotApiKey,
+    MINTBOT_WEBHOOK_SECRET: EVERY_BACKEND.mintbotWebhookSecret,
+    MINTBOT_API_BASE: mintbot.apiBaseUrl,
+    MIMICBOT_API_BASE: mimicbot.url,
+    MINTOKEN_API_BASE: mintoken.url,
+    SUPABASE_JWT_SECRET: EVERY_BACKEND.supabaseJwtSecret,
+    BONZAI_API_TOKEN: EVERY_BACKEND.bonzaiToken,
+    BONZAI_API_BASE: bonzai.apiBaseUrl,
+    ...options.env,
+  };
+  const server = await makeServer({ store: options.store, env, file: { ...EVERY_BACKEND_FILE, ...options.file } as Partial<z.input<typeof ConfigFile>> });
+  return {
+    server,
+    env,
+    fakes: { mintbot, mimicbot, mintoken, bonzai },
+    /** A Supabase access token (HS256, aud "authenticated") as Mintoken's users carry. */
+    async supabaseJwt(sub: string, email?: string): Promise<string> {
+      const { SignJWT } = await import('jose');
+      const now = Math.floor(Date.now() / 1000);
+      return new SignJWT({ role: 'authenticated', ...(email ? { email } : {}) })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(sub)
+        .setAudience('authenticated')
+        .setIssuedAt(now - 10)
+        .setExpirationTime(now + 3600)
+        .sign(new TextEncoder().encode(EVERY_BACKEND.supabaseJwtSecret));
+    },
+    async close() {
+      await server.close();
+      await Promise.all([mintbot.close(), mimicbot.close(), mintoken.close(), bonzai.close()]);
+    },
+  };
+}
