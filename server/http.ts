@@ -53,6 +53,20 @@ export function httpUrl(value: string | undefined): URL | null {
   }
 }
 
+/**
+ * Where a provider's page may send the customer back (checkout return, billing portal): the requested
+ * http(s) URL, else the caller's origin when a page can be returned to (not `Origin: null`), else this
+ * server; on an allowed origin (any in sandbox). Anything else is 400 before a row or an upstream call.
+ */
+export function allowedReturnUrl(c: AppContext, requested: string | undefined): URL {
+  const { config } = c.get('deps');
+  const url = requested !== undefined ? httpUrl(requested) : (httpUrl(c.req.header('Origin')) ?? new URL(config.publicUrl));
+  if (!url) throw new AppError('validation_error', 'return_url: use an http or https URL');
+  const allowed = config.sandbox || url.origin === config.publicUrl || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
+  if (!allowed) throw new AppError('validation_error', `return_url: ${url.origin} is not an allowed origin`);
+  return url;
+}
+
 export function bearer(c: AppContext): string | null {
   const header = c.req.header('Authorization');
   if (!header) return null;

@@ -5,7 +5,7 @@ import { ensureCustomer, entitlementsOf, subscriptionOf, type CustomerRow } from
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { localesOfRequest } from '../locale.js';
-import { httpUrl, readJson, requireCustomer } from '../http.js';
+import { allowedReturnUrl, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
 
 export const accountRoutes = new Hono<AppEnv>();
@@ -50,9 +50,9 @@ accountRoutes.post('/v1/portal', async (c) => {
   const identity = await requireCustomer(c);
   return withIdempotency(c, `customer:${identity.customerId}`, async () => {
     const body = await readJson(c, PortalRequest);
-    if (body.return_url !== undefined && !httpUrl(body.return_url)) throw new AppError('validation_error', 'return_url: use an http or https URL');
+    // The portal links back here: the same allowed origins as a checkout's return.
+    const returnUrl = allowedReturnUrl(c, body.return_url).toString();
     const customer = await currentCustomer(c);
-    const returnUrl = body.return_url ?? httpUrl(c.req.header('Origin'))?.origin ?? c.get('deps').config.publicUrl;
     for (const p of c.get('deps').providers.all()) {
       if (!p.portalUrl) continue;
       const url = await p.portalUrl(customer, returnUrl);

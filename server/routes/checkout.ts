@@ -6,7 +6,7 @@ import { CheckoutRequest, RazorpayVerifyRequest, type CheckoutResponse, type Han
 import { assertPlanChangeAllowed, checkoutState, ensureCustomer, findCheckoutByOrder, getCheckout, markCheckoutPaid, newId, ownCheckout, type CheckoutRow, type CustomerRow } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
-import { httpUrl, readJson, requireCustomer } from '../http.js';
+import { allowedReturnUrl, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
 import { issueSessionToken, type CustomerIdentity } from '../security/tokens.js';
 import type { Provider } from '../providers/types.js';
@@ -20,19 +20,6 @@ function providerFor(c: AppContext, row: Pick<CheckoutRow, 'provider'>): Provide
   const provider = c.get('deps').providers.get(row.provider);
   if (!provider || provider.mode === 'unavailable') throw new AppError('provider_unavailable', `${row.provider} is not configured on this server`);
   return provider;
-}
-
-/**
- * Where a hosted page may send the customer back: the requested http(s) URL, else the caller's origin when a
- * page can be returned to (not `Origin: null`), else this server; on an allowed origin.
- */
-function allowedReturnBase(c: AppContext, requested: string | undefined): URL {
-  const { config } = c.get('deps');
-  const url = requested !== undefined ? httpUrl(requested) : (httpUrl(c.req.header('Origin')) ?? new URL(config.publicUrl));
-  if (!url) throw new AppError('validation_error', 'return_url: use an http or https URL');
-  const allowed = config.sandbox || url.origin === config.publicUrl || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
-  if (!allowed) throw new AppError('validation_error', `return_url: ${url.origin} is not an allowed origin`);
-  return url;
 }
 
 /** The return URL with the checkout id in it: in place of `{CHECKOUT_ID}`, else as `tollgate_checkout`. */
@@ -94,7 +81,7 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     if (body.currency && price.currency !== body.currency) throw new AppError('validation_error', `currency: plan "${plan.id}" has no ${priceName} in ${body.currency}`);
     assertPlanChangeAllowed(catalog, customer, plan, now());
     providerFor(c, price);
-    const returnBase = allowedReturnBase(c, body.return_url); // a foreign return_url is refused before anything is created
+    const returnBase = allowedReturnUrl(c, body.return_url); // a foreign return_url is refused before anything is created
 
     const [row] = await store.query<CheckoutRow>(
       `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode)

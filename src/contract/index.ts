@@ -74,7 +74,7 @@ export const CheckoutRequest = z.object({
   /** `handoff`: the browser cannot pay here (IDE webview); answer with a link for the system browser. */
   mode: z.enum(['inline', 'handoff']).optional(),
   /** Where a hosted page returns to; must be an allowed origin. */
-  return_url: z.url().max(2048).optional(),
+  return_url: z.url({ protocol: /^https?$/, error: 'use an http or https URL' }).max(2048).optional(),
   ui_mode: z.enum(['hosted_page', 'embedded_page']).optional(),
 });
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
@@ -201,7 +201,7 @@ export const Entitlements = z.object({
 });
 export type Entitlements = z.infer<typeof Entitlements>;
 
-export const PortalRequest = z.object({ return_url: z.url().max(2048).optional() });
+export const PortalRequest = z.object({ return_url: z.url({ protocol: /^https?$/, error: 'use an http or https URL' }).max(2048).optional() });
 export const PortalResponse = z.object({ url: z.string() });
 export type PortalResponse = z.infer<typeof PortalResponse>;
 

@@ -110,8 +110,14 @@ for (const engine of engines()) {
       assert.equal((await json(none)).error.code, 'not_found');
       assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).hasPortal, false);
       await checkout(token, { plan: 'pro' });
+      // The portal links back to the return URL: a foreign origin is refused as a checkout's would be.
+      const foreign = await server.request('POST', '/v1/portal', { token, body: { return_url: 'https://evil.example/phish' } });
+      assert.equal(foreign.status, 400);
+      assert.match((await json(foreign)).error.message, /return_url: https:\/\/evil\.example is not an allowed origin/);
+      const portalCalls = fake.state.requests.filter((r) => r.path === '/v1/billing_portal/sessions').length;
       const res = await server.request('POST', '/v1/portal', { token, body: { return_url: 'http://tollgate.test/account' } });
       assert.equal(res.status, 200);
+      assert.equal(fake.state.requests.filter((r) => r.path === '/v1/billing_portal/sessions').length, portalCalls + 1);
       assert.match((await json(res)).url, new RegExp(`^${fake.url}/p/session/bps_`));
       assert.equal((lastRequest('/v1/billing_portal/sessions').params as any).return_url, 'http://tollgate.test/account');
       assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).hasPortal, true);
