@@ -12,6 +12,7 @@ import type {
 import type { RazorpayFailure, RazorpayInstance, RazorpayOptions } from '../../src/checkout/checkout-controller.js';
 import { checkoutTiming } from '../../src/checkout/checkout-controller.js';
 import { browserNav } from '../../src/config.js';
+import { sessionTiming } from '../../src/base/session-grace.js';
 import { loadCatalog } from '../../src/i18n/index.js';
 
 export interface RecordedRequest {
@@ -292,4 +293,28 @@ export function $$<T extends Element = HTMLElement>(el: Element, selector: strin
 
 export function text(el: Element | null | undefined): string {
   return (el?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/** Run `body` with the elements' wait-for-a-session grace set to `ms`, restored afterwards. */
+export async function withSessionGrace<T>(ms: number, body: () => Promise<T>): Promise<T> {
+  const grace = sessionTiming.graceMs;
+  sessionTiming.graceMs = ms;
+  try {
+    return await body();
+  } finally {
+    sessionTiming.graceMs = grace;
+  }
+}
+
+/** Watch `el`'s shadow root; `stop()` says whether `selector` ever matched in between (a flash). */
+export function watchForFlash(el: Element, selector: string): { stop(): boolean } {
+  let seen = Boolean(el.shadowRoot!.querySelector(selector));
+  const watch = new MutationObserver(() => (seen ||= Boolean(el.shadowRoot!.querySelector(selector))));
+  watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+  return {
+    stop() {
+      watch.disconnect();
+      return seen;
+    },
+  };
 }

@@ -1,9 +1,8 @@
 import { expect, fixture, html } from '@open-wc/testing';
 import '../../src/components/paywall-gate/paywall-gate.js';
 import type { PaywallGate } from '../../src/components/paywall-gate/paywall-gate.js';
-import { sessionTiming } from '../../src/base/session-grace.js';
 import { emit } from '../../src/events.js';
-import { $, FakeServer, apiError, catalog, entitlements, subscription, text, until } from './helpers.js';
+import { $, FakeServer, apiError, catalog, entitlements, subscription, text, until, watchForFlash, withSessionGrace } from './helpers.js';
 
 async function decided(el: PaywallGate): Promise<void> {
   await until(() => el.shadowRoot!.querySelector('slot:not([name]), slot[name="paywall"], [role="alert"]'), 3000, 'decision');
@@ -101,38 +100,27 @@ describe('<paywall-gate>', () => {
   it('a session that arrives a moment late: the placeholder stays and the paywall never flashes before the content', async () => {
     // The grace is long here: a session arriving after a 200 ms wait must never race the default 1.5 s
     // on a slow machine (the paywall once the grace is over has its own test, with a short one).
-    const grace = sessionTiming.graceMs;
-    sessionTiming.graceMs = 5000;
-    try {
+    await withSessionGrace(5000, async () => {
       server.on('GET /v1/entitlements', () => entitlements({ plan: 'pro', features: ['export'], has_access: true }));
       const el = await fixture<PaywallGate>(html`<paywall-gate feature="export"><p>Secret export</p></paywall-gate>`);
-      let paywallShown = false;
-      const watch = new MutationObserver(() => (paywallShown ||= Boolean(el.shadowRoot!.querySelector('[part~="paywall"]'))));
-      watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+      const paywall = watchForFlash(el, '[part~="paywall"]');
       expect(el.shadowRoot!.querySelector('.skeleton')).to.exist;
       await new Promise((r) => setTimeout(r, 200));
       el.session = 'tok_late';
       await decided(el);
-      watch.disconnect();
+      expect(paywall.stop()).to.equal(false);
       expect(el.allowed).to.equal(true);
-      expect(paywallShown).to.equal(false);
       expect(server.calls('GET /v1/entitlements')[0].headers.authorization).to.equal('Bearer tok_late');
-    } finally {
-      sessionTiming.graceMs = grace;
-    }
+    });
   });
 
   it('no session at all: after a short wait, the paywall (an anonymous visitor cannot be entitled)', async () => {
-    const grace = sessionTiming.graceMs;
-    sessionTiming.graceMs = 50;
-    try {
+    await withSessionGrace(50, async () => {
       const el = await fixture<PaywallGate>(html`<paywall-gate feature="export"><p>Secret export</p></paywall-gate>`);
       await decided(el);
       expect(el.shadowRoot!.querySelector('[part~="paywall"]')).to.exist;
       expect(server.calls('GET /v1/entitlements')).to.have.length(0);
-    } finally {
-      sessionTiming.graceMs = grace;
-    }
+    });
   });
 
   it('shows a placeholder while checking, and speaks Hindi', async () => {

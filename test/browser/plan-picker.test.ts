@@ -21,6 +21,7 @@ import {
   text,
   until,
   verified,
+  watchForFlash,
 } from './helpers.js';
 
 async function loaded(el: PlanPicker): Promise<void> {
@@ -135,9 +136,7 @@ describe('<plan-picker>', () => {
     await loaded(el);
     let release!: () => void;
     server.on('GET /v1/plans', () => new Promise((resolve) => (release = () => resolve(catalog))));
-    let placeholderShown = false;
-    const watch = new MutationObserver(() => (placeholderShown ||= Boolean(el.shadowRoot!.querySelector('.skeleton'))));
-    watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+    const placeholder = watchForFlash(el, '.skeleton');
     const height = el.getBoundingClientRect().height;
     el.session = 'tok_late';
     await until(() => server.calls('GET /v1/plans').some((c) => c.headers.authorization === 'Bearer tok_late'));
@@ -146,8 +145,7 @@ describe('<plan-picker>', () => {
     expect(el.getBoundingClientRect().height).to.equal(height);
     release();
     await until(() => el.shadowRoot!.querySelector('[part~="badge-current"]'));
-    watch.disconnect();
-    expect(placeholderShown).to.equal(false);
+    expect(placeholder.stop()).to.equal(false);
   });
 
   it('plan-select is cancelable; canceled means no checkout', async () => {

@@ -2,9 +2,8 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../src/components/usage-meter/usage-meter.js';
 import type { UsageMeter } from '../../src/components/usage-meter/usage-meter.js';
 import { formatDate } from '../../src/format.js';
-import { sessionTiming } from '../../src/base/session-grace.js';
 import { emit } from '../../src/events.js';
-import { $, $$, FakeServer, apiError, navigations, subscription, text, until } from './helpers.js';
+import { $, $$, FakeServer, apiError, navigations, subscription, text, until, watchForFlash, withSessionGrace } from './helpers.js';
 
 async function loaded(el: UsageMeter): Promise<void> {
   await until(() => el.shadowRoot!.querySelector('[part~="plan-name"], [role="alert"]'), 3000, 'subscription');
@@ -136,40 +135,29 @@ describe('<usage-meter>', () => {
     $(el, '[part~="retry"]').click();
     await until(() => el.shadowRoot!.querySelector('[part~="plan-name"]'));
 
-    const grace = sessionTiming.graceMs;
-    sessionTiming.graceMs = 50;
-    try {
+    await withSessionGrace(50, async () => {
       const anonymous = await fixture<UsageMeter>(html`<usage-meter></usage-meter>`);
       await loaded(anonymous);
       expect(text($(anonymous, '[role="alert"]'))).to.equal('Sign in to see your plan.');
-    } finally {
-      sessionTiming.graceMs = grace;
-    }
+    });
   });
 
   it('a session that arrives a moment late: the placeholder stays, no sign-in line flashes, and its size holds', async () => {
     // The grace is long here: a session arriving after a 200 ms wait must never race the default 1.5 s
     // on a slow machine (the sign-in line once the grace is over has its own test, with a short one).
-    const grace = sessionTiming.graceMs;
-    sessionTiming.graceMs = 5000;
-    try {
+    await withSessionGrace(5000, async () => {
       const el = await fixture<UsageMeter>(html`<usage-meter></usage-meter>`);
-      let alertShown = false;
-      const watch = new MutationObserver(() => (alertShown ||= Boolean(el.shadowRoot!.querySelector('[role="alert"]'))));
-      watch.observe(el.shadowRoot!, { childList: true, subtree: true });
+      const signIn = watchForFlash(el, '[role="alert"]');
       expect(el.shadowRoot!.querySelector('.skeleton')).to.exist;
       const placeholderHeight = el.getBoundingClientRect().height;
       await new Promise((r) => setTimeout(r, 200));
       expect(el.getBoundingClientRect().height).to.equal(placeholderHeight);
       el.session = 'tok_late';
       await loaded(el);
-      watch.disconnect();
-      expect(alertShown).to.equal(false);
+      expect(signIn.stop()).to.equal(false);
       expect(text($(el, '[part~="plan-name"]'))).to.equal('Pro');
       expect(server.calls('GET /v1/subscription')[0].headers.authorization).to.equal('Bearer tok_late');
-    } finally {
-      sessionTiming.graceMs = grace;
-    }
+    });
   });
 
   it('shows a final-size placeholder while loading; compact variant', async () => {
