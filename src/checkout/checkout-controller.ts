@@ -419,9 +419,12 @@ export class CheckoutController implements ReactiveController {
       );
       this.succeed({ plan: plan ?? result.new_plan, new_plan: result.new_plan, old_plan: result.old_plan, payment_id: result.payment_id });
     } catch (error) {
-      // Only a transport failure is worth retrying with the same key; a bad signature is final.
-      const retryable = error instanceof TollgateError && (error.code === 'network_error' || error.code === 'timeout');
-      this.fail(error, retryable ? () => void this.verify(action, response, key) : undefined);
+      // Razorpay has taken the money (the handler runs only on success): a transport failure or a server
+      // error is worth retrying with the same key (verify is idempotent) and must not read as "pay again".
+      // A bad signature or another payment for the order is final.
+      const retryable = error instanceof TollgateError && (error.code === 'network_error' || error.code === 'timeout' || error.status >= 500);
+      if (retryable) this.fail(error, () => void this.verify(action, response, key), 'error.verify_unreachable');
+      else this.fail(error);
     }
   }
 
@@ -662,10 +665,10 @@ export class CheckoutController implements ReactiveController {
   }
 
   /** `retry`: what Retry does (default: a new attempt); `null`: no Retry. */
-  private fail(error: unknown, retry?: (() => void) | null): void {
+  private fail(error: unknown, retry?: (() => void) | null, messageKey?: MessageKey): void {
     if (error instanceof DOMException && error.name === 'AbortError') return;
     const code = error instanceof TollgateError ? error.code : 'internal_error';
-    this.error = { code, message: this.host.t(errorKey(code)) };
+    this.error = { code, message: this.host.t(messageKey ?? errorKey(code)) };
     this.retryAction = retry === null ? undefined : (retry ?? (() => this.restart()));
     this.set('error');
     emit(this.host, 'checkout-error', {

@@ -3,6 +3,7 @@
 export const enCheckout = {
   'error.invalid_signature': 'We could not confirm this payment, so your plan has not changed. Contact support if you were charged.',
   'error.conflict': 'This payment was already processed. Reload the page to see your plan.',
+  'error.verify_unreachable': 'Your payment went through, but we could not confirm it with the billing server yet. Press Retry: you will not be charged again.',
   'error.not_confirmed': 'We have not received the payment confirmation yet. If you paid, your plan updates shortly.',
   'error.payment_failed': 'The payment did not go through, so your plan has not changed. You can try again.',
   'error.payment_canceled': 'The payment was canceled, so your plan has not changed. You can try again.',

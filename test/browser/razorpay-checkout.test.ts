@@ -171,6 +171,29 @@ describe('<razorpay-checkout>', () => {
     expect(text($(el, '[role="status"]'))).to.contain('could not confirm this payment');
   });
 
+  it('a paid order whose verify cannot reach the server says the payment went through; Retry verifies again with the same key, no new order', async () => {
+    let calls = 0;
+    // The client retries a network failure once by itself (same key); the third call answers.
+    server.on('POST /v1/razorpay/verify', () => (++calls <= 2 ? Promise.reject(new TypeError('Failed to fetch')) : verified));
+    const el = await make();
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    const error = oneEvent(el, 'checkout-error');
+    FakeRazorpay.last.pay();
+    expect((await error).detail.code).to.equal('network_error');
+    await el.updateComplete;
+    expect(text($(el, '[role="status"]'))).to.contain('Your payment went through');
+    expect(text($(el, '[role="status"]'))).to.contain('you will not be charged again');
+    const success = oneEvent(el, 'checkout-success');
+    $(el, '[part~="retry"]').click();
+    expect((await success).detail.new_plan).to.equal('pro');
+    const keys = server.calls('POST /v1/razorpay/verify').map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(3);
+    expect(new Set(keys).size).to.equal(1);
+    expect(server.calls('POST /v1/checkout')).to.have.length(1);
+    expect(FakeRazorpay.instances).to.have.length(1);
+  });
+
   it('a server error shows Retry, and Retry is a new attempt with a new key', async () => {
     let calls = 0;
     // 503 is retried once automatically with the same key, then reported
