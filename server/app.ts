@@ -139,7 +139,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     '/v1/*',
     cors({
       origin: (origin) => (config.sandbox || config.file.allowed_origins.some((o) => new URL(o).origin === origin) ? origin : null),
-      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key'],
+      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language'],
       allowMethods: ['GET', 'POST', 'OPTIONS'],
       exposeHeaders: ['X-Request-Id', 'Idempotent-Replay', 'Retry-After'],
       maxAge: 600,
