@@ -18,6 +18,8 @@ export interface CustomerRow {
   current_period_end: Date | null;
   billing_provider: string | null;
   state_at: Date | null;
+  /** The billing interval of the plan in force, where known. */
+  plan_interval: Interval | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -150,8 +152,8 @@ export async function markCheckoutPaid(
     const ends = end !== null && PAYS_ONE_PERIOD.has(checkout.provider);
     await tx.query(
       `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = $6, current_period_end = $3,
-         billing_provider = $4, updated_at = $5 WHERE id = $1`,
-      [customer.id, checkout.plan, end && credit > 0 ? new Date(end.getTime() + credit) : end, checkout.provider, input.now, ends],
+         billing_provider = $4, plan_interval = $7, updated_at = $5 WHERE id = $1`,
+      [customer.id, checkout.plan, end && credit > 0 ? new Date(end.getTime() + credit) : end, checkout.provider, input.now, ends, checkout.interval],
     );
     await tx.query(
       `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
@@ -185,7 +187,7 @@ export async function refundCheckout(tx: Sql, input: { checkoutId: string; payme
     await tx.query("UPDATE checkouts SET status = 'refunded', payment_id = COALESCE(payment_id, $2), updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
     const [upgrade] = await tx.query<{ old_plan: string }>("SELECT old_plan FROM plan_changes WHERE checkout_id = $1 AND kind = 'upgrade'", [checkout.id]);
     if (!upgrade || customer.plan !== checkout.plan) return { reverted: false };
-    await tx.query('UPDATE customers SET plan = $2, current_period_end = NULL, cancel_at_period_end = false, updated_at = $3 WHERE id = $1', [customer.id, upgrade.old_plan, input.now]);
+    await tx.query('UPDATE customers SET plan = $2, current_period_end = NULL, cancel_at_period_end = false, plan_interval = NULL, updated_at = $3 WHERE id = $1', [customer.id, upgrade.old_plan, input.now]);
     await tx.query(
       `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
        VALUES ($1, $2, $3, 'revert', $4, $5, $6, $7, $8)`,
@@ -310,6 +312,7 @@ export async function subscriptionOf(sql: Sql, catalog: Catalog, customer: Custo
     status,
     cancelAtPeriodEnd: customer.cancel_at_period_end,
     currentPeriodEnd: planId === catalog.freePlan.id ? null : iso(customer.current_period_end),
+    interval: planId === customer.plan && planId !== catalog.freePlan.id ? customer.plan_interval : null,
     usage,
     hasPortal,
   };
@@ -362,6 +365,8 @@ export async function applySubscriptionState(
     status: SubscriptionStatus;
     cancelAtPeriodEnd: boolean;
     currentPeriodEnd: Date | null;
+    /** The subscription's billing interval; left out: kept while the plan stays, else unknown. */
+    interval?: Interval | null;
     stateAt: Date;
     source: string;
     eventId: string;
@@ -373,8 +378,12 @@ export async function applySubscriptionState(
   if (!customer) throw new AppError('not_found', 'No such customer');
   if (customer.state_at && new Date(customer.state_at).getTime() > input.stateAt.getTime()) return { applied: false, oldPlan: customer.plan };
   await tx.query(
-    `UPDATE customers SET plan = $2, status = $3, cancel_at_period_end = $4, current_period_end = $5, billing_provider = $6, state_at = $7, updated_at = $8 WHERE id = $1`,
-    [customer.id, input.plan, input.status, input.cancelAtPeriodEnd, input.currentPeriodEnd, input.provider, input.stateAt, input.now],
+    `UPDATE customers SET plan = $2, status = $3, cancel_at_period_end = $4, current_period_end = $5, billing_provider = $6, state_at = $7, updated_at = $8,
+       plan_interval = $9 WHERE id = $1`,
+    [
+      customer.id, input.plan, input.status, input.cancelAtPeriodEnd, input.currentPeriodEnd, input.provider, input.stateAt, input.now,
+      input.interval !== undefined ? input.interval : customer.plan === input.plan ? customer.plan_interval : null,
+    ],
   );
   if (customer.plan !== input.plan) {
     await tx.query(

@@ -139,4 +139,12 @@ CREATE TABLE IF NOT EXISTS mimicbot_tokens (
 );
 `,
   },
+  {
+    id: 4,
+    name: 'plan_interval',
+    // The billing interval of the plan in force (month, year, once), where the provider tells it.
+    sql: `
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS plan_interval text;
+`,
+  },
 ];

@@ -180,6 +180,8 @@ export const Subscription = z.object({
   status: SubscriptionStatus,
   cancelAtPeriodEnd: z.boolean(),
   currentPeriodEnd: z.string().nullable(),
+  /** The billing interval of the plan in force, where the provider tells it (`<plan-picker>` then offers the other one). */
+  interval: Interval.nullable().optional(),
   usage: z.record(z.string(), z.number().nullable()),
   hasPortal: z.boolean(),
   /** False when no orderable plan ranks above the current one (the top plan): `<usage-meter>` hides "Upgrade". */

@@ -131,6 +131,24 @@ describe('<plan-picker>', () => {
     expect(server.calls('GET /v1/subscription')[0].headers.authorization).to.equal('Bearer tok_1');
   });
 
+  it('on Pro monthly, the yearly tab offers Pro yearly (a switch), and Enter there chooses it; the monthly tab keeps it current', async () => {
+    server.on('GET /v1/subscription', () => subscription({ plan: 'pro', planName: 'Pro', interval: 'month' }));
+    const el = await fixture<PlanPicker>(html`<plan-picker session="tok_1"></plan-picker>`);
+    await loaded(el);
+    await until(() => el.shadowRoot!.querySelector('[part~="badge-current"]'));
+    const proCta = () => $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]');
+    expect(proCta().disabled).to.be.true;
+    $$<HTMLButtonElement>(el, '[part~="interval-switch"] button')[1].click();
+    await el.updateComplete;
+    expect(el.shadowRoot!.querySelector('[part~="badge-current"]')).to.equal(null);
+    expect(proCta().disabled).to.be.false;
+    expect(text(proCta())).to.equal('Choose Pro');
+    const select = oneEvent(el, 'plan-select');
+    $(el, '[role="radio"][data-plan="pro"]').focus();
+    await sendKeys({ press: 'Enter' });
+    expect((await select).detail).to.include({ plan: 'pro', interval: 'year' });
+  });
+
   it('a session that arrives after the plans keeps them on screen while they are fetched again for the customer', async () => {
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
     await loaded(el);

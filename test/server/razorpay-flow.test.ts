@@ -62,6 +62,25 @@ for (const engine of engines()) {
       assert.equal(audit.length, 1);
     });
 
+    test('the subscription says which interval is paid for: monthly, then the same plan yearly (the switch), none on free', async () => {
+      const customer = uniqueId();
+      const token = await server.session(customer);
+      const sub = async () => json(await server.request('GET', '/v1/subscription', { token }));
+      assert.equal((await sub()).interval, null);
+      const buy = async (interval: string) => {
+        const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', interval } });
+        assert.equal(res.status, 201, await res.clone().text());
+        const { action } = await json(res);
+        const paid = server.razorpaySandbox!.pay(action.order_id);
+        assert.equal((await server.request('POST', '/v1/razorpay/verify', { token, body: { plan: 'pro', ...paid } })).status, 200);
+        await server.razorpaySandbox!.settle();
+      };
+      await buy('month');
+      assert.deepEqual([(await sub()).plan, (await sub()).interval], ['pro', 'month']);
+      await buy('year');
+      assert.deepEqual([(await sub()).plan, (await sub()).interval], ['pro', 'year']);
+    });
+
     async function paidOrder(customer = uniqueId(), plan = 'pro') {
       const token = await server.session(customer);
       const co = await checkout(token, plan);
@@ -301,6 +320,7 @@ for (const engine of engines()) {
         assert.equal((await json(await webhook('refund.created', full, { eventId }))).outcome, 'duplicate');
         assert.equal((await json(await webhook('refund.created', full))).outcome, 'refund_recorded');
         assert.equal(await planOf(customer), 'free');
+        assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).interval, null);
         const audit = await auditRows(customer);
         assert.deepEqual(audit.map((a) => [a.kind, a.old_plan, a.new_plan]), [['upgrade', 'free', 'pro'], ['revert', 'pro', 'free']]);
         const state = await json(await server.request('GET', `/v1/checkout/${co.checkout_id}`, { token }));

@@ -137,6 +137,8 @@ for (const engine of engines()) {
       assert.equal(s.status, 'trialing');
       assert.equal(s.cancelAtPeriodEnd, false);
       const subscription = fake.state.subscriptions.get(session.subscription!)!;
+      assert.equal(subscription.items.data[0]!.price.recurring?.interval, 'month');
+      assert.equal(s.interval, 'month', "the subscription's price interval");
       assert.equal(s.currentPeriodEnd, new Date(subscription.items.data[0]!.current_period_end * 1000).toISOString());
       assert.equal((await ent()).has_access, true);
       const state = await json(await server.request('GET', `/v1/checkout/${checkout_id}`, { token }));
@@ -167,6 +169,7 @@ for (const engine of engines()) {
       assert.equal(s.plan, 'free');
       assert.equal(s.status, 'canceled');
       assert.equal(s.currentPeriodEnd, null);
+      assert.equal(s.interval, null);
       const e = await ent();
       assert.equal(e.has_access, false);
       assert.equal(e.plan, 'free');

@@ -4,7 +4,7 @@
 // simulated Stripe whose pages send real signed events to our own webhook endpoint.
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Hono } from 'hono';
-import type { RedirectAction, StripeEmbeddedAction, SubscriptionStatus } from '../../../src/contract/index.js';
+import type { Interval, RedirectAction, StripeEmbeddedAction, SubscriptionStatus } from '../../../src/contract/index.js';
 import {
   applySubscriptionState,
   claimWebhookEvent,
@@ -124,6 +124,12 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
     return null;
   }
 
+  /** The subscription's billing interval (its first item's recurring price). */
+  function intervalOf(sub: StripeSubscriptionObject): Interval | null {
+    const interval = sub.items?.data?.[0]?.price?.recurring?.interval;
+    return interval === 'month' || interval === 'year' ? interval : null;
+  }
+
   function statusOf(status: string | undefined): SubscriptionStatus | null {
     switch (status) {
       case 'active':
@@ -184,6 +190,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
               status,
               cancelAtPeriodEnd: Boolean(sub.cancel_at_period_end),
               currentPeriodEnd: periodEndOf(sub),
+              interval: intervalOf(sub),
               stateAt: new Date(stamp),
               source,
               eventId: event?.id ?? `${source}:${session.id}`,
@@ -252,6 +259,7 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
         status,
         cancelAtPeriodEnd: deleted ? false : Boolean(sub.cancel_at_period_end),
         currentPeriodEnd: deleted ? null : periodEndOf(sub),
+        interval: deleted ? null : intervalOf(sub),
         // The event's creation time orders the states (a subscription has no updated-at of its own).
         stateAt: new Date(event.created * 1000),
         source,

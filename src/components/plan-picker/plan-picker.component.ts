@@ -114,6 +114,12 @@ export class PlanPicker extends TollgateElement {
     return this._paidPlan ?? this.currentPlan ?? this._subscription.value?.plan;
   }
 
+  /** Whether `plan` billed per `interval` is what the customer has: on Pro monthly, Pro yearly can be chosen. */
+  private isCurrent(plan: string, interval: string): boolean {
+    const sub = this._subscription.value;
+    return plan === this.current && !(sub?.plan === plan && sub.interval && sub.interval !== interval);
+  }
+
   override connectedCallback(): void {
     super.connectedCallback();
     this.addEventListener('checkout-success', this._onSuccess);
@@ -126,6 +132,7 @@ export class PlanPicker extends TollgateElement {
 
   private readonly _onSuccess = (event: GlobalEventHandlersEventMap['checkout-success']): void => {
     this._paidPlan = event.detail.new_plan;
+    void this._subscription.run(); // the interval now in force
   };
 
   protected override willUpdate(changed: PropertyValues<this>): void {
@@ -201,7 +208,7 @@ export class PlanPicker extends TollgateElement {
 
   private renderPlan(plan: PublicPlan, interval: BillingInterval, catalog: PlansResponse): TemplateResult {
     const selected = plan.id === this._selected;
-    const isCurrent = plan.id === this.current;
+    const isCurrent = this.isCurrent(plan.id, interval);
     const charge = chargeFor(plan, interval);
     const locale = this.resolvedLocale;
     const saving = interval === 'year' ? yearlySaving(plan) : undefined;
@@ -291,7 +298,7 @@ export class PlanPicker extends TollgateElement {
         break;
       case 'Enter': {
         const plan = plans[index];
-        if (plan && plan.orderable && plan.id !== this.current) this.choose(plan, this._shownInterval);
+        if (plan?.orderable) this.choose(plan, this._shownInterval);
         event.preventDefault();
         return;
       }
@@ -307,7 +314,7 @@ export class PlanPicker extends TollgateElement {
   };
 
   private choose(plan: PublicPlan, interval: BillingInterval): void {
-    if (this._checkout.locked || plan.id === this.current) return;
+    if (this._checkout.locked || this.isCurrent(plan.id, interval)) return;
     this._selected = plan.id;
     const charge = chargeFor(plan, interval);
     const proceed = emit(

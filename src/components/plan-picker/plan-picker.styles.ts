@@ -79,8 +79,7 @@ export const planPickerStyles = [
       font-weight: 500;
       color: var(--_muted);
     }
-    .description,
-    .limits {
+    .description {
       color: var(--_muted);
       margin: 0;
     }
