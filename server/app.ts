@@ -8,9 +8,8 @@ import { SUBSCRIBED_BEFORE_SQL } from './billing.js';
 import type { ServerConfig } from './config.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { AppError, errorBody, newRequestId } from './errors.js';
-import { bearer, clientIp } from './http.js';
+import { answerLocale, bearer, clientIp } from './http.js';
 import type { Logger } from './log.js';
-import { localesOfRequest } from './locale.js';
 import { createRazorpayProvider, RAZORPAY_CHECKOUT_JS } from './providers/razorpay/index.js';
 import { ProviderRegistry } from './providers/registry.js';
 import type { Provider } from './providers/types.js';
@@ -200,10 +199,8 @@ export function createApp(options: CreateAppOptions): TollgateApp {
       currency ||= row?.currency ?? undefined;
       trialUsed = Boolean(row?.subscribed_before);
     }
-    const locale = catalog.localeFor(localesOfRequest(c.req));
+    const locale = answerLocale(c);
     const plans = catalog.publicPlans(currency && /^[A-Z]{3}$/.test(currency) ? currency : null, locale);
-    c.header('Content-Language', locale);
-    c.header('Vary', 'Accept-Language', { append: true });
     return c.json({ plans: trialUsed ? plans.map((plan) => (plan.trial_days ? { ...plan, trial_days: 0 } : plan)) : plans, metrics: catalog.publicMetrics(locale) });
   });
 

@@ -125,7 +125,6 @@ export const ConfigFile = z
   });
 export type ConfigFile = z.infer<typeof ConfigFile>;
 export type PlanConfig = z.infer<typeof PlanConfig>;
-export type MetricConfig = z.infer<typeof MetricConfig>;
 export type PlanPriceConfig = z.infer<typeof PlanPrice>;
 
 /** The catalog the demo uses and the server falls back to when no file is given. */

@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import type { AppContext } from './context.js';
 import { AppError } from './errors.js';
+import { requestedLocales } from './locale.js';
 import type { CustomerIdentity } from './security/tokens.js';
 import { hexEquals, hmacSha256Hex } from './security/signatures.js';
 
@@ -65,6 +66,17 @@ export function allowedReturnUrl(c: AppContext, requested: string | undefined): 
   const allowed = config.sandbox || url.origin === config.publicUrl || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
   if (!allowed) throw new AppError('validation_error', `return_url: ${url.origin} is not an allowed origin`);
   return url;
+}
+
+/**
+ * The catalog language to answer this request in (`?locale=`, then Accept-Language, matched against the
+ * catalog's translations), announced in Content-Language; the answer varies with Accept-Language.
+ */
+export function answerLocale(c: AppContext): string {
+  const locale = c.get('deps').catalog.localeFor(requestedLocales(c.req.query('locale'), c.req.header('Accept-Language')));
+  c.header('Content-Language', locale);
+  c.header('Vary', 'Accept-Language', { append: true });
+  return locale;
 }
 
 export function bearer(c: AppContext): string | null {

@@ -33,8 +33,3 @@ export function negotiateLocale(requested: readonly string[], available: readonl
   }
   return undefined;
 }
-
-/** What a request asks for: `?locale=`, then Accept-Language. */
-export function localesOfRequest(req: { query(name: string): string | undefined; header(name: string): string | undefined }): string[] {
-  return requestedLocales(req.query('locale'), req.header('Accept-Language'));
-}

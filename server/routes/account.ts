@@ -4,8 +4,7 @@ import { PortalRequest, type Subscription } from '../../src/contract/index.js';
 import { ensureCustomer, entitlementsOf, subscriptionOf, type CustomerRow } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
-import { localesOfRequest } from '../locale.js';
-import { allowedReturnUrl, readJson, requireCustomer } from '../http.js';
+import { allowedReturnUrl, answerLocale, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
 
 export const accountRoutes = new Hono<AppEnv>();
@@ -29,9 +28,7 @@ accountRoutes.get('/v1/subscription', async (c) => {
   const billing = customer.billing_provider ? providers.get(customer.billing_provider as never) : undefined;
   const upstream = billing?.subscription ? await billing.subscription(customer, c.get('customer')!) : null;
   const subscription = upstream ?? (await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer)));
-  const locale = catalog.localeFor(localesOfRequest(c.req));
-  c.header('Content-Language', locale);
-  c.header('Vary', 'Accept-Language', { append: true });
+  const locale = answerLocale(c);
   return c.json({
     ...subscription,
     planName: catalog.planName(subscription.plan, locale) ?? subscription.planName,

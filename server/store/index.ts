@@ -16,6 +16,14 @@ export interface Store extends Sql {
   close(): Promise<void>;
 }
 
+/** The end of the year 9999, in ms since the epoch: timestamps from upstreams beyond it are no time. */
+const LAST_STORABLE_MS = 253_402_300_800_000;
+
+/** `ms` as a Date the store can hold (the years 1970–9999), else null (NaN, 1e308, the year −200000…). */
+export function storableDate(ms: number): Date | null {
+  return Number.isFinite(ms) && ms >= 0 && ms < LAST_STORABLE_MS ? new Date(ms) : null;
+}
+
 export interface StoreOptions {
   /** postgres://… — use PostgreSQL. */
   databaseUrl?: string;

@@ -2,7 +2,7 @@
 // and polling (GET /orders/{id}) both end here, so either path, in any order, settles on the same state.
 import { applySubscriptionState, markCheckoutPaid, type CheckoutRow, type CustomerRow } from '../../billing.js';
 import type { CheckoutState } from '../../../src/contract/index.js';
-import type { Sql } from '../../store/index.js';
+import { storableDate, type Sql } from '../../store/index.js';
 import type { MintbotOrder } from './client.js';
 
 type Fulfillment = NonNullable<CheckoutState['fulfillment']>;
@@ -28,8 +28,7 @@ export interface OrderObservation {
 export function parseMintbotTime(value: unknown): Date | null {
   if (typeof value !== 'string' || !value) return null;
   const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(value) ? value.replace(' ', 'T') + 'Z' : value;
-  const time = new Date(iso).getTime();
-  return time >= 0 && time < 253_402_300_800_000 ? new Date(time) : null;
+  return storableDate(new Date(iso).getTime());
 }
 
 /** The observation a webhook event type carries (seed 000 "Event types"). */

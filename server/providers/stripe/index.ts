@@ -23,7 +23,7 @@ import {
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { parseWebhookJson, readTimestampedWebhook } from '../webhooks.js';
-import type { Sql } from '../../store/index.js';
+import { storableDate, type Sql } from '../../store/index.js';
 import { createStripeSimulator, type StripeSimulator } from '../../sandbox/stripe-simulator.js';
 import { sandboxStripeRoutes } from '../../sandbox/stripe-pages.js';
 import type { ExtraProviderDeps } from '../extra.js';
@@ -38,7 +38,7 @@ const PROVIDER = 'stripe';
 
 /** A Stripe timestamp (whole seconds) as a Date the store can hold (years 1970–9999), else null. */
 function unixDate(seconds: unknown): Date | null {
-  return typeof seconds === 'number' && Number.isInteger(seconds) && seconds >= 0 && seconds <= 253_402_300_799 ? new Date(seconds * 1000) : null;
+  return typeof seconds === 'number' && Number.isInteger(seconds) ? storableDate(seconds * 1000) : null;
 }
 
 interface StripeEvent {
