@@ -51,6 +51,16 @@ for (const engine of engines()) {
       return (await json(res)).outcome;
     };
 
+    /** Run `body` with the fake's webhooks held back (a test delivers them itself, or loses them), then restore them. */
+    const withWebhooksHeld = async (body: () => Promise<void>): Promise<void> => {
+      fake.control.setWebhookUrl(null);
+      try {
+        await body();
+      } finally {
+        fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
+      }
+    };
+
     test('hosted checkout: a subscription session priced from the catalog, with trial, ids and idempotency key', async () => {
       const customer = uniqueId();
       const token = await server.session(customer, { email: 'kim@example.com' });
@@ -180,8 +190,7 @@ for (const engine of engines()) {
     });
 
     test('out-of-order delivery settles on the newest object state', async () => {
-      fake.control.setWebhookUrl(null);
-      try {
+      await withWebhooksHeld(async () => {
         const customer = uniqueId();
         const token = await server.session(customer);
         const { action } = await checkout(token, { plan: 'team' });
@@ -205,14 +214,11 @@ for (const engine of engines()) {
         assert.equal(s.cancelAtPeriodEnd, true);
         const upgrades = await store.query("SELECT 1 FROM plan_changes WHERE customer_id = $1 AND new_plan = 'team'", [customer]);
         assert.equal(upgrades.length, 1);
-      } finally {
-        fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
-      }
+      });
     });
 
     test('two changes in the same second, delivered newest first: the tie is settled by the subscription as Stripe holds it', async () => {
-      fake.control.setWebhookUrl(null);
-      try {
+      await withWebhooksHeld(async () => {
         const token = await server.session(uniqueId());
         const { action } = await checkout(token, { plan: 'pro' });
         const session = await fake.control.completeSession(sessionId(action));
@@ -230,14 +236,11 @@ for (const engine of engines()) {
         assert.equal(s.plan, 'pro');
         assert.equal(s.cancelAtPeriodEnd, false, 'the late event of the same second does not win by arriving last');
         assert.ok(fake.state.requests.some((r) => r.path === `/v1/subscriptions/${session.subscription}`), 'Stripe was asked');
-      } finally {
-        fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
-      }
+      });
     });
 
     test('a hosted-page return before the webhook: GET /v1/checkout asks Stripe and shows paid', async () => {
-      fake.control.setWebhookUrl(null);
-      try {
+      await withWebhooksHeld(async () => {
         const token = await server.session(uniqueId());
         const { checkout_id, action } = await checkout(token, { plan: 'pro' });
         assert.equal((await json(await server.request('GET', `/v1/checkout/${checkout_id}`, { token }))).status, 'pending');
@@ -247,9 +250,7 @@ for (const engine of engines()) {
         const s = await json(await server.request('GET', '/v1/subscription', { token }));
         assert.equal(s.plan, 'pro');
         assert.equal(s.status, 'active');
-      } finally {
-        fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
-      }
+      });
     });
 
     test('an unpaid session that expires: the checkout becomes expired by webhook, or by asking Stripe on return; a stale expired event leaves a paid one paid', async () => {
@@ -263,14 +264,11 @@ for (const engine of engines()) {
       assert.equal((await state(first.checkout_id)).status, 'expired');
 
       // The webhook is lost: the return asks Stripe, which says expired.
-      fake.control.setWebhookUrl(null);
-      try {
+      await withWebhooksHeld(async () => {
         const second = await checkout(token, { plan: 'pro' });
         await fake.control.expireSession(sessionId(second.action));
         assert.equal((await state(second.checkout_id)).status, 'expired');
-      } finally {
-        fake.control.setWebhookUrl(`${served.url}/v1/webhooks/stripe`);
-      }
+      });
       assert.equal((await json(await server.request('GET', '/v1/subscription', { token }))).plan, 'free');
 
       // An expired event for a session that was paid (a stale redelivery) leaves it paid.
