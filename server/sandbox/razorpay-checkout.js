@@ -100,7 +100,7 @@
           return;
         }
         var err = (r.body && r.body.error) || { code: 'BAD_REQUEST_ERROR', description: 'Payment failed' };
-        ui.error.textContent = err.description + '. You can try again or close.';
+        ui.error.textContent = String(err.description).replace(/\.$/, '') + '. You can try again or close.';
         if (err.metadata) self._emit('payment.failed', { error: err });
       })
       .catch(function () {

@@ -155,7 +155,7 @@ describe('partner page', () => {
 
       await u.choosePro.click();
       await u.modalFail.click();
-      await waitForText(u.modalError, /\. You can try again or close\.$/);
+      await waitForText(u.modalError, /[^.]\. You can try again or close\.$/);
       const failed = await waitForText(u.pickerStatus, /^Your payment didn't go through as it was declined by the bank\. .+ You can try again\.$/);
       assert.ok(!/undefined|null/.test(failed), `a real reason: ${failed}`);
       await until(async () => failures.length === 1, { what: 'one payment-failed event' });
