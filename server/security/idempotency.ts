@@ -76,7 +76,11 @@ async function runAndKeep(c: AppContext, scope: string, key: string, handler: ()
     await store.query('DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2', [scope, key]);
     return response;
   }
-  const body = await response.clone().text();
+  // Read the body once and answer with a fresh Response of the same text. Not `response.clone()`:
+  // undici then registers the original for finalization, and when Hono re-wraps its body stream in
+  // a new Response the original becomes garbage and a GC cancels the stream the client is about to
+  // read ("Body is unusable"), an empty answer to a payment that went through.
+  const body = await response.text();
   await store.query('UPDATE idempotency_keys SET status = $3, body = $4, content_type = $5 WHERE scope = $1 AND key = $2', [
     scope,
     key,
@@ -84,5 +88,5 @@ async function runAndKeep(c: AppContext, scope: string, key: string, handler: ()
     body,
     response.headers.get('Content-Type') ?? 'application/json',
   ]);
-  return response;
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

@@ -2,6 +2,8 @@
 // rate limits, CORS, body limits, plans, subscription, entitlements, usage, health, and logs without secrets.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SignJWT } from 'jose';
 import { engines, json, makeServer, testStore, TEST_ENV, uniqueId, type TestServer } from './helpers.js';
 import type { Store } from '../../server/store/index.js';
@@ -159,6 +161,22 @@ for (const engine of engines()) {
         assert.equal(ids.size, 1);
         const rows = await store.query('SELECT id FROM checkouts WHERE customer_id = $1', [customer]);
         assert.equal(rows.length, 1);
+      });
+
+      test('a kept answer survives a garbage collection before the client reads it', async () => {
+        // Regression: the kept body was read through response.clone(); undici then cancels the
+        // original's stream when the original object is collected, and Hono had already moved that
+        // stream into a new Response, so a GC at the wrong moment emptied a successful answer.
+        setFlagsFromString('--expose-gc');
+        const gc = runInNewContext('gc') as () => void;
+        const token = await server.session(uniqueId());
+        const responses = await Promise.all(Array.from({ length: 4 }, () => server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } })));
+        gc();
+        await new Promise((r) => setTimeout(r, 10));
+        for (const res of responses) {
+          assert.equal(res.status, 201);
+          assert.match((await json(res)).checkout_id, /^chk_/);
+        }
       });
 
       test('a 4xx answer is kept too: the same bad request replays its error', async () => {
