@@ -4,6 +4,7 @@ import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
 import { verifyTimestampedSignature } from '../security/signatures.js';
 
+/** Seed 000 "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
 export const WEBHOOK_TOLERANCE_S = 300;
 
 export async function readTimestampedWebhook(c: AppContext, options: { provider: string; secret: string; header: string }): Promise<{ raw: Uint8Array; timestamp: number }> {
@@ -23,10 +24,18 @@ export async function readTimestampedWebhook(c: AppContext, options: { provider:
 }
 
 /**
- * A verified webhook body parsed as JSON (throws on malformed JSON, like JSON.parse). U+0000, which PostgreSQL
- * text and jsonb cannot hold, becomes U+FFFD in every string: a NUL in any field of a signed event must not
- * fail the event's transaction, and no stored id holds one, so an id with a NUL still matches nothing.
+ * A verified webhook body as a JSON object, else 400 validation_error (malformed JSON, or an array, a
+ * string, `null`…). U+0000, which PostgreSQL text and jsonb cannot hold, becomes U+FFFD in every string:
+ * a NUL in any field of a signed event must not fail the event's transaction, and no stored id holds
+ * one, so an id with a NUL still matches nothing.
  */
-export function parseWebhookJson(raw: Uint8Array): unknown {
-  return JSON.parse(Buffer.from(raw).toString('utf8'), (_key, value: unknown) => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value));
+export function parseWebhookObject(raw: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(Buffer.from(raw).toString('utf8'), (_key, item: unknown) => (typeof item === 'string' && item.includes('\u0000') ? item.replaceAll('\u0000', '\uFFFD') : item));
+  } catch {
+    throw new AppError('validation_error', 'The webhook body is not valid JSON');
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new AppError('validation_error', 'The webhook body is not a JSON object');
+  return value as Record<string, unknown>;
 }

@@ -115,10 +115,10 @@ checkoutRoutes.post('/v1/checkout/:id/start', async (c) => {
     if (row.status === 'paid') throw new AppError('conflict', 'This checkout is already paid');
     if (row.status === 'refunded' || row.status === 'expired' || row.status === 'canceled') throw new AppError('conflict', `This checkout is ${row.status}`);
     if (row.action && row.status !== 'created') return c.json({ checkout_id: row.id, plan: row.plan, plan_name: catalog.plan(row.plan)?.name ?? row.plan, interval: row.interval, action: row.action } as CheckoutResponse);
-    // Claim the start in SQL so two tabs cannot create two upstream orders.
     const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId });
     // The plan may have changed since the link was made (another tab, another device).
     assertPlanChangeAllowed(catalog, customer, catalog.plan(row.plan) ?? { id: row.plan, name: row.plan }, c.get('deps').now());
+    // Claim the start in SQL so two tabs cannot create two upstream orders.
     const [claimed] = await store.query<CheckoutRow>("UPDATE checkouts SET status = 'starting' WHERE id = $1 AND status IN ('created', 'failed') RETURNING *", [row.id]);
     if (!claimed) throw new AppError('conflict', 'This checkout is being started; retry shortly', { headers: { 'Retry-After': '1' } });
     // A hosted page returns to a plain "back to your editor" page: the editor learns the outcome from the server.

@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { claimWebhookEvent, findCheckoutByOrder, getCheckout, type CheckoutRow } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { parseWebhookJson, readTimestampedWebhook } from '../webhooks.js';
+import { parseWebhookObject, readTimestampedWebhook } from '../webhooks.js';
 import type { Sql } from '../../store/index.js';
 import type { ExtraProviderDeps } from '../extra.js';
 import type { Provider } from '../types.js';
@@ -13,8 +13,6 @@ import { mintbotAdminRoutes } from './admin.js';
 import { MintbotClient, type MintbotOrder } from './client.js';
 import { checkMintbotPrices, mintbotSettings, mintbotUpstreamOf } from './config.js';
 import { applyOrderObservation, kindOfEvent, kindOfStatus, parseMintbotTime, type OrderObservation } from './state.js';
-
-/** Seed 000 "Verifying the signature": 300 s either way. */
 
 /**
  * A hosted-page return URL with mintbot's `{ORDER_ID}` placeholder added as a query parameter. Built as
@@ -67,13 +65,7 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
     const eventId = c.req.header('X-Mintbot-Event-Id');
     if (!eventId || eventId.length > 200) throw new AppError('validation_error', 'X-Mintbot-Event-Id is missing');
     const type = c.req.header('X-Mintbot-Event-Type') ?? 'unknown';
-    let payload: Record<string, unknown>;
-    try {
-      payload = parseWebhookJson(raw) as Record<string, unknown>;
-      if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw new Error('not an object');
-    } catch {
-      throw new AppError('validation_error', 'The webhook body is not a JSON object');
-    }
+    const payload = parseWebhookObject(raw);
     const orderId = typeof payload.id === 'number' || typeof payload.id === 'string' ? String(payload.id) : null;
     const kind = kindOfEvent(type);
     const at = new Date(timestamp * 1000);

@@ -12,7 +12,7 @@ import type { Store } from '../../store/index.js';
 import type { RazorpayPayment, RazorpayRefund } from '../../sandbox/razorpay-simulator.js';
 import type { Provider } from '../types.js';
 import type { FetchLike } from '../upstream.js';
-import { parseWebhookJson } from '../webhooks.js';
+import { parseWebhookObject } from '../webhooks.js';
 import { RazorpayClient } from './client.js';
 
 export const RAZORPAY_CHECKOUT_JS = 'https://checkout.razorpay.com/v1/checkout.js';
@@ -59,13 +59,7 @@ export function createRazorpayProvider(options: RazorpayProviderOptions): Provid
     }
     const eventId = c.req.header('X-Razorpay-Event-Id');
     if (!eventId || eventId.length > 128) throw new AppError('validation_error', 'X-Razorpay-Event-Id is missing');
-    let event: RazorpayEvent;
-    try {
-      event = parseWebhookJson(raw) as RazorpayEvent;
-    } catch {
-      throw new AppError('validation_error', 'The webhook body is not valid JSON');
-    }
-    if (!event || typeof event !== 'object' || Array.isArray(event)) throw new AppError('validation_error', 'The webhook body is not a Razorpay event');
+    const event = parseWebhookObject(raw) as RazorpayEvent;
     const type = typeof event.event === 'string' ? event.event : 'unknown';
     const outcome = await applyEvent(eventId, type, event);
     log.info('razorpay webhook', { request_id: c.get('requestId'), event_id: eventId, event: type, outcome });

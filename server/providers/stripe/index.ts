@@ -22,7 +22,7 @@ import {
 } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { parseWebhookJson, readTimestampedWebhook } from '../webhooks.js';
+import { parseWebhookObject, readTimestampedWebhook } from '../webhooks.js';
 import { storableDate, type Sql } from '../../store/index.js';
 import { createStripeSimulator, type StripeSimulator } from '../../sandbox/stripe-simulator.js';
 import { sandboxStripeRoutes } from '../../sandbox/stripe-pages.js';
@@ -33,7 +33,6 @@ import { idOf, StripeClient, type StripeSessionObject, type StripeSubscriptionOb
 import type { FormInput } from './form.js';
 import { stripeSettings } from './settings.js';
 
-/** Reference "Webhooks": default tolerance 300 s; we apply it in both directions (no future-dated events). */
 const PROVIDER = 'stripe';
 
 /** A Stripe timestamp (whole seconds) as a Date the store can hold (years 1970–9999), else null. */
@@ -345,13 +344,8 @@ export function createStripeProvider(deps: ExtraProviderDeps): StripeProvider {
   routes.post('/v1/webhooks/stripe', async (c) => {
     requireAvailable();
     const { raw } = await readTimestampedWebhook(c, { provider: 'stripe', secret: settings.webhookSecret, header: 'Stripe-Signature' });
-    let event: StripeEvent;
-    try {
-      event = parseWebhookJson(raw) as StripeEvent;
-    } catch {
-      throw new AppError('validation_error', 'The webhook body is not valid JSON');
-    }
-    if (!event || typeof event.id !== 'string' || !/^evt_\w{1,120}$/.test(event.id) || typeof event.type !== 'string' || unixDate(event.created) === null || typeof event.data?.object !== 'object' || !event.data.object) {
+    const event = parseWebhookObject(raw) as unknown as StripeEvent;
+    if (typeof event.id !== 'string' || !/^evt_\w{1,120}$/.test(event.id) || typeof event.type !== 'string' || unixDate(event.created) === null || typeof event.data?.object !== 'object' || !event.data.object) {
       throw new AppError('validation_error', 'The webhook body is not a Stripe event');
     }
     const outcome = await applyEvent(event);

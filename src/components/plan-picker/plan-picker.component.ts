@@ -8,7 +8,7 @@ import { LazyCheckout } from '../../checkout/lazy-checkout.js';
 import { TollgateError } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { emit } from '../../events.js';
-import { errorKey, type MessageKey } from '../../i18n/index.js';
+import { errorKey } from '../../i18n/index.js';
 import { formatMoney, formatNumber } from '../../format.js';
 import { planPickerStyles } from './plan-picker.styles.js';
 
