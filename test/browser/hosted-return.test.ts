@@ -49,12 +49,18 @@ describe('back from a hosted page', () => {
     configure({ session: undefined });
   });
 
-  it('a redirect remembers the checkout in sessionStorage and returns to this page', async () => {
-    server.on('POST /v1/checkout', () => ({ checkout_id: 'chk_h', plan: 'pro', plan_name: 'Pro', interval: 'month', action: { type: 'redirect', url: 'https://pay.example/cs_h' } }));
+  /** A picker whose Pro checkout (chk_h) answers a redirect to `url`: Pro chosen, and the page sent there. */
+  async function choosePlanRedirectedTo(url: string): Promise<PlanPicker> {
+    server.on('POST /v1/checkout', () => ({ checkout_id: 'chk_h', plan: 'pro', plan_name: 'Pro', interval: 'month', action: { type: 'redirect', url } }));
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
     await until(() => el.shadowRoot!.querySelector('[part~="cta"][data-plan="pro"]'), 3000, 'plans');
     $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
-    await until(() => navigations.includes('https://pay.example/cs_h'));
+    await until(() => navigations.includes(url));
+    return el;
+  }
+
+  it('a redirect remembers the checkout in sessionStorage and returns to this page', async () => {
+    const el = await choosePlanRedirectedTo('https://pay.example/cs_h');
     const stored = JSON.parse(sessionStorage.getItem(KEY) ?? '{}');
     expect(stored).to.include({ checkout_id: 'chk_h', plan: 'pro', plan_name: 'Pro' });
     expect(Date.now() - stored.at).to.be.below(5000);
@@ -227,11 +233,7 @@ describe('back from a hosted page', () => {
   });
 
   it('Back restores the page from the back-forward cache: the redirect state resets and the pending checkout is checked', async () => {
-    server.on('POST /v1/checkout', () => ({ checkout_id: 'chk_h', plan: 'pro', plan_name: 'Pro', interval: 'month', action: { type: 'redirect', url: 'https://pay.example/cs_b' } }));
-    const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-    await until(() => el.shadowRoot!.querySelector('[part~="cta"][data-plan="pro"]'), 3000, 'plans');
-    $<HTMLButtonElement>(el, '[part~="cta"][data-plan="pro"]').click();
-    await until(() => navigations.includes('https://pay.example/cs_b'));
+    const el = await choosePlanRedirectedTo('https://pay.example/cs_b');
     await el.updateComplete;
     expect(text(status(el))).to.equal('Taking you to the payment page…');
     // A pageshow that is not from the cache changes nothing.

@@ -363,12 +363,18 @@ describe('<plan-picker>', () => {
       return cta;
     }
     const focused = (el: PlanPicker) => el.shadowRoot!.activeElement;
-
-    it('dismissed: back on the plan\'s button once the modal lets go of focus', async () => {
+    /** A loaded picker with Pro chosen from its focused button and the payment window open (`prepare` runs before the choice). */
+    async function proWindowOpen(prepare?: (el: PlanPicker) => void): Promise<{ el: PlanPicker; cta: HTMLButtonElement }> {
       const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
       await loaded(el);
+      prepare?.(el);
       const cta = await choosePro(el);
       await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      return { el, cta };
+    }
+
+    it('dismissed: back on the plan\'s button once the modal lets go of focus', async () => {
+      const { el, cta } = await proWindowOpen();
       const close = modalTakesFocus();
       close();
       expect(document.activeElement).to.equal(document.body);
@@ -378,10 +384,7 @@ describe('<plan-picker>', () => {
     });
 
     it('waits while the closing modal still holds focus in its frame', async () => {
-      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-      await loaded(el);
-      const cta = await choosePro(el);
-      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      const { el, cta } = await proWindowOpen();
       const close = modalTakesFocus();
       FakeRazorpay.last.dismiss();
       await new Promise((r) => setTimeout(r, 120));
@@ -391,10 +394,7 @@ describe('<plan-picker>', () => {
     });
 
     it('paid: the button became "Your current plan", so focus goes to the status message inside the element', async () => {
-      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-      await loaded(el);
-      const cta = await choosePro(el);
-      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      const { el, cta } = await proWindowOpen();
       modalTakesFocus()();
       const success = oneEvent(el, 'checkout-success');
       FakeRazorpay.last.pay();
@@ -424,23 +424,18 @@ describe('<plan-picker>', () => {
     });
 
     it('a first attempt whose button lost focus while the checkout code loaded still gets it back', async () => {
-      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-      await loaded(el);
       // As in production, where the button is disabled (and so blurred) before the lazy chunk arrives
       // (here too, most of the time, as the chunk's import resolves a task later).
-      el.addEventListener('checkout-start', () => (el.shadowRoot!.activeElement as HTMLElement | null)?.blur(), { once: true, capture: true });
-      const cta = await choosePro(el);
-      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      const { el, cta } = await proWindowOpen((picker) =>
+        picker.addEventListener('checkout-start', () => (picker.shadowRoot!.activeElement as HTMLElement | null)?.blur(), { once: true, capture: true }),
+      );
       modalTakesFocus()();
       FakeRazorpay.last.dismiss();
       await until(() => focused(el) === cta, 3000, 'focus on the Pro button');
     });
 
     it('focus the customer put elsewhere stays there', async () => {
-      const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
-      await loaded(el);
-      await choosePro(el);
-      await until(() => FakeRazorpay.instances.length === 1, 3000, 'the payment window');
+      const { el } = await proWindowOpen();
       modalTakesFocus()();
       const search = document.createElement('input');
       search.setAttribute('aria-label', 'Search');
