@@ -12,8 +12,6 @@ import { CHROME_ARGS, CHROME_PATH } from '../chromium.mjs';
 
 export const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 
-export { CHROME_ARGS };
-
 /** `npm test` builds first; a bare e2e run builds once if `dist/` is missing. */
 export function ensureBuilt(): void {
   if (existsSync(join(ROOT, 'dist', 'tollgate.js'))) return;
