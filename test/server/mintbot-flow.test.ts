@@ -8,6 +8,7 @@ import { startMintbotFake, signMintbotWebhook } from '../fakes/mintbot.js';
 import { listen, type Listening } from '../fakes/harness.js';
 import type { Store } from '../../server/store/index.js';
 import { ConfigError } from '../../server/config.js';
+import { mintbotIdempotencyKey } from '../../server/providers/mintbot/client.js';
 import type { ConfigFile } from '../../server/config.js';
 
 const API_KEY = 'mo_test_tollgate_0123456789abcdef0123';
@@ -100,7 +101,8 @@ for (const engine of engines()) {
       // {ORDER_ID} was substituted by mintbot; our checkout id rides along.
       assert.equal(order.success_url, `https://partner.test/billing?x=1&tollgate_checkout=${checkout_id}&mintbot_order=${order.id}`);
       assert.match(order.cancel_url, new RegExp(`mintbot_order=${order.id}&mintbot_cancelled=1$`));
-      assert.ok(fake.state.idempotency.has(`12:tollgate-${checkout_id}`), 'the Idempotency-Key derives from the checkout id');
+      assert.ok(fake.state.idempotency.has(`12:${mintbotIdempotencyKey(checkout_id)}`), 'the Idempotency-Key derives from the checkout id');
+      assert.match(mintbotIdempotencyKey(checkout_id), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a name-based (v5) UUID');
       const row = (await store.query<{ provider_order_id: string; status: string }>('SELECT provider_order_id, status FROM checkouts WHERE id = $1', [checkout_id]))[0];
       assert.equal(row.provider_order_id, String(order.id));
       assert.equal(row.status, 'pending');
@@ -343,7 +345,7 @@ for (const engine of engines()) {
           assert.equal(first.status, 502);
           assert.match((await json(first)).error.message, /in time/);
           // The slow request completes upstream meanwhile: mintbot keeps its answer under the key.
-          await eventually(() => fake.state.idempotency.has(`12:tollgate-${created.checkout_id}`), 'mintbot to answer the timed-out request');
+          await eventually(() => fake.state.idempotency.has(`12:${mintbotIdempotencyKey(created.checkout_id)}`), 'mintbot to answer the timed-out request');
           const second = await server.request('POST', `/v1/checkout/${created.checkout_id}/start`, { token });
           assert.equal(second.status, 200, await second.clone().text());
           const orders = [...fake.state.orders.values()].filter((o) => o.external_id === created.checkout_id);

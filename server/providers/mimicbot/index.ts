@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { SessionRequest, type Subscription, type SubscriptionStatus } from '../../../src/contract/index.js';
-import { applySubscriptionState, ensureCustomer, markCheckoutPaid, newId, type CheckoutRow, type CustomerRow } from '../../billing.js';
+import { applySubscriptionState, checkoutPrice, ensureCustomer, markCheckoutPaid, newId, type CheckoutRow, type CustomerRow } from '../../billing.js';
 import { ConfigError, providerSecrets } from '../../config.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
@@ -62,9 +62,9 @@ export function createMimicbotProviders(deps: ExtraProviderDeps): Provider[] {
       catalogPlanOf.set(parsed.data.plan, plan.id);
     }),
   );
-  function upstreamPlanOf(checkout: Pick<CheckoutRow, 'plan' | 'interval'>): MimicbotPaidPlan {
-    const price = catalog.chargePrice(catalog.plan(checkout.plan)!, checkout.interval, { provider: 'mimicbot' });
-    return MimicbotUpstream.parse(price?.upstream ?? {}).plan;
+  /** The MimicBot plan a checkout bought: from the price stored with it. */
+  function upstreamPlanOf(checkout: CheckoutRow): MimicbotPaidPlan {
+    return MimicbotUpstream.parse(checkoutPrice(catalog, checkout).upstream ?? {}).plan;
   }
 
   const client = new MimicbotClient({ provider: 'mimicbot', fetch: deps.fetch, timeoutMs: config.file.upstream_timeout_ms, log, apiBase, maxRetryAfterS: section.data.max_retry_after_s });
