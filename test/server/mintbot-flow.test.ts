@@ -320,6 +320,44 @@ for (const engine of engines()) {
         assert.ok(server.logLines.some((l) => l.includes('"upstream_code":"payment_gateway_error"')));
       });
 
+      test('a 5xx from POST /orders is retried once, as docs/mintbot.md says: two calls, then 502', async () => {
+        fake.control.failNext(2, 503);
+        const before = ordersCount();
+        const res = await tryCheckout();
+        assert.equal(res.status, 502);
+        assert.equal(fake.control.callCount('POST /api/mintoffice/v1/orders'), 2);
+        assert.equal(ordersCount(), before);
+      });
+
+      test('the browser retries a POST /v1/checkout that timed out, with the same Idempotency-Key: one mintbot order', async () => {
+        // The first attempt on an app with a tight timeout (same store and public URL, so the same order body);
+        // mintbot makes the order meanwhile. The browser's retry, same key and body, reaches the usual app.
+        const slow = await servedApp(store, fake, { file: { upstream_timeout_ms: 500 } as Partial<ConfigFile>, publicUrl: http.url });
+        try {
+          const customer = uniqueId();
+          const token = await server.session(customer);
+          const body = { plan: 'agent', return_url: 'https://partner.test/billing' };
+          const idempotencyKey = `browser-${uniqueId()}`;
+          const before = ordersCount();
+          fake.control.delayResponses(1000, 1);
+          const first = await slow.server.request('POST', '/v1/checkout', { token, body, idempotencyKey });
+          assert.equal(first.status, 502);
+          const made = () => [...fake.state.orders.values()].at(-1)!;
+          const kept = () => [...fake.state.idempotency.values()].some((r) => r.body.startsWith(`{"id":${made().id},`));
+          await eventually(() => ordersCount() === before + 1 && kept(), 'mintbot to make and keep the timed-out order');
+          const retry = await server.request('POST', '/v1/checkout', { token, body, idempotencyKey });
+          assert.equal(retry.status, 201, await retry.clone().text());
+          const { checkout_id, action } = await json(retry);
+          assert.equal(ordersCount(), before + 1, 'no second order');
+          const order = [...fake.state.orders.values()].find((o) => o.external_id === checkout_id)!;
+          assert.equal(action.url, order.checkout_url);
+          const rows = await store.query('SELECT id FROM checkouts WHERE customer_id = $1', [customer]);
+          assert.equal(rows.length, 1, 'one checkout');
+        } finally {
+          await slow.http.close();
+        }
+      });
+
       test('a rotated API key is 502 upstream_error naming MINTBOT_API_KEY, and the key never reaches the log', async () => {
         fake.control.rotateApiKey('mo_test_rotated');
         try {
