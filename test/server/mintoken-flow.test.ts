@@ -124,6 +124,18 @@ for (const engine of engines()) {
       assert.equal(audit.length, 1);
     });
 
+    test('a hand-off checkout is refused up front with a clear error: no link that cannot work, no order', async () => {
+      const user = uniqueId('sb');
+      const token = await supabaseJwt(user);
+      const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', mode: 'handoff' } });
+      assert.equal(res.status, 400, await res.clone().text());
+      const { error } = await json(res);
+      assert.equal(error.code, 'validation_error');
+      assert.match(error.message, /^mode: Mintoken plans cannot be paid by hand-off.*"mode": "inline"/);
+      assert.equal(fake.control.callCount(ORDER), 0);
+      assert.equal((await store.query('SELECT 1 FROM checkouts WHERE customer_id = $1', [user])).length, 0);
+    });
+
     test('a plan id mapped to another Mintoken slug (upstream.plan) orders and verifies that slug', async () => {
       const user = uniqueId('sb');
       const token = await supabaseJwt(user);
