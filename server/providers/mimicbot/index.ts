@@ -179,10 +179,11 @@ export function createMimicbotProviders(deps: ExtraProviderDeps): Provider[] {
         if (!token) throw new AppError('provider_unavailable', 'No MimicBot account is linked to this customer yet');
         const plan = MimicbotUpstream.parse(ctx.price.upstream ?? {}).plan;
         // MimicBot changes plans only in its portal (seed 001 intro): a second checkout would start a second
-        // Stripe subscription, and a later read could not tell which one was paid for.
+        // Stripe subscription, and a later read could not tell which one was paid for. The same answer as
+        // assertPlanChangeAllowed() gives a subscriber we know of (README "Changing plans"), for one bought elsewhere.
         const current = await client.subscription(token);
         if (isPaid(current)) {
-          throw new AppError('conflict', `This account already has the MimicBot ${current.plan} plan; change plans in the billing portal`);
+          throw new AppError('subscription_exists', `This account already has the MimicBot ${current.plan} plan; change plans in the billing portal`);
         }
         const { url } = await client.checkout(token, plan, new URL(ctx.returnUrl).origin);
         if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new AppError('upstream_error', 'MimicBot answered without a checkout URL');
