@@ -45,13 +45,14 @@ export const MINTBOT_TEST_FILE = {
 type Fake = Awaited<ReturnType<typeof startMintbotFake>>;
 
 /** The app served over HTTP so the fake's webhooks reach it; the public URL is known before the app is built. */
-async function servedApp(store: Store, fake: Fake, extra: { env?: Record<string, string>; file?: Partial<ConfigFile>; publicUrl?: string } = {}) {
+async function servedApp(store: Store, fake: Fake, extra: { env?: Record<string, string>; file?: Partial<ConfigFile>; publicUrl?: string; now?: () => Date } = {}) {
   let server: TestServer | undefined;
   const http: Listening = await listen({ fetch: (req: Request) => server!.app.fetch(req) });
   server = await makeServer({
     store,
     env: { MINTBOT_API_KEY: API_KEY, MINTBOT_WEBHOOK_SECRET: WEBHOOK_SECRET, MINTBOT_API_BASE: fake.apiBaseUrl, TOLLGATE_PUBLIC_URL: extra.publicUrl ?? http.url, ...extra.env },
     file: { ...MINTBOT_TEST_FILE, ...extra.file },
+    now: extra.now,
   });
   return { server, http };
 }
@@ -392,6 +393,58 @@ for (const engine of engines()) {
         } finally {
           await slow.http.close();
         }
+      });
+    });
+
+    describe('same-second webhooks and polls', () => {
+      // One clock for mintbot and us, 300 ms into a second: a webhook's whole-second `t` and a poll in that second tie.
+      let clock = Math.floor(Date.now() / 1000) * 1000 + 300;
+      let tied: Fake;
+      let app: Awaited<ReturnType<typeof servedApp>>;
+      before(async () => {
+        tied = await startMintbotFake({ apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, now: () => clock, sendOrderCreatedWebhook: false });
+        app = await servedApp(store, tied, { now: () => new Date(clock) });
+      });
+      after(async () => {
+        await tied.close();
+        await app.http.close();
+      });
+
+      test('a webhook in the second of an earlier poll is applied; a late agent.ready after agent.expired is not', async () => {
+        const customer = uniqueId();
+        const token = await app.server.session(customer);
+        const res = await app.server.request('POST', '/v1/checkout', { token, body: { plan: 'agent' } });
+        assert.equal(res.status, 201, await res.clone().text());
+        const { checkout_id } = await json(res);
+        const order = [...tied.state.orders.values()].find((o) => o.external_id === checkout_id)!;
+        await tied.control.pay(order.id);
+        // agent.ready is lost: the customer's return polls the deployed order, at 300 ms into the second.
+        const webhookUrl = order.webhook_url;
+        order.webhook_url = null;
+        await tied.control.ready(order.id, 'https://panel.mintbot.test/a/1', new Date(clock + 30 * 86_400_000));
+        order.webhook_url = webhookUrl;
+        const polled = await json(await app.server.request('GET', `/v1/checkout/${checkout_id}`, { token }));
+        assert.equal(polled.fulfillment.status, 'ready');
+        assert.equal((await json(await app.server.request('GET', '/v1/entitlements', { token }))).has_access, true);
+
+        // Later in the same second the agent expires; agent.expired is signed with that whole second.
+        clock += 500;
+        const expired = await tied.control.expire(order.id);
+        assert.equal(expired?.status, 200);
+        assert.equal(Number(expired!.headers['X-Mintbot-Signature'].split(',')[0].slice(2)) * 1000, clock - 800, 'the same second as the poll');
+        assert.equal((await json(await app.server.request('GET', `/v1/checkout/${checkout_id}`, { token }))).fulfillment.status, 'expired');
+        assert.equal((await json(await app.server.request('GET', '/v1/entitlements', { token }))).has_access, false, 'the plan lapsed');
+
+        // agent.ready delivered late, in that same second: behind the order's progression, it changes nothing.
+        const body = JSON.stringify({ id: order.id, status: 'deployed', external_id: checkout_id, paid_at: order.paid_at, panel_url: order.panel_url, expires_at: order.expires_at });
+        const late = await app.server.request('POST', '/v1/webhooks/mintbot', {
+          rawBody: body,
+          idempotencyKey: null,
+          headers: { 'X-Mintbot-Signature': signMintbotWebhook(WEBHOOK_SECRET, body, Math.floor(clock / 1000)), 'X-Mintbot-Event-Id': `evt_${order.id}_agent.ready_late`, 'X-Mintbot-Event-Type': 'agent.ready' },
+        });
+        assert.equal(late.status, 200, await late.clone().text());
+        assert.equal((await json(await app.server.request('GET', '/v1/entitlements', { token }))).has_access, false);
+        assert.equal((await json(await app.server.request('GET', `/v1/checkout/${checkout_id}`, { token }))).fulfillment.status, 'expired');
       });
     });
 

@@ -119,7 +119,8 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
       paidAt: parseMintbotTime(order.paid_at),
       panelUrl: order.panel_url,
       expiresAt: parseMintbotTime(order.expires_at),
-      at,
+      // Whole seconds, as a webhook's signed `t`: a webhook sent later in the second of this poll is not older.
+      at: new Date(Math.floor(at.getTime() / 1000) * 1000),
       source: 'mintbot_poll',
       eventId: `poll_${order.id}_${order.status}`,
     };
