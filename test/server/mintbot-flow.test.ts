@@ -400,14 +400,17 @@ for (const engine of engines()) {
       // One clock for mintbot and us, 300 ms into a second: a webhook's whole-second `t` and a poll in that second tie.
       let clock = Math.floor(Date.now() / 1000) * 1000 + 300;
       let tied: Fake;
+      let own: Store; // this fake's order ids start at 1 again: a store of its own
       let app: Awaited<ReturnType<typeof servedApp>>;
       before(async () => {
+        own = await testStore(engine);
         tied = await startMintbotFake({ apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, now: () => clock, sendOrderCreatedWebhook: false });
-        app = await servedApp(store, tied, { now: () => new Date(clock) });
+        app = await servedApp(own, tied, { now: () => new Date(clock) });
       });
       after(async () => {
         await tied.close();
         await app.http.close();
+        await own.close();
       });
 
       test('a webhook in the second of an earlier poll is applied; a late agent.ready after agent.expired is not', async () => {
