@@ -1,5 +1,5 @@
 // Bonzai against the real-HTTP Bonzai fake: custom checkout → redirect, has_access transitions read on return and
-// by the poller (pay, cancel until period end, expiry, refund), upstream errors, invite/revoke API-key routes.
+// by the poller (pay, cancel until period end, expiry, access given back, refund), upstream errors, invite/revoke API-key routes.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, testStore, uniqueId, TEST_ENV, type TestServer } from './helpers.js';

@@ -1,6 +1,6 @@
 // mintbot end to end over real HTTP: checkout → redirect → the fake's pay/provision/ready lifecycle sends
 // signed webhooks to the served app → /v1/checkout/:id, /v1/subscription, /v1/entitlements follow; polling
-// on return; failed, cancelled and expired agents; signatures; upstream faults; the partner's admin routes.
+// on return; failed, cancelled and expired agents; same-second ties; signatures; upstream faults and retries; the partner's admin routes.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, eventually, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';

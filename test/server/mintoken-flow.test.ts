@@ -1,5 +1,5 @@
 // Mintoken forward mode against the real-HTTP Mintoken fake: Supabase JWTs checked before anything is
-// forwarded, order → Razorpay action → verify → subscription, error mappings, replayed and concurrent verifies.
+// forwarded, order → Razorpay action → verify → subscription, hand-off refused, error mappings, replayed and concurrent verifies.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
