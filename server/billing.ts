@@ -1,8 +1,9 @@
 // Customer, checkout and plan state in SQL. Every change of plan happens here, in one transaction with
 // its audit row, and leans on the schema's unique keys so that retries, replays and races change it once.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { CheckoutState, CheckoutStatus, Entitlements, Interval, ProviderName, Subscription, SubscriptionStatus } from '../src/contract/index.js';
 import type { Catalog } from './catalog.js';
+import type { PlanPriceConfig } from './config.js';
 import { AppError } from './errors.js';
 import type { Sql } from './store/index.js';
 
@@ -32,6 +33,8 @@ export interface CheckoutRow {
   provider: ProviderName;
   amount: number;
   currency: string;
+  /** The catalog price chosen when the checkout was made (migration 5); null on older rows: see checkoutPrice(). */
+  price: PlanPriceConfig | null;
   mode: 'inline' | 'handoff';
   status: CheckoutStatus | 'starting';
   provider_order_id: string | null;
@@ -46,6 +49,22 @@ export interface CheckoutRow {
 
 export function newId(prefix: string): string {
   return `${prefix}_${randomBytes(12).toString('base64url')}`;
+}
+
+/** An id derived from what identifies a request (a customer and their Idempotency-Key): a retry gets the same id. */
+export function derivedId(prefix: string, parts: readonly string[]): string {
+  return `${prefix}_${createHash('sha256').update(parts.join('\n')).digest('base64url').slice(0, 22)}`;
+}
+
+/**
+ * The price a checkout charges: the one stored with it when it was made, so the hand-off start, a retry,
+ * a verify and a renewal all use exactly what the customer was shown. A checkout from before migration 5
+ * is matched in the catalog on everything it stored (provider, currency, interval, amount).
+ */
+export function checkoutPrice(catalog: Catalog, checkout: CheckoutRow): PlanPriceConfig {
+  if (checkout.price) return checkout.price;
+  const same = catalog.plan(checkout.plan)?.prices.find((p) => p.provider === checkout.provider && p.currency === checkout.currency && p.interval === checkout.interval && p.amount === checkout.amount);
+  return same ?? { provider: checkout.provider, currency: checkout.currency, amount: checkout.amount, interval: checkout.interval };
 }
 
 /** Create the customer on first use, on the free plan; later calls refresh email/name when given. */

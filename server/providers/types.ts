@@ -29,6 +29,11 @@ export interface CheckoutStart {
 export interface Provider {
   readonly name: ProviderName;
   readonly mode: ProviderMode;
+  /**
+   * Why this provider cannot take a hand-off checkout (paid in the system browser, which holds only a
+   * token scoped to that checkout); absent when it can. POST /v1/checkout refuses such a hand-off up front.
+   */
+  readonly handoffUnsupported?: string;
   /** Create the upstream order or session for a checkout and say what the browser does next. */
   createCheckout(ctx: CheckoutContext): Promise<CheckoutStart>;
   /** Razorpay-style verify (Razorpay direct, Mintoken forward): throws on a bad signature. */

@@ -3,11 +3,11 @@
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { CheckoutRequest, RazorpayVerifyRequest, type CheckoutResponse, type HandoffAction } from '../../src/contract/index.js';
-import { assertPlanChangeAllowed, checkoutState, ensureCustomer, findCheckoutByOrder, getCheckout, markCheckoutPaid, newId, ownCheckout, type CheckoutRow, type CustomerRow } from '../billing.js';
+import { assertPlanChangeAllowed, checkoutPrice, checkoutState, derivedId, ensureCustomer, findCheckoutByOrder, getCheckout, markCheckoutPaid, ownCheckout, type CheckoutRow, type CustomerRow } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { allowedReturnUrl, readJson, requireCustomer } from '../http.js';
-import { withIdempotency } from '../security/idempotency.js';
+import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
 import { issueSessionToken, type CustomerIdentity } from '../security/tokens.js';
 import type { Provider } from '../providers/types.js';
 
@@ -35,8 +35,11 @@ function withCheckoutId(base: URL, checkoutId: string): string {
 async function startUpstream(c: AppContext, row: CheckoutRow, customer: CustomerRow, identity: CustomerIdentity, request: CheckoutRequest, returnBase: URL): Promise<CheckoutResponse> {
   const { store, catalog, now } = c.get('deps');
   const provider = providerFor(c, row);
-  const plan = catalog.plan(row.plan)!;
-  const price = catalog.chargePrice(plan, row.interval, { provider: row.provider })!;
+  const plan = catalog.plan(row.plan);
+  if (!plan) throw new AppError('conflict', `Plan "${row.plan}" is no longer sold; start a new checkout`);
+  // The price stored when the checkout was made, never a second look-up: the catalog may list several
+  // prices for this provider (currencies, intervals), and the customer was shown this one.
+  const price = checkoutPrice(catalog, row);
   try {
     const started = await provider.createCheckout({
       checkout: row,
@@ -67,6 +70,19 @@ async function startUpstream(c: AppContext, row: CheckoutRow, customer: Customer
   }
 }
 
+/**
+ * The checkout a retried POST /v1/checkout made before (its answer was a 5xx, so the key was released).
+ * It must be the same order; a paid or closed one is not started again.
+ */
+async function retriedCheckout(c: AppContext, id: string, wanted: Pick<CheckoutRow, 'plan' | 'interval' | 'provider' | 'currency' | 'amount' | 'mode'>): Promise<CheckoutRow> {
+  const row = (await getCheckout(c.get('deps').store, id))!;
+  const same = (Object.keys(wanted) as (keyof typeof wanted)[]).every((k) => row[k] === wanted[k]);
+  if (!same) throw new AppError('idempotency_key_mismatch', 'This Idempotency-Key was already used for another checkout; use a fresh key for a new request');
+  if (row.status === 'paid') throw new AppError('conflict', 'This checkout is already paid');
+  if (row.status === 'refunded' || row.status === 'expired' || row.status === 'canceled') throw new AppError('conflict', `This checkout is ${row.status}`);
+  return row;
+}
+
 checkoutRoutes.post('/v1/checkout', async (c) => {
   const identity = await requireCustomer(c);
   return withIdempotency(c, `customer:${identity.customerId}`, async () => {
@@ -80,16 +96,30 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     if (!price) throw new AppError('validation_error', `interval: plan "${plan.id}" has no ${priceName}${body.provider ? ` for ${body.provider}` : ''}`);
     if (body.currency && price.currency !== body.currency) throw new AppError('validation_error', `currency: plan "${plan.id}" has no ${priceName} in ${body.currency}`);
     assertPlanChangeAllowed(catalog, customer, plan, now());
-    providerFor(c, price);
+    const provider = providerFor(c, price);
     const returnBase = allowedReturnUrl(c, body.return_url); // a foreign return_url is refused before anything is created
 
-    const [row] = await store.query<CheckoutRow>(
-      `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
-      [newId('chk'), customer.id, plan.id, interval, price.provider, price.amount, price.currency, body.mode ?? 'inline'],
-    );
+    const mode = body.mode ?? 'inline';
+    if (mode === 'handoff') {
+      const reason = provider.handoffUnsupported;
+      if (reason) throw new AppError('validation_error', `mode: ${reason}; use "mode": "inline"`);
+    }
 
-    if (body.mode === 'handoff') {
+    // The id comes from the customer and the Idempotency-Key: the browser's retry of a request that
+    // failed (an upstream timeout) finds the same checkout and starts it again under the same upstream
+    // key, so the upstream replays its first order instead of making a second one.
+    const id = derivedId('chk', ['checkout', customer.id, idempotencyKeyOf(c)]);
+    const [inserted] = await store.query<CheckoutRow>(
+      `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, price)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) ON CONFLICT (id) DO NOTHING RETURNING *`,
+      [id, customer.id, plan.id, interval, price.provider, price.amount, price.currency, mode, JSON.stringify(price)],
+    );
+    const row = inserted ?? (await retriedCheckout(c, id, { plan: plan.id, interval, provider: price.provider, currency: price.currency, amount: price.amount, mode }));
+    if (!inserted && row.action && row.status !== 'created' && row.status !== 'starting' && mode === 'inline') {
+      return c.json({ checkout_id: row.id, plan: row.plan, plan_name: plan.name, interval: row.interval, action: row.action } as CheckoutResponse, 201);
+    }
+
+    if (mode === 'handoff') {
       // The payment runs in the system browser; the token in the link's fragment only works for this checkout.
       const { token, expiresAt } = await issueSessionToken(config.sessionSecret, { customerId: customer.id, email: identity.email, name: identity.name, checkoutScope: row.id }, HANDOFF_TTL_S, Math.floor(now().getTime() / 1000));
       const action: HandoffAction = {

@@ -147,4 +147,17 @@ CREATE TABLE IF NOT EXISTS mimicbot_tokens (
 ALTER TABLE customers ADD COLUMN IF NOT EXISTS plan_interval text;
 `,
   },
+  {
+    id: 5,
+    name: 'checkout_price',
+    // The catalog price a checkout was priced with (provider, currency, amount, interval, stripe_price_id,
+    // upstream mapping), kept with the checkout: every later step (hand-off start, retry, verify, renewal)
+    // charges exactly this, whatever the catalog says by then. NULL on checkouts made before it existed.
+    sql: `
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS price jsonb;
+ALTER TABLE checkouts ADD CONSTRAINT checkouts_price_matches CHECK (
+  price IS NULL OR (price->>'provider' = provider AND price->>'currency' = currency AND price->>'interval' = interval AND (price->>'amount')::bigint = amount)
+);
+`,
+  },
 ];

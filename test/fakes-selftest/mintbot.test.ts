@@ -1,6 +1,6 @@
 // Self-test: the mintbot fake behaves as seed 000_c852cfb007f19f55.txt documents, over real HTTP.
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { MINTBOT_BASE_PATH, createMintbotApp, signMintbotWebhook, startMintbotFake } from '../fakes/mintbot.js';
 import { startWebhookSink, type WebhookSink } from './webhook-sink.js';
@@ -21,7 +21,6 @@ function verifyLikeTheDoc(secret: string, rawBody: string, header: string, toler
 describe('mintbot fake', () => {
   let fake: Awaited<ReturnType<typeof startMintbotFake>>;
   let sink: WebhookSink;
-  let keyCounter = 0;
 
   const orderBody = {
     tier: 's1',
@@ -37,7 +36,7 @@ describe('mintbot fake', () => {
     if (init.key !== null) headers.set('Authorization', `Bearer ${init.key ?? API_KEY}`);
     if (init.method === 'POST') {
       headers.set('Content-Type', 'application/json');
-      if (init.idem !== null) headers.set('Idempotency-Key', init.idem ?? `k-${++keyCounter}`);
+      if (init.idem !== null) headers.set('Idempotency-Key', init.idem ?? randomUUID());
     }
     return fetch(`${fake.apiBaseUrl}${path}`, { ...init, headers });
   }
@@ -94,13 +93,19 @@ describe('mintbot fake', () => {
     assert.equal(missing.status, 400);
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'missing_idempotency_key');
 
-    const first = await api('/orders', { method: 'POST', idem: 'same', body: JSON.stringify(orderBody) });
+    // "Idempotency-Key: <uuid>": anything else is refused (strict; see the fake).
+    const notUuid = await api('/orders', { method: 'POST', idem: 'tollgate-chk_abc', body: JSON.stringify(orderBody) });
+    assert.equal(notUuid.status, 400);
+    assert.equal(((await notUuid.json()) as { error: { code: string } }).error.code, 'validation_error');
+
+    const same = randomUUID();
+    const first = await api('/orders', { method: 'POST', idem: same, body: JSON.stringify(orderBody) });
     const firstBody = await first.text();
-    const replay = await api('/orders', { method: 'POST', idem: 'same', body: JSON.stringify(orderBody) });
+    const replay = await api('/orders', { method: 'POST', idem: same, body: JSON.stringify(orderBody) });
     assert.equal(replay.status, 201);
     assert.equal(replay.headers.get('Idempotent-Replay'), 'true');
     assert.equal(await replay.text(), firstBody);
-    const mismatch = await api('/orders', { method: 'POST', idem: 'same', body: JSON.stringify({ ...orderBody, tier: 's2' }) });
+    const mismatch = await api('/orders', { method: 'POST', idem: same, body: JSON.stringify({ ...orderBody, tier: 's2' }) });
     assert.equal(mismatch.status, 409);
     assert.equal(((await mismatch.json()) as { error: { code: string } }).error.code, 'idempotency_key_mismatch');
   });
@@ -111,7 +116,7 @@ describe('mintbot fake', () => {
     const post = () =>
       app.request(`${MINTBOT_BASE_PATH}/orders`, {
         method: 'POST',
-        headers: { Authorization: `Bearer ${API_KEY}`, 'Idempotency-Key': 'day', 'Content-Type': 'application/json' },
+        headers: { Authorization: `Bearer ${API_KEY}`, 'Idempotency-Key': '5f0c7e2a-6a43-4f36-9d8e-1c2b3a4d5e6f', 'Content-Type': 'application/json' },
         body: JSON.stringify(orderBody),
       });
     const a = (await (await post()).json()) as { id: number };
@@ -199,11 +204,12 @@ describe('mintbot fake', () => {
     assert.equal(limited.headers.get('Retry-After'), '7');
     assert.equal(((await limited.json()) as { error: { code: string } }).error.code, 'rate_limited');
     fake.control.failCheckoutCreation(1);
-    const gateway = await api('/orders', { method: 'POST', idem: 'gw', body: JSON.stringify(orderBody) });
+    const gw = randomUUID();
+    const gateway = await api('/orders', { method: 'POST', idem: gw, body: JSON.stringify(orderBody) });
     assert.equal(gateway.status, 502);
     assert.equal(((await gateway.json()) as { error: { code: string } }).error.code, 'payment_gateway_error');
     // The failure was not cached: the retry with the same key goes through.
-    assert.equal((await api('/orders', { method: 'POST', idem: 'gw', body: JSON.stringify(orderBody) })).status, 201);
+    assert.equal((await api('/orders', { method: 'POST', idem: gw, body: JSON.stringify(orderBody) })).status, 201);
     fake.control.delayResponses(300, 1);
     await assert.rejects(api('/partner', { signal: AbortSignal.timeout(100) }));
     assert.ok(fake.control.callCount(`GET ${MINTBOT_BASE_PATH}/partner`) >= 4);

@@ -153,6 +153,9 @@ export function formatMintbotTimestamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
+/** An RFC 9562 UUID in its text form (any version), as `uuidgen` and `uuid.uuid4()` in seed 000's samples print it. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
 const DEFAULT_TIER_MONTHLY_CENTS: Record<MintbotTier, number> = { trial: 0, s1: 200, s2: 400, s4: 800 };
 
 type Env = { Variables: { requestId: string; partnerId: number } };
@@ -284,6 +287,9 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
     if (c.req.method !== 'POST') return next();
     const key = c.req.header('Idempotency-Key');
     if (!key) return errorResponse(c, 400, 'missing_idempotency_key', 'POST requests require an Idempotency-Key header.');
+    // "Idempotency-Key: <uuid>" / "Any UUID per distinct request works": a strict reading refuses anything else
+    // (the code and status are our assumption; the doc lists no error for it).
+    if (!UUID.test(key)) return errorResponse(c, 400, 'validation_error', 'Idempotency-Key must be a UUID.');
     const raw = await c.req.text();
     // The fingerprint is the path plus the raw body bytes: a retry sends the same bytes.
     const fingerprint = `${c.req.path}\n${raw}`;

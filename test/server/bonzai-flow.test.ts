@@ -1,5 +1,5 @@
 // Bonzai against the real-HTTP Bonzai fake: custom checkout → redirect, has_access transitions read on return and
-// by the poller (pay, cancel until period end, expiry, refund), upstream errors, invite/revoke API-key routes.
+// by the poller (pay, cancel until period end, expiry, access given back, refund), upstream errors, invite/revoke API-key routes.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, testStore, uniqueId, TEST_ENV, type TestServer } from './helpers.js';
@@ -152,6 +152,61 @@ for (const engine of engines()) {
       await bonzai.pollOnce();
       assert.equal((await ent(token)).plan, 'free');
       assert.equal((await ent(token)).has_access, false);
+    });
+
+    test('access given back after the subscription ended ("a new access object") restores the plan, read on the slower schedule', async () => {
+      const customer = uniqueId();
+      const token = await server.session(customer);
+      const { checkout_id, orderId } = await checkout(token);
+      fake.control.pay(orderId);
+      await state(token, checkout_id);
+      fake.control.expire(orderId);
+      await bonzai.pollOnce();
+      assert.equal((await sub(token)).plan, 'free');
+      fake.control.pay(orderId); // Bonzai gives access back: has_access true, a new access
+      const tracked = async () => (await store.query<{ state: string }>('SELECT state FROM bonzai_orders WHERE checkout_id = $1', [checkout_id]))[0].state;
+      await bonzai.pollOnce();
+      assert.equal(await tracked(), 'ended', 'not re-read before ended_poll_interval_s (default 1 h)');
+      assert.equal((await sub(token)).plan, 'free');
+      clock += 3601_000;
+      try {
+        const summary = await bonzai.pollOnce();
+        assert.ok((summary.outcomes.regained ?? 0) >= 1, JSON.stringify(summary));
+        const s = await sub(token);
+        assert.equal(s.plan, 'pro');
+        assert.equal(s.status, 'active');
+        assert.equal((await ent(token)).has_access, true);
+        assert.equal(await tracked(), 'active');
+        assert.deepEqual((await audit(customer)).map((a) => `${a.kind}:${a.old_plan}->${a.new_plan}`), ['upgrade:free->pro', 'subscription:pro->free', 'subscription:free->pro']);
+        // Access again: the order is tracked as active, so the next poll reads it as usual and changes nothing.
+        await bonzai.pollOnce();
+        assert.equal((await audit(customer)).length, 3);
+      } finally {
+        clock -= 3601_000;
+      }
+    });
+
+    test('an ended order is not read again while its customer is on another paid plan', async () => {
+      const customer = uniqueId();
+      const token = await server.session(customer);
+      const first = await checkout(token, { plan: 'pro' });
+      fake.control.pay(first.orderId);
+      await state(token, first.checkout_id);
+      fake.control.expire(first.orderId);
+      await bonzai.pollOnce();
+      const second = await checkout(token, { plan: 'team' });
+      fake.control.pay(second.orderId);
+      await state(token, second.checkout_id);
+      fake.control.pay(first.orderId);
+      clock += 3601_000;
+      try {
+        await bonzai.pollOnce();
+        assert.equal((await sub(token)).plan, 'team');
+        const [tracked] = await store.query<{ state: string }>('SELECT state FROM bonzai_orders WHERE checkout_id = $1', [first.checkout_id]);
+        assert.equal(tracked.state, 'ended');
+      } finally {
+        clock -= 3601_000;
+      }
     });
 
     test('a refund revokes access: the checkout becomes refunded and the plan reverts, audited once', async () => {

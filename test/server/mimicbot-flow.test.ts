@@ -3,6 +3,7 @@
 // object + planName + hasPortal) and /v1/entitlements agree; portal and its 404; codes and faults mapped.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { startMimicbotFake } from '../fakes/mimicbot.js';
 import type { Store } from '../../server/store/index.js';
@@ -127,6 +128,21 @@ for (const engine of engines()) {
       assert.equal(after.has_access, false);
       const audit = await store.query("SELECT * FROM plan_changes WHERE customer_id = $1 AND kind = 'upgrade'", [customer]);
       assert.equal(audit.length, 1);
+    });
+
+    test('a MimicBot plan bought outside Tollgate: a checkout is 409 subscription_exists, as docs/mimicbot.md says', async () => {
+      const { upstreamToken, token } = await linkedCustomer();
+      fake.control.completeCheckout(upstreamToken, 'starter');
+      const sessions = fake.state.checkouts.length;
+      const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } });
+      assert.equal(res.status, 409);
+      const { error } = await json(res);
+      assert.equal(error.code, 'subscription_exists');
+      assert.match(error.message, /billing portal/);
+      assert.equal(fake.state.checkouts.length, sessions, 'no Stripe session was made');
+      const doc = readFileSync(new URL('../../docs/mimicbot.md', import.meta.url), 'utf8');
+      assert.match(doc, /409\s+`subscription_exists`/);
+      assert.doesNotMatch(doc, /409\s+`conflict`/);
     });
 
     test('a paid plan other than the checkout\'s does not pay it; an abandoned second tab stays pending', async () => {

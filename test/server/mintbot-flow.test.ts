@@ -1,6 +1,6 @@
 // mintbot end to end over real HTTP: checkout → redirect → the fake's pay/provision/ready lifecycle sends
 // signed webhooks to the served app → /v1/checkout/:id, /v1/subscription, /v1/entitlements follow; polling
-// on return; failed, cancelled and expired agents; signatures; upstream faults; the partner's admin routes.
+// on return; failed, cancelled and expired agents; same-second ties; signatures; upstream faults and retries; the partner's admin routes.
 import { after, afterEach, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, eventually, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
@@ -8,6 +8,7 @@ import { startMintbotFake, signMintbotWebhook } from '../fakes/mintbot.js';
 import { listen, type Listening } from '../fakes/harness.js';
 import type { Store } from '../../server/store/index.js';
 import { ConfigError } from '../../server/config.js';
+import { mintbotIdempotencyKey } from '../../server/providers/mintbot/client.js';
 import type { ConfigFile } from '../../server/config.js';
 
 const API_KEY = 'mo_test_tollgate_0123456789abcdef0123';
@@ -44,13 +45,14 @@ export const MINTBOT_TEST_FILE = {
 type Fake = Awaited<ReturnType<typeof startMintbotFake>>;
 
 /** The app served over HTTP so the fake's webhooks reach it; the public URL is known before the app is built. */
-async function servedApp(store: Store, fake: Fake, extra: { env?: Record<string, string>; file?: Partial<ConfigFile>; publicUrl?: string } = {}) {
+async function servedApp(store: Store, fake: Fake, extra: { env?: Record<string, string>; file?: Partial<ConfigFile>; publicUrl?: string; now?: () => Date } = {}) {
   let server: TestServer | undefined;
   const http: Listening = await listen({ fetch: (req: Request) => server!.app.fetch(req) });
   server = await makeServer({
     store,
     env: { MINTBOT_API_KEY: API_KEY, MINTBOT_WEBHOOK_SECRET: WEBHOOK_SECRET, MINTBOT_API_BASE: fake.apiBaseUrl, TOLLGATE_PUBLIC_URL: extra.publicUrl ?? http.url, ...extra.env },
     file: { ...MINTBOT_TEST_FILE, ...extra.file },
+    now: extra.now,
   });
   return { server, http };
 }
@@ -100,7 +102,8 @@ for (const engine of engines()) {
       // {ORDER_ID} was substituted by mintbot; our checkout id rides along.
       assert.equal(order.success_url, `https://partner.test/billing?x=1&tollgate_checkout=${checkout_id}&mintbot_order=${order.id}`);
       assert.match(order.cancel_url, new RegExp(`mintbot_order=${order.id}&mintbot_cancelled=1$`));
-      assert.ok(fake.state.idempotency.has(`12:tollgate-${checkout_id}`), 'the Idempotency-Key derives from the checkout id');
+      assert.ok(fake.state.idempotency.has(`12:${mintbotIdempotencyKey(checkout_id)}`), 'the Idempotency-Key derives from the checkout id');
+      assert.match(mintbotIdempotencyKey(checkout_id), /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/, 'a name-based (v5) UUID');
       const row = (await store.query<{ provider_order_id: string; status: string }>('SELECT provider_order_id, status FROM checkouts WHERE id = $1', [checkout_id]))[0];
       assert.equal(row.provider_order_id, String(order.id));
       assert.equal(row.status, 'pending');
@@ -318,6 +321,44 @@ for (const engine of engines()) {
         assert.ok(server.logLines.some((l) => l.includes('"upstream_code":"payment_gateway_error"')));
       });
 
+      test('a 5xx from POST /orders is retried once, as docs/mintbot.md says: two calls, then 502', async () => {
+        fake.control.failNext(2, 503);
+        const before = ordersCount();
+        const res = await tryCheckout();
+        assert.equal(res.status, 502);
+        assert.equal(fake.control.callCount('POST /api/mintoffice/v1/orders'), 2);
+        assert.equal(ordersCount(), before);
+      });
+
+      test('the browser retries a POST /v1/checkout that timed out, with the same Idempotency-Key: one mintbot order', async () => {
+        // The first attempt on an app with a tight timeout (same store and public URL, so the same order body);
+        // mintbot makes the order meanwhile. The browser's retry, same key and body, reaches the usual app.
+        const slow = await servedApp(store, fake, { file: { upstream_timeout_ms: 500 } as Partial<ConfigFile>, publicUrl: http.url });
+        try {
+          const customer = uniqueId();
+          const token = await server.session(customer);
+          const body = { plan: 'agent', return_url: 'https://partner.test/billing' };
+          const idempotencyKey = `browser-${uniqueId()}`;
+          const before = ordersCount();
+          fake.control.delayResponses(1000, 1);
+          const first = await slow.server.request('POST', '/v1/checkout', { token, body, idempotencyKey });
+          assert.equal(first.status, 502);
+          const made = () => [...fake.state.orders.values()].at(-1)!;
+          const kept = () => [...fake.state.idempotency.values()].some((r) => r.body.startsWith(`{"id":${made().id},`));
+          await eventually(() => ordersCount() === before + 1 && kept(), 'mintbot to make and keep the timed-out order');
+          const retry = await server.request('POST', '/v1/checkout', { token, body, idempotencyKey });
+          assert.equal(retry.status, 201, await retry.clone().text());
+          const { checkout_id, action } = await json(retry);
+          assert.equal(ordersCount(), before + 1, 'no second order');
+          const order = [...fake.state.orders.values()].find((o) => o.external_id === checkout_id)!;
+          assert.equal(action.url, order.checkout_url);
+          const rows = await store.query('SELECT id FROM checkouts WHERE customer_id = $1', [customer]);
+          assert.equal(rows.length, 1, 'one checkout');
+        } finally {
+          await slow.http.close();
+        }
+      });
+
       test('a rotated API key is 502 upstream_error naming MINTBOT_API_KEY, and the key never reaches the log', async () => {
         fake.control.rotateApiKey('mo_test_rotated');
         try {
@@ -343,7 +384,7 @@ for (const engine of engines()) {
           assert.equal(first.status, 502);
           assert.match((await json(first)).error.message, /in time/);
           // The slow request completes upstream meanwhile: mintbot keeps its answer under the key.
-          await eventually(() => fake.state.idempotency.has(`12:tollgate-${created.checkout_id}`), 'mintbot to answer the timed-out request');
+          await eventually(() => fake.state.idempotency.has(`12:${mintbotIdempotencyKey(created.checkout_id)}`), 'mintbot to answer the timed-out request');
           const second = await server.request('POST', `/v1/checkout/${created.checkout_id}/start`, { token });
           assert.equal(second.status, 200, await second.clone().text());
           const orders = [...fake.state.orders.values()].filter((o) => o.external_id === created.checkout_id);
@@ -352,6 +393,61 @@ for (const engine of engines()) {
         } finally {
           await slow.http.close();
         }
+      });
+    });
+
+    describe('same-second webhooks and polls', () => {
+      // One clock for mintbot and us, 300 ms into a second: a webhook's whole-second `t` and a poll in that second tie.
+      let clock = Math.floor(Date.now() / 1000) * 1000 + 300;
+      let tied: Fake;
+      let own: Store; // this fake's order ids start at 1 again: a store of its own
+      let app: Awaited<ReturnType<typeof servedApp>>;
+      before(async () => {
+        own = await testStore(engine);
+        tied = await startMintbotFake({ apiKey: API_KEY, webhookSecret: WEBHOOK_SECRET, now: () => clock, sendOrderCreatedWebhook: false });
+        app = await servedApp(own, tied, { now: () => new Date(clock) });
+      });
+      after(async () => {
+        await tied.close();
+        await app.http.close();
+        await own.close();
+      });
+
+      test('a webhook in the second of an earlier poll is applied; a late agent.ready after agent.expired is not', async () => {
+        const customer = uniqueId();
+        const token = await app.server.session(customer);
+        const res = await app.server.request('POST', '/v1/checkout', { token, body: { plan: 'agent' } });
+        assert.equal(res.status, 201, await res.clone().text());
+        const { checkout_id } = await json(res);
+        const order = [...tied.state.orders.values()].find((o) => o.external_id === checkout_id)!;
+        await tied.control.pay(order.id);
+        // agent.ready is lost: the customer's return polls the deployed order, at 300 ms into the second.
+        const webhookUrl = order.webhook_url;
+        order.webhook_url = null;
+        await tied.control.ready(order.id, 'https://panel.mintbot.test/a/1', new Date(clock + 30 * 86_400_000));
+        order.webhook_url = webhookUrl;
+        const polled = await json(await app.server.request('GET', `/v1/checkout/${checkout_id}`, { token }));
+        assert.equal(polled.fulfillment.status, 'ready');
+        assert.equal((await json(await app.server.request('GET', '/v1/entitlements', { token }))).has_access, true);
+
+        // Later in the same second the agent expires; agent.expired is signed with that whole second.
+        clock += 500;
+        const expired = await tied.control.expire(order.id);
+        assert.equal(expired?.status, 200);
+        assert.equal(Number(expired!.headers['X-Mintbot-Signature'].split(',')[0].slice(2)) * 1000, clock - 800, 'the same second as the poll');
+        assert.equal((await json(await app.server.request('GET', `/v1/checkout/${checkout_id}`, { token }))).fulfillment.status, 'expired');
+        assert.equal((await json(await app.server.request('GET', '/v1/entitlements', { token }))).has_access, false, 'the plan lapsed');
+
+        // agent.ready delivered late, in that same second: behind the order's progression, it changes nothing.
+        const body = JSON.stringify({ id: order.id, status: 'deployed', external_id: checkout_id, paid_at: order.paid_at, panel_url: order.panel_url, expires_at: order.expires_at });
+        const late = await app.server.request('POST', '/v1/webhooks/mintbot', {
+          rawBody: body,
+          idempotencyKey: null,
+          headers: { 'X-Mintbot-Signature': signMintbotWebhook(WEBHOOK_SECRET, body, Math.floor(clock / 1000)), 'X-Mintbot-Event-Id': `evt_${order.id}_agent.ready_late`, 'X-Mintbot-Event-Type': 'agent.ready' },
+        });
+        assert.equal(late.status, 200, await late.clone().text());
+        assert.equal((await json(await app.server.request('GET', '/v1/entitlements', { token }))).has_access, false);
+        assert.equal((await json(await app.server.request('GET', `/v1/checkout/${checkout_id}`, { token }))).fulfillment.status, 'expired');
       });
     });
 

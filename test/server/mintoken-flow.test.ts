@@ -1,5 +1,5 @@
 // Mintoken forward mode against the real-HTTP Mintoken fake: Supabase JWTs checked before anything is
-// forwarded, order → Razorpay action → verify → subscription, error mappings, replayed and concurrent verifies.
+// forwarded, order → Razorpay action → verify → subscription, hand-off refused, error mappings, replayed and concurrent verifies.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
@@ -122,6 +122,18 @@ for (const engine of engines()) {
       assert.equal(state.status, 'paid');
       const audit = await store.query('SELECT * FROM plan_changes WHERE customer_id = $1', [user]);
       assert.equal(audit.length, 1);
+    });
+
+    test('a hand-off checkout is refused up front with a clear error: no link that cannot work, no order', async () => {
+      const user = uniqueId('sb');
+      const token = await supabaseJwt(user);
+      const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', mode: 'handoff' } });
+      assert.equal(res.status, 400, await res.clone().text());
+      const { error } = await json(res);
+      assert.equal(error.code, 'validation_error');
+      assert.match(error.message, /^mode: Mintoken plans cannot be paid by hand-off.*"mode": "inline"/);
+      assert.equal(fake.control.callCount(ORDER), 0);
+      assert.equal((await store.query('SELECT 1 FROM checkouts WHERE customer_id = $1', [user])).length, 0);
     });
 
     test('a plan id mapped to another Mintoken slug (upstream.plan) orders and verifies that slug', async () => {

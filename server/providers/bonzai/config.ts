@@ -19,6 +19,11 @@ const BonzaiSection = z
     is_vat_incl: z.boolean().default(true),
     /** How often open and paid Bonzai orders are re-read (GET /orders/{id}); 0 turns the poller off. */
     poll_interval_s: z.number().int().min(0).max(86_400).default(60),
+    /**
+     * How often an order whose access ended is re-read, to see access given back ("a new access object"),
+     * while its customer is on no other paid plan; slower than poll_interval_s; 0 turns it off.
+     */
+    ended_poll_interval_s: z.number().int().min(0).max(30 * 86_400).default(3600),
     /** Orders checked per poll. */
     poll_batch: z.number().int().min(1).max(1000).default(50),
     /** An unpaid checkout stops being polled after this long (Bonzai's checkout links expire; the sample lasts an hour). */
@@ -34,6 +39,7 @@ export interface BonzaiSettings {
   grantPlan: string | null;
   isVatIncl: boolean;
   pollIntervalMs: number;
+  endedPollIntervalMs: number;
   pollBatch: number;
   pendingTtlMs: number;
 }
@@ -78,6 +84,7 @@ export function loadBonzaiSettings(file: ConfigFile, env: Record<string, string 
     grantPlan,
     isVatIncl: section.is_vat_incl,
     pollIntervalMs: section.poll_interval_s * 1000,
+    endedPollIntervalMs: section.ended_poll_interval_s * 1000,
     pollBatch: section.poll_batch,
     pendingTtlMs: section.pending_ttl_s * 1000,
   };

@@ -2,7 +2,7 @@
 // on a schedule so entitlements follow has_access; invite/revoke as API-key routes for promotional access.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { ensureCustomer, type CheckoutRow } from '../../billing.js';
+import { effectivePlan, ensureCustomer, type CheckoutRow, type CustomerRow } from '../../billing.js';
 import type { AppContext, AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { readJson, requireApiKey } from '../../http.js';
@@ -36,7 +36,7 @@ export interface PollSummary {
 }
 
 export interface BonzaiProvider extends Provider {
-  /** One poll: link pending grants by email, re-read due orders, give up on stale unpaid ones. */
+  /** One poll: link pending grants by email, re-read due orders (ended ones less often), give up on stale unpaid ones. */
   pollOnce(): Promise<PollSummary>;
   /** Stop the scheduled poller (no-op when it is off). */
   stopPolling(): void;
@@ -107,19 +107,38 @@ export function createBonzaiProvider(deps: ExtraProviderDeps, options: BonzaiPro
       "SELECT * FROM bonzai_orders WHERE state IN ('open', 'active', 'cancelling') ORDER BY checked_at ASC NULLS FIRST LIMIT $1",
       [settings.pollBatch],
     );
-    for (const row of due) {
-      try {
-        const outcome = await refresh(row.checkout_id, row.order_id);
-        summary.outcomes[outcome] = (summary.outcomes[outcome] ?? 0) + 1;
-        summary.checked += 1;
-      } catch (err) {
-        // One failing order never stops the others; it is retried on the next tick.
-        summary.failed += 1;
-        await store.query('UPDATE bonzai_orders SET checked_at = $2 WHERE checkout_id = $1', [row.checkout_id, now()]);
-        log.warn('bonzai poll failed', { checkout_id: row.checkout_id, order_id: row.order_id, code: err instanceof AppError ? err.code : 'error' });
+    for (const row of due) await pollOrder(row, summary);
+    if (settings.endedPollIntervalMs > 0) {
+      // Access that ended may come back ("If the user later regains access, a new access object will be
+      // created", seed 003): paid orders whose access ended are read again, less often, while their customer
+      // is on no other paid plan (a regained order never takes over a later purchase).
+      const ended = await store.query<TrackedOrder & { customer_id: string }>(
+        `SELECT b.*, k.customer_id FROM bonzai_orders b JOIN checkouts k ON k.id = b.checkout_id
+         WHERE b.state = 'ended' AND k.status = 'paid' AND (b.checked_at IS NULL OR b.checked_at <= $1)
+         ORDER BY b.checked_at ASC NULLS FIRST LIMIT $2`,
+        [new Date(at.getTime() - settings.endedPollIntervalMs), settings.pollBatch],
+      );
+      for (const row of ended) {
+        const [customer] = await store.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [row.customer_id]);
+        if (effectivePlan(customer, catalog, at).planId === catalog.freePlan.id) await pollOrder(row, summary);
+        else await store.query('UPDATE bonzai_orders SET checked_at = $2 WHERE checkout_id = $1', [row.checkout_id, at]);
       }
     }
     return summary;
+  }
+
+  /** Re-read one tracked order into `summary`; a failure is counted and logged, never thrown. */
+  async function pollOrder(row: TrackedOrder, summary: PollSummary): Promise<void> {
+    try {
+      const outcome = await refresh(row.checkout_id, row.order_id);
+      summary.outcomes[outcome] = (summary.outcomes[outcome] ?? 0) + 1;
+      summary.checked += 1;
+    } catch (err) {
+      // One failing order never stops the others; it is retried on the next tick.
+      summary.failed += 1;
+      await store.query('UPDATE bonzai_orders SET checked_at = $2 WHERE checkout_id = $1', [row.checkout_id, now()]);
+      log.warn('bonzai poll failed', { checkout_id: row.checkout_id, order_id: row.order_id, code: err instanceof AppError ? err.code : 'error' });
+    }
   }
 
   let poller: Poller | null = null;

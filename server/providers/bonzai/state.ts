@@ -86,6 +86,16 @@ async function orderIsCurrent(tx: Sql, customer: CustomerRow, checkout: Checkout
   return !newer;
 }
 
+/**
+ * The checkout id for the audit row of a plan change an order makes: plan_changes keeps one row per checkout
+ * and kind, so once an order has ended (or regained) a plan, a later end or regain of the same order is
+ * audited without the link (its event id names the order and the access).
+ */
+async function auditCheckoutId(tx: Sql, checkoutId: string): Promise<string | undefined> {
+  const [taken] = await tx.query("SELECT 1 FROM plan_changes WHERE checkout_id = $1 AND kind = 'subscription'", [checkoutId]);
+  return taken ? undefined : checkoutId;
+}
+
 function isCancelled(order: BonzaiOrder): boolean {
   return order.subscription_status === 'cancelled' && typeof order.subscription_ends_at === 'string' && !Number.isNaN(Date.parse(order.subscription_ends_at));
 }
@@ -136,7 +146,7 @@ export async function applyOrderObservation(
           const end = isCancelled(order) ? new Date(order.subscription_ends_at!) : nextRenewal(new Date(checkout.paid_at ?? now), checkout.interval, now);
           const onFree = effectivePlan(customer, deps.catalog, now).planId === deps.catalog.freePlan.id;
           if (onFree || customer.billing_provider === 'bonzai') {
-            await applySubscriptionState(tx, { customerId: customer.id, provider: 'bonzai', plan: checkout.plan, status: 'active', cancelAtPeriodEnd: isCancelled(order), currentPeriodEnd: end, stateAt: now, source: 'bonzai_order', eventId: `${eventBase}:regained:${lastAccess ?? observedAt.getTime()}`, checkoutId: checkout.id, now });
+            await applySubscriptionState(tx, { customerId: customer.id, provider: 'bonzai', plan: checkout.plan, status: 'active', cancelAtPeriodEnd: isCancelled(order), currentPeriodEnd: end, stateAt: now, source: 'bonzai_order', eventId: `${eventBase}:regained:${lastAccess ?? observedAt.getTime()}`, checkoutId: await auditCheckoutId(tx, checkout.id), now });
             outcome = 'regained';
           }
           next = isCancelled(order) ? 'cancelling' : 'active';
@@ -173,7 +183,7 @@ export async function applyOrderObservation(
           const fallback = (await remainingBonzaiPlan(tx, customer.id, { checkoutId: checkout.id })) ?? deps.catalog.freePlan.id;
           const free = fallback === deps.catalog.freePlan.id;
           const endedAt = order.subscription_ends_at && !Number.isNaN(Date.parse(order.subscription_ends_at)) ? new Date(order.subscription_ends_at) : now;
-          await applySubscriptionState(tx, { customerId: customer.id, provider: 'bonzai', plan: fallback, status: free ? 'canceled' : 'active', cancelAtPeriodEnd: false, currentPeriodEnd: free ? endedAt : null, stateAt: now, source: 'bonzai_order', eventId: `${eventBase}:ended`, checkoutId: checkout.id, now });
+          await applySubscriptionState(tx, { customerId: customer.id, provider: 'bonzai', plan: fallback, status: free ? 'canceled' : 'active', cancelAtPeriodEnd: false, currentPeriodEnd: free ? endedAt : null, stateAt: now, source: 'bonzai_order', eventId: `${eventBase}:ended${lastAccess ? `:${lastAccess}` : ''}`, checkoutId: await auditCheckoutId(tx, checkout.id), now });
           outcome = 'revoked';
         } else outcome = 'ended_not_current';
       }

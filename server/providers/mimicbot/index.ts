@@ -4,7 +4,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { SessionRequest, type Subscription, type SubscriptionStatus } from '../../../src/contract/index.js';
-import { applySubscriptionState, ensureCustomer, markCheckoutPaid, newId, type CheckoutRow, type CustomerRow } from '../../billing.js';
+import { applySubscriptionState, checkoutPrice, ensureCustomer, markCheckoutPaid, newId, type CheckoutRow, type CustomerRow } from '../../billing.js';
 import { ConfigError, providerSecrets } from '../../config.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
@@ -62,9 +62,9 @@ export function createMimicbotProviders(deps: ExtraProviderDeps): Provider[] {
       catalogPlanOf.set(parsed.data.plan, plan.id);
     }),
   );
-  function upstreamPlanOf(checkout: Pick<CheckoutRow, 'plan' | 'interval'>): MimicbotPaidPlan {
-    const price = catalog.chargePrice(catalog.plan(checkout.plan)!, checkout.interval, { provider: 'mimicbot' });
-    return MimicbotUpstream.parse(price?.upstream ?? {}).plan;
+  /** The MimicBot plan a checkout bought: from the price stored with it. */
+  function upstreamPlanOf(checkout: CheckoutRow): MimicbotPaidPlan {
+    return MimicbotUpstream.parse(checkoutPrice(catalog, checkout).upstream ?? {}).plan;
   }
 
   const client = new MimicbotClient({ provider: 'mimicbot', fetch: deps.fetch, timeoutMs: config.file.upstream_timeout_ms, log, apiBase, maxRetryAfterS: section.data.max_retry_after_s });
@@ -179,10 +179,11 @@ export function createMimicbotProviders(deps: ExtraProviderDeps): Provider[] {
         if (!token) throw new AppError('provider_unavailable', 'No MimicBot account is linked to this customer yet');
         const plan = MimicbotUpstream.parse(ctx.price.upstream ?? {}).plan;
         // MimicBot changes plans only in its portal (seed 001 intro): a second checkout would start a second
-        // Stripe subscription, and a later read could not tell which one was paid for.
+        // Stripe subscription, and a later read could not tell which one was paid for. The same answer as
+        // assertPlanChangeAllowed() gives a subscriber we know of (README "Changing plans"), for one bought elsewhere.
         const current = await client.subscription(token);
         if (isPaid(current)) {
-          throw new AppError('conflict', `This account already has the MimicBot ${current.plan} plan; change plans in the billing portal`);
+          throw new AppError('subscription_exists', `This account already has the MimicBot ${current.plan} plan; change plans in the billing portal`);
         }
         const { url } = await client.checkout(token, plan, new URL(ctx.returnUrl).origin);
         if (typeof url !== 'string' || !/^https?:\/\//.test(url)) throw new AppError('upstream_error', 'MimicBot answered without a checkout URL');

@@ -1,9 +1,8 @@
 // The partner's own backend (Tollgate API key) reaching mintbot through this server: orders with cursor
 // paging, renewals (seed 000 "Renew order": infra-only, no new credit), revenue and the partner profile.
-import { createHash } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { findCheckoutByOrder, type CheckoutRow } from '../../billing.js';
+import { checkoutPrice, derivedId, findCheckoutByOrder, type CheckoutRow } from '../../billing.js';
 import type { Catalog } from '../../catalog.js';
 import type { AppContext, AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
@@ -11,7 +10,7 @@ import { readJson, requireApiKey } from '../../http.js';
 import type { Logger } from '../../log.js';
 import { withIdempotency } from '../../security/idempotency.js';
 import type { Store } from '../../store/index.js';
-import { upstreamValidationMessage, type MintbotClient } from './client.js';
+import { mintbotIdempotencyKey, upstreamValidationMessage, type MintbotClient } from './client.js';
 import { mintbotUpstreamOf } from './config.js';
 
 const ORDER_STATUSES = ['awaiting_payment', 'completed', 'deployed', 'deploy_failed', 'expired'] as const;
@@ -88,25 +87,25 @@ export function mintbotAdminRoutes(options: MintbotAdminOptions): Hono<AppEnv> {
       const body = await readJson(c, RenewRequest);
       const key = c.req.header('Idempotency-Key')!;
       const original = await findCheckoutByOrder(store, ['mintbot'], id);
-      const renewalId = `chk_${createHash('sha256').update(`mintbot_renew\n${id}\n${key}`).digest('base64url').slice(0, 22)}`;
-      let duration = body.duration_days;
-      if (!duration && original) {
-        const price = catalog.chargePrice(catalog.plan(original.plan)!, original.interval, { provider: 'mintbot' });
-        if (price) duration = mintbotUpstreamOf(price).duration_days;
-      }
+      const renewalId = derivedId('chk', ['mintbot_renew', id, key]);
+      // The original checkout's own price (stored with it), not a new look-up in the catalog.
+      const originalPrice = original ? checkoutPrice(catalog, original) : null;
+      const duration = body.duration_days ?? (originalPrice?.upstream ? mintbotUpstreamOf(originalPrice).duration_days : undefined);
       if (!duration) throw new AppError('validation_error', 'duration_days: give the number of days to extend (1–365)');
       const returnUrl = body.return_url ?? c.get('deps').config.publicUrl;
       const order = await passValidation(() =>
-        client.renewOrder(id, { duration_days: duration, ...(original ? { external_id: renewalId } : {}), ...options.buildOrderUrls(returnUrl) }, `tollgate-${renewalId}`),
+        client.renewOrder(id, { duration_days: duration, ...(original ? { external_id: renewalId } : {}), ...options.buildOrderUrls(returnUrl) }, mintbotIdempotencyKey(renewalId)),
       );
       let checkoutId: string | null = null;
-      if (original) {
+      if (original && originalPrice) {
         const now = options.now();
         const action = { type: 'redirect', url: order.checkout_url };
+        // The renewal's own price: what mintbot charges for it, for the original's tier and the renewed days.
+        const price = { ...originalPrice, amount: order.amount_cents ?? 0, currency: (order.currency ?? 'usd').toUpperCase(), upstream: { ...originalPrice.upstream, duration_days: duration } };
         await store.query<CheckoutRow>(
-          `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, status, provider_order_id, action, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'mintbot', $5, $6, 'inline', 'pending', $7, $8::jsonb, $9, $9) ON CONFLICT DO NOTHING`,
-          [renewalId, original.customer_id, original.plan, original.interval, order.amount_cents ?? 0, (order.currency ?? 'usd').toUpperCase(), String(order.id), JSON.stringify(action), now],
+          `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, price, mode, status, provider_order_id, action, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, 'mintbot', $5, $6, $7::jsonb, 'inline', 'pending', $8, $9::jsonb, $10, $10) ON CONFLICT DO NOTHING`,
+          [renewalId, original.customer_id, original.plan, original.interval, price.amount, price.currency, JSON.stringify(price), String(order.id), JSON.stringify(action), now],
         );
         checkoutId = renewalId;
       }

@@ -1,10 +1,28 @@
 // mintbot Brand Partner API client (seed 000_c852cfb007f19f55.txt): plain fetch with a timeout, Bearer
-// partner key, an Idempotency-Key on every POST, short 429s and 5xx retried (only GETs and keyed POSTs
-// exist here, so every retry is safe), and mintbot's error codes mapped into our envelope.
+// partner key, a name-based UUID Idempotency-Key on every POST, short 429s waited out and a 5xx retried once
+// (only GETs and keyed POSTs exist here, so every retry is safe), and mintbot's error codes mapped into our envelope.
+import { createHash } from 'node:crypto';
 import { AppError } from '../../errors.js';
 import { readUpstreamJson, upstreamFetch, type UpstreamFailure, type UpstreamOptions } from '../upstream.js';
 
 export const MINTBOT_DEFAULT_API_BASE = 'https://mint.mintbot.ai/api/mintoffice/v1';
+
+/** The namespace of Tollgate's name-based mintbot keys (a fixed random UUID: keys are stable across releases). */
+const KEY_NAMESPACE = 'b33c26a6-f40f-4c9f-abf1-aef010379571';
+
+/**
+ * The Idempotency-Key for one of our requests (seed 000: "Idempotency-Key: <uuid> on every POST"): a
+ * name-based UUID (version 5, RFC 9562 §5.5) of what the request is for, e.g. the checkout id. The same
+ * checkout always sends the same key, so a retry (a timeout, a hand-off restart, the browser's retry)
+ * gets mintbot's first answer back; another checkout gets another key.
+ */
+export function mintbotIdempotencyKey(name: string): string {
+  const hash = createHash('sha1').update(Buffer.from(KEY_NAMESPACE.replace(/-/g, ''), 'hex')).update(name, 'utf8').digest();
+  hash[6] = (hash[6] & 0x0f) | 0x50;
+  hash[8] = (hash[8] & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
 
 /** Seed 000 "Create order — Response 201" (the OrderResponse every order route returns). */
 export interface MintbotOrder {
@@ -47,7 +65,7 @@ export interface MintbotClientOptions extends UpstreamOptions {
   apiBase: string;
   /** A 429 whose Retry-After is at most this many seconds is waited out and retried (seed 000 "Rate limits"). */
   maxRetryAfterS: number;
-  /** Attempts per call for 429 and 5xx; 1 disables retries. */
+  /** Attempts per call in all; 1 disables retries. Short 429s may use them all, a 5xx or network failure is retried once. */
   attempts: number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -129,6 +147,7 @@ export class MintbotClient {
     const url = this.options.apiBase.replace(/\/$/, '') + path;
     const payload = body === undefined ? undefined : JSON.stringify(body);
     const logPath = path.split('?')[0];
+    let serverRetried = false;
     for (let attempt = 1; ; attempt++) {
       const last = attempt >= this.options.attempts;
       let res: Response;
@@ -146,7 +165,10 @@ export class MintbotClient {
       } catch (err) {
         // A network failure may be retried; a timeout is not (the caller already waited the whole timeout).
         const code = ((err as AppError).cause as UpstreamFailure | undefined)?.code;
-        if (!last && code === 'network_error') continue;
+        if (!last && !serverRetried && code === 'network_error') {
+          serverRetried = true;
+          continue;
+        }
         throw err;
       }
       const json = (await readUpstreamJson(res)) as (T & MintbotErrorBody) | null;
@@ -158,7 +180,10 @@ export class MintbotClient {
           continue;
         }
       }
-      if (!last && res.status >= 500 && res.status !== 501 && json?.error?.code !== 'payment_gateway_error') continue;
+      if (!last && !serverRetried && res.status >= 500 && res.status !== 501 && json?.error?.code !== 'payment_gateway_error') {
+        serverRetried = true;
+        continue;
+      }
       throw mapError(this.options, logPath, res.status, json, res.headers.get('Retry-After'));
     }
   }

@@ -10,7 +10,7 @@ import type { Sql } from '../../store/index.js';
 import type { ExtraProviderDeps } from '../extra.js';
 import type { Provider } from '../types.js';
 import { mintbotAdminRoutes } from './admin.js';
-import { MintbotClient, type MintbotOrder } from './client.js';
+import { MintbotClient, mintbotIdempotencyKey, type MintbotOrder } from './client.js';
 import { checkMintbotPrices, mintbotSettings, mintbotUpstreamOf } from './config.js';
 import { applyOrderObservation, kindOfEvent, kindOfStatus, parseMintbotTime, type OrderObservation } from './state.js';
 
@@ -119,7 +119,8 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
       paidAt: parseMintbotTime(order.paid_at),
       panelUrl: order.panel_url,
       expiresAt: parseMintbotTime(order.expires_at),
-      at,
+      // Whole seconds, as a webhook's signed `t`: a webhook sent later in the second of this poll is not older.
+      at: new Date(Math.floor(at.getTime() / 1000) * 1000),
       source: 'mintbot_poll',
       eventId: `poll_${order.id}_${order.status}`,
     };
@@ -135,8 +136,8 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
       async createCheckout(ctx) {
         requireAvailable();
         const upstream = mintbotUpstreamOf(ctx.price);
-        // The key is derived from our checkout id: a retry of this checkout replays mintbot's first answer
-        // (one order), another checkout gets another key (seed 000 "Idempotency").
+        // The key is a UUID derived from our checkout id: a retry of this checkout replays mintbot's first
+        // answer (one order), another checkout gets another key (seed 000 "Idempotency").
         const order = await client.createOrder(
           {
             tier: upstream.tier,
@@ -147,7 +148,7 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
             ...orderUrls(ctx.returnUrl),
             webhook_url: webhookUrl,
           },
-          ctx.idempotencyKey,
+          mintbotIdempotencyKey(ctx.checkout.id),
         );
         if (typeof order.id !== 'number' && typeof order.id !== 'string') throw new AppError('upstream_error', 'mintbot answered without an order id');
         if (typeof order.checkout_url !== 'string' || !/^https?:\/\//.test(order.checkout_url)) throw new AppError('upstream_error', 'mintbot answered without a checkout URL');

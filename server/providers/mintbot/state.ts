@@ -14,7 +14,7 @@ export interface OrderObservation {
   paidAt: Date | null;
   panelUrl: string | null;
   expiresAt: Date | null;
-  /** When mintbot said it: the webhook's signed timestamp, or the time we polled. */
+  /** When mintbot said it: the webhook's signed timestamp, or the time we polled, both in whole seconds (ties go to the later write). */
   at: Date;
   source: string;
   /** The webhook event id (audit dedup); polling makes one from the order and the state. */
@@ -138,6 +138,9 @@ export async function applyOrderObservation(tx: Sql, checkoutId: string, obs: Or
     if (outcome !== 'upgraded') outcome = fulfillment.status;
   }
   if (checkout.status !== 'paid' || (obs.kind !== 'ready' && obs.kind !== 'expired')) return outcome;
+  // The order's own progression decides, not the timestamp: an observation behind it (agent.ready delivered
+  // after agent.expired, in the same second or not) never moves the plan back.
+  if ((fulfillment ?? checkout.fulfillment)?.status !== obs.kind) return outcome;
 
   // The agent's lifetime is the plan's: ready sets the period end to the agent's expiry (no auto-renewal,
   // hence cancel-at-period-end), expired ends the plan now, unless a newer order carries it on.

@@ -2,6 +2,7 @@
 // the order and the verify are forwarded with the customer's own Supabase JWT, already checked by us.
 import { z } from 'zod';
 import type { RazorpayAction } from '../../../src/contract/index.js';
+import { checkoutPrice } from '../../billing.js';
 import { ConfigError } from '../../config.js';
 import { AppError } from '../../errors.js';
 import type { CustomerIdentity } from '../../security/tokens.js';
@@ -74,6 +75,9 @@ export function createMintokenProviders(deps: ExtraProviderDeps): Provider[] {
   const provider: Provider = {
     name: 'mintoken',
     mode,
+    // The order and the verify are forwarded with the customer's own Supabase JWT (seed 002 "Authentication"),
+    // which the system browser of a hand-off never has: its link could only be refused.
+    handoffUnsupported: 'Mintoken plans cannot be paid by hand-off: Mintoken needs the customer\'s own Supabase session, which the hand-off page in the system browser does not have',
 
     async createCheckout(ctx) {
       if (mode === 'unavailable') throw new AppError('provider_unavailable', 'Mintoken is not configured on this server (external_jwt)');
@@ -111,11 +115,10 @@ export function createMintokenProviders(deps: ExtraProviderDeps): Provider[] {
     async verifyPayment({ checkout, body, identity }) {
       if (mode === 'unavailable') throw new AppError('provider_unavailable', 'Mintoken is not configured on this server (external_jwt)');
       const jwt = forwardableJwt(identity);
-      const plan = catalog.plan(checkout.plan);
-      const price = plan ? catalog.chargePrice(plan, checkout.interval, { provider: 'mintoken' }) : undefined;
-      // Seed 002: "plan — The plan you originally created the order for. Must match." The stored order id, never the browser's.
+      // Seed 002: "plan — The plan you originally created the order for. Must match.": the slug of the price
+      // the checkout stored; the stored order id, never the browser's.
       const verified = await client.verify(jwt, {
-        plan: price ? mintokenPlanSlug(price, checkout.plan) : checkout.plan,
+        plan: mintokenPlanSlug(checkoutPrice(catalog, checkout), checkout.plan),
         razorpay_order_id: checkout.provider_order_id!,
         razorpay_payment_id: body.razorpay_payment_id,
         razorpay_signature: body.razorpay_signature,
