@@ -6,7 +6,7 @@ import { extname, join, normalize, relative as relativePath, resolve } from 'nod
 import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
-import { assetResponse, fileAsset } from '../static-assets.js';
+import { assetResponse, fileAsset, type StaticAsset } from '../static-assets.js';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const TYPES: Record<string, string> = {
@@ -26,9 +26,9 @@ const DIST = join(ROOT, 'dist');
 /** Vite names the shared chunks `chunks/[name]-[hash].js` (vite.config.ts): a name's bytes never change. */
 const HASHED_CHUNK = /^chunks\/[\w.-]+-[\w-]{8}\.js$/;
 /** A year, immutable: a new build has new names. */
-export const HASHED_CACHE = 'public, max-age=31536000, immutable';
+const HASHED_CACHE = 'public, max-age=31536000, immutable';
 /** `tollgate.js` and the other unhashed entries: a new build reaches browsers within minutes, and revalidating costs a 304. */
-export const ENTRY_CACHE = 'public, max-age=300';
+const ENTRY_CACHE = 'public, max-age=300';
 
 /** How long a file of the build may be cached: its name says whether its content can change. */
 function distCache(path: string): string {
@@ -44,11 +44,11 @@ async function sendFile(c: AppContext, folder: string, relative: string, headers
   const path = normalize(join(base, relative));
   if (!path.startsWith(base + '/')) throw new AppError('not_found', 'Not found');
   const dist = path.startsWith(DIST + '/');
-  let asset;
+  let asset: StaticAsset;
   try {
     asset = await fileAsset(path, TYPES[extname(path)] ?? 'application/octet-stream');
   } catch {
-    if (dist) throw new AppError('not_found', 'Not built yet: run `npm run build` (npm start does it)');
+    if (folder === 'dist') throw new AppError('not_found', 'Not built yet: run `npm run build` (npm start does it)');
     throw new AppError('not_found', 'Not found');
   }
   const response = await assetResponse(c.req.raw, asset, dist ? distCache(path) : 'no-cache');
