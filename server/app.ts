@@ -134,16 +134,17 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     log.info('request', { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), customer: c.get('customer')?.customerId });
   });
 
-  app.use(
-    '/v1/*',
-    cors({
-      origin: (origin) => (config.sandbox || config.file.allowed_origins.some((o) => new URL(o).origin === origin) ? origin : null),
-      allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language'],
-      allowMethods: ['GET', 'POST', 'OPTIONS'],
-      exposeHeaders: ['X-Request-Id', 'Idempotent-Replay', 'Retry-After'],
-      maxAge: 600,
-    }),
-  );
+  // One CORS policy for every route a partner page's scripts call: the API, and the sandbox's routes that
+  // the simulated checkout modal posts to from the partner's origin.
+  const corsPolicy = cors({
+    origin: (origin) => (config.sandbox || config.file.allowed_origins.some((o) => new URL(o).origin === origin) ? origin : null),
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language'],
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    exposeHeaders: ['X-Request-Id', 'Idempotent-Replay', 'Retry-After'],
+    maxAge: 600,
+  });
+  app.use('/v1/*', corsPolicy);
+  app.use('/sandbox/*', corsPolicy);
 
   app.use(
     '*',

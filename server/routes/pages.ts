@@ -1,11 +1,12 @@
-// The built widgets (/tollgate.js and its chunks), the demo pages, and the hand-off pay page. The IDE
-// webview page is served with a VS Code–like CSP and a fresh nonce per request.
+// The built widgets (/tollgate.js and its chunks: compressed, cached by content), the demo pages, and the
+// hand-off pay page. The IDE webview page is served with a VS Code–like CSP and a fresh nonce per request.
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { extname, join, normalize, relative as relativePath, resolve } from 'node:path';
 import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
+import { assetResponse, fileAsset, type StaticAsset } from '../static-assets.js';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const TYPES: Record<string, string> = {
@@ -21,19 +22,39 @@ const TYPES: Record<string, string> = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-/** Serve one file from a folder of the repo; paths that climb out of it are 404. */
-async function sendFile(c: AppContext, folder: string, relative: string, cache = 'no-cache'): Promise<Response> {
+const DIST = join(ROOT, 'dist');
+/** Vite names the shared chunks `chunks/[name]-[hash].js` (vite.config.ts): a name's bytes never change. */
+const HASHED_CHUNK = /^chunks\/[\w.-]+-[\w-]{8}\.js$/;
+/** A year, immutable: a new build has new names. */
+const HASHED_CACHE = 'public, max-age=31536000, immutable';
+/** `tollgate.js` and the other unhashed entries: a new build reaches browsers within minutes, and revalidating costs a 304. */
+const ENTRY_CACHE = 'public, max-age=300';
+
+/** How long a file of the build may be cached: its name says whether its content can change. */
+function distCache(path: string): string {
+  return HASHED_CHUNK.test(relativePath(DIST, path)) ? HASHED_CACHE : ENTRY_CACHE;
+}
+
+/**
+ * Serve one file from a folder of the repo (compressed by Accept-Encoding, with an ETag); paths that climb
+ * out of it are 404. Files of the build are cached by {@link distCache}; the demo's are revalidated each time.
+ */
+async function sendFile(c: AppContext, folder: string, relative: string, headers: Record<string, string> = {}): Promise<Response> {
   const base = join(ROOT, folder);
   const path = normalize(join(base, relative));
   if (!path.startsWith(base + '/')) throw new AppError('not_found', 'Not found');
-  let data: Buffer;
+  const dist = path.startsWith(DIST + '/');
+  let asset: StaticAsset;
   try {
-    data = await readFile(path);
+    asset = await fileAsset(path, TYPES[extname(path)] ?? 'application/octet-stream');
   } catch {
     if (folder === 'dist') throw new AppError('not_found', 'Not built yet: run `npm run build` (npm start does it)');
     throw new AppError('not_found', 'Not found');
   }
-  return new Response(new Uint8Array(data), { headers: { 'Content-Type': TYPES[extname(path)] ?? 'application/octet-stream', 'Cache-Control': cache, 'Access-Control-Allow-Origin': '*' } });
+  const response = await assetResponse(c.req.raw, asset, dist ? distCache(path) : 'no-cache');
+  // Headers set with c.header() do not reach a returned Response: the route's own go on it here.
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
 }
 
 async function template(name: string, values: Record<string, string>): Promise<string> {
@@ -76,11 +97,7 @@ pageRoutes.get('/demo/webview.html', async (c) => {
 pageRoutes.get('/demo/*', (c) => sendFile(c, 'demo', c.req.path.slice('/demo/'.length)));
 
 // Where a hosted payment page returns to after a hand-off: nothing to do here but go back to the editor.
-pageRoutes.get('/pay/:id/done', async (c) => {
-  c.header('Cache-Control', 'no-store');
-  c.header('Referrer-Policy', 'no-referrer');
-  return sendFile(c, 'demo', 'pay-done.html');
-});
+pageRoutes.get('/pay/:id/done', (c) => sendFile(c, 'demo', 'pay-done.html', { 'Cache-Control': 'no-store', 'Referrer-Policy': 'no-referrer' }));
 
 // The hand-off page, opened in the system browser. Razorpay's modal needs its own origins, so this page
 // allows them (and the sandbox's) but still nonce-locks scripts.

@@ -20,7 +20,7 @@
     '.error{color:#b91c1c;font-size:13px;margin:0}' +
     '.note:empty{padding:0}' +
     'button{font:inherit;border-radius:8px;padding:10px 14px;border:1px solid #cbd5e1;background:#fff;color:#0f172a;cursor:pointer}' +
-    'button.pay{background:#16a34a;border-color:#15803d;color:#fff;font-weight:600}' +
+    'button.pay{background:#15803d;border-color:#166534;color:#fff;font-weight:600}' +
     'button.fail{color:#b91c1c}' +
     'button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}' +
     'button[disabled]{opacity:.6;cursor:progress}' +

@@ -5,9 +5,10 @@ import { z } from 'zod';
 import type { AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { readJson } from '../http.js';
+import { assetResponse, memoryAsset } from '../static-assets.js';
 import type { RazorpaySimulator } from './razorpay-simulator.js';
 
-const CHECKOUT_JS = readFileSync(new URL('./razorpay-checkout.js', import.meta.url), 'utf8');
+const CHECKOUT_JS = memoryAsset(new Uint8Array(readFileSync(new URL('./razorpay-checkout.js', import.meta.url))), 'text/javascript; charset=utf-8');
 
 const PayRequest = z.object({
   key: z.string(),
@@ -19,11 +20,9 @@ const PayRequest = z.object({
 
 export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: string) {
   const routes = new Hono<AppEnv>();
-  routes.get('/sandbox/razorpay/checkout.js', (c) => {
-    c.header('Content-Type', 'text/javascript; charset=utf-8');
-    c.header('Cache-Control', 'no-cache');
-    return c.body(CHECKOUT_JS);
-  });
+  routes.get('/sandbox/razorpay/checkout.js', (c) =>
+    assetResponse(c.req.raw, CHECKOUT_JS, 'no-cache'),
+  );
   routes.post('/sandbox/razorpay/pay', async (c) => {
     const body = await readJson(c, PayRequest);
     if (body.key !== keyId) throw new AppError('validation_error', 'key: not this sandbox key');
