@@ -26,7 +26,7 @@ async function main() {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   // Providers check their own config sections (and secrets) as they are built.
   const tollgate = exitOnConfigError(() => createApp({ config, store, log }));
-  const served = await serveHttp({ fetch: tollgate.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0', log });
+  const served = await serveHttp({ fetch: tollgate.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0', limits: config.file.http, log });
   const modes = tollgate.deps.providers.modes();
   const lines = [
     '',
