@@ -78,20 +78,27 @@ export function serveHttp(options: ServeOptions): Promise<HttpServer> {
     socket.end(answer.bytes);
   };
 
-  // The app's listener; a request it cannot even build (no Host, a bad Host, a backslash in the path) gets
-  // the envelope rather than an empty 400.
+  /** A 400 in the envelope for a request the app cannot be given; the connection closes after it. */
+  const badRequest = (message: string): Response => {
+    const requestId = newRequestId();
+    log.info('http refused', { request_id: requestId, status: 400, code: 'validation_error', reason: message });
+    return Response.json(errorBody('validation_error', message, requestId), { status: 400, headers: { 'X-Request-Id': requestId, Connection: 'close' } });
+  };
+
+  // The app's listener. A request without Host is served as one to `hostname` (HTTP/1.0 allows it; HTTP/1.1
+  // does not: refused below); one the adapter cannot build (a bad Host, a backslash in the path) gets the
+  // envelope rather than an empty 400.
   const listener = getRequestListener(options.fetch, {
+    hostname: options.hostname,
     errorHandler: (err) => {
+      if (err instanceof RequestError) return badRequest(`Malformed request: ${err.message}`);
       const requestId = newRequestId();
-      if (err instanceof RequestError) {
-        const message = /host header/i.test(err.message) ? `${err.message}: HTTP/1.1 requests need a valid Host header` : `Malformed request: ${err.message}`;
-        log.info('http refused', { request_id: requestId, status: 400, code: 'validation_error', reason: message });
-        return Response.json(errorBody('validation_error', message, requestId), { status: 400, headers: { 'X-Request-Id': requestId, Connection: 'close' } });
-      }
       log.error('unhandled error', { request_id: requestId, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
       return Response.json(errorBody('internal_error', 'Something went wrong on our side; it has been logged', requestId), { status: 500, headers: { 'X-Request-Id': requestId } });
     },
   });
+
+  const refuseNoHost = getRequestListener(() => badRequest('The request has no Host header; HTTP/1.1 requests need one'), { hostname: 'localhost' });
 
   const server = createServer(
     {
@@ -110,6 +117,11 @@ export function serveHttp(options: ServeOptions): Promise<HttpServer> {
       res.prependListener('finish', () => {
         if (!req.complete) discardRestThenClose(req, socket);
       });
+      // RFC 9112 §3.2: an HTTP/1.1 request without Host is a 400 (Node's own answer to it has no body).
+      if (req.httpVersion === '1.1' && req.headers.host === undefined) {
+        void refuseNoHost(req, res);
+        return;
+      }
       void listener(req, res);
     },
   );

@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { engines, eventually, makeServer, TEST_ENV, testStore, type TestServer } from './helpers.js';
 import { serveHttp, type HttpServer } from '../../server/serve.js';
 import type { Store } from '../../server/store/index.js';
+import { ConfigError, DEFAULT_CONFIG, parseConfig } from '../../server/config.js';
 
 /** Short timeouts keep the tests fast; every wait below is for an event, with a generous deadline. */
 const HTTP = { headers_timeout_ms: 1000, request_timeout_ms: 1500, idle_timeout_ms: 1000, max_connections_per_client: 8 };
@@ -78,8 +79,8 @@ for (const engine of engines()) {
 
     before(async () => {
       store = await testStore(engine);
-      server = await makeServer({ store, env: { TOLLGATE_SANDBOX: '1' }, file: { http: HTTP, rate_limits: UNLIMITED, body_limit_bytes: BODY_LIMIT } as never });
-      http = await serveHttp({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1', limits: server.deps.config.file.http, log: server.deps.log } as never);
+      server = await makeServer({ store, env: { TOLLGATE_SANDBOX: '1' }, file: { http: HTTP, rate_limits: UNLIMITED, body_limit_bytes: BODY_LIMIT } });
+      http = await serveHttp({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1', limits: server.deps.config.file.http, log: server.deps.log });
       url = `http://127.0.0.1:${http.port}`;
     });
     after(async () => {
@@ -189,7 +190,7 @@ for (const engine of engines()) {
 
       // On a server of their own: no other test's pooled keep-alive connection counts against the cap.
       test('one client holding slow connections: those over max_connections_per_client get 429 at once, the rest 408, every one closed', BOUNDED, async () => {
-        const capped = await serveHttp({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1', limits: { ...HTTP, headers_timeout_ms: 2000, request_timeout_ms: 2000, max_connections_per_client: 4 }, log: server.deps.log } as never);
+        const capped = await serveHttp({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1', limits: { ...HTTP, headers_timeout_ms: 2000, request_timeout_ms: 2000, max_connections_per_client: 4 }, log: server.deps.log });
         try {
           const conns = Array.from({ length: 12 }, () => rawSocket(capped.port));
           for (const c of conns) c.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
@@ -212,7 +213,7 @@ for (const engine of engines()) {
       });
 
       test('connections within the cap are served; one more is refused; once they close the client is served again', BOUNDED, async () => {
-        const capped = await serveHttp({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1', limits: { ...HTTP, headers_timeout_ms: 30_000, request_timeout_ms: 30_000, idle_timeout_ms: 30_000, max_connections_per_client: 3 }, log: server.deps.log } as never);
+        const capped = await serveHttp({ fetch: server.app.fetch, port: 0, hostname: '127.0.0.1', limits: { ...HTTP, headers_timeout_ms: 30_000, request_timeout_ms: 30_000, idle_timeout_ms: 30_000, max_connections_per_client: 3 }, log: server.deps.log });
         try {
           // Hold the cap with keep-alive connections that each got an answer (so the server has counted them).
           const held = Array.from({ length: 3 }, () => rawSocket(capped.port));
@@ -272,6 +273,20 @@ for (const engine of engines()) {
         assert.match(answer.body.error.message, /Host/);
       });
 
+      test('an HTTP/1.0 request without Host (allowed there) is served', BOUNDED, async () => {
+        const conn = rawSocket(http.port);
+        conn.socket.write('GET /healthz HTTP/1.0\r\n\r\n');
+        const { received } = await conn.closed;
+        assert.match(received, /^HTTP\/1\.1 200 /);
+        assert.match(received, /"ok":true/);
+      });
+
+      test('a Host the adapter cannot use: 400 in the envelope, then closed', BOUNDED, async () => {
+        const answer = await exchange(http.port, 'GET /healthz HTTP/1.1\r\nHost: a/b\r\n\r\n');
+        assertEnvelope(answer, 400, 'validation_error');
+        assert.match(answer.body.error.message, /host/i);
+      });
+
       test('CONNECT: 405 in the envelope, then closed', BOUNDED, async () => {
         const answer = await exchange(http.port, 'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
         assertEnvelope(answer, 405, 'validation_error');
@@ -285,3 +300,11 @@ for (const engine of engines()) {
     });
   });
 }
+
+test('the http limits: defaults, and a headers timeout longer than the request timeout is refused with the fix', () => {
+  assert.deepEqual(parseConfig(DEFAULT_CONFIG).http, { headers_timeout_ms: 10_000, request_timeout_ms: 20_000, idle_timeout_ms: 5_000, max_connections_per_client: 64 });
+  assert.throws(
+    () => parseConfig({ ...DEFAULT_CONFIG, http: { headers_timeout_ms: 5000, request_timeout_ms: 2000 } }),
+    (err: Error) => err instanceof ConfigError && /http\.headers_timeout_ms: must not be longer than request_timeout_ms/.test(err.message),
+  );
+});
