@@ -2,7 +2,7 @@
 // timeouts, a cap on one client's connections, the JSON error envelope for everything Node answers before the
 // app does, and a close that reads off the rest of an unread body so every client reads the early answer.
 // `npm start` and the HTTP tests both serve this way.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { getRequestListener, RequestError } from '@hono/node-server';
 import type { HttpLimits } from './config.js';
@@ -29,19 +29,19 @@ export interface HttpServer {
  * closes: closing with unread bytes makes the kernel reset the connection, and a client still sending (Node's
  * fetch) then loses the answer. Past this the connection is closed anyway; the request timeout bounds the time.
  */
-export const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** Node checks its header and request timeouts on an interval: often enough for the shortest one. */
 const checkingInterval = (limits: HttpLimits) => Math.max(50, Math.min(1000, Math.floor(limits.headers_timeout_ms / 4)));
 
 /** A complete HTTP/1.1 answer in the envelope, for writing straight to a socket; the connection closes after it. */
-function envelope(status: number, reason: string, code: string, message: string, headers: Record<string, string> = {}): { requestId: string; bytes: string } {
+function envelope(status: number, code: string, message: string, headers: Record<string, string> = {}): { requestId: string; bytes: string } {
   const requestId = newRequestId();
   const body = JSON.stringify(errorBody(code, message, requestId));
   const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
   return {
     requestId,
-    bytes: `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nX-Request-Id: ${requestId}\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    bytes: `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nX-Request-Id: ${requestId}\r\n${extra}Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   };
 }
 
@@ -61,8 +61,8 @@ export function serveHttp(options: ServeOptions): Promise<HttpServer> {
    * connection over the cap) send the FIN, throw away what the client still sends, and close when it does or
    * soon after, so that closing with unread bytes does not reset the connection under the answer.
    */
-  const answerAndClose = (socket: Socket, parsed: boolean, status: number, reason: string, code: string, message: string, headers?: Record<string, string>) => {
-    const answer = envelope(status, reason, code, message, headers);
+  const answerAndClose = (socket: Socket, parsed: boolean, status: number, code: string, message: string, headers?: Record<string, string>) => {
+    const answer = envelope(status, code, message, headers);
     log.info('http refused', { request_id: answer.requestId, status, code, reason: message });
     if (parsed) return socket.end(answer.bytes, () => socket.destroy());
     let read = 0;
@@ -71,6 +71,7 @@ export function serveHttp(options: ServeOptions): Promise<HttpServer> {
     socket.on('close', () => clearTimeout(timer));
     socket.on('error', close);
     socket.on('end', close);
+    // Nobody parses it: a client's request (a few KB) is read off, a flood is cut off.
     socket.on('data', (chunk: Buffer) => {
       read += chunk.length;
       if (read > 64 * 1024) close();
@@ -152,16 +153,16 @@ export function serveHttp(options: ServeOptions): Promise<HttpServer> {
     const inFlight = responding.get(socket);
     if (err.code === 'ECONNRESET' || !socket.writable || discarding.has(socket) || (inFlight && !inFlight.writableEnded && inFlight.headersSent)) return socket.destroy();
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      return answerAndClose(socket, true, 408, 'Request Timeout', 'validation_error', `The request did not arrive in time: headers within ${seconds(limits.headers_timeout_ms)}, the whole request within ${seconds(limits.request_timeout_ms)}`);
+      return answerAndClose(socket, true, 408, 'validation_error', `The request did not arrive in time: headers within ${seconds(limits.headers_timeout_ms)}, the whole request within ${seconds(limits.request_timeout_ms)}`);
     }
-    if (err.code === 'HPE_HEADER_OVERFLOW') return answerAndClose(socket, true, 431, 'Request Header Fields Too Large', 'payload_too_large', 'The request headers are too large');
-    if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return answerAndClose(socket, true, 413, 'Payload Too Large', 'payload_too_large', 'The chunk extensions are too large');
-    answerAndClose(socket, true, 400, 'Bad Request', 'validation_error', 'Malformed HTTP request');
+    if (err.code === 'HPE_HEADER_OVERFLOW') return answerAndClose(socket, true, 431, 'payload_too_large', 'The request headers are too large');
+    if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return answerAndClose(socket, true, 413, 'payload_too_large', 'The chunk extensions are too large');
+    answerAndClose(socket, true, 400, 'validation_error', 'Malformed HTTP request');
   });
 
   // This is not a proxy: a CONNECT gets an answer, not a dropped connection.
   server.on('connect', (req: IncomingMessage, socket: Socket) => {
-    answerAndClose(socket, false, 405, 'Method Not Allowed', 'validation_error', 'CONNECT is not supported: this server is not a proxy', { Allow: 'GET, HEAD, POST, OPTIONS' });
+    answerAndClose(socket, false, 405, 'validation_error', 'CONNECT is not supported: this server is not a proxy', { Allow: 'GET, HEAD, POST, OPTIONS' });
   });
 
   // At most `max_connections_per_client` open connections per socket address. Node's own connection
@@ -173,7 +174,7 @@ export function serveHttp(options: ServeOptions): Promise<HttpServer> {
       const client = socket.remoteAddress ?? 'unknown';
       const open = openByClient.get(client) ?? 0;
       if (open >= limits.max_connections_per_client) {
-        return answerAndClose(socket, false, 429, 'Too Many Requests', 'rate_limited', `Too many open connections from one client (at most ${limits.max_connections_per_client}); close some and retry`, { 'Retry-After': '1' });
+        return answerAndClose(socket, false, 429, 'rate_limited', `Too many open connections from one client (at most ${limits.max_connections_per_client}); close some and retry`, { 'Retry-After': '1' });
       }
       openByClient.set(client, open + 1);
       socket.once('close', () => {
