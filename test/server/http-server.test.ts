@@ -57,7 +57,7 @@ function rawSocket(port: number, options: { allowHalfOpen?: boolean } = {}) {
   const closed = new Promise<{ received: string; error: string | null }>((resolve) => socket.on('close', () => resolve({ received: received(), error })));
   const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
   const ended = new Promise<void>((resolve) => socket.once('end', () => resolve()));
-  return { socket, received, closed, connected, ended, error: () => error };
+  return { socket, received, closed, connected, ended };
 }
 
 /** Send `request` and wait for the server to close the connection; its answer, parsed. */
