@@ -47,6 +47,11 @@ export interface TollgateApp {
   close(): Promise<void>;
 }
 
+/** The error a body read fails with when the connection closed under it (Node's `aborted`, the adapter's own). */
+function clientAbort(err: unknown): boolean {
+  return err instanceof Error && ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || err.name === 'AbortError' || /aborted|prematurely closed/i.test(err.message));
+}
+
 export function createApp(options: CreateAppOptions): TollgateApp {
   const { config, store, log } = options;
   const now = options.now ?? (() => new Date());
@@ -150,8 +155,10 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     '*',
     bodyLimit({
       maxSize: config.file.body_limit_bytes,
+      // The connection closes after the 413 (server/serve.ts reads off the rest of the body first, so the
+      // client reads the answer rather than a reset).
       onError: () => {
-        throw new AppError('payload_too_large', `The request body is larger than ${config.file.body_limit_bytes} bytes`);
+        throw new AppError('payload_too_large', `The request body is larger than ${config.file.body_limit_bytes} bytes`, { headers: { Connection: 'close' } });
       },
     }),
   );
@@ -216,6 +223,12 @@ export function createApp(options: CreateAppOptions): TollgateApp {
 
   app.onError((err, c) => {
     const requestId = c.get('requestId') ?? 'unknown';
+    // The client went away mid-body (an aborted upload, a request timed out in server/serve.ts): reading the
+    // body failed, nobody reads an answer and nothing went wrong here. 499 is the status nginx logs for it.
+    if (c.req.raw.signal.aborted && clientAbort(err)) {
+      log.info('client went away', { request_id: requestId, method: c.req.method, path: c.req.path, error: err instanceof Error ? err.message : String(err) });
+      return c.body(null, 499 as 400);
+    }
     if (err instanceof AppError) {
       if (err.status >= 500) log.warn('request failed', { request_id: requestId, code: err.code, cause_code: (err.cause as { code?: string } | undefined)?.code ?? null });
       return c.json(errorBody(err.code, err.message, requestId), err.status as 400, err.headers);

@@ -1,11 +1,9 @@
 // `npm start`: load the config, open the store, start the server, and say where the demo is and which
 // providers are live and which simulated.
-import type { Duplex } from 'node:stream';
-import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { ConfigError, loadServerConfig } from './config.js';
-import { errorBody, newRequestId } from './errors.js';
 import { createLogger, type LogLevel } from './log.js';
+import { serveHttp } from './serve.js';
 import { openStore } from './store/index.js';
 
 /** A configuration problem is the operator's to fix: say what and how, and exit non-zero without a stack. */
@@ -28,33 +26,20 @@ async function main() {
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   // Providers check their own config sections (and secrets) as they are built.
   const tollgate = exitOnConfigError(() => createApp({ config, store, log }));
-  const server = serve({ fetch: tollgate.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0' }, (info) => {
-    const modes = tollgate.deps.providers.modes();
-    const lines = [
-      '',
-      `  Tollgate is running on ${config.publicUrl}  (port ${info.port}, ${Date.now() - started} ms to start)`,
-      `  mode:      ${config.sandbox ? 'SANDBOX (simulated payments, no money moves)' : 'live'}`,
-      `  store:     ${store.engine === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`}`,
-      `  providers: ${Object.entries(modes).map(([name, mode]) => `${name}=${mode === 'sandbox' ? 'simulated' : mode}`).join(', ')}`,
-      `  demo:      ${config.publicUrl}/`,
-      '',
-    ];
-    process.stdout.write(lines.join('\n') + '\n');
-  });
-  // Requests Node's HTTP parser refuses before the app sees them (headers over 16 KB, malformed HTTP) still
-  // get the JSON error envelope, not an empty answer.
-  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    if (err.code === 'ECONNRESET' || !socket.writable) return socket.destroy();
-    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
-    const requestId = newRequestId();
-    const body = JSON.stringify(errorBody(tooLarge ? 'payload_too_large' : 'validation_error', tooLarge ? 'The request headers are too large' : 'Malformed HTTP request', requestId));
-    socket.end(
-      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\nContent-Type: application/json\r\n` +
-        `X-Request-Id: ${requestId}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
-  });
+  const served = await serveHttp({ fetch: tollgate.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0', limits: config.file.http, log });
+  const modes = tollgate.deps.providers.modes();
+  const lines = [
+    '',
+    `  Tollgate is running on ${config.publicUrl}  (port ${served.port}, ${Date.now() - started} ms to start)`,
+    `  mode:      ${config.sandbox ? 'SANDBOX (simulated payments, no money moves)' : 'live'}`,
+    `  store:     ${store.engine === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `PGlite in ${config.dataDir}`}`,
+    `  providers: ${Object.entries(modes).map(([name, mode]) => `${name}=${mode === 'sandbox' ? 'simulated' : mode}`).join(', ')}`,
+    `  demo:      ${config.publicUrl}/`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
   const stop = async () => {
-    server.close();
+    await served.close();
     await tollgate.close();
     await store.close();
     process.exit(0);

@@ -50,6 +50,22 @@ const PlanConfig = z.object({
   prices: z.array(PlanPrice).default([]),
 });
 
+/** Node's HTTP server limits (server/serve.ts); a request that takes longer gets 408, a client over the cap 429. */
+const HTTP_DEFAULTS = { headers_timeout_ms: 10_000, request_timeout_ms: 20_000, idle_timeout_ms: 5_000, max_connections_per_client: 64 };
+const HttpLimits = z
+  .object({
+    /** The request line and headers must arrive within this. */
+    headers_timeout_ms: z.number().int().min(100).max(600_000).default(HTTP_DEFAULTS.headers_timeout_ms),
+    /** The whole request, body included, must arrive within this. */
+    request_timeout_ms: z.number().int().min(100).max(600_000).default(HTTP_DEFAULTS.request_timeout_ms),
+    /** A keep-alive connection with no request in flight is closed after this. */
+    idle_timeout_ms: z.number().int().min(100).max(600_000).default(HTTP_DEFAULTS.idle_timeout_ms),
+    /** Open connections from one socket address; 0 for no cap (e.g. behind a proxy that is the only client). */
+    max_connections_per_client: z.number().int().min(0).max(100_000).default(HTTP_DEFAULTS.max_connections_per_client),
+  })
+  .refine((v) => v.headers_timeout_ms <= v.request_timeout_ms, { path: ['headers_timeout_ms'], message: 'must not be longer than request_timeout_ms (the headers are part of the request)' });
+export type HttpLimits = z.infer<typeof HttpLimits>;
+
 const RateLimit = z.object({ limit: z.number().int().positive(), window_s: z.number().int().positive() });
 
 export const ConfigFile = z
@@ -65,6 +81,8 @@ export const ConfigFile = z
     session_ttl_seconds: z.number().int().min(60).max(3600, 'session tokens live at most 1 h (3600)').default(3600),
     body_limit_bytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
     upstream_timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
+    /** The HTTP server: how long a client may take to send a request, and how many connections it may hold. */
+    http: HttpLimits.default(HTTP_DEFAULTS),
     rate_limits: z
       .object({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }) })
       .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 } }),
