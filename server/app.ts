@@ -89,6 +89,8 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     now,
     verifyToken: createTokenVerifier({
       sessionSecret: config.sessionSecret,
+      sessionTtlSeconds: config.file.session_ttl_seconds,
+      now,
       external: config.file.external_jwt
         ? {
             secret: config.externalJwtSecret,
