@@ -5,7 +5,33 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Interval, Metric, ProviderName } from '../src/contract/index.js';
 
-const PlanPrice = z.object({
+/** Edit distance (insert, delete, substitute) between two keys, for "did you mean" hints. */
+export function levenshtein(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/** The message for keys a config object does not have, each with the closest valid key. */
+export function unknownKeysMessage(keys: readonly string[], allowed: readonly string[]): string {
+  const hints = keys.map((key) => {
+    const closest = [...allowed].sort((x, y) => levenshtein(key, x) - levenshtein(key, y))[0];
+    return closest === undefined ? `"${key}"` : `"${key}" (did you mean "${closest}"?)`;
+  });
+  return `unknown key${keys.length > 1 ? 's' : ''} ${hints.join(', ')}; remove ${keys.length > 1 ? 'them' : 'it'} or fix the spelling`;
+}
+
+/**
+ * The error map for parsing config (the file and the providers' own sections): every object there is strict,
+ * so a typo is refused instead of silently ignored, and the refusal names the closest valid key.
+ */
+export const configErrors = { error: (issue: z.core.$ZodRawIssue) => (issue.code === 'unrecognized_keys' ? unknownKeysMessage(issue.keys, issue.inst && 'shape' in issue.inst ? Object.keys(issue.inst.shape as object) : []) : undefined) };
+
+const PlanPrice = z.strictObject({
   provider: ProviderName,
   currency: z.string().regex(/^[A-Z]{3}$/, 'use an upper-case ISO 4217 code such as "INR" or "USD"'),
   amount: z
@@ -34,15 +60,16 @@ const PlanTranslation = z.strictObject({
   features: z.record(z.string(), z.string().min(1)).optional(),
 });
 
-const MetricConfig = Metric.extend({
+const MetricConfig = z.strictObject({
+  ...Metric.shape,
   translations: byLocale(z.strictObject({ label: z.string().min(1), label_one: z.string().min(1).optional() })),
 });
 
-const PlanConfig = z.object({
+const PlanConfig = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use a lower-case slug such as "pro"'),
   name: z.string().min(1),
   description: z.string().optional(),
-  features: z.array(z.object({ id: z.string().min(1), label: z.string().min(1) })).default([]),
+  features: z.array(z.strictObject({ id: z.string().min(1), label: z.string().min(1) })).default([]),
   translations: byLocale(PlanTranslation),
   limits: z.record(z.string(), z.number().int().nonnegative().nullable()).default({}),
   popular: z.boolean().default(false),
@@ -50,10 +77,13 @@ const PlanConfig = z.object({
   prices: z.array(PlanPrice).default([]),
 });
 
-const RateLimit = z.object({ limit: z.number().int().positive(), window_s: z.number().int().positive() });
+const RateLimit = z.strictObject({ limit: z.number().int().positive(), window_s: z.number().int().positive() });
+
+/** A provider's own section (stripe, mintbot…): its keys are checked by the provider's settings parser. */
+const ProviderSection = z.record(z.string(), z.unknown()).optional();
 
 export const ConfigFile = z
-  .object({
+  .strictObject({
     /** The business name shown in payment modals. */
     name: z.string().min(1).default('Tollgate Demo'),
     /** The language the catalog's own text (plan names, descriptions, features, metric labels) is in. */
@@ -66,11 +96,11 @@ export const ConfigFile = z
     body_limit_bytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
     upstream_timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
     rate_limits: z
-      .object({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }) })
+      .strictObject({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }) })
       .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 } }),
     /** Accept an external issuer's JWT (e.g. Supabase's) as the customer session. */
     external_jwt: z
-      .object({
+      .strictObject({
         jwks_url: z.url().optional(),
         /** Name of the environment variable that holds the shared HS256 secret (never the secret itself). */
         secret_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'name an environment variable, e.g. "SUPABASE_JWT_SECRET"').optional(),
@@ -83,7 +113,7 @@ export const ConfigFile = z
       .optional(),
     /** Which provider charges a currency; a request may still name a provider explicitly. */
     routing: z
-      .object({
+      .strictObject({
         default_currency: z.string().regex(/^[A-Z]{3}$/).default('INR'),
         currency_providers: z.record(z.string(), ProviderName).default({ INR: 'razorpay', USD: 'stripe' }),
       })
@@ -93,10 +123,14 @@ export const ConfigFile = z
     /** The plan every new customer starts on; it cannot be ordered. */
     free_plan: z.string().default('free'),
     providers: z
-      .object({
-        razorpay: z.object({ theme_color: z.string().optional(), image: z.url().optional() }).default({}),
-      })
-      .catchall(z.record(z.string(), z.unknown()))
+      .strictObject({
+        razorpay: z.strictObject({ theme_color: z.string().optional(), image: z.url().optional() }).default({}),
+        stripe: ProviderSection,
+        mintbot: ProviderSection,
+        mimicbot: ProviderSection,
+        mintoken: ProviderSection,
+        bonzai: ProviderSection,
+      } satisfies Record<ProviderName, z.ZodType>)
       .default({ razorpay: {} }),
   })
   .superRefine((cfg, ctx) => {
@@ -210,15 +244,29 @@ export class ConfigError extends Error {
   }
 }
 
+/** `plans[0].prices[1].currency`: an issue's path as the file's reader writes it, after `prefix` when given. */
+function configPath(prefix: string, path: readonly PropertyKey[]): string {
+  const joined = (prefix + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')).replace(/^\./, '');
+  return joined || '(top level)';
+}
+
 /** Parse a config object; a failure lists every field with what is wrong and how to fix it. */
 export function parseConfig(raw: unknown, source = 'config'): ConfigFile {
-  const result = ConfigFile.safeParse(raw);
+  const result = ConfigFile.safeParse(raw, configErrors);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
-    return `  - ${path}: ${issue.message}`;
-  });
+  const lines = result.error.issues.map((issue) => `  - ${configPath('', issue.path)}: ${issue.message}`);
   return failConfig(`${source} is invalid:\n${lines.join('\n')}`);
+}
+
+/**
+ * Parse a provider's own section of the file (`providers.mintbot`…) with the same rules as the file:
+ * unknown keys refused with the closest valid key, and each failure named by its full path.
+ */
+export function parseConfigSection<S extends z.ZodType>(schema: S, raw: unknown, name: string): z.infer<S> {
+  const result = schema.safeParse(raw ?? {}, configErrors);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `${configPath(name, issue.path)}: ${issue.message}`);
+  return failConfig(lines.length === 1 ? lines[0] : `${name} is invalid:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
 }
 
 function failConfig(message: string): never {
