@@ -2,6 +2,7 @@
 // validated with zod; secrets only from the environment. A bad file names the field and the fix.
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Interval, Metric, ProviderName } from '../src/contract/index.js';
 
@@ -77,6 +78,14 @@ const PlanConfig = z.strictObject({
   prices: z.array(PlanPrice).default([]),
 });
 
+/** "10.0.0.1", "::1", "10.0.0.0/8", "fd00::/8". */
+function isAddressOrCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (!version || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
 const RateLimit = z.strictObject({ limit: z.number().int().positive(), window_s: z.number().int().positive() });
 
 /** A provider's own section (stripe, mintbot…): its keys are checked by the provider's settings parser. */
@@ -96,8 +105,16 @@ export const ConfigFile = z
     body_limit_bytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
     upstream_timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
     rate_limits: z
-      .strictObject({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }) })
-      .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 } }),
+      .strictObject({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }), api_key: RateLimit.default({ limit: 600, window_s: 60 }) })
+      .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 }, api_key: { limit: 600, window_s: 60 } }),
+    /** Reverse proxies whose X-Forwarded-For (or RFC 7239 Forwarded) hops are believed; absent: the socket address is the client. */
+    trust_proxy: z
+      .strictObject({
+        proxies: z.array(z.string().refine(isAddressOrCidr, 'use an IP address or a CIDR block, e.g. "10.0.0.0/8" or "::1"')),
+        /** The header the proxies append the client to; the other one is ignored (a client could have sent it). */
+        header: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
+      })
+      .optional(),
     /** Accept an external issuer's JWT (e.g. Supabase's) as the customer session. */
     external_jwt: z
       .strictObject({

@@ -140,3 +140,17 @@ test("every config in the repo parses: examples/, the README's example, the demo
   for (const b of blocks) parseConfig(b, 'README.md');
   parseConfig(DEFAULT_CONFIG, 'default config');
 });
+
+test('rate_limits.api_key defaults to 600 / 60 s; trust_proxy takes addresses and CIDR blocks, and names a bad one', () => {
+  const cfg = parseConfig(DEFAULT_CONFIG);
+  assert.deepEqual(cfg.rate_limits.api_key, { limit: 600, window_s: 60 });
+  assert.equal(cfg.trust_proxy, undefined);
+  const proxied = parseConfig({ ...DEFAULT_CONFIG, trust_proxy: { proxies: ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7'] } });
+  assert.deepEqual(proxied.trust_proxy, { proxies: ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7'], header: 'x-forwarded-for' });
+  assert.throws(() => parseConfig({ ...DEFAULT_CONFIG, trust_proxy: { proxies: ['10.0.0.0/33', 'proxy.internal'], header: 'x-real-ip' } }), (err: Error) => {
+    assert.match(err.message, /trust_proxy\.proxies\[0\]: use an IP address or a CIDR block/);
+    assert.match(err.message, /trust_proxy\.proxies\[1\]: use an IP address or a CIDR block/);
+    assert.match(err.message, /trust_proxy\.header: /);
+    return true;
+  });
+});
