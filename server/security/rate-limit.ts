@@ -2,7 +2,7 @@
 // failed-auth requests (the mintbot document's scheme: 120 / 60 s and 60 / 60 s). A sliding-window counter
 // (the previous fixed window, weighted by how much of it still overlaps, plus the current one): O(1) per hit,
 // whatever the limit. In memory when one process owns the store (PGlite); in a PostgreSQL table, one
-// statement per hit, when several instances share DATABASE_URL, so the limit holds across them.
+// single-row upsert per hit, when several instances share DATABASE_URL, so the limit holds across them.
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Sql } from '../store/index.js';
@@ -73,30 +73,31 @@ export class RateLimiter implements Limiter {
 }
 
 /**
- * One hit in one round trip: read the previous window's count, and add one to the current window's only
- * while the weighted sum is under the limit (the row lock of ON CONFLICT makes the check and the increment
- * one step across instances). A refused hit counts nothing, as in memory. $5 overlap, $6 limit.
+ * One hit, one single-row upsert: the row of a key holds its current and previous window. Under the row
+ * lock of ON CONFLICT it slides to this window (an instance whose clock lags never moves it back), and adds
+ * one only while the weighted count is under the limit: a refused hit counts nothing, as in memory.
+ * $3 this window's start, $4 the window in ms, $5 the previous window's overlap, $6 the limit.
  */
+const SLID_PREVIOUS = `CASE WHEN c.window_start >= $3::bigint THEN c.previous WHEN c.window_start = $3::bigint - $4::bigint THEN c.current ELSE 0 END`;
+const SLID_CURRENT = `CASE WHEN c.window_start >= $3::bigint THEN c.current ELSE 0 END`;
+const ROOM = `(${SLID_PREVIOUS}) * $5::float8 + (${SLID_CURRENT}) < $6::float8`;
 const HIT_SQL = `
-WITH prev AS (
-  SELECT COALESCE((SELECT n FROM rate_limit_hits WHERE bucket = $1 AND key = $2 AND window_start = $4::bigint), 0) AS n
-), hit AS (
-  INSERT INTO rate_limit_hits AS h (bucket, key, window_start, n)
-  SELECT $1, $2, $3::bigint, 1 FROM prev WHERE prev.n * $5::float8 < $6::float8
-  ON CONFLICT (bucket, key, window_start) DO UPDATE SET n = h.n + 1
-    WHERE (SELECT n FROM prev) * $5::float8 + h.n < $6::float8
-  RETURNING h.n
-)
-SELECT (SELECT n FROM prev) AS previous, (SELECT n FROM hit) AS counted,
-  (SELECT n FROM rate_limit_hits WHERE bucket = $1 AND key = $2 AND window_start = $3::bigint) AS current`;
+INSERT INTO rate_limit_counters AS c (bucket, key, window_start, previous, current, counted) VALUES ($1, $2, $3::bigint, 0, 1, true)
+ON CONFLICT (bucket, key) DO UPDATE SET
+  window_start = GREATEST(c.window_start, $3::bigint),
+  previous = ${SLID_PREVIOUS},
+  current = ${SLID_CURRENT} + CASE WHEN ${ROOM} THEN 1 ELSE 0 END,
+  counted = ${ROOM}
+RETURNING previous, current, counted`;
 
 /**
- * The counters of every instance on one PostgreSQL (rate_limit_hits, migration 7). Windows older than the
- * previous one are deleted once a window. Should the store fail, the process falls back to its own counters
+ * The counters of every instance on one PostgreSQL (rate_limit_counters, migration 7). Keys idle for two
+ * windows are deleted once a window. Should the store fail, the process falls back to its own counters
  * (logged) rather than answer 500 to every request.
  */
 export class SharedRateLimiter implements Limiter {
   private lastPrune = 0;
+  private failing = false;
   private readonly fallback: RateLimiter;
   constructor(
     private readonly sql: Sql,
@@ -112,22 +113,23 @@ export class SharedRateLimiter implements Limiter {
   async hit(key: string): Promise<void> {
     const now = this.now();
     const { fixedStart, overlap } = windowAt(now, this.windowMs);
-    let row: { previous: number; counted: number | null; current: number | null } | undefined;
+    let row: { previous: number; current: number; counted: boolean };
     try {
-      [row] = await this.sql.query<{ previous: number; counted: number | null; current: number | null }>(HIT_SQL, [this.bucket, key, fixedStart, fixedStart - this.windowMs, overlap, this.limit]);
+      [row] = await this.sql.query<typeof row>(HIT_SQL, [this.bucket, key, fixedStart, this.windowMs, overlap, this.limit]);
     } catch (err) {
-      this.log.warn('shared rate limit unavailable; counting in this process', { bucket: this.bucket, error: err instanceof Error ? err.message : String(err) });
+      if (!this.failing) this.log.warn('shared rate limit unavailable; counting in this process until the store answers', { bucket: this.bucket, error: err instanceof Error ? err.message : String(err) });
+      this.failing = true;
       return this.fallback.hit(key);
     }
+    this.failing = false;
     this.prune(now, fixedStart);
-    // Refused in SQL (the count it saw under the row lock may be newer than this statement's snapshot of it).
-    if (row.counted === null) throw rateLimited({ previous: row.previous, current: row.current ?? 0 }, now, this.limit, this.windowMs);
+    if (!row.counted) throw rateLimited(row, now, this.limit, this.windowMs);
   }
 
   private prune(now: number, fixedStart: number): void {
     if (now - this.lastPrune < this.windowMs) return;
     this.lastPrune = now;
-    this.sql.query('DELETE FROM rate_limit_hits WHERE bucket = $1 AND window_start < $2::bigint', [this.bucket, fixedStart - this.windowMs]).catch((err: Error) => this.log.warn('rate limit prune failed', { bucket: this.bucket, error: err.message }));
+    this.sql.query('DELETE FROM rate_limit_counters WHERE bucket = $1 AND window_start < $2::bigint', [this.bucket, fixedStart - this.windowMs]).catch((err: Error) => this.log.warn('rate limit prune failed', { bucket: this.bucket, error: err.message }));
   }
 }
 

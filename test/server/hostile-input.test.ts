@@ -222,12 +222,12 @@ interface Answer {
 
 /**
  * The store, counting the statements that may write (anything but a SELECT) to tables other than
- * idempotency_keys and rate_limit_hits (every request counts there, on PostgreSQL): a case that issued
+ * idempotency_keys and rate_limit_counters (every request counts there, on PostgreSQL): a case that issued
  * none changed nothing, and the tables need not be read again.
  */
 function watched(inner: Store): Store & { writes: number } {
   const counted = (text: string) => {
-    if (!/^\s*SELECT\b/i.test(text) && !/\b(idempotency_keys|rate_limit_hits)\b/.test(text)) watch.writes++;
+    if (!/^\s*SELECT\b/i.test(text) && !/\b(idempotency_keys|rate_limit_counters)\b/.test(text)) watch.writes++;
   };
   const wrap = (sql: Sql): Sql => ({
     query: (text, params) => (counted(text), sql.query(text, params)) as never,
@@ -279,7 +279,7 @@ for (const engine of engines()) {
         await store.query<{ table_name: string }>("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name")
       )
         .map((r) => r.table_name)
-        .filter((t) => t !== 'idempotency_keys' && t !== 'rate_limit_hits');
+        .filter((t) => t !== 'idempotency_keys' && t !== 'rate_limit_counters');
 
       const now = Math.floor(Date.now() / 1000);
       const wrongSecret = new TextEncoder().encode('another-secret-entirely-0123456789abcdef');

@@ -176,7 +176,7 @@ describe('counters on PGlite stay in memory', () => {
       const [one, two] = await Promise.all([makeServer({ store, now: frozen, file }), makeServer({ store, now: frozen, file })]);
       assert.deepEqual(await statuses(4, () => one.request('GET', '/v1/plans')), [200, 200, 200, 429]);
       assert.deepEqual(await statuses(4, () => two.request('GET', '/v1/plans')), [200, 200, 200, 429]);
-      assert.deepEqual(await store.query('SELECT * FROM rate_limit_hits'), []);
+      assert.deepEqual(await store.query('SELECT * FROM rate_limit_counters'), []);
     } finally {
       await store.close();
     }
@@ -204,28 +204,39 @@ describe('counters shared on PostgreSQL', { skip: process.env.DATABASE_URL ? fal
     // Concurrent, too: the check and the increment are one statement under the row lock.
     const mints = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? one : two).request('POST', '/v1/sessions', { headers: API_KEY, body: { customer_id: uniqueId() } })));
     assert.deepEqual(tally(mints.map((r) => r.status)), { 201: 6, 429: 14 });
-    const keys = await store.query<{ bucket: string; key: string; n: number }>('SELECT bucket, key, n FROM rate_limit_hits ORDER BY bucket');
+    const keys = await store.query<{ bucket: string; key: string; n: number }>('SELECT bucket, key, current AS n FROM rate_limit_counters ORDER BY bucket');
     assert.deepEqual(keys.map((k) => [k.bucket, k.n]), [['api_key', 6], ['ip', 10]]);
     assert.ok(keys.every((k) => !k.key.includes(TEST_ENV.TOLLGATE_API_KEY)), 'the store holds a digest of the key, never the key');
   });
 
-  test('the shared counter slides and answers Retry-After exactly as the in-memory one does', async () => {
+  test('with the store unreachable, the limiter counts in this process (logged once) instead of answering 500', async () => {
+    const [{ schema }] = await store.query<{ schema: string }>('SELECT current_schema() AS schema');
+    const gone = await openStore({ databaseUrl: process.env.DATABASE_URL, schema });
+    await gone.close();
+    const log = createMemoryLogger();
+    const limiter = new SharedRateLimiter(gone, 'gone', 2, 60_000, () => FROZEN, log);
+    const outcomes = [await outcome(limiter, 'k'), await outcome(limiter, 'k'), await outcome(limiter, 'k')];
+    assert.deepEqual(outcomes.map((o) => o === null), [true, true, false]);
+    assert.equal(log.lines.filter((l) => l.includes('shared rate limit unavailable')).length, 1);
+  });
+
+  test('the shared counter slides and answers Retry-After exactly as the in-memory one does; idle keys are pruned', async () => {
     let now = 60_000 * 100;
     const log = createMemoryLogger();
     const key = uniqueId('ip');
+    const idle = uniqueId('ip');
     const shared = new SharedRateLimiter(store, 'parity', 60, 60_000, () => now, log);
     const memory = new RateLimiter(60, 60_000, () => now);
-    const both = async () => [await outcome(shared, key), await outcome(memory, key)];
-    const steps: [number, number][] = [[0, 70], [60_000 + 30_000, 40], [15_000, 10], [120_000, 65]];
+    await shared.hit(idle);
+    const steps: [number, number][] = [[0, 70], [60_000 + 30_000, 40], [15_000, 10], [120_000, 65], [59_000, 3]];
     for (const [advance, hits] of steps) {
       now += advance;
-      for (let i = 0; i < hits; i++) {
-        const [a, b] = await both();
-        assert.equal(a, b, `hit ${i} after +${advance} ms`);
-      }
+      for (let i = 0; i < hits; i++) assert.equal(await outcome(shared, key), await outcome(memory, key), `hit ${i} after +${advance} ms`);
     }
     assert.deepEqual(log.lines, []);
-    // Windows older than the previous one are pruned.
-    await eventually(async () => (await store.query<{ n: number }>("SELECT count(*)::int AS n FROM rate_limit_hits WHERE bucket = 'parity'"))[0].n <= 2, 'old windows pruned');
+    // The first hit of a window (two windows after the idle key's) deleted it; deletes run beside the hits.
+    const keys = async () => (await store.query<{ key: string }>("SELECT key FROM rate_limit_counters WHERE bucket = 'parity'")).map((r) => r.key);
+    await eventually(async () => !(await keys()).includes(idle), 'the idle key pruned');
+    assert.deepEqual(await keys(), [key]);
   });
 });
