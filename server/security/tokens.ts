@@ -75,7 +75,8 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     // Our own tokens first; anything else may be an external issuer's.
     try {
       const { payload } = await jwtVerify(token, options.sessionSecret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...timing });
-      checkTimes(payload, currentDate, { maxLifetimeS: payload.chk !== undefined ? HANDOFF_TTL_S : options.sessionTtlSeconds, requireIat: true, renew: 'ask your backend for a new one' });
+      const lifetime = payload.chk !== undefined ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' } : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
+      checkTimes(payload, currentDate, { lifetime, requireIat: true, renew: 'ask your backend for a new one' });
       return identityFrom(payload, 'sub', 'email', 'session', token);
     } catch (err) {
       if (err instanceof AppError) throw err;
@@ -114,7 +115,7 @@ function timingError(err: joseErrors.JWTClaimValidationFailed, renew: string): A
  * The rules jose leaves to us: `exp` is required and strict (jose let it through by the skew), `iat` may not
  * be ahead of our clock by more than CLOCK_SKEW_S, and a session lives at most its configured lifetime.
  */
-export function checkTimes(payload: JWTPayload, currentDate: Date, rules: { maxLifetimeS?: number; requireIat: boolean; renew: string }): void {
+export function checkTimes(payload: JWTPayload, currentDate: Date, rules: { lifetime?: { seconds: number; name: string }; requireIat: boolean; renew: string }): void {
   const nowS = Math.floor(currentDate.getTime() / 1000);
   if (typeof payload.exp !== 'number') throw new AppError('invalid_token', 'The session token has no expiry ("exp" claim); tokens without one are refused');
   if (payload.exp <= nowS) throw new AppError('invalid_token', `The session token has expired; ${rules.renew}`);
@@ -122,9 +123,9 @@ export function checkTimes(payload: JWTPayload, currentDate: Date, rules: { maxL
   if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_SKEW_S) {
     throw new AppError('invalid_token', `The session token is issued in the future (its "iat" is more than ${CLOCK_SKEW_S} s ahead of this server's clock); check the issuer's clock`);
   }
-  if (rules.maxLifetimeS !== undefined) {
+  if (rules.lifetime) {
     const from = typeof payload.iat === 'number' ? payload.iat : nowS;
-    if (payload.exp - from > rules.maxLifetimeS) throw new AppError('invalid_token', `The session token lives longer than this server allows (${rules.maxLifetimeS} s, session_ttl_seconds); ${rules.renew}`);
+    if (payload.exp - from > rules.lifetime.seconds) throw new AppError('invalid_token', `The session token lives longer than this server allows (${rules.lifetime.seconds} s, ${rules.lifetime.name}); ${rules.renew}`);
   }
 }
 

@@ -90,7 +90,7 @@ for (const engine of engines()) {
       const status = await server.request('GET', `/v1/checkout/${body.checkout_id}`, { token: handoff });
       assert.equal(status.status, 200, JSON.stringify(await status.clone().json()));
       // A scoped token is still bounded: by the hand-off lifetime.
-      await refused(server, await sessionJwt(customer, { iat: nowS, exp: nowS + HANDOFF_TTL_S + 60 }, { chk: body.checkout_id }), /lives longer/);
+      await refused(server, await sessionJwt(customer, { iat: nowS, exp: nowS + HANDOFF_TTL_S + 60 }, { chk: body.checkout_id }), /lives longer than this server allows \(1800 s, a hand-off token\)/);
     });
 
     test("an external issuer's JWT needs exp, and its iat/nbf may not be a day ahead", async () => {
