@@ -30,7 +30,13 @@ export function unknownKeysMessage(keys: readonly string[], allowed: readonly st
  * The error map for parsing config (the file and the providers' own sections): every object there is strict,
  * so a typo is refused instead of silently ignored, and the refusal names the closest valid key.
  */
-export const configErrors = { error: (issue: z.core.$ZodRawIssue) => (issue.code === 'unrecognized_keys' ? unknownKeysMessage(issue.keys, issue.inst && 'shape' in issue.inst ? Object.keys(issue.inst.shape as object) : []) : undefined) };
+export const configErrors = {
+  error: (issue: z.core.$ZodRawIssue) => {
+    if (issue.code !== 'unrecognized_keys') return undefined; // zod's own message
+    const allowed = issue.inst && 'shape' in issue.inst ? Object.keys(issue.inst.shape as object) : [];
+    return unknownKeysMessage(issue.keys, allowed);
+  },
+};
 
 const PlanPrice = z.strictObject({
   provider: ProviderName,
