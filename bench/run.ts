@@ -35,7 +35,7 @@ async function compare(name: string, baseline: string, iterations: number, fn: (
 
 async function benchStore(store: Store, label: string) {
   const env = { TOLLGATE_SESSION_SECRET: 'bench-secret-0123456789abcdef0123456789', TOLLGATE_API_KEY: 'bench', TOLLGATE_PUBLIC_URL: 'http://bench.local' };
-  const config = loadServerConfig(env, parseConfig({ ...DEFAULT_CONFIG, rate_limits: { customer: { limit: 1e9, window_s: 60 }, ip: { limit: 1e9, window_s: 60 } } }));
+  const config = loadServerConfig(env, parseConfig({ ...DEFAULT_CONFIG, rate_limits: { customer: { limit: 1e9, window_s: 60 }, ip: { limit: 1e9, window_s: 60 }, api_key: { limit: 1e9, window_s: 60 } } }));
   const { app } = createApp({ config, store, log: createLogger({ level: 'error' }), sandboxWebhookDelayMs: 60_000 });
   const bare = new Hono();
   bare.get('/json', (c) => c.json({ ok: true }));
@@ -43,6 +43,11 @@ async function benchStore(store: Store, label: string) {
   const auth = { Authorization: `Bearer ${token}` };
 
   await compare(`GET /v1/plans (${label})`, 'bare Hono JSON route', 2000, () => app.request('/v1/plans'), () => bare.request('/json'));
+  if (store.engine === 'postgres') {
+    // The price of limits that hold across instances: one upsert per request, against the same app counting in memory.
+    const local = createApp({ config, store, log: createLogger({ level: 'error' }), sandboxWebhookDelayMs: 60_000, sharedRateLimits: false }).app;
+    await compare(`GET /v1/plans, rate limits shared in ${label}`, 'GET /v1/plans, rate limits in memory', 2000, () => app.request('/v1/plans'), () => local.request('/v1/plans'));
+  }
   await compare(`GET /v1/entitlements (${label})`, 'GET /v1/plans', 500, () => app.request('/v1/entitlements', { headers: auth }), () => app.request('/v1/plans'));
 
   let n = 0;

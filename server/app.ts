@@ -8,7 +8,7 @@ import { SUBSCRIBED_BEFORE_SQL } from './billing.js';
 import type { ServerConfig } from './config.js';
 import type { AppDeps, AppEnv } from './context.js';
 import { AppError, errorBody, newRequestId } from './errors.js';
-import { answerLocale, bearer, clientIp } from './http.js';
+import { answerLocale, apiKeyId, bearer, clientIp, isApiKey } from './http.js';
 import type { Logger } from './log.js';
 import { createRazorpayProvider, RAZORPAY_CHECKOUT_JS } from './providers/razorpay/index.js';
 import { ProviderRegistry } from './providers/registry.js';
@@ -21,7 +21,7 @@ import { pageRoutes } from './routes/pages.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { createRazorpaySimulator, type RazorpaySimulator } from './sandbox/razorpay-simulator.js';
 import { sandboxRazorpayRoutes } from './sandbox/routes.js';
-import { RateLimiter } from './security/rate-limit.js';
+import { createRateLimiter, type Limiter } from './security/rate-limit.js';
 import { createTokenVerifier } from './security/tokens.js';
 import type { Store } from './store/index.js';
 
@@ -34,6 +34,8 @@ export interface CreateAppOptions {
   fetch?: FetchLike;
   /** Delay of the sandbox's webhooks after a payment ("a moment later"). */
   sandboxWebhookDelayMs?: number;
+  /** Count rate limits in the store (shared by instances); default: on PostgreSQL, not on PGlite (one process). */
+  sharedRateLimits?: boolean;
   /** Providers beyond Razorpay (Stripe, the seed backends); defaults to every module in providers/extra.ts. */
   extraProviders?: (deps: ExtraProviderDeps) => Provider[];
 }
@@ -94,6 +96,8 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     now,
     verifyToken: createTokenVerifier({
       sessionSecret: config.sessionSecret,
+      sessionTtlSeconds: config.file.session_ttl_seconds,
+      now,
       external: config.file.external_jwt
         ? {
             secret: config.externalJwtSecret,
@@ -124,8 +128,13 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   const deps: AppDeps = { ...baseDeps, providers: new ProviderRegistry(providers) };
 
   const clockMs = () => now().getTime();
-  const customerLimit = new RateLimiter(config.file.rate_limits.customer.limit, config.file.rate_limits.customer.window_s * 1000, clockMs);
-  const ipLimit = new RateLimiter(config.file.rate_limits.ip.limit, config.file.rate_limits.ip.window_s * 1000, clockMs);
+  // On PostgreSQL several instances may share the store: count there, so the limits hold across them.
+  const sharedLimits = options.sharedRateLimits ?? store.engine === 'postgres';
+  const limiter = (bucket: keyof ServerConfig['file']['rate_limits']) =>
+    createRateLimiter({ bucket, limit: config.file.rate_limits[bucket].limit, windowS: config.file.rate_limits[bucket].window_s, shared: sharedLimits, sql: store, now: clockMs, log });
+  const customerLimit = limiter('customer');
+  const apiKeyLimit = limiter('api_key');
+  const ipLimit = limiter('ip');
 
   app.use('*', async (c, next) => {
     const requestId = newRequestId();
@@ -163,23 +172,25 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     }),
   );
 
-  // Rate limits: per customer for authenticated calls; per IP for unauthenticated and failed-auth ones.
-  // Webhooks are exempt (providers retry on 429 and their signatures are checked anyway).
+  // Rate limits: per customer for customer sessions, per API key for the partner's backend, per IP for
+  // unauthenticated and failed-auth calls. Webhooks are exempt (providers retry on 429 and their signatures
+  // are checked anyway).
   app.use('/v1/*', async (c, next) => {
     if (c.req.path.startsWith('/v1/webhooks/') || c.req.method === 'OPTIONS') return next();
     const token = bearer(c);
-    let identityKey: string | null = null;
-    if (token) {
+    let charged: [Limiter, string] | null = null;
+    if (token && isApiKey(config.apiKey, token)) charged = [apiKeyLimit, `api_key:${apiKeyId(token)}`];
+    else if (token) {
       try {
         const identity = await deps.verifyToken(token);
         c.set('customer', identity);
-        identityKey = `customer:${identity.customerId}`;
+        charged = [customerLimit, `customer:${identity.customerId}`];
       } catch {
-        identityKey = null; // counted against the IP below; the route answers 401
+        // counted against the IP below; the route answers 401
       }
     }
-    if (identityKey) customerLimit.hit(identityKey);
-    else ipLimit.hit(`ip:${clientIp(c)}`);
+    const [limit, key] = charged ?? [ipLimit, `ip:${clientIp(c)}`];
+    await limit.hit(key);
     await next();
   });
 

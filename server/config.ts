@@ -2,10 +2,43 @@
 // validated with zod; secrets only from the environment. A bad file names the field and the fix.
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Interval, Metric, ProviderName } from '../src/contract/index.js';
 
-const PlanPrice = z.object({
+/** Edit distance (insert, delete, substitute) between two keys, for "did you mean" hints. */
+export function levenshtein(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length];
+}
+
+/** The message for keys a config object does not have, each with the closest valid key. */
+export function unknownKeysMessage(keys: readonly string[], allowed: readonly string[]): string {
+  const hints = keys.map((key) => {
+    const closest = [...allowed].sort((x, y) => levenshtein(key, x) - levenshtein(key, y))[0];
+    return closest === undefined ? `"${key}"` : `"${key}" (did you mean "${closest}"?)`;
+  });
+  return `unknown key${keys.length > 1 ? 's' : ''} ${hints.join(', ')}; remove ${keys.length > 1 ? 'them' : 'it'} or fix the spelling`;
+}
+
+/**
+ * The error map for parsing config (the file and the providers' own sections): every object there is strict,
+ * so a typo is refused instead of silently ignored, and the refusal names the closest valid key.
+ */
+export const configErrors = {
+  error: (issue: z.core.$ZodRawIssue) => {
+    if (issue.code !== 'unrecognized_keys') return undefined; // zod's own message
+    const allowed = issue.inst && 'shape' in issue.inst ? Object.keys(issue.inst.shape as object) : [];
+    return unknownKeysMessage(issue.keys, allowed);
+  },
+};
+
+const PlanPrice = z.strictObject({
   provider: ProviderName,
   currency: z.string().regex(/^[A-Z]{3}$/, 'use an upper-case ISO 4217 code such as "INR" or "USD"'),
   amount: z
@@ -34,15 +67,16 @@ const PlanTranslation = z.strictObject({
   features: z.record(z.string(), z.string().min(1)).optional(),
 });
 
-const MetricConfig = Metric.extend({
+const MetricConfig = z.strictObject({
+  ...Metric.shape,
   translations: byLocale(z.strictObject({ label: z.string().min(1), label_one: z.string().min(1).optional() })),
 });
 
-const PlanConfig = z.object({
+const PlanConfig = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use a lower-case slug such as "pro"'),
   name: z.string().min(1),
   description: z.string().optional(),
-  features: z.array(z.object({ id: z.string().min(1), label: z.string().min(1) })).default([]),
+  features: z.array(z.strictObject({ id: z.string().min(1), label: z.string().min(1) })).default([]),
   translations: byLocale(PlanTranslation),
   limits: z.record(z.string(), z.number().int().nonnegative().nullable()).default({}),
   popular: z.boolean().default(false),
@@ -53,7 +87,7 @@ const PlanConfig = z.object({
 /** Node's HTTP server limits (server/serve.ts); a request that takes longer gets 408, a client over the cap 429. */
 const HTTP_DEFAULTS = { headers_timeout_ms: 10_000, request_timeout_ms: 20_000, idle_timeout_ms: 5_000, max_connections_per_client: 64 };
 const HttpLimits = z
-  .object({
+  .strictObject({
     /** The request line and headers must arrive within this. */
     headers_timeout_ms: z.number().int().min(100).max(600_000).default(HTTP_DEFAULTS.headers_timeout_ms),
     /** The whole request, body included, must arrive within this. */
@@ -66,10 +100,21 @@ const HttpLimits = z
   .refine((v) => v.headers_timeout_ms <= v.request_timeout_ms, { path: ['headers_timeout_ms'], message: 'must not be longer than request_timeout_ms (the headers are part of the request)' });
 export type HttpLimits = z.infer<typeof HttpLimits>;
 
-const RateLimit = z.object({ limit: z.number().int().positive(), window_s: z.number().int().positive() });
+/** "10.0.0.1", "::1", "10.0.0.0/8", "fd00::/8". */
+function isAddressOrCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (!version || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
+
+const RateLimit = z.strictObject({ limit: z.number().int().positive(), window_s: z.number().int().positive() });
+
+/** A provider's own section (stripe, mintbot…): its keys are checked by the provider's settings parser. */
+const ProviderSection = z.record(z.string(), z.unknown()).optional();
 
 export const ConfigFile = z
-  .object({
+  .strictObject({
     /** The business name shown in payment modals. */
     name: z.string().min(1).default('Tollgate Demo'),
     /** The language the catalog's own text (plan names, descriptions, features, metric labels) is in. */
@@ -84,11 +129,19 @@ export const ConfigFile = z
     /** The HTTP server: how long a client may take to send a request, and how many connections it may hold. */
     http: HttpLimits.default(HTTP_DEFAULTS),
     rate_limits: z
-      .object({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }) })
-      .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 } }),
+      .strictObject({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }), api_key: RateLimit.default({ limit: 600, window_s: 60 }) })
+      .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 }, api_key: { limit: 600, window_s: 60 } }),
+    /** Reverse proxies whose X-Forwarded-For (or RFC 7239 Forwarded) hops are believed; absent: the socket address is the client. */
+    trust_proxy: z
+      .strictObject({
+        proxies: z.array(z.string().refine(isAddressOrCidr, 'use an IP address or a CIDR block, e.g. "10.0.0.0/8" or "::1"')),
+        /** The header the proxies append the client to; the other one is ignored (a client could have sent it). */
+        header: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
+      })
+      .optional(),
     /** Accept an external issuer's JWT (e.g. Supabase's) as the customer session. */
     external_jwt: z
-      .object({
+      .strictObject({
         jwks_url: z.url().optional(),
         /** Name of the environment variable that holds the shared HS256 secret (never the secret itself). */
         secret_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'name an environment variable, e.g. "SUPABASE_JWT_SECRET"').optional(),
@@ -101,7 +154,7 @@ export const ConfigFile = z
       .optional(),
     /** Which provider charges a currency; a request may still name a provider explicitly. */
     routing: z
-      .object({
+      .strictObject({
         default_currency: z.string().regex(/^[A-Z]{3}$/).default('INR'),
         currency_providers: z.record(z.string(), ProviderName).default({ INR: 'razorpay', USD: 'stripe' }),
       })
@@ -111,10 +164,14 @@ export const ConfigFile = z
     /** The plan every new customer starts on; it cannot be ordered. */
     free_plan: z.string().default('free'),
     providers: z
-      .object({
-        razorpay: z.object({ theme_color: z.string().optional(), image: z.url().optional() }).default({}),
-      })
-      .catchall(z.record(z.string(), z.unknown()))
+      .strictObject({
+        razorpay: z.strictObject({ theme_color: z.string().optional(), image: z.url().optional() }).default({}),
+        stripe: ProviderSection,
+        mintbot: ProviderSection,
+        mimicbot: ProviderSection,
+        mintoken: ProviderSection,
+        bonzai: ProviderSection,
+      } satisfies Record<ProviderName, z.ZodType>)
       .default({ razorpay: {} }),
   })
   .superRefine((cfg, ctx) => {
@@ -228,15 +285,29 @@ export class ConfigError extends Error {
   }
 }
 
+/** `plans[0].prices[1].currency`: an issue's path as the file's reader writes it, after `prefix` when given. */
+function configPath(prefix: string, path: readonly PropertyKey[]): string {
+  const joined = (prefix + path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')).replace(/^\./, '');
+  return joined || '(top level)';
+}
+
 /** Parse a config object; a failure lists every field with what is wrong and how to fix it. */
 export function parseConfig(raw: unknown, source = 'config'): ConfigFile {
-  const result = ConfigFile.safeParse(raw);
+  const result = ConfigFile.safeParse(raw, configErrors);
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const path = issue.path.length ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
-    return `  - ${path}: ${issue.message}`;
-  });
+  const lines = result.error.issues.map((issue) => `  - ${configPath('', issue.path)}: ${issue.message}`);
   return failConfig(`${source} is invalid:\n${lines.join('\n')}`);
+}
+
+/**
+ * Parse a provider's own section of the file (`providers.mintbot`…) with the same rules as the file:
+ * unknown keys refused with the closest valid key, and each failure named by its full path.
+ */
+export function parseConfigSection<S extends z.ZodType>(schema: S, raw: unknown, name: string): z.infer<S> {
+  const result = schema.safeParse(raw ?? {}, configErrors);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `${configPath(name, issue.path)}: ${issue.message}`);
+  return failConfig(lines.length === 1 ? lines[0] : `${name} is invalid:\n${lines.map((l) => `  - ${l}`).join('\n')}`);
 }
 
 function failConfig(message: string): never {

@@ -1,5 +1,6 @@
 // Request helpers shared by the routes: JSON bodies validated with the contract's zod schemas into our
-// envelope, customer and API-key authentication, client IP.
+// envelope, customer and API-key authentication, the client IP (behind trusted proxies too).
+import { BlockList, isIP } from 'node:net';
 import type { z } from 'zod';
 import type { AppContext } from './context.js';
 import { AppError } from './errors.js';
@@ -86,9 +87,64 @@ export function bearer(c: AppContext): string | null {
   return match ? match[1] : '';
 }
 
+/**
+ * The client's address: the socket's; behind `trust_proxy` proxies, the right-most hop of their header
+ * that is not one of them (hops left of it were written by the client, who can write anything).
+ */
 export function clientIp(c: AppContext): string {
   const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-  return env?.incoming?.socket?.remoteAddress ?? 'local';
+  const socket = ipOf(env?.incoming?.socket?.remoteAddress ?? '');
+  if (!socket) return 'local';
+  const trust = c.get('deps').config.file.trust_proxy;
+  if (!trust) return socket;
+  const header = c.req.header(trust.header) ?? '';
+  return forwardedClient(socket, trust.header === 'forwarded' ? forwardedFor(header) : header.split(','), trustedProxies(trust.proxies));
+}
+
+/** Walk the hops right to left from the socket, past trusted proxies; a hop that is no address ends the walk. */
+export function forwardedClient(socket: string, hops: string[], trusted: (ip: string) => boolean): string {
+  let client = socket;
+  for (let i = hops.length - 1; i >= 0 && trusted(client); i--) {
+    const hop = ipOf(hops[i]);
+    if (!hop) break; // "unknown", an obfuscated RFC 7239 name: the last proxy is as near to the client as we see
+    client = hop;
+  }
+  return client;
+}
+
+/** The `for=` of each element of an RFC 7239 Forwarded header, in order. */
+export function forwardedFor(header: string): string[] {
+  if (!header.trim()) return [];
+  return header.split(',').map((element) => element.split(';').map((pair) => pair.trim()).find((pair) => /^for=/i.test(pair))?.slice(4) ?? '');
+}
+
+/** An address from a socket or a header hop ("[2001:db8::1]:4711", "\"203.0.113.7\"", "::ffff:10.0.0.1"), or null. */
+export function ipOf(raw: string): string | null {
+  let value = raw.trim().replace(/^"(.*)"$/, '$1');
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
+  if (bracketed) value = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(value)) value = value.slice(0, value.lastIndexOf(':'));
+  value = value.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
+  return isIP(value) ? value.toLowerCase() : null;
+}
+
+const proxyLists = new WeakMap<string[], (ip: string) => boolean>();
+
+/** A membership test for the configured proxy addresses and CIDR blocks (built once per config). */
+function trustedProxies(proxies: string[]): (ip: string) => boolean {
+  let test = proxyLists.get(proxies);
+  if (!test) {
+    const list = new BlockList();
+    for (const entry of proxies) {
+      const [address, prefix] = entry.split('/');
+      const type = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+      if (prefix === undefined) list.addAddress(address, type);
+      else list.addSubnet(address, Number(prefix), type);
+    }
+    test = (ip) => list.check(ip, isIP(ip) === 6 ? 'ipv6' : 'ipv4');
+    proxyLists.set(proxies, test);
+  }
+  return test;
 }
 
 /** Authenticate the customer session (Bearer). Counts failures against the per-IP limit. */
@@ -107,13 +163,19 @@ export async function requireCustomer(c: AppContext, options: { allowScoped?: bo
   return identity;
 }
 
+/** Whether `token` is the API key (digests compared, so the compare is constant-time whatever the lengths). */
+export function isApiKey(apiKey: string | null, token: string): boolean {
+  return Boolean(apiKey && token && hexEquals(hmacSha256Hex('api-key', apiKey), hmacSha256Hex('api-key', token)));
+}
+
+/** The API key's rate-limit identity: a digest, so neither the store nor a log line ever holds the key. */
+export function apiKeyId(apiKey: string): string {
+  return hmacSha256Hex('tollgate-rate-limit', apiKey).slice(0, 32);
+}
+
 /** Authenticate the partner backend by its API key (constant-time compare). */
 export function requireApiKey(c: AppContext): void {
   const token = bearer(c);
-  const expected = c.get('deps').config.apiKey;
   if (token === null) throw new AppError('unauthenticated', 'Missing Authorization: Bearer <TOLLGATE_API_KEY>');
-  // Compare digests so the compare is constant-time whatever the lengths.
-  if (!expected || !token || !hexEquals(hmacSha256Hex('api-key', expected), hmacSha256Hex('api-key', token))) {
-    throw new AppError('unauthenticated', 'The API key is not valid');
-  }
+  if (!isApiKey(c.get('deps').config.apiKey, token)) throw new AppError('unauthenticated', 'The API key is not valid');
 }

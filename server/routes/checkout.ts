@@ -8,10 +8,9 @@ import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { allowedReturnUrl, readJson, requireCustomer } from '../http.js';
 import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
-import { issueSessionToken, type CustomerIdentity } from '../security/tokens.js';
+import { HANDOFF_TTL_S, issueSessionToken, type CustomerIdentity } from '../security/tokens.js';
 import type { Provider } from '../providers/types.js';
 
-const HANDOFF_TTL_S = 30 * 60;
 const FINAL = new Set(['paid', 'failed', 'canceled', 'expired', 'refunded']);
 
 export const checkoutRoutes = new Hono<AppEnv>();

@@ -4,6 +4,10 @@ import { AppError } from '../errors.js';
 
 const ISSUER = 'tollgate';
 const AUDIENCE = 'tollgate-widget';
+/** How far ahead of our clock an issuer's `iat`/`nbf` may be (its clock running fast), in seconds. */
+export const CLOCK_SKEW_S = 60;
+/** Hand-off tokens (a checkout link for the system browser) live 30 min, whatever session_ttl_seconds says. */
+export const HANDOFF_TTL_S = 30 * 60;
 
 export interface CustomerIdentity {
   customerId: string;
@@ -18,6 +22,10 @@ export interface CustomerIdentity {
 
 export interface TokenVerifierOptions {
   sessionSecret: Uint8Array;
+  /** The longest a session token may live (exp − iat): the config's session_ttl_seconds. */
+  sessionTtlSeconds: number;
+  /** The app's clock (tests move it); exp, nbf and iat are checked against it. */
+  now?: () => Date;
   external?: {
     secret?: Uint8Array;
     jwksUrl?: string;
@@ -52,6 +60,7 @@ export async function issueSessionToken(
 
 export function createTokenVerifier(options: TokenVerifierOptions) {
   const jwks = options.external?.jwksUrl ? createRemoteJWKSet(new URL(options.external.jwksUrl), { timeoutDuration: 5000 }) : undefined;
+  const now = options.now ?? (() => new Date());
 
   return async function verifyCustomerToken(token: string): Promise<CustomerIdentity> {
     let header;
@@ -60,27 +69,64 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     } catch {
       throw new AppError('invalid_token', 'The session token is malformed');
     }
+    const currentDate = now();
+    // jose's tolerance lets an nbf up to CLOCK_SKEW_S ahead through; checkTimes() then holds exp to the second.
+    const timing = { currentDate, clockTolerance: CLOCK_SKEW_S };
     // Our own tokens first; anything else may be an external issuer's.
     try {
-      const { payload } = await jwtVerify(token, options.sessionSecret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'] });
+      const { payload } = await jwtVerify(token, options.sessionSecret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...timing });
+      const lifetime = payload.chk !== undefined ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' } : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
+      checkTimes(payload, currentDate, { lifetime, requireIat: true, renew: 'ask your backend for a new one' });
       return identityFrom(payload, 'sub', 'email', 'session', token);
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new AppError('invalid_token', 'The session token has expired; ask your backend for a new one');
+      if (err instanceof AppError) throw err;
+      // Signed with our secret and from us, but its times are wrong: no other issuer can make it right.
+      if (isTimingError(err)) throw timingError(err, 'ask your backend for a new one');
       if (!options.external) throw new AppError('invalid_token', 'The session token is not valid');
     }
     const ext = options.external;
     try {
-      const verifyOptions = { issuer: ext.issuer, audience: ext.audience };
+      const verifyOptions = { issuer: ext.issuer, audience: ext.audience, ...timing };
       const { payload } = ext.secret
         ? await jwtVerify(token, ext.secret, { ...verifyOptions, algorithms: ['HS256', 'HS384', 'HS512'] })
         : await jwtVerify(token, jwks!, { ...verifyOptions, algorithms: header.alg === 'HS256' ? [] : undefined });
+      // The issuer sets its own lifetime (Supabase: 1 h by default); exp is required, and the clocks must agree.
+      checkTimes(payload, currentDate, { requireIat: false, renew: 'sign in again' });
       return identityFrom(payload, ext.customerClaim, ext.emailClaim, 'external', token);
     } catch (err) {
       if (err instanceof AppError) throw err;
-      if (err instanceof joseErrors.JWTExpired) throw new AppError('invalid_token', 'The session token has expired; sign in again');
+      if (isTimingError(err)) throw timingError(err, 'sign in again');
       throw new AppError('invalid_token', 'The session token is not valid');
     }
   };
+}
+
+/** jose's errors about exp and nbf (the signature, issuer and audience were fine). */
+function isTimingError(err: unknown): err is joseErrors.JWTClaimValidationFailed {
+  return err instanceof joseErrors.JWTExpired || (err instanceof joseErrors.JWTClaimValidationFailed && err.claim === 'nbf');
+}
+
+function timingError(err: joseErrors.JWTClaimValidationFailed, renew: string): AppError {
+  if (err instanceof joseErrors.JWTExpired) return new AppError('invalid_token', `The session token has expired; ${renew}`);
+  return new AppError('invalid_token', `The session token is not valid yet (its "nbf" is more than ${CLOCK_SKEW_S} s ahead of this server's clock); check the issuer's clock`);
+}
+
+/**
+ * The rules jose leaves to us: `exp` is required and strict (jose let it through by the skew), `iat` may not
+ * be ahead of our clock by more than CLOCK_SKEW_S, and a session lives at most its configured lifetime.
+ */
+export function checkTimes(payload: JWTPayload, currentDate: Date, rules: { lifetime?: { seconds: number; name: string }; requireIat: boolean; renew: string }): void {
+  const nowS = Math.floor(currentDate.getTime() / 1000);
+  if (typeof payload.exp !== 'number') throw new AppError('invalid_token', 'The session token has no expiry ("exp" claim); tokens without one are refused');
+  if (payload.exp <= nowS) throw new AppError('invalid_token', `The session token has expired; ${rules.renew}`);
+  if (payload.iat === undefined && rules.requireIat) throw new AppError('invalid_token', 'The session token has no issue time ("iat" claim)');
+  if (typeof payload.iat === 'number' && payload.iat > nowS + CLOCK_SKEW_S) {
+    throw new AppError('invalid_token', `The session token is issued in the future (its "iat" is more than ${CLOCK_SKEW_S} s ahead of this server's clock); check the issuer's clock`);
+  }
+  if (rules.lifetime) {
+    const from = typeof payload.iat === 'number' ? payload.iat : nowS;
+    if (payload.exp - from > rules.lifetime.seconds) throw new AppError('invalid_token', `The session token lives longer than this server allows (${rules.lifetime.seconds} s, ${rules.lifetime.name}); ${rules.renew}`);
+  }
 }
 
 function identityFrom(payload: JWTPayload, customerClaim: string, emailClaim: string, source: CustomerIdentity['source'], token: string): CustomerIdentity {

@@ -160,4 +160,24 @@ ALTER TABLE checkouts ADD CONSTRAINT checkouts_price_matches CHECK (
 );
 `,
   },
+  {
+    id: 7,
+    name: 'rate_limit_counters',
+    // Rate-limit counters shared by the instances on one PostgreSQL (security/rate-limit.ts); PGlite keeps
+    // them in memory. One row per key: its current window and the one before. Unlogged: counters need no
+    // crash safety, and skip the WAL on every request.
+    sql: `
+CREATE UNLOGGED TABLE IF NOT EXISTS rate_limit_counters (
+  bucket text NOT NULL,
+  key text NOT NULL,
+  -- ms since the epoch, a multiple of the bucket's window
+  window_start bigint NOT NULL,
+  previous integer NOT NULL,
+  current integer NOT NULL,
+  -- whether the last hit was let through
+  counted boolean NOT NULL,
+  PRIMARY KEY (bucket, key)
+);
+`,
+  },
 ];

@@ -1,12 +1,13 @@
-// Configuration: the default catalog, zod errors that name the field and the fix, secrets only from the
-// environment, and start-up errors for half-configured live providers.
+// Configuration: the default catalog, zod errors that name the field and the fix, unknown keys refused with
+// the closest valid key, secrets only from the environment, and start-up errors for half-configured live providers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, loadConfigFile, loadServerConfig, parseConfig } from '../../server/config.js';
+import { makeServer, testStore } from './helpers.js';
 
 test('the default catalog has free, pro (159900 INR monthly via Razorpay, USD via Stripe) and team', () => {
   const cfg = parseConfig(DEFAULT_CONFIG);
@@ -81,4 +82,75 @@ test('the CLI exits non-zero with the field and the fix on a bad config file', (
   assert.equal(half.status, 1);
   assert.match(half.stderr, /RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET are missing/);
   assert.doesNotMatch(half.stderr + half.stdout, /rzp_live_abc/);
+});
+
+test('unknown keys are refused with their path and the closest valid key, at every level of the file', () => {
+  const typos = {
+    ...DEFAULT_CONFIG,
+    rate_limit: { ip: { limit: 1, window_s: 60 } },
+    alowed_origins: ['https://app.example'],
+    rate_limits: { ip: { limit: 60, window_s: 60, windw_s: 30 } },
+    external_jwt: { secret_env: 'SUPABASE_JWT_SECRET', audiance: 'authenticated' },
+    routing: { default_curency: 'USD' },
+    metrics: [{ id: 'messages', label: 'Messages', lable_one: 'Message' }],
+    plans: [{ id: 'free', name: 'Free', feature: [], prices: [{ provider: 'razorpay', currency: 'INR', amount: 100, interval: 'month', intervall: 'year' }] }],
+    providers: { razorpay: { theme_colour: '#000000' }, strpe: {} },
+  };
+  assert.throws(
+    () => parseConfig(typos, 'test.json'),
+    (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.match(err.message, /\(top level\): unknown keys "rate_limit" \(did you mean "rate_limits"\?\), "alowed_origins" \(did you mean "allowed_origins"\?\)/);
+      assert.match(err.message, /rate_limits\.ip: unknown key "windw_s" \(did you mean "window_s"\?\)/);
+      assert.match(err.message, /external_jwt: unknown key "audiance" \(did you mean "audience"\?\)/);
+      assert.match(err.message, /routing: unknown key "default_curency" \(did you mean "default_currency"\?\)/);
+      assert.match(err.message, /metrics\[0\]: unknown key "lable_one" \(did you mean "label_one"\?\)/);
+      assert.match(err.message, /plans\[0\]: unknown key "feature" \(did you mean "features"\?\)/);
+      assert.match(err.message, /plans\[0\]\.prices\[0\]: unknown key "intervall" \(did you mean "interval"\?\)/);
+      assert.match(err.message, /providers\.razorpay: unknown key "theme_colour" \(did you mean "theme_color"\?\)/);
+      assert.match(err.message, /providers: unknown key "strpe" \(did you mean "stripe"\?\)/);
+      return true;
+    },
+  );
+});
+
+test("a provider's own section refuses unknown keys the same way, at start-up", async () => {
+  const store = await testStore('pglite');
+  try {
+    const typo = async (providers: Record<string, unknown>, expected: RegExp) =>
+      assert.rejects(makeServer({ store, file: { providers: { razorpay: {}, ...providers } } }), (err: Error) => err instanceof ConfigError && expected.test(err.message));
+    await typo({ stripe: { portal_config: 'bpc_1' } }, /^providers\.stripe: unknown key "portal_config" \(did you mean "portal_configuration"\?\)/);
+    await typo({ mintbot: { langauge: 'en' } }, /^providers\.mintbot: unknown key "langauge" \(did you mean "language"\?\)/);
+    await typo({ mimicbot: { customer_token: true } }, /^providers\.mimicbot: unknown key "customer_token" \(did you mean "customer_tokens"\?\)/);
+    await typo({ mintoken: { theme_colour: '#FF6B1A' } }, /^providers\.mintoken: unknown key "theme_colour" \(did you mean "theme_color"\?\)/);
+    await typo({ bonzai: { product_uid: 'xBgq3Z3J' } }, /^providers\.bonzai: unknown key "product_uid" \(did you mean "product_uuid"\?\)/);
+  } finally {
+    await store.close();
+  }
+});
+
+test("every config in the repo parses: examples/, the README's example, the demo's default", () => {
+  const dir = join(import.meta.dirname, '../../examples');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length >= 4, files.join(', '));
+  for (const f of files) parseConfig(JSON.parse(readFileSync(join(dir, f), 'utf8')), `examples/${f}`);
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as Record<string, unknown>).filter((b) => 'plans' in b);
+  assert.ok(blocks.length >= 1, 'the README has a config example');
+  for (const b of blocks) parseConfig(b, 'README.md');
+  parseConfig(DEFAULT_CONFIG, 'default config');
+});
+
+test('rate_limits.api_key defaults to 600 / 60 s; trust_proxy takes addresses and CIDR blocks, and names a bad one', () => {
+  const cfg = parseConfig(DEFAULT_CONFIG);
+  assert.deepEqual(cfg.rate_limits.api_key, { limit: 600, window_s: 60 });
+  assert.equal(cfg.trust_proxy, undefined);
+  const proxied = parseConfig({ ...DEFAULT_CONFIG, trust_proxy: { proxies: ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7'] } });
+  assert.deepEqual(proxied.trust_proxy, { proxies: ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7'], header: 'x-forwarded-for' });
+  assert.throws(() => parseConfig({ ...DEFAULT_CONFIG, trust_proxy: { proxies: ['10.0.0.0/33', 'proxy.internal'], header: 'x-real-ip' } }), (err: Error) => {
+    assert.match(err.message, /trust_proxy\.proxies\[0\]: use an IP address or a CIDR block/);
+    assert.match(err.message, /trust_proxy\.proxies\[1\]: use an IP address or a CIDR block/);
+    assert.match(err.message, /trust_proxy\.header: /);
+    return true;
+  });
 });

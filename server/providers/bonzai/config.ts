@@ -1,7 +1,7 @@
 // Bonzai settings: `providers.bonzai` from the config file (product, grant plan, VAT, polling), the token and
 // base URL from the environment, and the checks that turn a wrong setting into a start-up error with its fix.
 import { z } from 'zod';
-import { ConfigError, providerSecrets, type ConfigFile, type ProviderMode } from '../../config.js';
+import { ConfigError, parseConfigSection, providerSecrets, type ConfigFile, type ProviderMode } from '../../config.js';
 
 export const BONZAI_DEFAULT_API_BASE = 'https://www.bonzai.pro/api/v1';
 /** Seed 003 "Create a custom product checkout": "Available values: EUR or USD". */
@@ -45,12 +45,7 @@ export interface BonzaiSettings {
 }
 
 export function loadBonzaiSettings(file: ConfigFile, env: Record<string, string | undefined>): BonzaiSettings {
-  const parsed = BonzaiSection.safeParse(file.providers.bonzai ?? {});
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new ConfigError(`providers.bonzai${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
-  }
-  const section = parsed.data;
+  const section = parseConfigSection(BonzaiSection, file.providers.bonzai, 'providers.bonzai');
   // One secret: set → live; unset → unavailable (there is no simulated Bonzai, even in sandbox mode).
   const secrets = providerSecrets(env, ['BONZAI_API_TOKEN'], false);
   const apiBase = env.BONZAI_API_BASE ?? BONZAI_DEFAULT_API_BASE;

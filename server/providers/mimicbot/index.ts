@@ -5,7 +5,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { SessionRequest, type Subscription, type SubscriptionStatus } from '../../../src/contract/index.js';
 import { applySubscriptionState, checkoutPrice, ensureCustomer, markCheckoutPaid, newId, type CheckoutRow, type CustomerRow } from '../../billing.js';
-import { ConfigError, providerSecrets } from '../../config.js';
+import { ConfigError, configErrors, parseConfigSection, providerSecrets } from '../../config.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { readJson, requireApiKey } from '../../http.js';
@@ -36,9 +36,7 @@ function issueText(error: z.ZodError): string {
 
 export function createMimicbotProviders(deps: ExtraProviderDeps): Provider[] {
   const { config, store, log, now, catalog } = deps;
-  const parsedSection = MimicbotSection.safeParse(config.file.providers.mimicbot ?? {});
-  if (!parsedSection.success) throw new ConfigError(`providers.mimicbot.${issueText(parsedSection.error)}`);
-  const section = { data: parsedSection.data };
+  const section = { data: parseConfigSection(MimicbotSection, config.file.providers.mimicbot, 'providers.mimicbot') };
   const secrets = providerSecrets(config.env, ['MIMICBOT_TOKEN'], config.sandbox);
   const sharedToken = secrets.mode === 'live' ? secrets.values.MIMICBOT_TOKEN : null;
   // No simulated MimicBot: usable with the shared token, or when per-customer tokens are turned on.
@@ -55,7 +53,7 @@ export function createMimicbotProviders(deps: ExtraProviderDeps): Provider[] {
   catalog.file.plans.forEach((plan, i) =>
     plan.prices.forEach((price, j) => {
       if (price.provider !== 'mimicbot') return;
-      const parsed = MimicbotUpstream.safeParse(price.upstream ?? {});
+      const parsed = MimicbotUpstream.safeParse(price.upstream ?? {}, configErrors);
       if (!parsed.success) throw new ConfigError(`plans[${i}].prices[${j}].upstream (plan "${plan.id}", mimicbot): ${issueText(parsed.error)}; e.g. "upstream": {"plan": "pro"}`);
       const taken = catalogPlanOf.get(parsed.data.plan);
       if (taken && taken !== plan.id) throw new ConfigError(`plans[${i}].prices[${j}].upstream.plan: MimicBot plan "${parsed.data.plan}" is already sold as plan "${taken}"; map each MimicBot plan to one catalog plan`);

@@ -2,7 +2,7 @@
 // price maps to (`prices[].upstream`), and the secrets from the environment.
 import { z } from 'zod';
 import type { Catalog } from '../../catalog.js';
-import { ConfigError, providerSecrets, type PlanPriceConfig, type ProviderMode } from '../../config.js';
+import { ConfigError, configErrors, parseConfigSection, providerSecrets, type PlanPriceConfig, type ProviderMode } from '../../config.js';
 import { MINTBOT_DEFAULT_API_BASE } from './client.js';
 
 /** `providers.mintbot` in TOLLGATE_CONFIG. */
@@ -45,8 +45,7 @@ function issueText(error: z.ZodError): string {
  */
 export function mintbotSettings(env: Record<string, string | undefined>, section: unknown, sandbox: boolean): MintbotSettings {
   const secrets = providerSecrets(env, ['MINTBOT_API_KEY', 'MINTBOT_WEBHOOK_SECRET'], sandbox);
-  const parsed = MintbotSection.safeParse(section ?? {});
-  if (!parsed.success) throw new ConfigError(`providers.mintbot.${issueText(parsed.error)}`);
+  const own = parseConfigSection(MintbotSection, section, 'providers.mintbot');
   const apiBase = env.MINTBOT_API_BASE ?? MINTBOT_DEFAULT_API_BASE;
   try {
     new URL(apiBase);
@@ -58,8 +57,8 @@ export function mintbotSettings(env: Record<string, string | undefined>, section
     apiKey: secrets.values.MINTBOT_API_KEY ?? '',
     webhookSecret: secrets.values.MINTBOT_WEBHOOK_SECRET ?? '',
     apiBase,
-    language: parsed.data.language,
-    maxRetryAfterS: parsed.data.max_retry_after_s,
+    language: own.language,
+    maxRetryAfterS: own.max_retry_after_s,
   };
 }
 
@@ -68,7 +67,7 @@ export function checkMintbotPrices(catalog: Catalog): void {
   catalog.file.plans.forEach((plan, i) =>
     plan.prices.forEach((price, j) => {
       if (price.provider !== 'mintbot') return;
-      const parsed = MintbotUpstream.safeParse(price.upstream ?? {});
+      const parsed = MintbotUpstream.safeParse(price.upstream ?? {}, configErrors);
       if (!parsed.success) {
         throw new ConfigError(`plans[${i}].prices[${j}].upstream (plan "${plan.id}", mintbot): ${issueText(parsed.error)}; e.g. "upstream": {"tier": "s1", "duration_days": 30}`);
       }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { RazorpayAction } from '../../../src/contract/index.js';
 import { checkoutPrice } from '../../billing.js';
-import { ConfigError } from '../../config.js';
+import { ConfigError, parseConfigSection } from '../../config.js';
 import { AppError } from '../../errors.js';
 import type { CustomerIdentity } from '../../security/tokens.js';
 import type { ExtraProviderDeps } from '../extra.js';
@@ -30,13 +30,6 @@ export function mintokenPlanSlug(price: PlanPriceConfig, planId: string): string
   return typeof slug === 'string' ? slug : planId;
 }
 
-function parseSection(raw: unknown): z.infer<typeof MintokenSection> {
-  const result = MintokenSection.safeParse(raw ?? {});
-  if (result.success) return result.data;
-  const issue = result.error.issues[0];
-  throw new ConfigError(`providers.mintoken${issue.path.length ? '.' + issue.path.join('.') : ''}: ${issue.message}`);
-}
-
 /** Only a verified external JWT can be forwarded: our own session tokens mean nothing to Mintoken. */
 function forwardableJwt(identity: CustomerIdentity): string {
   if (identity.source !== 'external') {
@@ -47,7 +40,7 @@ function forwardableJwt(identity: CustomerIdentity): string {
 
 export function createMintokenProviders(deps: ExtraProviderDeps): Provider[] {
   const { config, log, catalog } = deps;
-  const section = parseSection(config.file.providers.mintoken);
+  const section = parseConfigSection(MintokenSection, config.file.providers.mintoken, 'providers.mintoken');
   const apiBase = config.env.MINTOKEN_API_BASE ?? MINTOKEN_DEFAULT_API_BASE;
   try {
     new URL(apiBase);

@@ -1,7 +1,7 @@
 // Stripe settings: secrets from the environment (all or none), the optional `providers.stripe` section of
 // the config file, and a check that every Stripe price in the catalog can be sent to Stripe.
 import { z } from 'zod';
-import { ConfigError, providerSecrets, type ConfigFile, type ProviderMode } from '../../config.js';
+import { ConfigError, parseConfigSection, providerSecrets, type ConfigFile, type ProviderMode } from '../../config.js';
 
 export const STRIPE_ENV = ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET'] as const;
 
@@ -25,11 +25,7 @@ export interface StripeSettings {
 }
 
 export function stripeSettings(env: Record<string, string | undefined>, file: ConfigFile, sandbox: boolean): StripeSettings {
-  const parsed = StripeSection.safeParse(file.providers.stripe ?? {});
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  - providers.stripe${i.path.map((p) => `.${String(p)}`).join('')}: ${i.message}`);
-    throw new ConfigError(`the config file's providers.stripe section is invalid:\n${lines.join('\n')}`);
-  }
+  const section = parseConfigSection(StripeSection, file.providers.stripe, 'providers.stripe');
   file.plans.forEach((plan, i) =>
     plan.prices.forEach((price, j) => {
       if (price.stripe_price_id !== undefined && price.provider !== 'stripe')
@@ -51,8 +47,8 @@ export function stripeSettings(env: Record<string, string | undefined>, file: Co
       publishableKey: secrets.values.STRIPE_PUBLISHABLE_KEY,
       webhookSecret: secrets.values.STRIPE_WEBHOOK_SECRET,
       apiBase,
-      section: parsed.data,
+      section,
     };
   }
-  return { mode: secrets.mode, secretKey: '', publishableKey: '', webhookSecret: '', apiBase, section: parsed.data };
+  return { mode: secrets.mode, secretKey: '', publishableKey: '', webhookSecret: '', apiBase, section };
 }
