@@ -19,6 +19,7 @@ const STATUS_OF: Record<ErrorCode, number> = {
   subscription_exists: 409,
   downgrade_not_available: 409,
   payload_too_large: 413,
+  request_timeout: 408,
   forbidden: 403,
   internal_error: 500,
 };

@@ -153,7 +153,7 @@ export function serveHttp(options: ServeOptions): Promise<HttpServer> {
     const inFlight = responding.get(socket);
     if (err.code === 'ECONNRESET' || !socket.writable || discarding.has(socket) || (inFlight && !inFlight.writableEnded && inFlight.headersSent)) return socket.destroy();
     if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
-      return answerAndClose(socket, true, 408, 'validation_error', `The request did not arrive in time: headers within ${seconds(limits.headers_timeout_ms)}, the whole request within ${seconds(limits.request_timeout_ms)}`);
+      return answerAndClose(socket, true, 408, 'request_timeout', `The request did not arrive in time: headers within ${seconds(limits.headers_timeout_ms)}, the whole request within ${seconds(limits.request_timeout_ms)}`);
     }
     if (err.code === 'HPE_HEADER_OVERFLOW') return answerAndClose(socket, true, 431, 'payload_too_large', 'The request headers are too large');
     if (err.code === 'HPE_CHUNK_EXTENSIONS_OVERFLOW') return answerAndClose(socket, true, 413, 'payload_too_large', 'The chunk extensions are too large');

@@ -232,6 +232,8 @@ export const ERROR_CODES = [
   /** A lower plan while a paid one-off period (Razorpay order) still runs: switch when it ends. */
   'downgrade_not_available',
   'payload_too_large',
+  /** The request (headers or body) did not arrive within the server's http timeouts. */
+  'request_timeout',
   'forbidden',
   'internal_error',
 ] as const;

@@ -153,7 +153,7 @@ for (const engine of engines()) {
         conn.socket.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ');
         const started = performance.now();
         const { received } = await conn.closed;
-        assertEnvelope(parseAnswer(received), 408, 'validation_error');
+        assertEnvelope(parseAnswer(received), 408, 'request_timeout');
         assert.ok(performance.now() - started >= HTTP.headers_timeout_ms - 50, 'not before the headers timeout');
       });
 
@@ -165,7 +165,7 @@ for (const engine of engines()) {
         const { received } = await conn.closed;
         clearInterval(trickle);
         const answer = parseAnswer(received);
-        assertEnvelope(answer, 408, 'validation_error');
+        assertEnvelope(answer, 408, 'request_timeout');
         assert.ok(performance.now() - started >= HTTP.request_timeout_ms - 50, 'not before the request timeout');
         const id = answer.body.error.request_id;
         await eventually(() => logged(server).some((l) => l.msg === 'request' && l.path === '/v1/sessions' && l.status === 499), 'the aborted request is logged');
@@ -174,7 +174,7 @@ for (const engine of engines()) {
 
       test('a stalled body: 408 in the envelope after request_timeout_ms, then closed', BOUNDED, async () => {
         const answer = await exchange(http.port, 'POST /v1/sandbox/session HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nIdempotency-Key: stalled-1\r\nContent-Length: 100\r\n\r\n{"customer_id":');
-        assertEnvelope(answer, 408, 'validation_error');
+        assertEnvelope(answer, 408, 'request_timeout');
       });
 
       test('a keep-alive connection says and keeps idle_timeout_ms, then is closed with nothing more sent', BOUNDED, async () => {
@@ -204,7 +204,7 @@ for (const engine of engines()) {
             assertEnvelope(a, 429, 'rate_limited');
             assert.equal(a.headers['retry-after'], '1');
           }
-          for (const a of timedOut) assertEnvelope(a, 408, 'validation_error');
+          for (const a of timedOut) assertEnvelope(a, 408, 'request_timeout');
           // Once they are closed the client is served again.
           await eventually(async () => (await fetch(`http://127.0.0.1:${capped.port}/healthz`)).status === 200, 'a fresh connection is served');
         } finally {
