@@ -14,7 +14,7 @@ export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): P
   if (text.trim() === '') value = {};
   else {
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(text, wellFormedJson);
     } catch {
       throw new AppError('validation_error', 'The request body is not valid JSON');
     }
@@ -29,6 +29,30 @@ export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): P
   const nul = nulPath(result.data);
   if (nul !== null) throw new AppError('validation_error', `${nul || 'body'}: must not contain the NUL character (U+0000)`);
   return result.data;
+}
+
+/** A UTF-16 code unit of a surrogate pair that has no partner. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `text` with every lone UTF-16 surrogate (JSON's `"\ud83d"` with no low half) as U+FFFD. PostgreSQL
+ * cannot hold one: jsonb refuses its escape (`invalid input syntax for type json`) and text gets it
+ * mangled, so such a string must be made well-formed before it reaches SQL, as NUL must.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/**
+ * A `JSON.parse` reviver for text that will reach SQL: every string, and every object key, well-formed
+ * ({@link wellFormed}). Used on request bodies, webhook bodies and upstream answers alike.
+ */
+export function wellFormedJson(_key: string, value: unknown): unknown {
+  if (typeof value === 'string') return wellFormed(value);
+  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => wellFormed(k) !== k)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), v]));
+  }
+  return value;
 }
 
 /** The path ("a.b.0") of the first string in a JSON value that holds U+0000, or null when there is none. */

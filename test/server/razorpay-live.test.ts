@@ -99,6 +99,34 @@ for (const engine of engines()) {
       assert.ok(!cheap.logLines.join('\n').includes('wrong-secret'));
     });
 
+    test('a refund.created without payload.payment is deduplicated before the payment look-up: a redelivery never calls Razorpay', async () => {
+      const { signRazorpayWebhook } = await import('../../server/security/signatures.js');
+      const token = await server.session(uniqueId());
+      const { action } = await json(await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } }));
+      const paid = fake.simulator.pay(action.order_id);
+      assert.equal((await server.request('POST', '/v1/razorpay/verify', { token, body: { plan: 'pro', ...paid } })).status, 200);
+      // Razorpay's refund event may carry only the refund: the order is learnt from GET /v1/payments/:id.
+      const refund = fake.simulator.refund(paid.razorpay_payment_id);
+      const raw = JSON.stringify({ entity: 'event', event: 'refund.created', payload: { refund: { entity: refund } }, created_at: refund.created_at });
+      const eventId = `evt_refund_${uniqueId()}`;
+      const deliver = () => server.request('POST', '/v1/webhooks/razorpay', { rawBody: raw, idempotencyKey: null, headers: { 'X-Razorpay-Signature': signRazorpayWebhook(WEBHOOK_SECRET, raw), 'X-Razorpay-Event-Id': eventId } });
+      const lookups = () => fake.control.callCount('GET /v1/payments/:id');
+      const before = lookups();
+      const first = await deliver();
+      assert.equal(first.status, 200, await first.clone().text());
+      assert.equal((await json(first)).outcome, 'reverted');
+      assert.equal(lookups(), before + 1);
+      // Redeliveries (Razorpay sends at least once), one of them while Razorpay is failing: answered from the dedup row.
+      fake.control.failNext(1, 503);
+      for (let i = 0; i < 2; i++) {
+        const again = await deliver();
+        assert.equal(again.status, 200, await again.clone().text());
+        assert.equal((await json(again)).outcome, 'duplicate');
+      }
+      assert.equal(lookups(), before + 1, 'no look-up for a redelivery');
+      fake.control.reset();
+    });
+
     test('the webhook secret, not the key secret, signs webhooks', async () => {
       const { signRazorpayWebhook } = await import('../../server/security/signatures.js');
       const raw = JSON.stringify({ entity: 'event', event: 'payment.captured', payload: {} });
