@@ -86,8 +86,8 @@ export async function withIdempotency(c: AppContext, scope: string, handler: () 
         // of several retries arriving together exactly one runs the handler.
         const taken = await store.query(
           `UPDATE idempotency_keys SET owner = $3, locked_until = ${LEASE_END}
-           WHERE scope = $1 AND key = $2 AND status IS NULL AND (locked_until IS NULL OR locked_until <= now()) RETURNING key`,
-          [scope, key, owner],
+           WHERE scope = $1 AND key = $2 AND fingerprint = $4 AND status IS NULL AND (locked_until IS NULL OR locked_until <= now()) RETURNING key`,
+          [scope, key, owner, fingerprint],
         );
         if (taken.length) {
           log.warn('idempotency key taken over from a request that stopped', { request_id: c.get('requestId'), scope, key });
