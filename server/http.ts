@@ -43,17 +43,27 @@ export function wellFormed(text: string): string {
   return text.replace(LONE_SURROGATE, '\uFFFD');
 }
 
-/**
- * A `JSON.parse` reviver for text that will reach SQL: every string, and every object key, well-formed
- * ({@link wellFormed}). Used on request bodies, webhook bodies and upstream answers alike.
- */
-export function wellFormedJson(_key: string, value: unknown): unknown {
-  if (typeof value === 'string') return wellFormed(value);
-  if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => wellFormed(k) !== k)) {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [wellFormed(k), v]));
-  }
-  return value;
+/** `text` as PostgreSQL can store it, where refusing is no option (signed events, upstream answers, issuers' claims): NUL and lone surrogates as U+FFFD. */
+export function storableText(text: string): string {
+  return wellFormed(text).replaceAll('\u0000', '\uFFFD');
 }
+
+/** A `JSON.parse` reviver applying `fix` to every string and every object key. */
+function reviverOf(fix: (text: string) => string): (key: string, value: unknown) => unknown {
+  return (_key, value) => {
+    if (typeof value === 'string') return fix(value);
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => fix(k) !== k)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [fix(k), v]));
+    }
+    return value;
+  };
+}
+
+/** Reviver for request bodies, whose text reaches SQL and whose NUL {@link readJson} refuses with a 400: {@link wellFormed}. */
+export const wellFormedJson = reviverOf(wellFormed);
+
+/** Reviver for JSON whose text reaches SQL and cannot be refused (signed webhooks, upstream answers): {@link storableText}. */
+export const storableJson = reviverOf(storableText);
 
 /** The path ("a.b.0") of the first string in a JSON value that holds U+0000, or null when there is none. */
 export function nulPath(value: unknown, path = ''): string | null {

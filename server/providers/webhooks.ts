@@ -2,7 +2,7 @@
 // the raw bytes and the signed timestamp, verified in constant time within 300 s either way, or 400 invalid_signature.
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
-import { wellFormedJson } from '../http.js';
+import { storableJson } from '../http.js';
 import { verifyTimestampedSignature } from '../security/signatures.js';
 
 /** Seed 000 "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
@@ -34,7 +34,7 @@ export async function readTimestampedWebhook(c: AppContext, options: { provider:
 export function parseWebhookObject(raw: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(raw).toString('utf8'), (key, item: unknown) => wellFormedJson(key, typeof item === 'string' ? item.replaceAll('\u0000', '\uFFFD') : item));
+    value = JSON.parse(Buffer.from(raw).toString('utf8'), storableJson);
   } catch {
     throw new AppError('validation_error', 'The webhook body is not valid JSON');
   }

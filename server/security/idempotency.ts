@@ -14,7 +14,7 @@ const TTL_MS = 24 * 60 * 60 * 1000;
  * its lease and a retry run the handler too, the store's unique keys still allow one order and one
  * upgrade (the payment's own keys, not this table, guarantee that).
  */
-export const LEASE_MS = 6_000;
+const LEASE_MS = 6_000;
 const RENEW_MS = 1_500;
 /** How long a retry waits for the first request's answer before a 409 `conflict` with Retry-After. */
 const WAIT_FOR_FIRST_MS = 4_000;

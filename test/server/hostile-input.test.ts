@@ -907,6 +907,12 @@ for (const engine of engines()) {
       const bought = await server.request('POST', '/v1/checkout', { token: buyer.token, body: { plan: 'pro', provider: 'razorpay' } });
       assert.equal(bought.status, 201, await bought.clone().text());
       assert.equal((await json(bought)).action.prefill.name, 'Ann \uFFFD');
+
+      // And an external issuer's token (Supabase): its email claim reaches the customer row and the action.
+      const external = await every.supabaseJwt(fresh('cust_sur_ext'), 'a\ud83d\u0000@example.com');
+      const viaExternal = await server.request('POST', '/v1/checkout', { token: external, body: { plan: 'pro', provider: 'razorpay' } });
+      assert.equal(viaExternal.status, 201, await viaExternal.clone().text());
+      assert.equal((await json(viaExternal)).action.prefill.email, 'a\uFFFD\uFFFD@example.com');
     });
 
     test('regression: Origin: null (a sandboxed frame) is no return page, and a return_url must be http(s) (was 500 / accepted)', async () => {
