@@ -64,6 +64,33 @@ for (const engine of engines()) {
       assert.equal(fake.simulator.orders.size, before + 1);
     });
 
+    test('a retry while the first request is still upstream is 409 conflict with Retry-After, and the running request keeps its claim', async () => {
+      const token = await server.session(uniqueId());
+      const orders = fake.simulator.orders.size;
+      // Razorpay takes 7.5 s: longer than a waiter waits (4 s) and than an unrenewed lease (6 s).
+      fake.control.delayResponses(7_500, 1);
+      const first = server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
+      const retry = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
+      assert.equal(retry.status, 409, await retry.clone().text());
+      assert.equal((await json(retry)).error.code, 'conflict');
+      assert.match(retry.headers.get('Retry-After') ?? '', /^[12]$/);
+      // Come back as told: the first request renews its lease while it waits on Razorpay, so this retry
+      // waits for its answer instead of taking the key over and ordering again.
+      await new Promise((r) => setTimeout(r, Number(retry.headers.get('Retry-After')) * 1000));
+      const again = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
+      const answered = await first;
+      assert.equal(answered.status, 201);
+      const checkoutId = (await json(answered)).checkout_id;
+      if (again.status === 409) assert.equal((await json(again)).error.code, 'conflict'); // a loaded machine: still running then
+      else {
+        assert.equal(again.status, 201, await again.clone().text());
+        assert.equal(again.headers.get('Idempotent-Replay'), 'true');
+        assert.equal((await json(again)).checkout_id, checkoutId);
+      }
+      assert.equal(fake.simulator.orders.size, orders + 1, 'one order at Razorpay');
+      fake.control.reset();
+    });
+
     test('an upstream that does not answer in time is 502, not a hang', async () => {
       // A tight timeout on a server of its own, so the other tests never race a slow round trip to the fake.
       const hasty = await makeServer({
