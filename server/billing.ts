@@ -162,6 +162,10 @@ export async function markCheckoutPaid(
       const [audit] = await tx.query<{ old_plan: string; new_plan: string }>("SELECT old_plan, new_plan FROM plan_changes WHERE checkout_id = $1 AND kind = 'upgrade'", [checkout.id]);
       return { old_plan: audit?.old_plan ?? checkout.plan, new_plan: audit?.new_plan ?? checkout.plan, payment_id: input.paymentId, changed: false };
     }
+    // One payment pays one order: a payment id that paid another checkout (only a forged or garbled event
+    // carries one) is a conflict to answer, not a unique violation that fails every delivery.
+    const [other] = await tx.query('SELECT id FROM checkouts WHERE provider = $1 AND payment_id = $2 AND id <> $3', [checkout.provider, input.paymentId, checkout.id]);
+    if (other) throw new AppError('conflict', 'This payment already paid another order');
     const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [checkout.customer_id]);
     const credit = await unusedCredit(tx, customer, checkout, input.now);
     const end = periodEnd(input.now, checkout.interval);
@@ -237,6 +241,14 @@ export const SUBSCRIBED_BEFORE_SQL = "EXISTS (SELECT 1 FROM checkouts k WHERE k.
 export async function subscribedBefore(sql: Sql, customerId: string): Promise<boolean> {
   const [row] = await sql.query<{ before: boolean }>(`SELECT ${SUBSCRIBED_BEFORE_SQL} AS before FROM customers WHERE id = $1`, [customerId]);
   return Boolean(row?.before);
+}
+
+/**
+ * Whether a webhook event id is recorded already: a redelivery is answered "duplicate" from this before
+ * any look-up that may call the provider. A read only; the claim below still decides a race.
+ */
+export async function webhookEventSeen(sql: Sql, provider: string, eventId: string): Promise<boolean> {
+  return (await sql.query('SELECT 1 FROM webhook_events WHERE provider = $1 AND event_id = $2', [provider, eventId])).length === 1;
 }
 
 /** Record a webhook event id; false when it was seen before (a redelivery). Call inside the event's transaction. */

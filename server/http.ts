@@ -15,7 +15,7 @@ export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): P
   if (text.trim() === '') value = {};
   else {
     try {
-      value = JSON.parse(text);
+      value = JSON.parse(text, wellFormedJson);
     } catch {
       throw new AppError('validation_error', 'The request body is not valid JSON');
     }
@@ -31,6 +31,40 @@ export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): P
   if (nul !== null) throw new AppError('validation_error', `${nul || 'body'}: must not contain the NUL character (U+0000)`);
   return result.data;
 }
+
+/** A UTF-16 code unit of a surrogate pair that has no partner. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * `text` with every lone UTF-16 surrogate (JSON's `"\ud83d"` with no low half) as U+FFFD. PostgreSQL
+ * cannot hold one: jsonb refuses its escape (`invalid input syntax for type json`) and text gets it
+ * mangled, so such a string must be made well-formed before it reaches SQL, as NUL must.
+ */
+export function wellFormed(text: string): string {
+  return text.replace(LONE_SURROGATE, '\uFFFD');
+}
+
+/** `text` as PostgreSQL can store it, where refusing is no option (signed events, upstream answers, issuers' claims): NUL and lone surrogates as U+FFFD. */
+export function storableText(text: string): string {
+  return wellFormed(text).replaceAll('\u0000', '\uFFFD');
+}
+
+/** A `JSON.parse` reviver applying `fix` to every string and every object key. */
+function reviverOf(fix: (text: string) => string): (key: string, value: unknown) => unknown {
+  return (_key, value) => {
+    if (typeof value === 'string') return fix(value);
+    if (value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => fix(k) !== k)) {
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [fix(k), v]));
+    }
+    return value;
+  };
+}
+
+/** Reviver for request bodies, whose text reaches SQL and whose NUL {@link readJson} refuses with a 400: {@link wellFormed}. */
+export const wellFormedJson = reviverOf(wellFormed);
+
+/** Reviver for JSON whose text reaches SQL and cannot be refused (signed webhooks, upstream answers): {@link storableText}. */
+export const storableJson = reviverOf(storableText);
 
 /** The path ("a.b.0") of the first string in a JSON value that holds U+0000, or null when there is none. */
 export function nulPath(value: unknown, path = ''): string | null {

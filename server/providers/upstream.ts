@@ -1,6 +1,7 @@
 // fetch for upstream billing APIs: a timeout on every call, network failures and timeouts as 502
 // upstream_error with the upstream's own status and code kept in `cause` (and logged, never returned).
 import { AppError } from '../errors.js';
+import { storableJson } from '../http.js';
 import type { Logger } from '../log.js';
 
 export type FetchLike = (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -37,10 +38,11 @@ export function upstreamError(options: UpstreamOptions, path: string, status: nu
   return new AppError('upstream_error', `The ${options.provider} API rejected the request`, { cause: { provider: options.provider, status, code, description } satisfies UpstreamFailure });
 }
 
+/** The upstream's JSON answer, its strings storable in SQL (storableText); null when it is none or not JSON. */
 export async function readUpstreamJson(res: Response): Promise<unknown> {
   const text = await res.text();
   try {
-    return text ? JSON.parse(text) : null;
+    return text ? JSON.parse(text, storableJson) : null;
   } catch {
     return null;
   }

@@ -2,6 +2,7 @@
 // the raw bytes and the signed timestamp, verified in constant time within 300 s either way, or 400 invalid_signature.
 import type { AppContext } from '../context.js';
 import { AppError } from '../errors.js';
+import { storableJson } from '../http.js';
 import { verifyTimestampedSignature } from '../security/signatures.js';
 
 /** Seed 000 "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
@@ -25,14 +26,15 @@ export async function readTimestampedWebhook(c: AppContext, options: { provider:
 
 /**
  * A verified webhook body as a JSON object, else 400 validation_error (malformed JSON, or an array, a
- * string, `null`…). U+0000, which PostgreSQL text and jsonb cannot hold, becomes U+FFFD in every string:
- * a NUL in any field of a signed event must not fail the event's transaction, and no stored id holds
- * one, so an id with a NUL still matches nothing.
+ * string, `null`…). U+0000 and lone UTF-16 surrogates, which PostgreSQL text and jsonb cannot hold, become
+ * U+FFFD in every string and key: a signed event must not fail its transaction on every delivery because
+ * of its text (the provider would retry, then disable the endpoint), and no stored id holds one, so an id
+ * with one still matches nothing.
  */
 export function parseWebhookObject(raw: Uint8Array): Record<string, unknown> {
   let value: unknown;
   try {
-    value = JSON.parse(Buffer.from(raw).toString('utf8'), (_key, item: unknown) => (typeof item === 'string' && item.includes('\u0000') ? item.replaceAll('\u0000', '\uFFFD') : item));
+    value = JSON.parse(Buffer.from(raw).toString('utf8'), storableJson);
   } catch {
     throw new AppError('validation_error', 'The webhook body is not valid JSON');
   }

@@ -1,6 +1,7 @@
 // Customer session tokens (HS256 JWTs that the widgets send as Bearer) and optional external issuers (Supabase…).
 import { SignJWT, jwtVerify, createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, type JWTPayload } from 'jose';
 import { AppError } from '../errors.js';
+import { storableText } from '../http.js';
 
 const ISSUER = 'tollgate';
 const AUDIENCE = 'tollgate-widget';
@@ -137,8 +138,9 @@ function identityFrom(payload: JWTPayload, customerClaim: string, emailClaim: st
   const email = payload[emailClaim];
   return {
     customerId,
-    email: typeof email === 'string' ? email : undefined,
-    name: typeof payload.name === 'string' ? payload.name : undefined,
+    // An issuer's claims reach the customer row and the checkout's jsonb: stored as PostgreSQL can hold them.
+    email: typeof email === 'string' ? storableText(email) : undefined,
+    name: typeof payload.name === 'string' ? storableText(payload.name) : undefined,
     checkoutScope: typeof payload.chk === 'string' ? payload.chk : undefined,
     source,
     token,

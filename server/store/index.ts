@@ -1,6 +1,7 @@
 // The SQL store: PGlite (PostgreSQL in WASM, on disk) by default, PostgreSQL when DATABASE_URL is set.
 // Same dialect, same migrations and queries on both.
 import { mkdirSync } from 'node:fs';
+import { lockDataDir } from './lock.js';
 import { MIGRATIONS } from './migrations.js';
 
 export interface Sql {
@@ -27,7 +28,7 @@ export function storableDate(ms: number): Date | null {
 export interface StoreOptions {
   /** postgres://… — use PostgreSQL. */
   databaseUrl?: string;
-  /** PGlite data folder; omit for an in-memory database. */
+  /** PGlite data folder; omit for an in-memory database. Locked for this process while open (store/lock.ts). */
   dataDir?: string;
   /** PostgreSQL schema to use (tests isolate themselves in one); created when missing. */
   schema?: string;
@@ -44,7 +45,15 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
 async function openPglite(options: StoreOptions): Promise<Store> {
   const { PGlite } = await import('@electric-sql/pglite');
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-  const db = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  // One process per folder: a second one refuses here, naming the folder and the process that has it.
+  const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
+  let db: InstanceType<typeof PGlite>;
+  try {
+    db = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   return {
     engine: 'pglite',
     async query<T>(text: string, params?: unknown[]) {
@@ -63,7 +72,11 @@ async function openPglite(options: StoreOptions): Promise<Store> {
       );
     },
     async close() {
-      await db.close();
+      try {
+        await db.close();
+      } finally {
+        lock?.release();
+      }
     },
     // Tests use this to clone a migrated database.
     dumpDataDir: () => db.dumpDataDir('none'),

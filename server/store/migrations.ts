@@ -161,6 +161,17 @@ ALTER TABLE checkouts ADD CONSTRAINT checkouts_price_matches CHECK (
 `,
   },
   {
+    id: 6,
+    name: 'idempotency_lease',
+    // An in-progress Idempotency-Key is leased to the request that claimed it (owner) until locked_until,
+    // renewed while it runs: a claim whose process died expires and the next retry takes it over
+    // (security/idempotency.ts). A row without a lease (claimed before this migration) is expired.
+    sql: `
+ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS owner text;
+ALTER TABLE idempotency_keys ADD COLUMN IF NOT EXISTS locked_until timestamptz;
+`,
+  },
+  {
     id: 7,
     name: 'rate_limit_counters',
     // Rate-limit counters shared by the instances on one PostgreSQL (security/rate-limit.ts); PGlite keeps

@@ -7,7 +7,14 @@ export class TollgateError extends Error {
   readonly code: string;
   readonly status: number;
   readonly requestId?: string;
-  constructor(code: string, message: string, status = 0, requestId?: string) {
+  constructor(
+    code: string,
+    message: string,
+    status = 0,
+    requestId?: string,
+    /** The server's Retry-After in seconds (429, a 409 `conflict` for a key still in progress); 0 or NaN when it sent none or an HTTP date. */
+    readonly retryAfter?: number,
+  ) {
     super(message);
     this.name = 'TollgateError';
     this.code = code;
@@ -106,7 +113,7 @@ export class ApiClient {
       const envelope = payload as Partial<ErrorEnvelope> | undefined;
       const error = envelope?.error;
       if (error && typeof error.code === 'string') {
-        throw new TollgateError(error.code, error.message ?? '', response.status, error.request_id ?? requestId);
+        throw new TollgateError(error.code, error.message ?? '', response.status, error.request_id ?? requestId, +response.headers.get('Retry-After')!);
       }
       throw new TollgateError('http_error', `HTTP ${response.status}`, response.status, requestId);
     }

@@ -88,6 +88,14 @@ declare global {
   }
 }
 
+/** The longest Retry-After a verify waits out by itself; a longer one is reported (with Retry). */
+const MAX_RETRY_AFTER_S = 10;
+
+/** A 409 `conflict` with Retry-After: not a refusal, the same Idempotency-Key is still in progress on the server. */
+export function isBusy(error: unknown): error is TollgateError & { retryAfter: number } {
+  return error instanceof TollgateError && error.status === 409 && error.code === 'conflict' && error.retryAfter! > 0;
+}
+
 /** Timings, adjustable by tests. */
 export const checkoutTiming = {
   /** First hand-off status poll delay; it grows by half each poll up to `maxPollMs`. */
@@ -97,6 +105,8 @@ export const checkoutTiming = {
   confirmTries: 15,
   confirmMs: 1000,
   scriptTimeoutMs: 15_000,
+  /** Automatic verify retries on a 409 `conflict` with Retry-After, each after the server's Retry-After. */
+  verifyBusyRetries: 8,
   /** Back from a hosted page: first poll delay, growing by half up to `returnMaxPollMs`, for `returnBoundMs`… */
   returnPollMs: 1500,
   returnMaxPollMs: 5000,
@@ -407,22 +417,29 @@ export class CheckoutController implements ReactiveController {
     const client = this.host.client();
     try {
       const plan = this.input?.plan;
-      const result = await client.post<RazorpayVerifyResponse>(
-        action.verify_path,
-        {
-          plan: plan ?? '',
-          razorpay_order_id: response.razorpay_order_id,
-          razorpay_payment_id: response.razorpay_payment_id,
-          razorpay_signature: response.razorpay_signature,
-        },
-        { idempotencyKey: key },
-      );
+      const body = {
+        plan: plan ?? '',
+        razorpay_order_id: response.razorpay_order_id,
+        razorpay_payment_id: response.razorpay_payment_id,
+        razorpay_signature: response.razorpay_signature,
+      };
+      // The money is taken: a key still in progress (another tab's verify, or one whose server process
+      // died and whose claim the server takes over once its lease runs out) is waited for, not final.
+      let result: RazorpayVerifyResponse | undefined;
+      for (let busy = 0; !result; busy++) {
+        try {
+          result = await client.post<RazorpayVerifyResponse>(action.verify_path, body, { idempotencyKey: key });
+        } catch (error) {
+          if (!isBusy(error) || busy >= checkoutTiming.verifyBusyRetries || error.retryAfter > MAX_RETRY_AFTER_S) throw error;
+          await new Promise((resolve) => setTimeout(resolve, error.retryAfter * 1000));
+        }
+      }
       this.succeed({ plan: plan ?? result.new_plan, new_plan: result.new_plan, old_plan: result.old_plan, payment_id: result.payment_id });
     } catch (error) {
       // Razorpay has taken the money (the handler runs only on success): a transport failure or a server
       // error is worth retrying with the same key (verify is idempotent) and must not read as "pay again".
-      // A bad signature or another payment for the order is final.
-      const retryable = error instanceof TollgateError && (error.code === 'network_error' || error.code === 'timeout' || error.status >= 500);
+      // A bad signature or another payment for the order is final; a key still in progress is not.
+      const retryable = isBusy(error) || (error instanceof TollgateError && (error.code === 'network_error' || error.code === 'timeout' || error.status >= 500));
       if (retryable) this.fail(error, () => void this.verify(action, response, key), 'error.verify_unreachable');
       else this.fail(error);
     }

@@ -1,6 +1,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../src/components/razorpay-checkout/razorpay-checkout.js';
 import type { RazorpayCheckout } from '../../src/components/razorpay-checkout/razorpay-checkout.js';
+import { checkoutTiming } from '../../src/checkout/checkout-controller.js';
 import { configure } from '../../src/config.js';
 import {
   $,
@@ -192,6 +193,61 @@ describe('<razorpay-checkout>', () => {
     expect(new Set(keys).size).to.equal(1);
     expect(server.calls('POST /v1/checkout')).to.have.length(1);
     expect(FakeRazorpay.instances).to.have.length(1);
+  });
+
+  /** 409 conflict with Retry-After: the server still holds the verify's key (in progress, or a crashed request's lease). */
+  function inProgress(): Response {
+    const res = apiError(409, 'conflict', 'A request with this Idempotency-Key is still in progress; retry shortly');
+    res.headers.set('Retry-After', '1');
+    return res;
+  }
+
+  it('a verify answered 409 conflict with Retry-After is retried by itself after Retry-After, with the same key, and succeeds', async () => {
+    const at: number[] = [];
+    server.on('POST /v1/razorpay/verify', () => (at.push(performance.now()), at.length <= 2 ? inProgress() : verified));
+    const el = await make();
+    const errors: Event[] = [];
+    el.addEventListener('checkout-error', (e) => errors.push(e));
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1);
+    const success = oneEvent(el, 'checkout-success');
+    FakeRazorpay.last.pay();
+    expect((await success).detail.new_plan).to.equal('pro');
+    expect(errors).to.have.length(0);
+    const keys = server.calls('POST /v1/razorpay/verify').map((r) => r.headers['idempotency-key']);
+    expect(keys).to.have.length(3);
+    expect(new Set(keys).size).to.equal(1);
+    // Each retry waited the server's Retry-After (1 s); a slow machine only makes the gaps longer.
+    expect(at[1] - at[0]).to.be.at.least(950);
+    expect(at[2] - at[1]).to.be.at.least(950);
+    expect(server.calls('POST /v1/checkout')).to.have.length(1);
+  });
+
+  it('a verify still in progress after its automatic retries says the payment went through; Retry verifies again with the same key', async () => {
+    const bound = checkoutTiming.verifyBusyRetries;
+    checkoutTiming.verifyBusyRetries = 1;
+    try {
+      let calls = 0;
+      server.on('POST /v1/razorpay/verify', () => (++calls <= 2 ? inProgress() : verified));
+      const el = await make();
+      $(el, 'button').click();
+      await until(() => FakeRazorpay.instances.length === 1);
+      const error = oneEvent(el, 'checkout-error');
+      FakeRazorpay.last.pay();
+      expect((await error).detail.code).to.equal('conflict');
+      await el.updateComplete;
+      expect(text($(el, '[role="status"]'))).to.contain('Your payment went through');
+      const success = oneEvent(el, 'checkout-success');
+      $(el, '[part~="retry"]').click();
+      expect((await success).detail.new_plan).to.equal('pro');
+      const keys = server.calls('POST /v1/razorpay/verify').map((r) => r.headers['idempotency-key']);
+      expect(keys).to.have.length(3);
+      expect(new Set(keys).size).to.equal(1);
+      expect(server.calls('POST /v1/checkout')).to.have.length(1);
+      expect(FakeRazorpay.instances).to.have.length(1);
+    } finally {
+      checkoutTiming.verifyBusyRetries = bound;
+    }
   });
 
   it('a server error shows Retry, and Retry is a new attempt with a new key', async () => {

@@ -62,6 +62,7 @@ const FIELD_VALUES: unknown[] = [
   'x'.repeat(10_000),
   'a\u0000b\u0001\u001f\u007f',
   '💥\u202eevil\u200b',
+  'a\ud83db\udfff',
   "'; DROP TABLE customers; --",
   -1e12,
 ];
@@ -70,13 +71,13 @@ const FIELD_VALUES: unknown[] = [
 const URL_VALUES = ['javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'file:///etc/passwd', 'vscode-webview://abc/x', 'http://[::1'];
 
 /** Where a field of an event that is already applied is replaced (the fresh-checkout cases take DEEP_VALUES). */
-const SIGNED_VALUES: unknown[] = [123, 1e308, -1e12, { nested: true }, null, 'x'.repeat(10_000), 'a\u0000b'];
+const SIGNED_VALUES: unknown[] = [123, 1e308, -1e12, { nested: true }, null, 'x'.repeat(10_000), 'a\u0000b', '\ud83d'];
 
 /** A few of them, one per kind, where every field gets the same one (kitchen-sink bodies). */
-const KIND_VALUES: unknown[] = [123, 1e308, { nested: { deep: [1] } }, [1, 'two'], null, true, 'x'.repeat(10_000), 'a\u0000b\u0001\u001f\u007f'];
+const KIND_VALUES: unknown[] = [123, 1e308, { nested: { deep: [1] } }, [1, 'two'], null, true, 'x'.repeat(10_000), 'a\u0000b\u0001\u001f\u007f', 'a\ud83db\udfff'];
 
-/** The values most likely to break storage, for signed events (whose fields reach SQL unvalidated): times the store cannot hold too. */
-const DEEP_VALUES: unknown[] = [123, 1e308, -1e12, { nested: true }, [1], null, '', 'x'.repeat(10_000), 'a\u0000b', '-200000-01-01T00:00:00Z', '275760-09-13T00:00:00Z'];
+/** The values most likely to break storage, for signed events (whose fields reach SQL unvalidated): lone UTF-16 surrogates, and times the store cannot hold too. */
+const DEEP_VALUES: unknown[] = [123, 1e308, -1e12, { nested: true }, [1], null, '', 'x'.repeat(10_000), 'a\u0000b', '\ud83d', 'a\udfffb', { '\ud800': 'key' }, '-200000-01-01T00:00:00Z', '275760-09-13T00:00:00Z'];
 
 /** Whole bodies, as raw text (or bytes). */
 const RAW_BODIES: { label: string; body: string | Uint8Array | undefined }[] = [
@@ -751,20 +752,24 @@ for (const engine of engines()) {
       }
       const razorpay = routes.find((r) => r.path === '/v1/webhooks/razorpay')!;
       const mintbot = routes.find((r) => r.path === '/v1/webhooks/mintbot')!;
-      const razorpaySeed = (orderId: string) => ({ event: 'payment.captured', payload: { payment: { entity: { id: fresh('pay'), order_id: orderId, amount: 159900 } }, order: { entity: { id: orderId } } } });
+      const razorpaySeed = (type: string, orderId: string) => ({
+        event: type,
+        payload: { payment: { entity: { id: fresh('pay'), order_id: orderId, amount: 159900, error_code: 'BAD_REQUEST_ERROR', error_description: 'Payment failed' } }, order: { entity: { id: orderId } } },
+      });
       const mintbotSeed = (orderId: string, checkoutId: string) => ({ id: Number(orderId), external_id: checkoutId, paid_at: '2026-01-01 00:00:00', panel_url: 'https://panel.test/x', expires_at: '2099-02-01 00:00:00' });
       const cases: Case[] = [];
-      for (const path of leaves(razorpaySeed('order_x')))
+      for (const type of ['payment.captured', 'payment.failed'])
+      for (const path of leaves(razorpaySeed(type, 'order_x')))
         for (const value of DEEP_VALUES)
           cases.push({
             group: 'signed-deep',
-            label: `payment.captured ${path.join('.')}=${show(value)}`,
+            label: `${type} ${path.join('.')}=${show(value)}`,
             route: razorpay,
             url: razorpay.path,
             auth: 'none',
             prepare: async () => {
               const { orderId } = await freshCheckout('razorpay', 'pro');
-              const body = JSON.stringify(replaced(razorpaySeed(orderId), path, value));
+              const body = JSON.stringify(replaced(razorpaySeed(type, orderId), path, value));
               return { body, headers: { 'X-Razorpay-Signature': signRazorpayWebhook(server.deps.config.razorpay.webhookSecret, body), 'X-Razorpay-Event-Id': fresh('evt') } };
             },
           });
@@ -870,6 +875,45 @@ for (const engine of engines()) {
       const state = await json(await server.request('GET', `/v1/checkout/${checkout_id}`, { token }));
       assert.equal(state.status, 'paid');
       assert.deepEqual(state.fulfillment, { status: 'ready', panel_url: 'https://panel.test/a\uFFFDb', expires_at: null });
+    });
+
+    test('regression: a signed payment.failed whose error_description is a lone UTF-16 surrogate is applied, not 500 on every delivery', async () => {
+      const token = await server.session(fresh('cust_surrogate'));
+      const checkout = await json(await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', provider: 'razorpay' } }));
+      const orderId: string = checkout.action.order_id;
+      // JSON.stringify writes the lone half as the escape "\ud83d", which jsonb refuses (was: invalid input syntax for type json).
+      const body = JSON.stringify({
+        entity: 'event',
+        event: 'payment.failed',
+        payload: { payment: { entity: { id: fresh('pay'), order_id: orderId, amount: 159900, error_code: 'BAD_REQUEST_ERROR', error_description: 'Card declined \ud83d', '\udc00': 'x' } } },
+      });
+      assert.match(body, /\\ud83d/);
+      const eventId = fresh('evt');
+      const deliver = () =>
+        server.request('POST', '/v1/webhooks/razorpay', { rawBody: body, headers: { 'X-Razorpay-Signature': signRazorpayWebhook(server.deps.config.razorpay.webhookSecret, body), 'X-Razorpay-Event-Id': eventId } });
+      const first = await deliver();
+      assert.equal(first.status, 200, await first.clone().text());
+      assert.equal((await json(first)).outcome, 'failure_recorded');
+      const again = await deliver();
+      assert.equal(again.status, 200);
+      assert.equal((await json(again)).outcome, 'duplicate');
+      const state = await json(await server.request('GET', `/v1/checkout/${checkout.checkout_id}`, { token }));
+      assert.equal(state.status, 'failed');
+      assert.deepEqual(state.last_error, { code: 'BAD_REQUEST_ERROR', message: 'Card declined \uFFFD' });
+
+      // A browser body with a lone surrogate reaches jsonb too (the Razorpay prefill name in the checkout's action).
+      const named = await server.request('POST', '/v1/sessions', { headers: { Authorization: `Bearer ${TEST_ENV.TOLLGATE_API_KEY}` }, body: { customer_id: fresh('cust_sur'), name: 'Ann \udfff' } });
+      assert.equal(named.status, 201, await named.clone().text());
+      const buyer = await json(named);
+      const bought = await server.request('POST', '/v1/checkout', { token: buyer.token, body: { plan: 'pro', provider: 'razorpay' } });
+      assert.equal(bought.status, 201, await bought.clone().text());
+      assert.equal((await json(bought)).action.prefill.name, 'Ann \uFFFD');
+
+      // And an external issuer's token (Supabase): its email claim reaches the customer row and the action.
+      const external = await every.supabaseJwt(fresh('cust_sur_ext'), 'a\ud83d\u0000@example.com');
+      const viaExternal = await server.request('POST', '/v1/checkout', { token: external, body: { plan: 'pro', provider: 'razorpay' } });
+      assert.equal(viaExternal.status, 201, await viaExternal.clone().text());
+      assert.equal((await json(viaExternal)).action.prefill.email, 'a\uFFFD\uFFFD@example.com');
     });
 
     test('regression: Origin: null (a sandboxed frame) is no return page, and a return_url must be http(s) (was 500 / accepted)', async () => {

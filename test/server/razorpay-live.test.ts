@@ -64,6 +64,33 @@ for (const engine of engines()) {
       assert.equal(fake.simulator.orders.size, before + 1);
     });
 
+    test('a retry while the first request is still upstream is 409 conflict with Retry-After, and the running request keeps its claim', async () => {
+      const token = await server.session(uniqueId());
+      const orders = fake.simulator.orders.size;
+      // Razorpay takes 7.5 s: longer than a waiter waits (4 s) and than an unrenewed lease (6 s).
+      fake.control.delayResponses(7_500, 1);
+      const first = server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
+      const retry = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
+      assert.equal(retry.status, 409, await retry.clone().text());
+      assert.equal((await json(retry)).error.code, 'conflict');
+      assert.match(retry.headers.get('Retry-After') ?? '', /^[12]$/);
+      // Come back as told: the first request renews its lease while it waits on Razorpay, so this retry
+      // waits for its answer instead of taking the key over and ordering again.
+      await new Promise((r) => setTimeout(r, Number(retry.headers.get('Retry-After')) * 1000));
+      const again = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
+      const answered = await first;
+      assert.equal(answered.status, 201);
+      const checkoutId = (await json(answered)).checkout_id;
+      if (again.status === 409) assert.equal((await json(again)).error.code, 'conflict'); // a loaded machine: still running then
+      else {
+        assert.equal(again.status, 201, await again.clone().text());
+        assert.equal(again.headers.get('Idempotent-Replay'), 'true');
+        assert.equal((await json(again)).checkout_id, checkoutId);
+      }
+      assert.equal(fake.simulator.orders.size, orders + 1, 'one order at Razorpay');
+      fake.control.reset();
+    });
+
     test('an upstream that does not answer in time is 502, not a hang', async () => {
       // A tight timeout on a server of its own, so the other tests never race a slow round trip to the fake.
       const hasty = await makeServer({
@@ -97,6 +124,34 @@ for (const engine of engines()) {
       assert.equal(res.status, 502);
       assert.ok(cheap.logLines.some((l) => l.includes('"upstream_status":401')));
       assert.ok(!cheap.logLines.join('\n').includes('wrong-secret'));
+    });
+
+    test('a refund.created without payload.payment is deduplicated before the payment look-up: a redelivery never calls Razorpay', async () => {
+      const { signRazorpayWebhook } = await import('../../server/security/signatures.js');
+      const token = await server.session(uniqueId());
+      const { action } = await json(await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } }));
+      const paid = fake.simulator.pay(action.order_id);
+      assert.equal((await server.request('POST', '/v1/razorpay/verify', { token, body: { plan: 'pro', ...paid } })).status, 200);
+      // Razorpay's refund event may carry only the refund: the order is learnt from GET /v1/payments/:id.
+      const refund = fake.simulator.refund(paid.razorpay_payment_id);
+      const raw = JSON.stringify({ entity: 'event', event: 'refund.created', payload: { refund: { entity: refund } }, created_at: refund.created_at });
+      const eventId = `evt_refund_${uniqueId()}`;
+      const deliver = () => server.request('POST', '/v1/webhooks/razorpay', { rawBody: raw, idempotencyKey: null, headers: { 'X-Razorpay-Signature': signRazorpayWebhook(WEBHOOK_SECRET, raw), 'X-Razorpay-Event-Id': eventId } });
+      const lookups = () => fake.control.callCount('GET /v1/payments/:id');
+      const before = lookups();
+      const first = await deliver();
+      assert.equal(first.status, 200, await first.clone().text());
+      assert.equal((await json(first)).outcome, 'reverted');
+      assert.equal(lookups(), before + 1);
+      // Redeliveries (Razorpay sends at least once), one of them while Razorpay is failing: answered from the dedup row.
+      fake.control.failNext(1, 503);
+      for (let i = 0; i < 2; i++) {
+        const again = await deliver();
+        assert.equal(again.status, 200, await again.clone().text());
+        assert.equal((await json(again)).outcome, 'duplicate');
+      }
+      assert.equal(lookups(), before + 1, 'no look-up for a redelivery');
+      fake.control.reset();
     });
 
     test('the webhook secret, not the key secret, signs webhooks', async () => {

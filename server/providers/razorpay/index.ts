@@ -2,7 +2,7 @@
 // and signed webhooks (order.paid, payment.captured, payment.failed, refund.created) applied once each.
 import { Hono } from 'hono';
 import type { RazorpayAction } from '../../../src/contract/index.js';
-import { claimWebhookEvent, findCheckoutByOrder, markCheckoutPaid, recordPaymentFailure, refundCheckout, type CheckoutRow } from '../../billing.js';
+import { claimWebhookEvent, findCheckoutByOrder, markCheckoutPaid, recordPaymentFailure, refundCheckout, webhookEventSeen, type CheckoutRow } from '../../billing.js';
 import type { RazorpaySecrets } from '../../config.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
@@ -74,6 +74,8 @@ export function createRazorpayProvider(options: RazorpayProviderOptions): Provid
   async function applyEvent(eventId: string, type: string, event: RazorpayEvent): Promise<string> {
     const payment = event.payload?.payment?.entity;
     const now = options.now();
+    // Dedup first: a redelivery neither asks Razorpay again nor fails when Razorpay is down.
+    if (await webhookEventSeen(store, 'razorpay', eventId)) return 'duplicate';
     // Look-ups that may call Razorpay happen before the transaction, so no transaction waits on the network.
     let checkout: CheckoutRow | undefined;
     let refundEntity: Partial<RazorpayRefund> | undefined;
