@@ -4,17 +4,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Hono } from 'hono';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
-import { json, makeServer, testStore, uniqueId } from './helpers.js';
+import { json, LIVE_RAZORPAY_ENV as LIVE_ENV, makeServer, testStore, uniqueId } from './helpers.js';
 import { listen } from '../fakes/harness.js';
 import type { Store } from '../../server/store/index.js';
-
-const LIVE_ENV = {
-  TOLLGATE_SANDBOX: '0',
-  RAZORPAY_KEY_ID: 'rzp_test_x',
-  RAZORPAY_KEY_SECRET: 'secret_x',
-  RAZORPAY_WEBHOOK_SECRET: 'whsec_x',
-  RAZORPAY_API_BASE: 'http://127.0.0.1:9',
-};
 
 describe('external JWTs and origins', () => {
   let store: Store;
@@ -68,7 +60,7 @@ describe('external JWTs and origins', () => {
   });
 
   test('return URLs must be on an allowed origin', async () => {
-    const server = await makeServer({ store, env: { ...LIVE_ENV, RAZORPAY_API_BASE: 'http://127.0.0.1:9' }, file: { allowed_origins: ['https://app.partner.example'] } });
+    const server = await makeServer({ store, env: LIVE_ENV, file: { allowed_origins: ['https://app.partner.example'] } });
     const token = await server.session(uniqueId());
     const res = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', return_url: 'https://evil.example/steal' } });
     assert.equal(res.status, 400);

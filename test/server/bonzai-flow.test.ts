@@ -57,6 +57,19 @@ for (const engine of engines()) {
     const sub = async (token: string) => json(await server.request('GET', '/v1/subscription', { token }));
     const ent = async (token: string) => json(await server.request('GET', '/v1/entitlements', { token }));
     const audit = (customer: string) => store.query<{ kind: string; old_plan: string; new_plan: string; source: string }>('SELECT kind, old_plan, new_plan, source FROM plan_changes WHERE customer_id = $1 ORDER BY id', [customer]);
+    /** A customer who paid Pro and whose Bonzai subscription then fully ended (expire), seen by a poll. */
+    async function paidThenEnded() {
+      const customer = uniqueId();
+      const token = await server.session(customer);
+      const { checkout_id, orderId } = await checkout(token);
+      fake.control.pay(orderId);
+      await state(token, checkout_id);
+      fake.control.expire(orderId);
+      await bonzai.pollOnce();
+      return { customer, token, checkout_id, orderId };
+    }
+    /** A session minted on the test's clock (the server checks tokens against it: after a jump the first one has expired). */
+    const sessionNow = (customer: string) => server.session(customer, { nowSeconds: Math.floor(clock / 1000) });
 
     test('custom checkout → redirect; pay; the return refresh marks it paid and /v1/subscription shows pro', async () => {
       const customer = uniqueId();
@@ -130,7 +143,7 @@ for (const engine of engines()) {
         const summary = await bonzai.pollOnce();
         assert.ok((summary.outcomes.revoked ?? 0) >= 1, JSON.stringify(summary));
         // 11 days on, the first session has long expired (tokens are checked against the app's clock): a new one.
-        const later = await server.session(customer, { nowSeconds: Math.floor(clock / 1000) });
+        const later = await sessionNow(customer);
         s = await sub(later);
         assert.equal(s.plan, 'free');
         assert.equal(s.status, 'canceled');
@@ -145,25 +158,13 @@ for (const engine of engines()) {
     });
 
     test('a subscription that fully ends (expire) is revoked', async () => {
-      const customer = uniqueId();
-      const token = await server.session(customer);
-      const { checkout_id, orderId } = await checkout(token);
-      fake.control.pay(orderId);
-      await state(token, checkout_id);
-      fake.control.expire(orderId);
-      await bonzai.pollOnce();
+      const { token } = await paidThenEnded();
       assert.equal((await ent(token)).plan, 'free');
       assert.equal((await ent(token)).has_access, false);
     });
 
     test('access given back after the subscription ended ("a new access object") restores the plan, read on the slower schedule', async () => {
-      const customer = uniqueId();
-      const token = await server.session(customer);
-      const { checkout_id, orderId } = await checkout(token);
-      fake.control.pay(orderId);
-      await state(token, checkout_id);
-      fake.control.expire(orderId);
-      await bonzai.pollOnce();
+      const { customer, token, checkout_id, orderId } = await paidThenEnded();
       assert.equal((await sub(token)).plan, 'free');
       fake.control.pay(orderId); // Bonzai gives access back: has_access true, a new access
       const tracked = async () => (await store.query<{ state: string }>('SELECT state FROM bonzai_orders WHERE checkout_id = $1', [checkout_id]))[0].state;
@@ -175,7 +176,7 @@ for (const engine of engines()) {
         const summary = await bonzai.pollOnce();
         assert.ok((summary.outcomes.regained ?? 0) >= 1, JSON.stringify(summary));
         // An hour on, the first session has expired (tokens are checked against the app's clock): a new one.
-        const later = await server.session(customer, { nowSeconds: Math.floor(clock / 1000) });
+        const later = await sessionNow(customer);
         const s = await sub(later);
         assert.equal(s.plan, 'pro');
         assert.equal(s.status, 'active');
@@ -205,7 +206,7 @@ for (const engine of engines()) {
       clock += 3601_000;
       try {
         await bonzai.pollOnce();
-        assert.equal((await sub(await server.session(customer, { nowSeconds: Math.floor(clock / 1000) }))).plan, 'team');
+        assert.equal((await sub(await sessionNow(customer))).plan, 'team');
         const [tracked] = await store.query<{ state: string }>('SELECT state FROM bonzai_orders WHERE checkout_id = $1', [first.checkout_id]);
         assert.equal(tracked.state, 'ended');
       } finally {

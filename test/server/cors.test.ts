@@ -3,18 +3,10 @@
 // only the configured ones outside it.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
+import { engines, json, LIVE_RAZORPAY_ENV as LIVE_ENV, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import type { Store } from '../../server/store/index.js';
 
 const PARTNER = 'http://localhost:5173';
-
-const LIVE_ENV = {
-  TOLLGATE_SANDBOX: '0',
-  RAZORPAY_KEY_ID: 'rzp_test_x',
-  RAZORPAY_KEY_SECRET: 'secret_x',
-  RAZORPAY_WEBHOOK_SECRET: 'whsec_x',
-  RAZORPAY_API_BASE: 'http://127.0.0.1:9',
-};
 
 /** The browser's preflight of the sandbox modal's `fetch(…, {method: 'POST', headers: {'Content-Type': 'application/json'}})`. */
 function preflight(server: TestServer, path: string, origin: string): Promise<Response> {

@@ -54,6 +54,15 @@ export const TEST_ENV = {
   TOLLGATE_PUBLIC_URL: 'http://tollgate.test',
 };
 
+/** Razorpay live (sandbox off) with an API base nothing listens on: for tests of what is refused before any upstream call. */
+export const LIVE_RAZORPAY_ENV = {
+  TOLLGATE_SANDBOX: '0',
+  RAZORPAY_KEY_ID: 'rzp_test_x',
+  RAZORPAY_KEY_SECRET: 'secret_x',
+  RAZORPAY_WEBHOOK_SECRET: 'whsec_x',
+  RAZORPAY_API_BASE: 'http://127.0.0.1:9',
+};
+
 export interface TestServer extends TollgateApp {
   store: Store;
   logLines: string[];
