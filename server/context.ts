@@ -21,8 +21,10 @@ export type AppEnv = {
   Variables: {
     requestId: string;
     deps: AppDeps;
-    /** The verified customer session, once a route or the rate limiter has checked it. */
+    /** The verified customer session, once authenticate() (server/middleware/) or a route has checked it. */
     customer?: CustomerIdentity;
+    /** The API key's rate-limit identity (apiKeyId in server/http.ts) when the partner's backend calls. */
+    apiKeyId?: string;
   };
 };
 

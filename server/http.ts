@@ -2,6 +2,7 @@
 // envelope, customer and API-key authentication, the client IP (behind trusted proxies too).
 import { BlockList, isIP } from 'node:net';
 import type { z } from 'zod';
+import type { ServerConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { AppError } from './errors.js';
 import { requestedLocales } from './locale.js';
@@ -95,8 +96,12 @@ export function httpUrl(value: string | undefined): URL | null {
  * server; on an allowed origin (any in sandbox). Anything else is 400 before a row or an upstream call.
  */
 export function allowedReturnUrl(c: AppContext, requested: string | undefined): URL {
-  const { config } = c.get('deps');
-  const url = requested !== undefined ? httpUrl(requested) : (httpUrl(c.req.header('Origin')) ?? new URL(config.publicUrl));
+  return returnUrlFor(c.get('deps').config, requested, c.req.header('Origin'));
+}
+
+/** {@link allowedReturnUrl} of a request whose caller's `Origin` header was `origin`. */
+export function returnUrlFor(config: ServerConfig, requested: string | undefined, origin: string | undefined): URL {
+  const url = requested !== undefined ? httpUrl(requested) : (httpUrl(origin) ?? new URL(config.publicUrl));
   if (!url) throw new AppError('validation_error', 'return_url: use an http or https URL');
   const allowed = config.sandbox || url.origin === config.publicUrl || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
   if (!allowed) throw new AppError('validation_error', `return_url: ${url.origin} is not an allowed origin`);

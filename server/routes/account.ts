@@ -1,11 +1,12 @@
 // The customer's own state: subscription (MimicBot's shape), entitlements, and the billing portal.
 import { Hono } from 'hono';
 import { PortalRequest, type Subscription } from '../../src/contract/index.js';
-import { ensureCustomer, entitlementsOf, subscriptionOf, type CustomerRow } from '../billing.js';
+import { entitlementsOf, subscriptionOf } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { allowedReturnUrl, answerLocale, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
+import { ensureCustomer, type CustomerRow } from '../store/customers.js';
 
 export const accountRoutes = new Hono<AppEnv>();
 

@@ -2,12 +2,13 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { SessionRequest, UsageReport, type SessionResponse } from '../../src/contract/index.js';
-import { ensureCustomer, usagePeriod } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { clientIp, readJson, requireApiKey } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
 import { issueSessionToken } from '../security/tokens.js';
+import { ensureCustomer } from '../store/customers.js';
+import { addUsage, usagePeriod } from '../store/usage.js';
 
 export const sessionRoutes = new Hono<AppEnv>();
 
@@ -46,12 +47,7 @@ sessionRoutes.post('/v1/usage', async (c) => {
   if (!catalog.metrics.some((m) => m.id === body.metric)) throw new AppError('validation_error', `metric: unknown metric "${body.metric}"; known: ${catalog.metrics.map((m) => m.id).join(', ')}`);
   await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
   // The counter is an SQL integer: a report that would take it past 2^31 - 1 is refused, not an overflow (500).
-  const [row] = await store.query<{ used: number }>(
-    `INSERT INTO usage_counters (customer_id, metric, period, used) VALUES ($1, $2, $3, GREATEST($4, 0))
-     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = GREATEST(usage_counters.used + $4, 0)
-     WHERE usage_counters.used::bigint + $4 <= 2147483647 RETURNING used`,
-    [body.customer_id, body.metric, usagePeriod(now()), body.quantity],
-  );
-  if (!row) throw new AppError('validation_error', `quantity: this period's ${body.metric} count would pass 2147483647`);
-  return c.json({ customer_id: body.customer_id, metric: body.metric, used: row.used });
+  const used = await addUsage(store, { customerId: body.customer_id, metric: body.metric, period: usagePeriod(now()), quantity: body.quantity });
+  if (used === null) throw new AppError('validation_error', `quantity: this period's ${body.metric} count would pass 2147483647`);
+  return c.json({ customer_id: body.customer_id, metric: body.metric, used });
 });

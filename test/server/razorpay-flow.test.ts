@@ -233,6 +233,38 @@ for (const engine of engines()) {
       assert.deepEqual(orders.map((o) => o.status), ['paid']);
     });
 
+    test('POST /v1/checkout/{id}/verify (the generic route): one upgrade, one audit row, the same key replays the answer', async () => {
+      const { customer, token, paid, co } = await paidOrder();
+      const byId = (body: Record<string, unknown>, idempotencyKey?: string, as = token, id = co.checkout_id) =>
+        server.request('POST', `/v1/checkout/${id}/verify`, { token: as, body, idempotencyKey });
+      const expected = { message: 'Plan upgraded', old_plan: 'free', new_plan: 'pro', payment_id: paid.razorpay_payment_id };
+      const first = await byId({ plan: 'pro', ...paid }, `v-${customer}`);
+      assert.equal(first.status, 200);
+      assert.deepEqual(await json(first), expected);
+      const replay = await byId({ plan: 'pro', ...paid }, `v-${customer}`);
+      assert.equal(replay.status, 200);
+      assert.equal(replay.headers.get('Idempotent-Replay'), 'true');
+      assert.deepEqual(await json(replay), expected);
+      // A fresh key, and the alias: the same success, nothing applied twice.
+      const again = await byId({ plan: 'pro', ...paid });
+      assert.deepEqual([again.status, await json(again)], [200, expected]);
+      assert.deepEqual(await json(await verify(token, { plan: 'pro', ...paid })), expected);
+      // Another order id than this checkout's, and another customer's checkout, are 404.
+      const otherOrder = await byId({ plan: 'pro', ...paid, razorpay_order_id: 'order_doesnotexist' });
+      assert.equal(otherOrder.status, 404);
+      const intruder = await server.session(uniqueId());
+      const foreign = await byId({ plan: 'pro', ...paid }, undefined, intruder);
+      assert.equal(foreign.status, 404);
+      assert.equal((await json(foreign)).error.code, 'not_found');
+      await server.razorpaySandbox!.settle();
+      const audit = await auditRows(customer);
+      assert.equal(audit.length, 1);
+      assert.equal(audit[0].kind, 'upgrade');
+      assert.equal(audit[0].payment_id, paid.razorpay_payment_id);
+      const orders = await store.query<any>('SELECT status FROM checkouts WHERE customer_id = $1', [customer]);
+      assert.deepEqual(orders.map((o) => o.status), ['paid']);
+    });
+
     describe('webhooks', () => {
       const secret = () => server.deps.config.razorpay.webhookSecret;
       function webhook(event: string, payload: Record<string, unknown>, options: { eventId?: string; signature?: string; raw?: string } = {}) {

@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { checkoutPrice, derivedId, findCheckoutByOrder, type CheckoutRow } from '../../billing.js';
+import { insertRenewalCheckout } from '../../store/checkouts.js';
 import type { Catalog } from '../../catalog.js';
 import type { AppContext, AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
@@ -102,11 +103,7 @@ export function mintbotAdminRoutes(options: MintbotAdminOptions): Hono<AppEnv> {
         const action = { type: 'redirect', url: order.checkout_url };
         // The renewal's own price: what mintbot charges for it, for the original's tier and the renewed days.
         const price = { ...originalPrice, amount: order.amount_cents ?? 0, currency: (order.currency ?? 'usd').toUpperCase(), upstream: { ...originalPrice.upstream, duration_days: duration } };
-        await store.query<CheckoutRow>(
-          `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, price, mode, status, provider_order_id, action, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, 'mintbot', $5, $6, $7::jsonb, 'inline', 'pending', $8, $9::jsonb, $10, $10) ON CONFLICT DO NOTHING`,
-          [renewalId, original.customer_id, original.plan, original.interval, price.amount, price.currency, JSON.stringify(price), String(order.id), JSON.stringify(action), now],
-        );
+        await insertRenewalCheckout(store, { id: renewalId, customer_id: original.customer_id, plan: original.plan, interval: original.interval, provider: 'mintbot', amount: price.amount, currency: price.currency, price, provider_order_id: String(order.id), action, now });
         checkoutId = renewalId;
       }
       options.log.info('mintbot order renewed', { request_id: c.get('requestId'), order_id: id, renewal_order_id: order.id, checkout_id: checkoutId });

@@ -1,6 +1,7 @@
 // What a mintbot order's state means for our checkout, its fulfillment and the customer's plan. Webhooks
 // and polling (GET /orders/{id}) both end here, so either path, in any order, settles on the same state.
 import { applySubscriptionState, markCheckoutPaid, type CheckoutRow, type CustomerRow } from '../../billing.js';
+import { markCheckoutCanceled, markCheckoutPending, recordFulfillment } from '../../store/checkouts.js';
 import type { CheckoutState } from '../../../src/contract/index.js';
 import { storableDate, type Sql } from '../../store/index.js';
 import type { MintbotOrder } from './client.js';
@@ -114,13 +115,12 @@ export async function applyOrderObservation(tx: Sql, checkoutId: string, obs: Or
     // order.created usually overtakes our own write of the order id; then the checkout becomes pending
     // when POST /orders returns. Moving a row without an order id would block a hand-off retry's start.
     if (row.status !== 'created' || row.provider_order_id !== obs.orderId) return 'ignored';
-    await tx.query("UPDATE checkouts SET status = 'pending', updated_at = $2 WHERE id = $1 AND status = 'created'", [row.id, now]);
+    await markCheckoutPending(tx, { checkoutId: row.id, now });
     return 'pending';
   }
   if (obs.kind === 'cancelled') {
     // A paid order stays paid: a late "cancelled" never undoes a payment.
-    const [updated] = await tx.query("UPDATE checkouts SET status = 'canceled', updated_at = $2 WHERE id = $1 AND status IN ('created', 'starting', 'pending', 'failed') RETURNING id", [row.id, now]);
-    return updated ? 'canceled' : 'ignored';
+    return (await markCheckoutCanceled(tx, { checkoutId: row.id, now })) ? 'canceled' : 'ignored';
   }
 
   // Every later event means the order was paid (its payload carries paid_at); mark it once, even when
@@ -134,7 +134,7 @@ export async function applyOrderObservation(tx: Sql, checkoutId: string, obs: Or
 
   const fulfillment = nextFulfillment(checkout.fulfillment, obs);
   if (fulfillment) {
-    await tx.query('UPDATE checkouts SET fulfillment = $2::jsonb, updated_at = $3 WHERE id = $1', [checkout.id, JSON.stringify(fulfillment), now]);
+    await recordFulfillment(tx, { checkoutId: checkout.id, fulfillment, now });
     if (outcome !== 'upgraded') outcome = fulfillment.status;
   }
   if (checkout.status !== 'paid' || (obs.kind !== 'ready' && obs.kind !== 'expired')) return outcome;

@@ -1,0 +1,32 @@
+// The request's edge: one CORS policy for the partner page's scripts, and the body size limit.
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import type { ServerConfig } from '../config.js';
+import type { AppEnv } from '../context.js';
+import { AppError } from '../errors.js';
+
+/**
+ * One CORS policy for every route a partner page's scripts call: the API, and the sandbox's routes that
+ * the simulated checkout modal posts to from the partner's origin.
+ */
+export function corsPolicy(config: ServerConfig): MiddlewareHandler<AppEnv> {
+  return cors({
+    origin: (origin) => (config.sandbox || config.file.allowed_origins.some((o) => new URL(o).origin === origin) ? origin : null),
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language'],
+    allowMethods: ['GET', 'POST', 'OPTIONS'],
+    exposeHeaders: ['X-Request-Id', 'Idempotent-Replay', 'Retry-After'],
+    maxAge: 600,
+  });
+}
+
+export function bodySizeLimit(config: ServerConfig): MiddlewareHandler<AppEnv> {
+  return bodyLimit({
+    maxSize: config.file.body_limit_bytes,
+    // The connection closes after the 413 (server/serve.ts reads off the rest of the body first, so the
+    // client reads the answer rather than a reset).
+    onError: () => {
+      throw new AppError('payload_too_large', `The request body is larger than ${config.file.body_limit_bytes} bytes`, { headers: { Connection: 'close' } });
+    },
+  });
+}

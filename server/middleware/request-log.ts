@@ -1,0 +1,18 @@
+// Every request: a request id (in X-Request-Id and the error envelope), the deps on the context, one log line.
+import type { MiddlewareHandler } from 'hono';
+import type { AppDeps, AppEnv } from '../context.js';
+import { newRequestId } from '../errors.js';
+
+export function requestLog(deps: AppDeps): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const requestId = newRequestId();
+    c.set('requestId', requestId);
+    c.set('deps', deps);
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    c.res.headers.set('X-Request-Id', requestId);
+    // The path only: queries can carry tokens (EventSource), and no header or body is ever logged.
+    deps.log.info('request', { request_id: requestId, method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), customer: c.get('customer')?.customerId });
+  };
+}
