@@ -78,8 +78,6 @@ export class PlanPicker extends TollgateElement {
 
   @state() private _selected?: string;
   @state() private _paidPlan?: string;
-  /** The interval the prices are shown in (the attribute may name one the catalog lacks). */
-  private _shownInterval: BillingInterval = 'month';
 
   /** The checkout code loads when the customer chooses a plan, not with the catalog. */
   private readonly _checkout = new LazyCheckout(this);
@@ -180,8 +178,8 @@ export class PlanPicker extends TollgateElement {
   private renderCatalog(catalog: PlansResponse): TemplateResult {
     const hasYear = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'year'));
     const hasMonth = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'month'));
+    // The interval the prices are shown in (the attribute may name one the catalog lacks).
     const interval: BillingInterval = !hasYear ? 'month' : !hasMonth ? 'year' : this.interval;
-    this._shownInterval = interval;
     const bestSaving = Math.max(0, ...catalog.plans.map((p) => yearlySaving(p) ?? 0));
     return html`
       ${hasYear && hasMonth
@@ -200,7 +198,7 @@ export class PlanPicker extends TollgateElement {
             )}
           </div>`
         : nothing}
-      <div role="radiogroup" aria-label=${this.t('picker.label')} @keydown=${this.onKeydown}>
+      <div role="radiogroup" aria-label=${this.t('picker.label')} @keydown=${(event: KeyboardEvent) => this.onKeydown(event, interval)}>
         ${catalog.plans.map((plan) => this.renderPlan(plan, interval, catalog))}
       </div>
     `;
@@ -271,7 +269,8 @@ export class PlanPicker extends TollgateElement {
     }
   }
 
-  private readonly onKeydown = (event: KeyboardEvent): void => {
+  /** Arrow keys, Home and End move the choice; Enter chooses it, billed per the `interval` on screen. */
+  private onKeydown(event: KeyboardEvent, interval: BillingInterval): void {
     const plans = this._catalog.value?.plans ?? [];
     if (!plans.length || !(event.target as HTMLElement).matches('[role="radio"]')) return;
     const index = Math.max(0, plans.findIndex((p) => p.id === this._selected));
@@ -298,7 +297,7 @@ export class PlanPicker extends TollgateElement {
         break;
       case 'Enter': {
         const plan = plans[index];
-        if (plan?.orderable) this.choose(plan, this._shownInterval);
+        if (plan?.orderable) this.choose(plan, interval);
         event.preventDefault();
         return;
       }
@@ -311,7 +310,7 @@ export class PlanPicker extends TollgateElement {
     event.preventDefault();
     const wrapped = (next + plans.length) % plans.length;
     this.select(plans[wrapped].id, true);
-  };
+  }
 
   private choose(plan: PublicPlan, interval: BillingInterval): void {
     if (this._checkout.locked || this.isCurrent(plan.id, interval)) return;
