@@ -97,8 +97,7 @@ export class CheckoutController implements ReactiveController {
     if (this.locked) return;
     const proceed = emit(this.host, 'checkout-start', { plan: input.plan, interval: input.interval, checkout_id: input.checkoutId }, true);
     if (!proceed) return;
-    const root = this.host.shadowRoot;
-    this.focusReturn = focusOrigin(this.host, this.focusReturn, root?.querySelector(`[part~="cta"][data-plan="${CSS.escape(input.plan)}"], [part="button"]`));
+    this.focusReturn = focusOrigin(this.host, this.focusReturn, input.control);
     this.stop();
     this.input = input;
     this.key = newIdempotencyKey();

@@ -11,6 +11,8 @@ export interface CheckoutInput {
   currency?: string;
   uiMode?: CheckoutRequest['ui_mode'];
   returnUrl?: string;
+  /** The host's control that started the attempt: focus goes back to it if it lost focus meanwhile (see focus.ts). */
+  control?: Element | null;
 }
 
 export type CheckoutPhase =

@@ -253,7 +253,7 @@ export class PlanPicker extends TollgateElement {
               part="button cta"
               data-plan=${plan.id}
               ?disabled=${isCurrent || this._checkout.locked}
-              @click=${() => this.choose(plan, interval)}
+              @click=${(event: Event) => this.choose(plan, interval, event.currentTarget as Element)}
             >
               ${isCurrent ? this.t('cta.current') : this.t('cta.choose', { plan: plan.name })}
             </button>`
@@ -312,7 +312,7 @@ export class PlanPicker extends TollgateElement {
     this.select(plans[wrapped].id, true);
   }
 
-  private choose(plan: PublicPlan, interval: BillingInterval): void {
+  private choose(plan: PublicPlan, interval: BillingInterval, control?: Element): void {
     if (this._checkout.locked || this.isCurrent(plan.id, interval)) return;
     this._selected = plan.id;
     const charge = chargeFor(plan, interval);
@@ -330,6 +330,7 @@ export class PlanPicker extends TollgateElement {
       provider: this.provider ?? charge?.provider,
       currency: charge?.currency,
       returnUrl: this.returnUrl,
+      control,
     });
   }
 
