@@ -2,7 +2,7 @@
 // action; hand-off checkouts start later from the system browser; Razorpay verify; checkout status.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { CheckoutRequest, RazorpayVerifyRequest, type CheckoutResponse, type HandoffAction } from '../../src/contract/index.js';
+import { CheckoutRequest, FINAL_CHECKOUT_STATUSES, RazorpayVerifyRequest, type CheckoutResponse, type HandoffAction } from '../../src/contract/index.js';
 import { assertPlanChangeAllowed, checkoutPrice, checkoutState, derivedId, ensureCustomer, findCheckoutByOrder, getCheckout, markCheckoutPaid, ownCheckout, type CheckoutRow, type CustomerRow } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
@@ -11,7 +11,7 @@ import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
 import { HANDOFF_TTL_S, issueSessionToken, type CustomerIdentity } from '../security/tokens.js';
 import type { Provider } from '../providers/types.js';
 
-const FINAL = new Set(['paid', 'failed', 'canceled', 'expired', 'refunded']);
+const FINAL: ReadonlySet<string> = new Set(FINAL_CHECKOUT_STATUSES);
 
 export const checkoutRoutes = new Hono<AppEnv>();
 
