@@ -2,6 +2,8 @@
 // hand-off link, Start over, an agent's panel link) and their styles.
 import { css, html, nothing, type TemplateResult } from 'lit';
 import type { CheckoutController } from './checkout-controller.js';
+import type { CheckoutPhase } from './types.js';
+import type { MessageKey } from '../i18n/index.js';
 import type { TollgateElement } from '../base/tollgate-element.js';
 import { openHandoff } from './runners/handoff.js';
 
@@ -46,42 +48,38 @@ export function statusOf(host: TollgateElement): HTMLElement | null {
   return host.renderRoot.querySelector<HTMLElement>('[part~="status"]');
 }
 
+/** What the live region says in each phase that has a fixed sentence. */
+const PHASE_MESSAGES: Partial<Record<CheckoutPhase, MessageKey>> = {
+  starting: 'checkout.starting',
+  loading: 'checkout.loading',
+  verifying: 'checkout.verifying',
+  confirming: 'checkout.verifying',
+  returning: 'checkout.verifying',
+  redirecting: 'checkout.redirecting',
+  embedded: 'checkout.embedded',
+  handoff: 'handoff.waiting',
+  unconfirmed: 'checkout.still_pending',
+  dismissed: 'checkout.dismissed',
+};
+
 /** The sentence the live region announces for the current state. */
 export function checkoutMessage(flow: CheckoutController): string {
   const host = flow.host;
   const t = host.t.bind(host);
-  switch (flow.phase) {
-    case 'starting':
-      return t('checkout.starting');
-    case 'loading':
-      return t('checkout.loading');
-    case 'paying':
-      return flow.failure === undefined ? t('checkout.open') : flow.failure ? t('checkout.failed', { reason: flow.failure }) : t('error.payment_failed');
-    case 'verifying':
-    case 'confirming':
-    case 'returning':
-      return t('checkout.verifying');
-    case 'redirecting':
-      return t('checkout.redirecting');
-    case 'embedded':
-      return t('checkout.embedded');
-    case 'handoff':
-      return t('handoff.waiting');
-    case 'unconfirmed':
-      return t('checkout.still_pending');
-    case 'success': {
-      const plan = flow.newPlan ?? '';
-      const done = t('checkout.success', { plan: (plan === flow.input?.plan && flow.planName) || host.planNameOf?.(plan) || plan });
-      const setup = flow.fulfillment?.status;
-      return setup ? done + ' ' + t(setup === 'provisioning' ? 'fulfillment.provisioning' : setup === 'ready' ? 'fulfillment.ready' : 'fulfillment.failed') : done;
-    }
-    case 'dismissed':
-      return t('checkout.dismissed');
-    case 'error':
-      return flow.error?.message ?? t('error.generic');
-    default:
-      return '';
+  const phase = flow.phase;
+  if (phase === 'paying') {
+    return flow.failure === undefined ? t('checkout.open') : flow.failure ? t('checkout.failed', { reason: flow.failure }) : t('error.payment_failed');
   }
+  if (phase === 'success') {
+    const plan = flow.newPlan ?? '';
+    const done = t('checkout.success', { plan: (plan === flow.input?.plan && flow.planName) || host.planNameOf?.(plan) || plan });
+    const setup = flow.fulfillment?.status;
+    // An expired set-up reads as failed.
+    return setup ? done + ' ' + t(`fulfillment.${setup === 'expired' ? 'failed' : setup}`) : done;
+  }
+  if (phase === 'error') return flow.error?.message ?? t('error.generic');
+  const key = PHASE_MESSAGES[phase];
+  return key ? t(key) : '';
 }
 
 /** Retry after an error, the hand-off view, Start over, the agent's panel link; the live region and slot are LazyCheckout's. */

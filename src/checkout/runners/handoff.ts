@@ -41,8 +41,7 @@ export function openHandoff(flow: CheckoutController): boolean {
 }
 
 function ended(flow: CheckoutController, status: UnpaidEnd): void {
-  const key: MessageKey = status === 'failed' ? 'handoff.failed' : status === 'expired' ? 'handoff.expired' : 'handoff.canceled';
-  flow.error = { code: 'handoff_' + status, message: flow.host.t(key) };
+  flow.error = { code: 'handoff_' + status, message: flow.host.t(`handoff.${status}` as MessageKey) };
   flow.retryAction = () => flow.restart();
   flow.handoff = undefined;
   flow.set('error');
