@@ -2,20 +2,20 @@
 // hand the action it answers with to that action type's runner (runners/), and end in success,
 // dismissal or an error with Retry, reported as events, a phase, and focus put back.
 import type { ReactiveController, TemplateResult } from 'lit';
-import type { CheckoutAction, CheckoutRequest, CheckoutResponse, CheckoutState, HandoffAction } from '../contract/index.js';
+import type { CheckoutAction, CheckoutResponse, CheckoutState, HandoffAction } from '../contract/index.js';
 import { TollgateError, newIdempotencyKey } from '../api/client.js';
 import { emit } from '../events.js';
 import { addMessages, errorKey, type MessageKey } from '../i18n/index.js';
 import { enCheckout } from '../i18n/en-checkout.js';
 import type { EmbeddedMount } from './stripe-embedded.js';
 import { focusOrigin, restoreFocus } from './focus.js';
-import { checkoutPath } from './poll.js';
+import { createCheckout } from './create.js';
 import { watchFulfillment } from './fulfillment.js';
 import type { CheckoutHost, CheckoutInput, CheckoutPhase, Fulfillment } from './types.js';
 import { adoptFlowStyles, checkoutMessage, renderDetails, statusOf } from './view.js';
 import { runHandoff } from './runners/handoff.js';
 import { runRazorpay } from './runners/razorpay.js';
-import { clearPending, pageUrl, resumeReturn, runRedirect } from './runners/redirect.js';
+import { clearPending, resumeFromCache, resumeReturn, runRedirect } from './runners/redirect.js';
 import { runStripeEmbedded } from './runners/stripe-embedded.js';
 
 export { checkoutTiming } from './timing.js';
@@ -51,7 +51,6 @@ export class CheckoutController implements ReactiveController {
   /** The embedded form (or its container) in the host's light DOM, taken away by `stop`. */
   embedded?: EmbeddedMount;
 
-  private key = '';
   private aborter?: AbortController;
   /** Where focus goes back when the attempt ends (see `focusOrigin`). */
   private focusReturn?: Element;
@@ -70,15 +69,7 @@ export class CheckoutController implements ReactiveController {
     this.stop();
   }
 
-  /**
-   * Back from a hosted page through the back-forward cache: the page is restored as it was left,
-   * "Taking you to the payment page…". Check the checkout this tab left to pay, as a fresh load would.
-   */
-  private readonly onPageShow = (event: PageTransitionEvent): void => {
-    if (!event.persisted || this.phase !== 'redirecting') return;
-    this.set('idle');
-    void this.resumeReturn();
-  };
+  private readonly onPageShow = (event: PageTransitionEvent): void => void resumeFromCache(this, event);
 
   get busy(): boolean {
     return BUSY.has(this.phase);
@@ -100,7 +91,6 @@ export class CheckoutController implements ReactiveController {
     this.focusReturn = focusOrigin(this.host, this.focusReturn, input.control);
     this.stop();
     this.input = input;
-    this.key = newIdempotencyKey();
     this.error = undefined;
     this.failure = undefined;
     this.fulfillment = undefined;
@@ -108,7 +98,7 @@ export class CheckoutController implements ReactiveController {
     this.set('starting');
     let response: CheckoutResponse;
     try {
-      response = await this.create(input);
+      response = await createCheckout(this.host, input, newIdempotencyKey()); // one key per attempt
     } catch (error) {
       // Refusals that stand until the customer's billing changes (a live subscription to change in the
       // billing portal, a paid period still running): the same request would be refused again, so no Retry.
@@ -129,23 +119,6 @@ export class CheckoutController implements ReactiveController {
     this.error = undefined;
     this.phase = 'idle';
     action?.();
-  }
-
-  private create(input: CheckoutInput): Promise<CheckoutResponse> {
-    const client = this.host.client();
-    if (input.checkoutId) {
-      return client.post<CheckoutResponse>(`${checkoutPath(input.checkoutId)}/start`, {}, { idempotencyKey: this.key });
-    }
-    const body: CheckoutRequest = { plan: input.plan };
-    if (input.interval) body.interval = input.interval;
-    if (input.provider) body.provider = input.provider;
-    if (input.currency) body.currency = input.currency;
-    if (input.uiMode) body.ui_mode = input.uiMode;
-    // A hosted page returns to this page unless told otherwise (the server would pick its origin's root).
-    const returnUrl = input.returnUrl ?? (this.host.handoffMode ? undefined : pageUrl());
-    if (returnUrl) body.return_url = returnUrl;
-    if (this.host.handoffMode) body.mode = 'handoff';
-    return client.post<CheckoutResponse>('/v1/checkout', body, { idempotencyKey: this.key });
   }
 
   /** The action types are the contract (`CheckoutAction`); each has its runner. */

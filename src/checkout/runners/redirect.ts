@@ -101,6 +101,16 @@ export async function resumeReturn(flow: CheckoutController): Promise<void> {
   await pollReturn(flow, canceled);
 }
 
+/**
+ * Back from a hosted page through the back-forward cache: the page is restored as it was left,
+ * "Taking you to the payment page…". Check the checkout this tab left to pay, as a fresh load would.
+ */
+export async function resumeFromCache(flow: CheckoutController, event: PageTransitionEvent): Promise<void> {
+  if (!event.persisted || flow.phase !== 'redirecting') return;
+  flow.set('idle');
+  await resumeReturn(flow);
+}
+
 async function pollReturn(flow: CheckoutController, canceled: boolean): Promise<void> {
   const host = flow.host;
   const signal = flow.newSignal();
