@@ -2,7 +2,7 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import type { Interval, PlansResponse, Price, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
+import type { PlansResponse, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { LazyCheckout } from '../../checkout/lazy-checkout.js';
 import { TollgateError } from '../../api/client.js';
@@ -11,6 +11,7 @@ import { emit } from '../../events.js';
 import { errorKey } from '../../i18n/index.js';
 import { formatMoney, formatNumber } from '../../format.js';
 import { planPickerStyles } from './plan-picker.styles.js';
+import { chargeFor, yearlySaving } from './prices.js';
 
 type BillingInterval = 'month' | 'year';
 
@@ -344,18 +345,4 @@ export class PlanPicker extends TollgateElement {
     void this._catalog.run();
     void this._subscription.run();
   }
-}
-
-/** The price this customer pays for `interval`, else a one-time price, else nothing (free). */
-function chargeFor(plan: PublicPlan, interval: Interval): Price | undefined {
-  return plan.charge.find((c) => c.interval === interval) ?? plan.charge.find((c) => c.interval === 'once');
-}
-
-/** Whole percent saved by paying yearly instead of twelve monthly charges, when both exist. */
-export function yearlySaving(plan: PublicPlan): number | undefined {
-  const month = plan.charge.find((c) => c.interval === 'month');
-  const year = plan.charge.find((c) => c.interval === 'year');
-  if (!month || !year || month.currency !== year.currency || month.amount <= 0) return undefined;
-  const pct = Math.round(((month.amount * 12 - year.amount) / (month.amount * 12)) * 100);
-  return pct > 0 ? pct : undefined;
 }
