@@ -225,7 +225,7 @@ export class CheckoutController implements ReactiveController {
 
   /** The attempt ended: focus back where it began, else on the live region (see focus.ts). */
   private refocus(): Promise<void> {
-    return restoreFocus(this.host, this.focusReturn, () => statusOf(this.host));
+    return restoreFocus(this.host, this.focusReturn, statusOf);
   }
 
   // ---- View (see view.ts) ---------------------------------------------------------------------

@@ -24,7 +24,7 @@ export function focusOrigin(host: TollgateElement, previous: Element | undefined
  * disabled or gone (it became "Your current plan"), on `status`, the flow's live region. Focus the
  * customer moved elsewhere stays.
  */
-export async function restoreFocus(host: TollgateElement, origin: Element | undefined, status: () => HTMLElement | null): Promise<void> {
+export async function restoreFocus(host: TollgateElement, origin: Element | undefined, status: (host: TollgateElement) => HTMLElement | null): Promise<void> {
   const root = host.shadowRoot;
   if (!origin || !root) return;
   await host.updateComplete; // buttons enabled or disabled for the new state
@@ -37,7 +37,7 @@ export async function restoreFocus(host: TollgateElement, origin: Element | unde
     (origin as HTMLElement).focus?.();
     if (root.activeElement === origin) return;
   }
-  const target = status();
+  const target = status(host);
   if (!target) return;
   target.tabIndex = -1; // focusable by script only, not a tab stop
   target.focus();

@@ -27,22 +27,21 @@ export const checkoutPath = (id: string): string => `/v1/checkout/${encodeURICom
  * Poll `url` (a checkout's status) as `host`'s client (fresh each poll: the session may arrive or change
  * meanwhile) until `until` holds; resolves to that state, or to `undefined` once aborted or given up.
  */
-export async function pollCheckout(host: TollgateElement, url: string, options: PollOptions): Promise<CheckoutState | undefined> {
-  const { signal } = options;
+export async function pollCheckout(host: TollgateElement, url: string, { until, backoff, signal, retries = 0, ready, fatal }: PollOptions): Promise<CheckoutState | undefined> {
   let failed = false;
   for (let n = 0; ; n++) {
-    const wait = options.backoff(n, failed);
+    const wait = backoff(n, failed);
     if (wait === undefined || signal.aborted) return undefined;
     if (wait > 0) await sleep(wait, signal);
     if (signal.aborted) return undefined;
-    if (options.ready && !options.ready()) continue;
+    if (ready && !ready()) continue;
     try {
-      const state = await host.client().get<CheckoutState>(url, { signal, retries: options.retries ?? 0 });
+      const state = await host.client().get<CheckoutState>(url, { signal, retries });
       failed = false;
-      if (options.until(state)) return state;
+      if (until(state)) return state;
     } catch (error) {
       if (signal.aborted) return undefined;
-      if (options.fatal?.(error)) throw error;
+      if (fatal?.(error)) throw error;
       failed = true;
     }
   }
