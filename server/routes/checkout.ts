@@ -2,7 +2,7 @@
 // Razorpay alias), the checkout's status and its server-sent events. The work is in services/checkout.ts.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { CheckoutRequest, RazorpayVerifyRequest } from '../../src/contract/index.js';
+import { CheckoutRequest, FINAL_CHECKOUT_STATUSES, RazorpayVerifyRequest } from '../../src/contract/index.js';
 import type { AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { readJson, requireCustomer } from '../http.js';
@@ -10,7 +10,7 @@ import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
 import { assertCheckoutScope, createCheckout, startCheckout, verifyPayment } from '../services/checkout.js';
 import { checkoutState, findCheckoutByOrder, getCheckout, ownCheckout } from '../store/checkouts.js';
 
-const FINAL = new Set(['paid', 'failed', 'canceled', 'expired', 'refunded']);
+const FINAL: ReadonlySet<string> = new Set(FINAL_CHECKOUT_STATUSES);
 
 export const checkoutRoutes = new Hono<AppEnv>();
 

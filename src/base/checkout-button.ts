@@ -68,6 +68,7 @@ export abstract class CheckoutButton extends TollgateElement {
       provider: this.providerName,
       uiMode: this.uiMode,
       returnUrl: this.returnUrl,
+      control: this.renderRoot.querySelector('button'),
     });
   }
 

@@ -2,7 +2,8 @@
 // customer starts a checkout, so an element's first load carries none of it; until then it renders
 // the live region (kept in place so announcements are not lost) and a load failure with Retry.
 import { html, nothing, type TemplateResult } from 'lit';
-import type { CheckoutController, CheckoutHost, CheckoutInput, CheckoutPhase } from './checkout-controller.js';
+import type { CheckoutController } from './checkout-controller.js';
+import type { CheckoutHost, CheckoutInput, CheckoutPhase } from './types.js';
 
 /** The query parameter the server adds to every hosted page's return URL. */
 export const RETURN_PARAM = 'tollgate_checkout';

@@ -2,6 +2,9 @@
 // The server validates with them; the browser imports their *types* only (`import type`),
 // so zod never enters the widget bundle.
 import { z } from 'zod';
+import { CHECKOUT_STATUSES } from './status.js';
+
+export * from './status.js';
 
 export const PROVIDERS = ['razorpay', 'stripe', 'mintbot', 'mimicbot', 'mintoken', 'bonzai'] as const;
 export const ProviderName = z.enum(PROVIDERS);
@@ -126,7 +129,7 @@ export const CheckoutResponse = z.object({
 });
 export type CheckoutResponse = z.infer<typeof CheckoutResponse>;
 
-export const CheckoutStatus = z.enum(['created', 'pending', 'paid', 'failed', 'canceled', 'expired', 'refunded']);
+export const CheckoutStatus = z.enum(CHECKOUT_STATUSES);
 export type CheckoutStatus = z.infer<typeof CheckoutStatus>;
 
 /** `GET /v1/checkout/{id}`. */
@@ -171,7 +174,8 @@ export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 
 /**
  * `GET /v1/subscription`: MimicBot's subscription object (seed 001), with `usage.<metric>Used` /
- * `usage.<metric>Limit` for the catalog's metrics (a `null` limit is unlimited), plus what the widgets
+ * `usage.<metric>Limit` for the catalog's metrics (a `null` limit is unlimited; read them with
+ * `usageMetrics` in `./usage.ts`), plus what the widgets
  * need: `planName` (in the answer's language), `hasPortal`, `canUpgrade` and `metricLabels`.
  */
 export const Subscription = z.object({

@@ -1,6 +1,5 @@
-// Loads a third-party script (Razorpay's checkout.js) once per page per URL, as a reactive
-// controller: failure and timeout become a state the element renders, never a throw.
-import type { ReactiveController, ReactiveControllerHost } from 'lit';
+// Loads a third-party script (Razorpay's checkout.js) once per page per URL; a failure or a timeout
+// rejects, and a later call loads it afresh.
 
 const loads = new Map<string, Promise<void>>();
 
@@ -32,38 +31,4 @@ export function loadScript(url: string, timeoutMs = 15_000): Promise<void> {
   });
   loads.set(url, load);
   return load;
-}
-
-export type ScriptStatus = 'idle' | 'loading' | 'ready' | 'error';
-
-export class ScriptLoader implements ReactiveController {
-  status: ScriptStatus = 'idle';
-  timeoutMs = 15_000;
-
-  constructor(private readonly host: ReactiveControllerHost) {
-    host.addController(this);
-  }
-
-  hostConnected(): void {}
-
-  /**
-   * Load `url` unless `isReady()` already holds (the global is on the page); resolves true when
-   * the script is usable, false on failure or timeout (then `status` is `error`).
-   */
-  async load(url: string, isReady: () => boolean): Promise<boolean> {
-    if (isReady()) return this.set('ready');
-    this.set('loading');
-    try {
-      await loadScript(url, this.timeoutMs);
-      return this.set(isReady() ? 'ready' : 'error');
-    } catch {
-      return this.set('error');
-    }
-  }
-
-  private set(status: ScriptStatus): boolean {
-    this.status = status;
-    this.host.requestUpdate();
-    return status === 'ready';
-  }
 }

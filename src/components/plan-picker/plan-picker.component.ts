@@ -2,7 +2,7 @@
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
-import type { Interval, PlansResponse, Price, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
+import type { PlansResponse, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { LazyCheckout } from '../../checkout/lazy-checkout.js';
 import { TollgateError } from '../../api/client.js';
@@ -11,6 +11,7 @@ import { emit } from '../../events.js';
 import { errorKey } from '../../i18n/index.js';
 import { formatMoney, formatNumber } from '../../format.js';
 import { planPickerStyles } from './plan-picker.styles.js';
+import { chargeFor, yearlySaving } from './prices.js';
 
 type BillingInterval = 'month' | 'year';
 
@@ -78,8 +79,6 @@ export class PlanPicker extends TollgateElement {
 
   @state() private _selected?: string;
   @state() private _paidPlan?: string;
-  /** The interval the prices are shown in (the attribute may name one the catalog lacks). */
-  private _shownInterval: BillingInterval = 'month';
 
   /** The checkout code loads when the customer chooses a plan, not with the catalog. */
   private readonly _checkout = new LazyCheckout(this);
@@ -180,8 +179,8 @@ export class PlanPicker extends TollgateElement {
   private renderCatalog(catalog: PlansResponse): TemplateResult {
     const hasYear = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'year'));
     const hasMonth = catalog.plans.some((p) => p.charge.some((c) => c.interval === 'month'));
+    // The interval the prices are shown in (the attribute may name one the catalog lacks).
     const interval: BillingInterval = !hasYear ? 'month' : !hasMonth ? 'year' : this.interval;
-    this._shownInterval = interval;
     const bestSaving = Math.max(0, ...catalog.plans.map((p) => yearlySaving(p) ?? 0));
     return html`
       ${hasYear && hasMonth
@@ -200,7 +199,7 @@ export class PlanPicker extends TollgateElement {
             )}
           </div>`
         : nothing}
-      <div role="radiogroup" aria-label=${this.t('picker.label')} @keydown=${this.onKeydown}>
+      <div role="radiogroup" aria-label=${this.t('picker.label')} @keydown=${(event: KeyboardEvent) => this.onKeydown(event, interval)}>
         ${catalog.plans.map((plan) => this.renderPlan(plan, interval, catalog))}
       </div>
     `;
@@ -255,7 +254,7 @@ export class PlanPicker extends TollgateElement {
               part="button cta"
               data-plan=${plan.id}
               ?disabled=${isCurrent || this._checkout.locked}
-              @click=${() => this.choose(plan, interval)}
+              @click=${(event: Event) => this.choose(plan, interval, event.currentTarget as Element)}
             >
               ${isCurrent ? this.t('cta.current') : this.t('cta.choose', { plan: plan.name })}
             </button>`
@@ -271,7 +270,8 @@ export class PlanPicker extends TollgateElement {
     }
   }
 
-  private readonly onKeydown = (event: KeyboardEvent): void => {
+  /** Arrow keys, Home and End move the choice; Enter chooses it, billed per the `interval` on screen. */
+  private onKeydown(event: KeyboardEvent, interval: BillingInterval): void {
     const plans = this._catalog.value?.plans ?? [];
     if (!plans.length || !(event.target as HTMLElement).matches('[role="radio"]')) return;
     const index = Math.max(0, plans.findIndex((p) => p.id === this._selected));
@@ -298,7 +298,7 @@ export class PlanPicker extends TollgateElement {
         break;
       case 'Enter': {
         const plan = plans[index];
-        if (plan?.orderable) this.choose(plan, this._shownInterval);
+        if (plan?.orderable) this.choose(plan, interval);
         event.preventDefault();
         return;
       }
@@ -311,9 +311,9 @@ export class PlanPicker extends TollgateElement {
     event.preventDefault();
     const wrapped = (next + plans.length) % plans.length;
     this.select(plans[wrapped].id, true);
-  };
+  }
 
-  private choose(plan: PublicPlan, interval: BillingInterval): void {
+  private choose(plan: PublicPlan, interval: BillingInterval, control?: Element): void {
     if (this._checkout.locked || this.isCurrent(plan.id, interval)) return;
     this._selected = plan.id;
     const charge = chargeFor(plan, interval);
@@ -331,6 +331,7 @@ export class PlanPicker extends TollgateElement {
       provider: this.provider ?? charge?.provider,
       currency: charge?.currency,
       returnUrl: this.returnUrl,
+      control,
     });
   }
 
@@ -344,18 +345,4 @@ export class PlanPicker extends TollgateElement {
     void this._catalog.run();
     void this._subscription.run();
   }
-}
-
-/** The price this customer pays for `interval`, else a one-time price, else nothing (free). */
-function chargeFor(plan: PublicPlan, interval: Interval): Price | undefined {
-  return plan.charge.find((c) => c.interval === interval) ?? plan.charge.find((c) => c.interval === 'once');
-}
-
-/** Whole percent saved by paying yearly instead of twelve monthly charges, when both exist. */
-export function yearlySaving(plan: PublicPlan): number | undefined {
-  const month = plan.charge.find((c) => c.interval === 'month');
-  const year = plan.charge.find((c) => c.interval === 'year');
-  if (!month || !year || month.currency !== year.currency || month.amount <= 0) return undefined;
-  const pct = Math.round(((month.amount * 12 - year.amount) / (month.amount * 12)) * 100);
-  return pct > 0 ? pct : undefined;
 }

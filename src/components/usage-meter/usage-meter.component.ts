@@ -3,6 +3,7 @@ import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
 import type { PortalResponse, Subscription } from '../../contract/index.js';
+import { usageMetrics, type MetricUsage } from '../../contract/usage.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { sessionGrace } from '../../base/session-grace.js';
 import { TollgateError } from '../../api/client.js';
@@ -11,22 +12,6 @@ import { emit } from '../../events.js';
 import { errorKey, type MessageKey } from '../../i18n/index.js';
 import { formatDate, formatNumber } from '../../format.js';
 import { usageMeterStyles } from './usage-meter.styles.js';
-
-interface MetricUsage {
-  id: string;
-  used: number;
-  limit: number | null;
-}
-
-/** `usage.messagesUsed` / `usage.messagesLimit` → `{id: 'messages', used, limit}`. */
-export function metricsOf(usage: Subscription['usage']): MetricUsage[] {
-  return Object.keys(usage)
-    .filter((key) => key.endsWith('Used'))
-    .map((key) => {
-      const id = key.slice(0, -'Used'.length);
-      return { id, used: usage[key] ?? 0, limit: usage[`${id}Limit`] ?? null };
-    });
-}
 
 /**
  * @summary Shows the customer's plan, its status in plain words, the period end and a labelled
@@ -174,7 +159,7 @@ export class UsageMeter extends TollgateElement {
         : end
           ? html`<p class="period">${this.t(ending ? 'period.ends' : 'period.renews', { date: end })}</p>`
           : nothing}
-      ${metricsOf(sub.usage).map((metric) => this.renderMetric(metric, sub.metricLabels))}
+      ${usageMetrics(sub.usage).map((metric) => this.renderMetric(metric, sub.metricLabels))}
       <div class="actions">
         ${sub.hasPortal && !this._portalMissing
           ? html`<button part="button manage" class="secondary" ?disabled=${this._portalBusy} @click=${this.openPortal}>${this.t('manage')}</button>`
