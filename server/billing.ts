@@ -5,6 +5,7 @@ import type { CheckoutState, CheckoutStatus, Entitlements, Interval, ProviderNam
 import type { Catalog } from './catalog.js';
 import type { PlanPriceConfig } from './config.js';
 import { AppError } from './errors.js';
+import { capabilitiesOf } from './providers/capability-table.js';
 import type { Sql } from './store/index.js';
 
 export interface CustomerRow {
@@ -172,7 +173,7 @@ export async function markCheckoutPaid(
     await tx.query("UPDATE checkouts SET status = 'paid', payment_id = $2, paid_at = $3, updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
     // A Razorpay (or Mintoken) order pays for one period and nothing renews it: the period simply ends,
     // which `cancelAtPeriodEnd` says, so <usage-meter> shows "Ends on" and not "Renews on".
-    const ends = end !== null && PAYS_ONE_PERIOD.has(checkout.provider);
+    const ends = end !== null && capabilitiesOf(checkout.provider)?.renewal === 'one_period';
     await tx.query(
       `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = $6, current_period_end = $3,
          billing_provider = $4, plan_interval = $7, updated_at = $5 WHERE id = $1`,
@@ -265,12 +266,6 @@ export function usagePeriod(now: Date): string {
   return now.toISOString().slice(0, 7);
 }
 
-/** Providers whose subscriptions renew on their side: a passed period end means a renewal we have not heard of yet. */
-const RENEWS_UPSTREAM: ReadonlySet<string> = new Set(['stripe', 'mimicbot']);
-
-/** Providers whose payment buys one period that does not renew by itself (an order, not a subscription). */
-const PAYS_ONE_PERIOD: ReadonlySet<string> = new Set(['razorpay', 'mintoken']);
-
 /**
  * Whether a new checkout for `plan` may start, given what the customer already has:
  * - a live subscription that renews upstream (Stripe, MimicBot): no, a second one would bill twice; the
@@ -283,11 +278,11 @@ export function assertPlanChangeAllowed(catalog: Catalog, customer: CustomerRow,
   const { planId, status } = effectivePlan(customer, catalog, now);
   if (!grantsAccess(catalog, planId, status)) return;
   const current = catalog.plan(planId)!;
-  if (RENEWS_UPSTREAM.has(customer.billing_provider ?? '')) {
+  if (capabilitiesOf(customer.billing_provider)?.renewal === 'upstream') {
     throw new AppError('subscription_exists', `You already have a ${current.name} subscription: change or cancel it in the billing portal (POST /v1/portal)`);
   }
   const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
-  if (customer.billing_provider === 'razorpay' && end && end > now && catalog.rank(plan.id) < catalog.rank(planId)) {
+  if (capabilitiesOf(customer.billing_provider)?.creditsUnusedTime && end && end > now && catalog.rank(plan.id) < catalog.rank(planId)) {
     throw new AppError('downgrade_not_available', `You are on ${current.name} until ${end.toISOString().slice(0, 10)}: you can move to ${plan.name} when it ends`);
   }
 }
@@ -299,10 +294,10 @@ export function assertPlanChangeAllowed(catalog: Catalog, customer: CustomerRow,
  */
 async function unusedCredit(tx: Sql, customer: CustomerRow, checkout: CheckoutRow, now: Date): Promise<number> {
   const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
-  if (checkout.provider !== 'razorpay' || customer.billing_provider !== 'razorpay' || !end || end <= now || customer.status !== 'active' || checkout.interval === 'once') return 0;
+  if (!capabilitiesOf(checkout.provider)?.creditsUnusedTime || customer.billing_provider !== checkout.provider || !end || end <= now || customer.status !== 'active' || checkout.interval === 'once') return 0;
   const [paid] = await tx.query<Pick<CheckoutRow, 'amount' | 'currency' | 'interval'>>(
-    "SELECT amount, currency, interval FROM checkouts WHERE customer_id = $1 AND plan = $2 AND status = 'paid' AND provider = 'razorpay' ORDER BY paid_at DESC LIMIT 1",
-    [customer.id, customer.plan],
+    "SELECT amount, currency, interval FROM checkouts WHERE customer_id = $1 AND plan = $2 AND status = 'paid' AND provider = $3 ORDER BY paid_at DESC LIMIT 1",
+    [customer.id, customer.plan, checkout.provider],
   );
   if (!paid || paid.interval === 'once' || paid.currency !== checkout.currency || checkout.amount <= 0) return 0;
   const left = end.getTime() - now.getTime();
@@ -324,7 +319,7 @@ export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date
   const free = catalog.freePlan.id;
   if (customer.plan === free) return { planId: free, status: customer.status };
   if (customer.status === 'canceled' || customer.status === 'unpaid') return { planId: free, status: customer.status };
-  if (customer.current_period_end && new Date(customer.current_period_end) <= now && !RENEWS_UPSTREAM.has(customer.billing_provider ?? '')) return { planId: free, status: 'canceled' };
+  if (customer.current_period_end && new Date(customer.current_period_end) <= now && capabilitiesOf(customer.billing_provider)?.renewal !== 'upstream') return { planId: free, status: 'canceled' };
   return { planId: catalog.plan(customer.plan) ? customer.plan : free, status: customer.status };
 }
 

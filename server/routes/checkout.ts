@@ -202,7 +202,7 @@ checkoutRoutes.post('/v1/razorpay/verify', async (c) => {
   return withIdempotency(c, `customer:${identity.customerId}`, async () => {
     const { store, now } = c.get('deps');
     const body = await readJson(c, RazorpayVerifyRequest);
-    const checkout = await findCheckoutByOrder(store, ['razorpay', 'mintoken'], body.razorpay_order_id);
+    const checkout = await findCheckoutByOrder(store, c.get('deps').providers.namesWith('verify'), body.razorpay_order_id);
     // Another customer's order is indistinguishable from no order.
     if (!checkout || checkout.customer_id !== identity.customerId) throw new AppError('not_found', 'No such order for this customer');
     if (identity.checkoutScope && identity.checkoutScope !== checkout.id) throw new AppError('forbidden', 'This hand-off token is for another checkout');

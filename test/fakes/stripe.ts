@@ -5,23 +5,21 @@ import {
   FaultInjector,
   bearerToken,
   deliverWebhook,
-  hmacTimestampedHex,
   listen,
   randomId,
   type WebhookDelivery,
 } from './harness.js';
 
 /** The API version stamped on events: the one the installed `stripe` SDK pins (node_modules/stripe apiVersion). */
-export const STRIPE_FAKE_API_VERSION = '2026-10-28.endive';
+export const STRIPE_FAKE_API_VERSION = STRIPE_API_VERSION;
 
 // The form parser is shared with the server's sandbox: one reading of Stripe's bracket encoding.
 export { parseStripeForm, type FormObject } from '../../server/providers/stripe/form.js';
 import { parseStripeForm, type FormObject, type FormValue } from '../../server/providers/stripe/form.js';
+// The event envelope, its signer and the period lengths are shared with the server's sandbox simulator.
+import { INTERVAL_SECONDS, signStripeWebhook, STRIPE_API_VERSION, stripeEvent, type StripeEventObject } from '../../server/providers/stripe/sandbox/objects.js';
 
-/** Signs an event body as Stripe does (reference "Webhooks"): `t=<unix>,v1=<hex hmac-sha256(secret, "{t}.{body}")>`. */
-export function signStripeWebhook(secret: string, body: string, t: number): string {
-  return `t=${t},v1=${hmacTimestampedHex(secret, body, t)}`;
-}
+export { signStripeWebhook };
 
 export interface StripePrice {
   id: string;
@@ -99,17 +97,7 @@ export interface StripeSubscription {
   livemode: false;
 }
 
-export interface StripeEvent {
-  id: string;
-  object: 'event';
-  api_version: string;
-  created: number;
-  type: string;
-  data: { object: unknown; previous_attributes?: Record<string, unknown> };
-  livemode: false;
-  pending_webhooks: number;
-  request: { id: string | null; idempotency_key: string | null };
-}
+export type StripeEvent = StripeEventObject;
 
 export interface StripeFakeOptions {
   /** Accepted secret keys; default `['sk_test_tollgate']`. */
@@ -184,7 +172,6 @@ function asPositiveInt(value: FormValue | undefined, param: string): number | un
 }
 
 const UI_MODES = ['hosted_page', 'embedded_page', 'elements'] as const;
-const INTERVAL_SECONDS: Record<string, number> = { day: 86_400, week: 604_800, month: 30 * 86_400, year: 365 * 86_400 };
 
 /** Builds the fake's Hono app and the handles its driver needs. */
 export function createStripeApp(options: StripeFakeOptions = {}) {
@@ -510,17 +497,7 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
 
   /** Records an event and, when a webhook URL is configured, POSTs it signed with Stripe-Signature. */
   async function sendEvent(type: string, object: unknown, previousAttributes?: Record<string, unknown>): Promise<StripeEvent> {
-    const event: StripeEvent = {
-      id: `evt_${randomId(24)}`,
-      object: 'event',
-      api_version: STRIPE_FAKE_API_VERSION,
-      created: nowSec(),
-      type,
-      data: previousAttributes ? { object: structuredClone(object), previous_attributes: previousAttributes } : { object: structuredClone(object) },
-      livemode: false,
-      pending_webhooks: webhookUrl ? 1 : 0,
-      request: { id: null, idempotency_key: null },
-    };
+    const event = stripeEvent(type, object, { created: nowSec(), previous: previousAttributes, pendingWebhooks: webhookUrl ? 1 : 0 });
     state.events.push(event);
     if (webhookUrl) {
       const body = JSON.stringify(event, null, 2);

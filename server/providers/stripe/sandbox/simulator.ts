@@ -2,14 +2,11 @@
 // Billing Portal sessions, subscriptions) as reference/stripe.md describes it — form-encoded bracket keys,
 // Bearer auth, the error envelope, Idempotency-Key replays — plus what happens when a customer pays, with
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
-import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { signTimestamped } from '../security/signatures.js';
-import { parseStripeForm, type FormObject, type FormValue } from '../providers/stripe/form.js';
+import { parseStripeForm, type FormObject, type FormValue } from '../form.js';
+import { INTERVAL_SECONDS, signStripeWebhook, stripeEvent, stripeRandomId as rid } from './objects.js';
 
 export { parseStripeForm };
-
-const rid = (n: number) => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
 
 export interface SimPrice {
   id: string;
@@ -82,8 +79,6 @@ class SimError extends Error {
     super(message);
   }
 }
-
-const PERIOD_S: Record<string, number> = { day: 86_400, week: 604_800, month: 30 * 86_400, year: 365 * 86_400 };
 
 export function createStripeSimulator(options: StripeSimulatorOptions) {
   const nowSec = () => Math.floor(options.now().getTime() / 1000);
@@ -230,9 +225,9 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
 
   async function sendEvent(type: string, object: unknown, previous?: Record<string, unknown>): Promise<void> {
     const created = nowSec();
-    const event = { id: `evt_${rid(24)}`, object: 'event', api_version: '2026-10-28.endive', created, type, data: { object: structuredClone(object), ...(previous ? { previous_attributes: previous } : {}) }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null } };
+    const event = stripeEvent(type, object, { created, previous });
     const body = JSON.stringify(event);
-    const work = options.deliver({ eventId: event.id, type, body, signature: signTimestamped(options.webhookSecret, body, created) });
+    const work = options.deliver({ eventId: event.id, type, body, signature: signStripeWebhook(options.webhookSecret, body, created) });
     pending.add(work);
     try {
       await work;
@@ -279,7 +274,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
               price,
               quantity: 1,
               current_period_start: start,
-              current_period_end: trialEnd ?? start + (PERIOD_S[price.recurring?.interval ?? 'month'] ?? PERIOD_S.month!),
+              current_period_end: trialEnd ?? start + (INTERVAL_SECONDS[price.recurring?.interval ?? 'month'] ?? INTERVAL_SECONDS.month!),
             })),
           },
           metadata: data.metadata,

@@ -1,0 +1,48 @@
+// What the sandbox's simulated Stripe and the tests' fake Stripe (test/fakes/stripe.ts) build alike: the
+// event envelope, its Stripe-Signature, the API version stamped on events, and a billing period's length.
+import { randomBytes } from 'node:crypto';
+import { signTimestamped } from '../../../security/signatures.js';
+
+/** The API version stamped on events: the one the installed `stripe` SDK pins (node_modules/stripe apiVersion). */
+export const STRIPE_API_VERSION = '2026-10-28.endive';
+
+/** A billing interval's length in seconds (the simulations' months are 30 days). */
+export const INTERVAL_SECONDS: Readonly<Record<string, number>> = { day: 86_400, week: 604_800, month: 30 * 86_400, year: 365 * 86_400 };
+
+/** A Stripe event as Stripe's "Event object" reference shows it. */
+export interface StripeEventObject {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  type: string;
+  data: { object: unknown; previous_attributes?: Record<string, unknown> };
+  livemode: false;
+  pending_webhooks: number;
+  request: { id: string | null; idempotency_key: string | null };
+}
+
+/** A Stripe id suffix: `n` characters of [A-Za-z0-9]. */
+export function stripeRandomId(n: number): string {
+  return randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
+}
+
+/** A new event about `object` (cloned: later changes to the object are not in it), created at `created` (unix seconds). */
+export function stripeEvent(type: string, object: unknown, options: { created: number; previous?: Record<string, unknown>; pendingWebhooks?: number }): StripeEventObject {
+  return {
+    id: `evt_${stripeRandomId(24)}`,
+    object: 'event',
+    api_version: STRIPE_API_VERSION,
+    created: options.created,
+    type,
+    data: options.previous ? { object: structuredClone(object), previous_attributes: options.previous } : { object: structuredClone(object) },
+    livemode: false,
+    pending_webhooks: options.pendingWebhooks ?? 1,
+    request: { id: null, idempotency_key: null },
+  };
+}
+
+/** Signs an event body as Stripe does (reference "Webhooks"): `t=<unix>,v1=<hex hmac-sha256(secret, "{t}.{body}")>`. */
+export function signStripeWebhook(secret: string, body: string, t: number): string {
+  return signTimestamped(secret, body, t);
+}
