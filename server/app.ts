@@ -12,7 +12,6 @@ import { answerLocale, apiKeyId, bearer, clientIp, isApiKey } from './http.js';
 import type { Logger } from './log.js';
 import { createProviders } from './providers/index.js';
 import { razorpaySimulatorOf } from './providers/razorpay/index.js';
-import type { RazorpaySimulator } from './providers/razorpay/sandbox/simulator.js';
 import { ProviderRegistry } from './providers/registry.js';
 import type { Provider, ProviderDeps } from './providers/types.js';
 import type { FetchLike } from './providers/upstream.js';
@@ -43,7 +42,7 @@ export interface TollgateApp {
   app: Hono<AppEnv>;
   deps: AppDeps;
   /** The in-server Razorpay simulator when Razorpay runs in sandbox mode. */
-  razorpaySandbox?: RazorpaySimulator;
+  razorpaySandbox?: ReturnType<typeof razorpaySimulatorOf>;
   /** Stop the providers' background work. */
   close(): Promise<void>;
 }
