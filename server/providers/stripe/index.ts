@@ -13,7 +13,7 @@ import { StripeClient } from './client.js';
 import type { FormInput } from './form.js';
 import { STRIPE_CAPABILITIES, stripeSettings } from './settings.js';
 import { PROVIDER } from './subscriptions.js';
-import { createStripeWebhooks } from './webhooks.js';
+import { settleSession, stripeWebhookRoutes } from './webhooks.js';
 
 export interface StripeProvider extends Provider {
   /** The in-process simulated Stripe when the provider runs in sandbox mode (tests drive it). */
@@ -58,14 +58,15 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
     return winner;
   }
 
-  const webhooks = createStripeWebhooks(deps, client, settings, requireAvailable);
-  if (sandbox) webhooks.routes.route('/', sandbox.routes);
+  const ctx = { deps, client };
+  const routes = stripeWebhookRoutes(ctx, settings, requireAvailable);
+  if (sandbox) routes.route('/', sandbox.routes);
 
   return {
     name: PROVIDER,
     mode: settings.mode,
     ...STRIPE_CAPABILITIES,
-    routes: webhooks.routes,
+    routes,
     sandbox: sandbox?.simulator,
 
     async createCheckout(ctx) {
@@ -125,7 +126,7 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
         const session = await client.retrieveCheckoutSession(checkout.provider_order_id);
         const paid = session.payment_status === 'paid' || session.payment_status === 'no_payment_required';
         if (session.id !== checkout.provider_order_id) return;
-        if (session.status === 'complete' && paid) await store.transaction(await webhooks.settleSession(session, checkout, 'stripe_return'));
+        if (session.status === 'complete' && paid) await store.transaction(await settleSession(ctx, session, checkout, 'stripe_return'));
         else if (session.status === 'expired') await markCheckoutExpired(store, { checkoutId: checkout.id, now: deps.now() });
       } catch (err) {
         // The status read still answers from our own state; the webhook settles the checkout later.
