@@ -17,7 +17,15 @@ export const STRIPE_FAKE_API_VERSION = STRIPE_API_VERSION;
 export { parseStripeForm, type FormObject } from '../../server/providers/stripe/form.js';
 import { parseStripeForm, type FormObject, type FormValue } from '../../server/providers/stripe/form.js';
 // The event envelope, its signer and the period lengths are shared with the server's sandbox simulator.
-import { INTERVAL_SECONDS, signStripeWebhook, STRIPE_API_VERSION, stripeEvent, type StripeEventObject } from '../../server/providers/stripe/sandbox/objects.js';
+import {
+  INTERVAL_SECONDS,
+  signStripeWebhook,
+  STRIPE_API_VERSION,
+  stripeEvent,
+  type CheckoutSessionObject,
+  type StripeEventObject,
+  type SubscriptionObject,
+} from '../../server/providers/stripe/sandbox/objects.js';
 
 export { signStripeWebhook };
 
@@ -49,52 +57,13 @@ export interface StripeLineItem {
   quantity: number;
 }
 
-export interface StripeCheckoutSession {
-  id: string;
-  object: 'checkout.session';
-  mode: 'payment' | 'subscription' | 'setup';
-  ui_mode: 'hosted_page' | 'embedded_page' | 'elements';
-  status: 'open' | 'complete' | 'expired';
-  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
-  url: string | null;
-  client_secret: string | null;
-  success_url: string | null;
-  cancel_url: string | null;
-  return_url: string | null;
-  customer: string | null;
+export interface StripeCheckoutSession extends CheckoutSessionObject<'payment' | 'subscription' | 'setup', 'hosted_page' | 'embedded_page' | 'elements'> {
   customer_email: string | null;
-  subscription: string | null;
-  client_reference_id: string | null;
-  metadata: Record<string, string>;
-  amount_total: number;
-  currency: string | null;
-  created: number;
-  expires_at: number;
-  livemode: false;
 }
 
-export interface StripeSubscription {
-  id: string;
-  object: 'subscription';
-  customer: string;
-  status: 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'incomplete' | 'incomplete_expired' | 'paused';
-  cancel_at_period_end: boolean;
-  cancel_at: number | null;
-  canceled_at: number | null;
-  created: number;
+export interface StripeSubscription extends SubscriptionObject<StripePrice, 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'incomplete' | 'incomplete_expired' | 'paused'> {
   start_date: number;
   trial_start: number | null;
-  trial_end: number | null;
-  /**
-   * Billing periods live on the items: API versions since 2025-03-31 moved current_period_start/end off the
-   * subscription onto each subscription item, and the SDK's types follow.
-   */
-  items: {
-    object: 'list';
-    data: { id: string; object: 'subscription_item'; price: StripePrice; quantity: number; current_period_start: number; current_period_end: number }[];
-  };
-  metadata: Record<string, string>;
-  livemode: false;
 }
 
 export type StripeEvent = StripeEventObject;

@@ -46,3 +46,47 @@ export function stripeEvent(type: string, object: unknown, options: { created: n
 export function signStripeWebhook(secret: string, body: string, t: number): string {
   return signTimestamped(secret, body, t);
 }
+
+/** A Checkout Session as Stripe's "The Checkout Session object" shows it: the fields both simulations serve. */
+export interface CheckoutSessionObject<Mode extends string = 'payment' | 'subscription', UiMode extends string = 'hosted_page' | 'embedded_page'> {
+  id: string;
+  object: 'checkout.session';
+  mode: Mode;
+  ui_mode: UiMode;
+  status: 'open' | 'complete' | 'expired';
+  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
+  url: string | null;
+  client_secret: string | null;
+  success_url: string | null;
+  cancel_url: string | null;
+  return_url: string | null;
+  customer: string | null;
+  subscription: string | null;
+  client_reference_id: string | null;
+  metadata: Record<string, string>;
+  amount_total: number;
+  currency: string | null;
+  created: number;
+  expires_at: number;
+  livemode: false;
+}
+
+/**
+ * A subscription as Stripe's "The Subscription object" shows it, with each side's own price object. Billing
+ * periods live on the items: API versions since 2025-03-31 moved current_period_start/end off the
+ * subscription onto each subscription item, and the SDK's types follow.
+ */
+export interface SubscriptionObject<Price, Status extends string = 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid'> {
+  id: string;
+  object: 'subscription';
+  customer: string;
+  status: Status;
+  cancel_at_period_end: boolean;
+  cancel_at: number | null;
+  canceled_at: number | null;
+  created: number;
+  trial_end: number | null;
+  items: { object: 'list'; data: { id: string; object: 'subscription_item'; price: Price; quantity: number; current_period_start: number; current_period_end: number }[] };
+  metadata: Record<string, string>;
+  livemode: false;
+}

@@ -4,7 +4,7 @@
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
 import { Hono, type Context } from 'hono';
 import { parseStripeForm, type FormObject, type FormValue } from '../form.js';
-import { INTERVAL_SECONDS, signStripeWebhook, stripeEvent, stripeRandomId as rid } from './objects.js';
+import { INTERVAL_SECONDS, signStripeWebhook, stripeEvent, stripeRandomId as rid, type CheckoutSessionObject, type SubscriptionObject } from './objects.js';
 
 export { parseStripeForm };
 
@@ -20,44 +20,11 @@ export interface SimPrice {
   metadata: Record<string, string>;
 }
 
-export interface SimSession {
-  id: string;
-  object: 'checkout.session';
-  mode: 'payment' | 'subscription';
-  ui_mode: 'hosted_page' | 'embedded_page';
-  status: 'open' | 'complete' | 'expired';
-  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
-  url: string | null;
-  client_secret: string | null;
-  success_url: string | null;
-  cancel_url: string | null;
-  return_url: string | null;
-  customer: string | null;
-  subscription: string | null;
+export interface SimSession extends CheckoutSessionObject {
   payment_intent: string | null;
-  client_reference_id: string | null;
-  metadata: Record<string, string>;
-  amount_total: number;
-  currency: string | null;
-  created: number;
-  expires_at: number;
-  livemode: false;
 }
 
-export interface SimSubscription {
-  id: string;
-  object: 'subscription';
-  customer: string;
-  status: 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid';
-  cancel_at_period_end: boolean;
-  cancel_at: number | null;
-  canceled_at: number | null;
-  created: number;
-  trial_end: number | null;
-  items: { object: 'list'; data: { id: string; object: 'subscription_item'; price: SimPrice; quantity: number; current_period_start: number; current_period_end: number }[] };
-  metadata: Record<string, string>;
-  livemode: false;
-}
+export type SimSubscription = SubscriptionObject<SimPrice>;
 
 export interface StripeSimulatorOptions {
   secretKey: string;
