@@ -21,6 +21,7 @@ import {
   INTERVAL_SECONDS,
   signStripeWebhook,
   STRIPE_API_VERSION,
+  startedSubscription,
   stripeEvent,
   type CheckoutSessionObject,
   type StripeEventObject,
@@ -521,30 +522,9 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
         const lineItems = state.sessionLineItems.get(id) ?? [];
         const trialEnd = subscriptionData.trial_period_days ? start + subscriptionData.trial_period_days * 86_400 : null;
         const subscription: StripeSubscription = {
-          id: `sub_${randomId(14)}`,
-          object: 'subscription',
-          customer: session.customer,
-          status: trialEnd ? 'trialing' : 'active',
-          cancel_at_period_end: false,
-          cancel_at: null,
-          canceled_at: null,
-          created: start,
+          ...startedSubscription({ customer: session.customer, start, trialEnd, items: lineItems, metadata: subscriptionData.metadata }),
           start_date: start,
           trial_start: trialEnd ? start : null,
-          trial_end: trialEnd,
-          items: {
-            object: 'list',
-            data: lineItems.map((li) => ({
-              id: `si_${randomId(14)}`,
-              object: 'subscription_item',
-              price: li.price,
-              quantity: li.quantity,
-              current_period_start: start,
-              current_period_end: trialEnd ?? start + INTERVAL_SECONDS[li.price.recurring?.interval ?? 'month']!,
-            })),
-          },
-          metadata: subscriptionData.metadata,
-          livemode: false,
         };
         state.subscriptions.set(subscription.id, subscription);
         session.subscription = subscription.id;

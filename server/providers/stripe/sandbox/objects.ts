@@ -90,3 +90,38 @@ export interface SubscriptionObject<Price, Status extends string = 'trialing' | 
   metadata: Record<string, string>;
   livemode: false;
 }
+
+/** The subscription a completed Checkout Session starts: trialing until `trialEnd` when there is one, each item's first period from `start`. */
+export function startedSubscription<Price extends { recurring: { interval: string } | null }>(input: {
+  customer: string;
+  start: number;
+  trialEnd: number | null;
+  items: readonly { price: Price; quantity: number }[];
+  metadata: Record<string, string>;
+}): SubscriptionObject<Price, 'trialing' | 'active'> {
+  const { start, trialEnd } = input;
+  return {
+    id: `sub_${stripeRandomId(14)}`,
+    object: 'subscription',
+    customer: input.customer,
+    status: trialEnd ? 'trialing' : 'active',
+    cancel_at_period_end: false,
+    cancel_at: null,
+    canceled_at: null,
+    created: start,
+    trial_end: trialEnd,
+    items: {
+      object: 'list',
+      data: input.items.map(({ price, quantity }) => ({
+        id: `si_${stripeRandomId(14)}`,
+        object: 'subscription_item' as const,
+        price,
+        quantity,
+        current_period_start: start,
+        current_period_end: trialEnd ?? start + (INTERVAL_SECONDS[price.recurring?.interval ?? 'month'] ?? INTERVAL_SECONDS.month!),
+      })),
+    },
+    metadata: input.metadata,
+    livemode: false,
+  };
+}

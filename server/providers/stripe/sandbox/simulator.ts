@@ -4,7 +4,7 @@
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
 import { Hono, type Context } from 'hono';
 import { parseStripeForm, type FormObject, type FormValue } from '../form.js';
-import { INTERVAL_SECONDS, signStripeWebhook, stripeEvent, stripeRandomId as rid, type CheckoutSessionObject, type SubscriptionObject } from './objects.js';
+import { signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, type CheckoutSessionObject, type SubscriptionObject } from './objects.js';
 
 export { parseStripeForm };
 
@@ -223,30 +223,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
       if (session.mode === 'payment') session.payment_intent = `pi_${rid(24)}`;
       if (session.mode === 'subscription' && session.customer) {
         const trialEnd = data.trialDays > 0 ? start + data.trialDays * 86_400 : null;
-        const sub: SimSubscription = {
-          id: `sub_${rid(14)}`,
-          object: 'subscription',
-          customer: session.customer,
-          status: trialEnd ? 'trialing' : 'active',
-          cancel_at_period_end: false,
-          cancel_at: null,
-          canceled_at: null,
-          created: start,
-          trial_end: trialEnd,
-          items: {
-            object: 'list',
-            data: (lineItems.get(id) ?? []).map((price) => ({
-              id: `si_${rid(14)}`,
-              object: 'subscription_item' as const,
-              price,
-              quantity: 1,
-              current_period_start: start,
-              current_period_end: trialEnd ?? start + (INTERVAL_SECONDS[price.recurring?.interval ?? 'month'] ?? INTERVAL_SECONDS.month!),
-            })),
-          },
-          metadata: data.metadata,
-          livemode: false,
-        };
+        const sub: SimSubscription = startedSubscription({ customer: session.customer, start, trialEnd, items: (lineItems.get(id) ?? []).map((price) => ({ price, quantity: 1 })), metadata: data.metadata });
         subscriptions.set(sub.id, sub);
         session.subscription = sub.id;
         await sendEvent('customer.subscription.created', sub);
