@@ -10,19 +10,17 @@ import { bodySizeLimit, corsPolicy } from './middleware/edge.js';
 import { notFound, onError } from './middleware/errors.js';
 import { rateLimits } from './middleware/rate-limits.js';
 import { requestLog } from './middleware/request-log.js';
-import { createRazorpayProvider, RAZORPAY_CHECKOUT_JS } from './providers/razorpay/index.js';
+import { createProviders } from './providers/index.js';
+import { razorpaySimulatorOf } from './providers/razorpay/index.js';
 import { ProviderRegistry } from './providers/registry.js';
-import type { Provider } from './providers/types.js';
+import type { Provider, ProviderDeps } from './providers/types.js';
 import type { FetchLike } from './providers/upstream.js';
-import { extraProviders as defaultExtraProviders, type ExtraProviderDeps } from './providers/extra.js';
 import { accountRoutes } from './routes/account.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { checkoutRoutes } from './routes/checkout.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
 import { sessionRoutes } from './routes/sessions.js';
-import { createRazorpaySimulator, type RazorpaySimulator } from './sandbox/razorpay-simulator.js';
-import { sandboxRazorpayRoutes } from './sandbox/routes.js';
 import { createTokenVerifier } from './security/tokens.js';
 import type { Store } from './store/index.js';
 
@@ -37,15 +35,15 @@ export interface CreateAppOptions {
   sandboxWebhookDelayMs?: number;
   /** Count rate limits in the store (shared by instances); default: on PostgreSQL, not on PGlite (one process). */
   sharedRateLimits?: boolean;
-  /** Providers beyond Razorpay (Stripe, the seed backends); defaults to every module in providers/extra.ts. */
-  extraProviders?: (deps: ExtraProviderDeps) => Provider[];
+  /** The providers; defaults to all six (providers/index.ts). */
+  providers?: (deps: ProviderDeps) => Provider[];
 }
 
 export interface TollgateApp {
   app: Hono<AppEnv>;
   deps: AppDeps;
   /** The in-server Razorpay simulator when Razorpay runs in sandbox mode. */
-  razorpaySandbox?: RazorpaySimulator;
+  razorpaySandbox?: ReturnType<typeof razorpaySimulatorOf>;
   /** Stop the providers' background work. */
   close(): Promise<void>;
 }
@@ -59,30 +57,6 @@ export function createApp(options: CreateAppOptions): TollgateApp {
 
   // The sandbox's webhooks go to the server's own endpoint as real signed requests, through the whole app.
   const deliverToSelf = async (path: string, init: RequestInit) => app.fetch(new Request(config.publicUrl + path, init));
-
-  let razorpaySandbox: RazorpaySimulator | undefined;
-  let razorpayFetch = fetchFn;
-  const razorpaySecrets = { ...config.razorpay };
-  if (config.razorpay.mode === 'sandbox') {
-    razorpaySandbox = createRazorpaySimulator({
-      keyId: razorpaySecrets.keyId,
-      keySecret: razorpaySecrets.keySecret,
-      webhookSecret: razorpaySecrets.webhookSecret,
-      webhookDelayMs: options.sandboxWebhookDelayMs ?? 1500,
-      deliver: async (d) => {
-        const res = await deliverToSelf('/v1/webhooks/razorpay', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-Razorpay-Signature': d.signature, 'X-Razorpay-Event-Id': d.eventId },
-          body: d.body,
-        });
-        if (!res.ok) log.warn('sandbox webhook rejected', { event_id: d.eventId, status: res.status });
-      },
-    });
-    // Same client code as live, talking to the simulated API in-process.
-    razorpaySecrets.apiBase = 'http://razorpay.sandbox.invalid';
-    const api = razorpaySandbox.api;
-    razorpayFetch = async (input, init) => api.fetch(new Request(input, init));
-  }
 
   const baseDeps = {
     config,
@@ -107,20 +81,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     }),
   };
 
-  const providers: Provider[] = [
-    createRazorpayProvider({
-      secrets: razorpaySecrets,
-      businessName: config.file.name,
-      themeColor: config.file.providers.razorpay?.theme_color,
-      store,
-      log,
-      now,
-      timeoutMs: config.file.upstream_timeout_ms,
-      fetch: razorpayFetch,
-      scriptUrl: config.razorpay.mode === 'sandbox' ? `${config.publicUrl}/sandbox/razorpay/checkout.js` : RAZORPAY_CHECKOUT_JS,
-    }),
-    ...(options.extraProviders ?? defaultExtraProviders)({ ...baseDeps, fetch: fetchFn, deliverToSelf }),
-  ];
+  const providers = (options.providers ?? createProviders)({ ...baseDeps, fetch: fetchFn, deliverToSelf, sandboxWebhookDelayMs: options.sandboxWebhookDelayMs });
   const deps: AppDeps = { ...baseDeps, providers: new ProviderRegistry(providers) };
 
   app.use('*', requestLog(deps));
@@ -136,7 +97,6 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.route('/', checkoutRoutes);
   app.route('/', accountRoutes);
   for (const p of providers) if (p.routes) app.route('/', p.routes);
-  if (razorpaySandbox) app.route('/', sandboxRazorpayRoutes(razorpaySandbox, razorpaySecrets.keyId));
   app.route('/', pageRoutes);
 
   app.notFound(notFound);
@@ -145,7 +105,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   return {
     app,
     deps,
-    razorpaySandbox,
+    razorpaySandbox: razorpaySimulatorOf(deps.providers),
     async close() {
       await Promise.all(providers.map((p) => p.close?.()));
     },

@@ -4,6 +4,7 @@
 import type { Entitlements, Subscription, SubscriptionStatus } from '../src/contract/index.js';
 import type { Catalog } from './catalog.js';
 import { AppError } from './errors.js';
+import { capabilitiesOf } from './providers/capability-table.js';
 import { iso } from './store/checkouts.js';
 import type { CustomerRow } from './store/customers.js';
 import type { Sql } from './store/index.js';
@@ -15,9 +16,6 @@ export { applySubscriptionState, markCheckoutPaid, refundCheckout, type UpgradeR
 export { claimWebhookEvent, webhookEventSeen } from './store/webhook-events.js';
 export { usagePeriod } from './store/usage.js';
 export { checkoutPrice } from './services/pricing.js';
-
-/** Providers whose subscriptions renew on their side: a passed period end means a renewal we have not heard of yet. */
-const RENEWS_UPSTREAM: ReadonlySet<string> = new Set(['stripe', 'mimicbot']);
 
 /**
  * Whether a new checkout for `plan` may start, given what the customer already has:
@@ -31,11 +29,11 @@ export function assertPlanChangeAllowed(catalog: Catalog, customer: CustomerRow,
   const { planId, status } = effectivePlan(customer, catalog, now);
   if (!grantsAccess(catalog, planId, status)) return;
   const current = catalog.plan(planId)!;
-  if (RENEWS_UPSTREAM.has(customer.billing_provider ?? '')) {
+  if (capabilitiesOf(customer.billing_provider)?.renewal === 'upstream') {
     throw new AppError('subscription_exists', `You already have a ${current.name} subscription: change or cancel it in the billing portal (POST /v1/portal)`);
   }
   const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
-  if (customer.billing_provider === 'razorpay' && end && end > now && catalog.rank(plan.id) < catalog.rank(planId)) {
+  if (capabilitiesOf(customer.billing_provider)?.creditsUnusedTime && end && end > now && catalog.rank(plan.id) < catalog.rank(planId)) {
     throw new AppError('downgrade_not_available', `You are on ${current.name} until ${end.toISOString().slice(0, 10)}: you can move to ${plan.name} when it ends`);
   }
 }
@@ -53,7 +51,7 @@ export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date
   const free = catalog.freePlan.id;
   if (customer.plan === free) return { planId: free, status: customer.status };
   if (customer.status === 'canceled' || customer.status === 'unpaid') return { planId: free, status: customer.status };
-  if (customer.current_period_end && new Date(customer.current_period_end) <= now && !RENEWS_UPSTREAM.has(customer.billing_provider ?? '')) return { planId: free, status: 'canceled' };
+  if (customer.current_period_end && new Date(customer.current_period_end) <= now && capabilitiesOf(customer.billing_provider)?.renewal !== 'upstream') return { planId: free, status: 'canceled' };
   return { planId: catalog.plan(customer.plan) ? customer.plan : free, status: customer.status };
 }
 

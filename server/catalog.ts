@@ -3,9 +3,7 @@ import type { Metric, PublicPlan, ProviderName, Interval } from '../src/contract
 import type { ConfigFile, PlanConfig, PlanPriceConfig } from './config.js';
 import { AppError } from './errors.js';
 import { negotiateLocale } from './locale.js';
-
-/** Providers whose subscriptions start with the plan's `trial_days` (Stripe sets it; MimicBot runs its own). */
-export const TRIAL_PROVIDERS: ReadonlySet<ProviderName> = new Set(['stripe', 'mimicbot']);
+import { capabilitiesOf } from './providers/capability-table.js';
 
 export class Catalog {
   /** The public view per currency and language: the catalog is fixed for the life of the process. */
@@ -107,7 +105,7 @@ export class Catalog {
         limits: Object.fromEntries(this.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
         popular: plan.popular,
         // Only a provider that runs the subscription can give a trial; a Razorpay order charges at once.
-        trial_days: charge.some((p) => TRIAL_PROVIDERS.has(p.provider)) ? plan.trial_days : 0,
+        trial_days: charge.some((p) => capabilitiesOf(p.provider)?.trials) ? plan.trial_days : 0,
         orderable: this.isOrderable(plan),
         prices: plan.prices.map(publicPrice),
         charge: charge.map(publicPrice),

@@ -5,6 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Interval, Metric, ProviderName } from '../src/contract/index.js';
+import { ConfigError } from './errors.js';
+import { RazorpaySection, razorpaySecrets, type RazorpaySecrets } from './providers/razorpay/settings.js';
+import { providerSecrets, type ProviderMode } from './providers/settings.js';
+
+export { providerSecrets, type ProviderMode };
 
 /** Edit distance (insert, delete, substitute) between two keys, for "did you mean" hints. */
 export function levenshtein(a: string, b: string): number {
@@ -165,7 +170,7 @@ export const ConfigFile = z
     free_plan: z.string().default('free'),
     providers: z
       .strictObject({
-        razorpay: z.strictObject({ theme_color: z.string().optional(), image: z.url().optional() }).default({}),
+        razorpay: RazorpaySection.default({}),
         stripe: ProviderSection,
         mintbot: ProviderSection,
         mimicbot: ProviderSection,
@@ -278,12 +283,7 @@ export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
   ],
 };
 
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError };
 
 /** `plans[0].prices[1].currency`: an issue's path as the file's reader writes it, after `prefix` when given. */
 function configPath(prefix: string, path: readonly PropertyKey[]): string {
@@ -331,16 +331,6 @@ export function loadConfigFile(path: string | undefined): ConfigFile {
   return parseConfig(raw, `TOLLGATE_CONFIG=${path}`);
 }
 
-export type ProviderMode = 'live' | 'sandbox' | 'unavailable';
-
-export interface RazorpaySecrets {
-  mode: ProviderMode;
-  keyId: string;
-  keySecret: string;
-  webhookSecret: string;
-  apiBase: string;
-}
-
 /** Everything the server needs at run time: the validated file plus secrets from the environment. */
 export interface ServerConfig {
   file: ConfigFile;
@@ -359,17 +349,6 @@ export interface ServerConfig {
 
 const SANDBOX_API_KEY = 'tg_sandbox_api_key';
 
-/** Read one provider's secrets: all set → live; none set → sandbox or unavailable; some set → a start-up error. */
-export function providerSecrets(env: Record<string, string | undefined>, names: string[], sandbox: boolean): { mode: ProviderMode; values: Record<string, string> } {
-  const present = names.filter((n) => env[n]);
-  if (present.length === names.length) return { mode: 'live', values: Object.fromEntries(names.map((n) => [n, env[n]!])) };
-  if (present.length > 0) {
-    const missing = names.filter((n) => !env[n]);
-    failConfig(`${present.join(', ')} ${present.length > 1 ? 'are' : 'is'} set but ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing; set all of ${names.join(', ')} for live mode, or none for ${sandbox ? 'sandbox mode' : 'a disabled provider'}`);
-  }
-  return { mode: sandbox ? 'sandbox' : 'unavailable', values: {} };
-}
-
 /** Build the run-time config from the environment; throws ConfigError with a fix on anything wrong. */
 export function loadServerConfig(env: Record<string, string | undefined> = process.env, file?: ConfigFile): ServerConfig {
   const cfg = file ?? loadConfigFile(env.TOLLGATE_CONFIG);
@@ -380,18 +359,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
   const port = Number(env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) failConfig(`PORT=${env.PORT} is not a port number; use e.g. 8787`);
 
-  const rzp = providerSecrets(env, ['RAZORPAY_KEY_ID', 'RAZORPAY_KEY_SECRET', 'RAZORPAY_WEBHOOK_SECRET'], sandbox);
-  const razorpay: RazorpaySecrets =
-    rzp.mode === 'live'
-      ? { mode: 'live', keyId: rzp.values.RAZORPAY_KEY_ID, keySecret: rzp.values.RAZORPAY_KEY_SECRET, webhookSecret: rzp.values.RAZORPAY_WEBHOOK_SECRET, apiBase: env.RAZORPAY_API_BASE ?? 'https://api.razorpay.com' }
-      : {
-          mode: rzp.mode,
-          // Sandbox credentials are made per process: real HMACs, never valid anywhere else.
-          keyId: 'rzp_test_sandbox',
-          keySecret: randomBytes(24).toString('hex'),
-          webhookSecret: randomBytes(24).toString('hex'),
-          apiBase: '',
-        };
+  const razorpay = razorpaySecrets(env, sandbox);
 
   let sessionSecret = env.TOLLGATE_SESSION_SECRET;
   if (!sessionSecret) {

@@ -46,3 +46,11 @@ export function newRequestId(): string {
 export function errorBody(code: string, message: string, requestId: string) {
   return { error: { code, message, request_id: requestId } };
 }
+
+/** A start-up error in the config file or the environment; its message names the field and the fix. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}

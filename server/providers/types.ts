@@ -4,8 +4,21 @@ import type { Hono } from 'hono';
 import type { CheckoutAction, CheckoutRequest, CheckoutStatus, ProviderName, RazorpayVerifyRequest, Subscription } from '../../src/contract/index.js';
 import type { CheckoutRow, CustomerRow } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig, ProviderMode } from '../config.js';
-import type { AppEnv } from '../context.js';
+import type { AppDeps, AppEnv } from '../context.js';
 import type { CustomerIdentity } from '../security/tokens.js';
+import type { ProviderCapabilities } from './capabilities.js';
+import type { FetchLike } from './upstream.js';
+
+export type { ProviderCapabilities };
+
+/** What a provider's factory is built from: the app's dependencies, the upstream fetch, and the sandbox's way home. */
+export type ProviderDeps = Omit<AppDeps, 'providers'> & {
+  fetch: FetchLike;
+  /** Send a request through this server's own app (sandbox webhooks to our own endpoints). */
+  deliverToSelf: (path: string, init: RequestInit) => Promise<Response>;
+  /** Delay of a sandbox simulator's webhooks after a payment ("a moment later"). */
+  sandboxWebhookDelayMs?: number;
+};
 
 export interface CheckoutContext {
   checkout: CheckoutRow;
@@ -26,7 +39,7 @@ export interface CheckoutStart {
   status?: CheckoutStatus;
 }
 
-export interface Provider {
+export interface Provider extends ProviderCapabilities {
   readonly name: ProviderName;
   readonly mode: ProviderMode;
   /**

@@ -1,9 +1,14 @@
-// Reading a webhook signed with the timestamped `t=…,v1=…` scheme (Stripe-Signature, X-Mintbot-Signature):
-// the raw bytes and the signed timestamp, verified in constant time within 300 s either way, or 400 invalid_signature.
-import type { AppContext } from '../context.js';
+// The one webhook pipeline (as stripe-node's Webhooks.ts): raw bytes verified → parsed → the event id claimed
+// and the handler's change applied in one transaction; providers supply the verifier and the handlers by
+// event type. Also the reader of the timestamped `t=…,v1=…` scheme (Stripe-Signature, X-Mintbot-Signature).
+import { Hono } from 'hono';
+import { claimWebhookEvent, webhookEventSeen } from '../billing.js';
+import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { storableJson } from '../http.js';
+import type { Logger } from '../log.js';
 import { verifyTimestampedSignature } from '../security/signatures.js';
+import type { Sql, Store } from '../store/index.js';
 
 /** Seed 000 "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
 export const WEBHOOK_TOLERANCE_S = 300;
@@ -40,4 +45,78 @@ export function parseWebhookObject(raw: Uint8Array): Record<string, unknown> {
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new AppError('validation_error', 'The webhook body is not a JSON object');
   return value as Record<string, unknown>;
+}
+
+/** A verified, parsed webhook: the id it is deduplicated on, its type, and the provider's own payload. */
+export interface WebhookEvent<P> {
+  id: string;
+  type: string;
+  payload: P;
+}
+
+/**
+ * What a handler decided, after its look-ups (which may call the upstream, so they run before the
+ * transaction and no transaction waits on the network): an outcome with nothing to write beyond the
+ * event's claim, or the change to apply in the transaction that claims it.
+ */
+export type WebhookStep = string | { apply: (tx: Sql) => Promise<string>; /** For the log of a conflict. */ checkoutId?: string };
+
+export type WebhookHandler<P> = (event: WebhookEvent<P>) => Promise<WebhookStep>;
+
+/** One provider's webhook endpoint: the verifier and parser, and the handlers by event type (Lago's EVENT_MAPPING). */
+export interface WebhookEndpoint<P> {
+  provider: string;
+  path: string;
+  /** 503 provider_unavailable when the provider is not configured. */
+  requireAvailable(): void;
+  /** Check the signature over the raw bytes and parse them (AppError invalid_signature or validation_error). */
+  read(c: AppContext, raw: Uint8Array): WebhookEvent<P> | Promise<WebhookEvent<P>>;
+  handlers: Readonly<Record<string, WebhookHandler<P>>>;
+  /** The outcome of an event type without a handler (claimed all the same); default `ignored`. */
+  unhandled?: string;
+  /** Look the event id up before the handler's look-ups: a redelivery neither asks the upstream again nor fails when it is down. */
+  dedupFirst?: boolean;
+  /** Called with the outcome, for logging beyond the one line every event gets. */
+  after?(event: WebhookEvent<P>, outcome: string): void;
+}
+
+/**
+ * Apply one verified event exactly once: its handler's look-ups, then, in one transaction, the claim of
+ * its id and its change. A redelivery is `duplicate`; a change that cannot apply (another payment already
+ * paid the checkout) is acknowledged as `conflict` and logged, so the provider stops retrying; any other
+ * error rolls back the claim with the change, and the provider's retry is processed.
+ */
+export async function applyWebhookEvent<P>(deps: { store: Store; log: Logger }, endpoint: WebhookEndpoint<P>, event: WebhookEvent<P>): Promise<string> {
+  const { store, log } = deps;
+  if (endpoint.dedupFirst && (await webhookEventSeen(store, endpoint.provider, event.id))) return 'duplicate';
+  const handler = Object.hasOwn(endpoint.handlers, event.type) ? endpoint.handlers[event.type] : undefined;
+  const step = handler ? await handler(event) : (endpoint.unhandled ?? 'ignored');
+  return store.transaction(async (tx) => {
+    if (!(await claimWebhookEvent(tx, endpoint.provider, event.id, event.type))) return 'duplicate';
+    if (typeof step === 'string') return step;
+    try {
+      return await step.apply(tx);
+    } catch (err) {
+      if (err instanceof AppError && err.code === 'conflict') {
+        log.warn(`${endpoint.provider} webhook conflict`, { event_id: event.id, event: event.type, checkout_id: step.checkoutId ?? null, reason: err.message });
+        return 'conflict';
+      }
+      throw err;
+    }
+  });
+}
+
+/** The endpoint's route: raw body → verify and parse → apply once → `{received: true, outcome}`, one log line per event. */
+export function webhookRoutes<P>(deps: { store: Store; log: Logger }, endpoint: WebhookEndpoint<P>): Hono<AppEnv> {
+  const routes = new Hono<AppEnv>();
+  routes.post(endpoint.path, async (c) => {
+    endpoint.requireAvailable();
+    const raw = new Uint8Array(await c.req.arrayBuffer());
+    const event = await endpoint.read(c, raw);
+    const outcome = await applyWebhookEvent(deps, endpoint, event);
+    endpoint.after?.(event, outcome);
+    deps.log.info(`${endpoint.provider} webhook`, { request_id: c.get('requestId'), event_id: event.id, event: event.type, outcome });
+    return c.json({ received: true, outcome });
+  });
+  return routes;
 }

@@ -92,7 +92,7 @@ checkoutRoutes.post('/v1/razorpay/verify', async (c) => {
   return withIdempotency(c, `customer:${identity.customerId}`, async () => {
     const { store } = c.get('deps');
     const body = await readJson(c, RazorpayVerifyRequest);
-    const checkout = await findCheckoutByOrder(store, ['razorpay', 'mintoken'], body.razorpay_order_id);
+    const checkout = await findCheckoutByOrder(store, c.get('deps').providers.namesWith('verify'), body.razorpay_order_id);
     return c.json(await verifyPayment(c.get('deps'), { identity, checkout, body, requestId: c.get('requestId') }));
   });
 });

@@ -3,6 +3,7 @@
 // replays and races change it once.
 import type { Interval, SubscriptionStatus } from '../../src/contract/index.js';
 import { AppError } from '../errors.js';
+import { capabilitiesOf } from '../providers/capability-table.js';
 import type { CheckoutRow } from './checkouts.js';
 import type { CustomerRow } from './customers.js';
 import type { Sql } from './index.js';
@@ -52,7 +53,7 @@ export async function markCheckoutPaid(
     await tx.query("UPDATE checkouts SET status = 'paid', payment_id = $2, paid_at = $3, updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
     // A Razorpay (or Mintoken) order pays for one period and nothing renews it: the period simply ends,
     // which `cancelAtPeriodEnd` says, so <usage-meter> shows "Ends on" and not "Renews on".
-    const ends = end !== null && PAYS_ONE_PERIOD.has(checkout.provider);
+    const ends = end !== null && capabilitiesOf(checkout.provider)?.renewal === 'one_period';
     await tx.query(
       `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = $6, current_period_end = $3,
          billing_provider = $4, plan_interval = $7, updated_at = $5 WHERE id = $1`,
@@ -67,9 +68,6 @@ export async function markCheckoutPaid(
   }
 }
 
-/** Providers whose payment buys one period that does not renew by itself (an order, not a subscription). */
-const PAYS_ONE_PERIOD: ReadonlySet<string> = new Set(['razorpay', 'mintoken']);
-
 /**
  * Unused paid time carried into a new Razorpay purchase, in milliseconds of the new plan: what is left
  * of the current period, valued at the price paid for it, bought back at the new price. Buying the same
@@ -77,10 +75,10 @@ const PAYS_ONE_PERIOD: ReadonlySet<string> = new Set(['razorpay', 'mintoken']);
  */
 async function unusedCredit(tx: Sql, customer: CustomerRow, checkout: CheckoutRow, now: Date): Promise<number> {
   const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
-  if (checkout.provider !== 'razorpay' || customer.billing_provider !== 'razorpay' || !end || end <= now || customer.status !== 'active' || checkout.interval === 'once') return 0;
+  if (!capabilitiesOf(checkout.provider)?.creditsUnusedTime || customer.billing_provider !== checkout.provider || !end || end <= now || customer.status !== 'active' || checkout.interval === 'once') return 0;
   const [paid] = await tx.query<Pick<CheckoutRow, 'amount' | 'currency' | 'interval'>>(
-    "SELECT amount, currency, interval FROM checkouts WHERE customer_id = $1 AND plan = $2 AND status = 'paid' AND provider = 'razorpay' ORDER BY paid_at DESC LIMIT 1",
-    [customer.id, customer.plan],
+    "SELECT amount, currency, interval FROM checkouts WHERE customer_id = $1 AND plan = $2 AND status = 'paid' AND provider = $3 ORDER BY paid_at DESC LIMIT 1",
+    [customer.id, customer.plan, checkout.provider],
   );
   if (!paid || paid.interval === 'once' || paid.currency !== checkout.currency || checkout.amount <= 0) return 0;
   const left = end.getTime() - now.getTime();

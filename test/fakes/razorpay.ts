@@ -1,7 +1,7 @@
 // Fake Razorpay over real HTTP: the simulated Orders/Payments API of reference/razorpay.md (the same one
 // sandbox mode runs in-process), behind the shared fault injection (5xx, 429, delays) for client tests.
 import { Hono } from 'hono';
-import { createRazorpaySimulator, type RazorpaySimulatorOptions } from '../../server/sandbox/razorpay-simulator.js';
+import { createRazorpaySimulator, type RazorpaySimulatorOptions } from '../../server/providers/razorpay/sandbox/simulator.js';
 import { FaultInjector, listen } from './harness.js';
 
 export async function startRazorpayFake(options: RazorpaySimulatorOptions) {

@@ -5,23 +5,30 @@ import {
   FaultInjector,
   bearerToken,
   deliverWebhook,
-  hmacTimestampedHex,
   listen,
   randomId,
   type WebhookDelivery,
 } from './harness.js';
 
 /** The API version stamped on events: the one the installed `stripe` SDK pins (node_modules/stripe apiVersion). */
-export const STRIPE_FAKE_API_VERSION = '2026-10-28.endive';
+export const STRIPE_FAKE_API_VERSION = STRIPE_API_VERSION;
 
 // The form parser is shared with the server's sandbox: one reading of Stripe's bracket encoding.
 export { parseStripeForm, type FormObject } from '../../server/providers/stripe/form.js';
 import { parseStripeForm, type FormObject, type FormValue } from '../../server/providers/stripe/form.js';
+// The event envelope, its signer and the period lengths are shared with the server's sandbox simulator.
+import {
+  INTERVAL_SECONDS,
+  signStripeWebhook,
+  STRIPE_API_VERSION,
+  startedSubscription,
+  stripeEvent,
+  type CheckoutSessionObject,
+  type StripeEventObject,
+  type SubscriptionObject,
+} from '../../server/providers/stripe/sandbox/objects.js';
 
-/** Signs an event body as Stripe does (reference "Webhooks"): `t=<unix>,v1=<hex hmac-sha256(secret, "{t}.{body}")>`. */
-export function signStripeWebhook(secret: string, body: string, t: number): string {
-  return `t=${t},v1=${hmacTimestampedHex(secret, body, t)}`;
-}
+export { signStripeWebhook };
 
 export interface StripePrice {
   id: string;
@@ -51,65 +58,16 @@ export interface StripeLineItem {
   quantity: number;
 }
 
-export interface StripeCheckoutSession {
-  id: string;
-  object: 'checkout.session';
-  mode: 'payment' | 'subscription' | 'setup';
-  ui_mode: 'hosted_page' | 'embedded_page' | 'elements';
-  status: 'open' | 'complete' | 'expired';
-  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
-  url: string | null;
-  client_secret: string | null;
-  success_url: string | null;
-  cancel_url: string | null;
-  return_url: string | null;
-  customer: string | null;
+export interface StripeCheckoutSession extends CheckoutSessionObject<'payment' | 'subscription' | 'setup', 'hosted_page' | 'embedded_page' | 'elements'> {
   customer_email: string | null;
-  subscription: string | null;
-  client_reference_id: string | null;
-  metadata: Record<string, string>;
-  amount_total: number;
-  currency: string | null;
-  created: number;
-  expires_at: number;
-  livemode: false;
 }
 
-export interface StripeSubscription {
-  id: string;
-  object: 'subscription';
-  customer: string;
-  status: 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'incomplete' | 'incomplete_expired' | 'paused';
-  cancel_at_period_end: boolean;
-  cancel_at: number | null;
-  canceled_at: number | null;
-  created: number;
+export interface StripeSubscription extends SubscriptionObject<StripePrice, 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid' | 'incomplete' | 'incomplete_expired' | 'paused'> {
   start_date: number;
   trial_start: number | null;
-  trial_end: number | null;
-  /**
-   * Billing periods live on the items: API versions since 2025-03-31 moved current_period_start/end off the
-   * subscription onto each subscription item, and the SDK's types follow.
-   */
-  items: {
-    object: 'list';
-    data: { id: string; object: 'subscription_item'; price: StripePrice; quantity: number; current_period_start: number; current_period_end: number }[];
-  };
-  metadata: Record<string, string>;
-  livemode: false;
 }
 
-export interface StripeEvent {
-  id: string;
-  object: 'event';
-  api_version: string;
-  created: number;
-  type: string;
-  data: { object: unknown; previous_attributes?: Record<string, unknown> };
-  livemode: false;
-  pending_webhooks: number;
-  request: { id: string | null; idempotency_key: string | null };
-}
+export type StripeEvent = StripeEventObject;
 
 export interface StripeFakeOptions {
   /** Accepted secret keys; default `['sk_test_tollgate']`. */
@@ -184,7 +142,6 @@ function asPositiveInt(value: FormValue | undefined, param: string): number | un
 }
 
 const UI_MODES = ['hosted_page', 'embedded_page', 'elements'] as const;
-const INTERVAL_SECONDS: Record<string, number> = { day: 86_400, week: 604_800, month: 30 * 86_400, year: 365 * 86_400 };
 
 /** Builds the fake's Hono app and the handles its driver needs. */
 export function createStripeApp(options: StripeFakeOptions = {}) {
@@ -510,17 +467,7 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
 
   /** Records an event and, when a webhook URL is configured, POSTs it signed with Stripe-Signature. */
   async function sendEvent(type: string, object: unknown, previousAttributes?: Record<string, unknown>): Promise<StripeEvent> {
-    const event: StripeEvent = {
-      id: `evt_${randomId(24)}`,
-      object: 'event',
-      api_version: STRIPE_FAKE_API_VERSION,
-      created: nowSec(),
-      type,
-      data: previousAttributes ? { object: structuredClone(object), previous_attributes: previousAttributes } : { object: structuredClone(object) },
-      livemode: false,
-      pending_webhooks: webhookUrl ? 1 : 0,
-      request: { id: null, idempotency_key: null },
-    };
+    const event = stripeEvent(type, object, { created: nowSec(), previous: previousAttributes, pendingWebhooks: webhookUrl ? 1 : 0 });
     state.events.push(event);
     if (webhookUrl) {
       const body = JSON.stringify(event, null, 2);
@@ -575,30 +522,9 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
         const lineItems = state.sessionLineItems.get(id) ?? [];
         const trialEnd = subscriptionData.trial_period_days ? start + subscriptionData.trial_period_days * 86_400 : null;
         const subscription: StripeSubscription = {
-          id: `sub_${randomId(14)}`,
-          object: 'subscription',
-          customer: session.customer,
-          status: trialEnd ? 'trialing' : 'active',
-          cancel_at_period_end: false,
-          cancel_at: null,
-          canceled_at: null,
-          created: start,
+          ...startedSubscription({ customer: session.customer, start, trialEnd, items: lineItems, metadata: subscriptionData.metadata }),
           start_date: start,
           trial_start: trialEnd ? start : null,
-          trial_end: trialEnd,
-          items: {
-            object: 'list',
-            data: lineItems.map((li) => ({
-              id: `si_${randomId(14)}`,
-              object: 'subscription_item',
-              price: li.price,
-              quantity: li.quantity,
-              current_period_start: start,
-              current_period_end: trialEnd ?? start + INTERVAL_SECONDS[li.price.recurring?.interval ?? 'month']!,
-            })),
-          },
-          metadata: subscriptionData.metadata,
-          livemode: false,
         };
         state.subscriptions.set(subscription.id, subscription);
         session.subscription = subscription.id;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_CONFIG } from '../../server/config.js';
 import { openStore, type Store } from '../../server/store/index.js';
-import type { WebhookDelivery } from '../../server/sandbox/razorpay-simulator.js';
+import type { WebhookDelivery } from '../../server/providers/razorpay/sandbox/simulator.js';
 import { startRazorpayFake } from '../fakes/razorpay.js';
 import { engines, TEST_ENV, type Engine } from './helpers.js';
 import { spawnServer, type ServerProcess } from './server-process.js';

@@ -93,7 +93,7 @@ describe('static assets over HTTP', () => {
       }
       const checkout = await get(base, '/sandbox/razorpay/checkout.js', { 'Accept-Encoding': 'gzip' });
       assert.equal(checkout.headers['content-encoding'], 'gzip');
-      assert.deepEqual(decoded(checkout), readFileSync(join(ROOT, 'server', 'sandbox', 'razorpay-checkout.js')));
+      assert.deepEqual(decoded(checkout), readFileSync(join(ROOT, 'server', 'providers', 'razorpay', 'sandbox', 'checkout.js')));
       assert.equal(checkout.headers['cache-control'], 'no-cache');
       assert.match(checkout.headers.etag ?? '', /^"[\w-]+"$/);
     });

@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import type { Store } from '../../server/store/index.js';
-import type { StripeSimulator } from '../../server/sandbox/stripe-simulator.js';
+import type { StripeSimulator } from '../../server/providers/stripe/sandbox/simulator.js';
 
 for (const engine of engines()) {
   describe(`Stripe sandbox (${engine})`, () => {

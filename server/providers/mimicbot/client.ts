@@ -4,9 +4,9 @@
 import { AppError } from '../../errors.js';
 import { readUpstreamJson, upstreamFetch, type UpstreamFailure, type UpstreamOptions } from '../upstream.js';
 
-export const MIMICBOT_DEFAULT_API_BASE = 'https://api.mimicbot.app';
-export const MIMICBOT_PLANS = ['starter', 'pro', 'agency'] as const;
-export type MimicbotPaidPlan = (typeof MIMICBOT_PLANS)[number];
+import { MIMICBOT_DEFAULT_API_BASE, MIMICBOT_PLANS, type MimicbotPaidPlan } from './settings.js';
+
+export { MIMICBOT_DEFAULT_API_BASE, MIMICBOT_PLANS, type MimicbotPaidPlan };
 
 /** Seed 001 "The subscription object". */
 export interface MimicbotSubscription {

@@ -12,7 +12,7 @@ import type { Logger } from '../../log.js';
 import { withIdempotency } from '../../security/idempotency.js';
 import type { Store } from '../../store/index.js';
 import { mintbotIdempotencyKey, upstreamValidationMessage, type MintbotClient } from './client.js';
-import { mintbotUpstreamOf } from './config.js';
+import { mintbotUpstreamOf } from './settings.js';
 
 const ORDER_STATUSES = ['awaiting_payment', 'completed', 'deployed', 'deploy_failed', 'expired'] as const;
 

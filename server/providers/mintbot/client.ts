@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { AppError } from '../../errors.js';
 import { readUpstreamJson, upstreamFetch, type UpstreamFailure, type UpstreamOptions } from '../upstream.js';
 
-export const MINTBOT_DEFAULT_API_BASE = 'https://mint.mintbot.ai/api/mintoffice/v1';
+export { MINTBOT_DEFAULT_API_BASE } from './settings.js';
 
 /** The namespace of Tollgate's name-based mintbot keys (a fixed random UUID: keys are stable across releases). */
 const KEY_NAMESPACE = 'b33c26a6-f40f-4c9f-abf1-aef010379571';

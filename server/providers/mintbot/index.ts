@@ -1,18 +1,13 @@
 // mintbot Brand Partner API (seed 000_c852cfb007f19f55.txt): orders priced by a tier and duration, the
 // customer redirected to mintbot's checkout, signed webhooks (paid → provisioning → ready/failed →
 // expired) applied once each, polling on return, and API-key routes for the partner's own admin page.
-import { Hono } from 'hono';
-import { claimWebhookEvent, findCheckoutByOrder, getCheckout, type CheckoutRow } from '../../billing.js';
-import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
-import { parseWebhookObject, readTimestampedWebhook } from '../webhooks.js';
-import type { Sql } from '../../store/index.js';
-import type { ExtraProviderDeps } from '../extra.js';
-import type { Provider } from '../types.js';
+import type { Provider, ProviderDeps } from '../types.js';
 import { mintbotAdminRoutes } from './admin.js';
 import { MintbotClient, mintbotIdempotencyKey, type MintbotOrder } from './client.js';
-import { checkMintbotPrices, mintbotSettings, mintbotUpstreamOf } from './config.js';
-import { applyOrderObservation, kindOfEvent, kindOfStatus, parseMintbotTime, type OrderObservation } from './state.js';
+import { checkMintbotPrices, MINTBOT_CAPABILITIES, mintbotSettings, mintbotUpstreamOf } from './settings.js';
+import { applyOrderObservation, kindOfStatus, parseMintbotTime, type OrderObservation } from './state.js';
+import { mintbotWebhookRoutes } from './webhooks.js';
 
 /**
  * A hosted-page return URL with mintbot's `{ORDER_ID}` placeholder added as a query parameter. Built as
@@ -25,7 +20,7 @@ export function withOrderIdPlaceholder(returnUrl: string, extra = ''): string {
   return `${base}${base.includes('?') ? '&' : '?'}mintbot_order={ORDER_ID}${extra}${hash}`;
 }
 
-export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
+export function createMintbotProviders(deps: ProviderDeps): Provider[] {
   const { config, store, log, now } = deps;
   const settings = mintbotSettings(config.env, config.file.providers.mintbot, config.sandbox);
   checkMintbotPrices(deps.catalog);
@@ -45,64 +40,7 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
     if (settings.mode === 'unavailable') throw new AppError('provider_unavailable', 'mintbot is not configured on this server (MINTBOT_API_KEY, MINTBOT_WEBHOOK_SECRET)');
   }
 
-  /** Our checkout for an order: by the stored order id, else by `external_id` (order.created can overtake our own write of the id). */
-  async function checkoutForOrder(sql: Sql, orderId: string, externalId: unknown): Promise<CheckoutRow | undefined> {
-    const byOrder = await findCheckoutByOrder(sql, ['mintbot'], orderId);
-    if (byOrder) return byOrder;
-    if (typeof externalId !== 'string' || !/^chk_[A-Za-z0-9_-]{1,64}$/.test(externalId)) return undefined;
-    const row = await getCheckout(sql, externalId);
-    return row && row.provider === 'mintbot' && (row.provider_order_id === null || row.provider_order_id === orderId) ? row : undefined;
-  }
-
-  const routes = new Hono<AppEnv>();
-
-  // Webhooks (seed 000 "Webhooks"): HMAC over "{t}.{raw body}" checked in constant time within 300 s,
-  // dedup on X-Mintbot-Event-Id in the same transaction as the state change (a failure rolls both back
-  // and mintbot's retry is processed), the event type from X-Mintbot-Event-Type.
-  routes.post('/v1/webhooks/mintbot', async (c) => {
-    requireAvailable();
-    const { raw, timestamp } = await readTimestampedWebhook(c, { provider: 'mintbot', secret: settings.webhookSecret, header: 'X-Mintbot-Signature' });
-    const eventId = c.req.header('X-Mintbot-Event-Id');
-    if (!eventId || eventId.length > 200) throw new AppError('validation_error', 'X-Mintbot-Event-Id is missing');
-    const type = c.req.header('X-Mintbot-Event-Type') ?? 'unknown';
-    const payload = parseWebhookObject(raw);
-    const orderId = typeof payload.id === 'number' || typeof payload.id === 'string' ? String(payload.id) : null;
-    const kind = kindOfEvent(type);
-    const at = new Date(timestamp * 1000);
-
-    const outcome = await store.transaction(async (tx) => {
-      if (!(await claimWebhookEvent(tx, 'mintbot', eventId, type))) return 'duplicate';
-      if (!kind) return 'ignored';
-      if (!orderId) return 'ignored';
-      const checkout = await checkoutForOrder(tx, orderId, payload.external_id);
-      if (!checkout) return 'unknown_order';
-      const obs: OrderObservation = {
-        kind,
-        orderId,
-        paidAt: parseMintbotTime(payload.paid_at),
-        panelUrl: typeof payload.panel_url === 'string' ? payload.panel_url : null,
-        expiresAt: parseMintbotTime(payload.expires_at),
-        at,
-        source: `mintbot_webhook:${type}`,
-        eventId,
-      };
-      try {
-        return await applyOrderObservation(tx, checkout.id, obs, now());
-      } catch (err) {
-        // Verified but not applicable (another payment already paid this checkout): acknowledged and
-        // logged so mintbot stops retrying; any other error rolls back, dedup row included.
-        if (err instanceof AppError && err.code === 'conflict') {
-          log.warn('mintbot webhook conflict', { event_id: eventId, event: type, checkout_id: checkout.id, reason: err.message });
-          return 'conflict';
-        }
-        throw err;
-      }
-    });
-    if (type === 'agent.failed') log.warn('mintbot agent failed', { event_id: eventId, order_id: orderId, step: typeof payload.error === 'string' ? payload.error.slice(0, 200) : null });
-    log.info('mintbot webhook', { request_id: c.get('requestId'), event_id: eventId, event: type, outcome });
-    return c.json({ received: true, outcome });
-  });
-
+  const routes = mintbotWebhookRoutes(deps, settings, requireAvailable);
   routes.route('/', mintbotAdminRoutes({ client, store, log, now, catalog: deps.catalog, requireAvailable, buildOrderUrls: (returnUrl) => orderUrls(returnUrl) }));
 
   function orderUrls(returnUrl: string) {
@@ -131,6 +69,7 @@ export function createMintbotProviders(deps: ExtraProviderDeps): Provider[] {
     {
       name: 'mintbot',
       mode: settings.mode,
+      ...MINTBOT_CAPABILITIES,
       routes,
 
       async createCheckout(ctx) {

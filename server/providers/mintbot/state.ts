@@ -32,26 +32,16 @@ export function parseMintbotTime(value: unknown): Date | null {
   return storableDate(new Date(iso).getTime());
 }
 
-/** The observation a webhook event type carries (seed 000 "Event types"). */
-export function kindOfEvent(type: string): OrderObservation['kind'] | null {
-  switch (type) {
-    case 'order.created':
-      return 'pending';
-    case 'order.cancelled':
-      return 'cancelled';
-    case 'order.paid':
-    case 'agent.provisioning_started':
-      return 'provisioning';
-    case 'agent.ready':
-      return 'ready';
-    case 'agent.failed':
-      return 'failed';
-    case 'agent.expired':
-      return 'expired';
-    default:
-      return null;
-  }
-}
+/** The observation each webhook event type carries (seed 000 "Event types"); other types carry none. */
+export const KIND_OF_EVENT: Readonly<Record<string, OrderObservation['kind']>> = {
+  'order.created': 'pending',
+  'order.cancelled': 'cancelled',
+  'order.paid': 'provisioning',
+  'agent.provisioning_started': 'provisioning',
+  'agent.ready': 'ready',
+  'agent.failed': 'failed',
+  'agent.expired': 'expired',
+};
 
 /**
  * The observation a polled order status carries (seed 000 "List orders" statuses). `expired` without a

@@ -1,34 +1,15 @@
 // Mintoken billing, forward mode (seed 002_425df5a50da9f1f7.txt): for teams white-labelling Mintoken,
 // the order and the verify are forwarded with the customer's own Supabase JWT, already checked by us.
-import { z } from 'zod';
 import type { RazorpayAction } from '../../../src/contract/index.js';
 import { checkoutPrice } from '../../billing.js';
-import { ConfigError, parseConfigSection } from '../../config.js';
 import { AppError } from '../../errors.js';
 import type { CustomerIdentity } from '../../security/tokens.js';
-import type { ExtraProviderDeps } from '../extra.js';
 import { RAZORPAY_CHECKOUT_JS } from '../razorpay/index.js';
-import type { PlanPriceConfig } from '../../config.js';
-import type { Provider } from '../types.js';
+import type { Provider, ProviderDeps } from '../types.js';
 import { MintokenClient } from './client.js';
+import { MINTOKEN_CAPABILITIES, mintokenPlanSlug, mintokenSettings } from './settings.js';
 
-export const MINTOKEN_DEFAULT_API_BASE = 'https://api.mintoken.in';
-
-/** `providers.mintoken` in the config file. */
-const MintokenSection = z
-  .object({
-    /** The name in the Razorpay modal; defaults to the config's `name` (seed 002 shows "Mintoken"). */
-    name: z.string().min(1).optional(),
-    /** The modal's theme colour; seed 002: "#FF6B1A is the mintoken orange… replace with your brand color". */
-    theme_color: z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'use a hex colour such as "#FF6B1A"').optional(),
-  })
-  .strict();
-
-/** The Mintoken plan slug of a price: `upstream.plan` when set, else our plan id ("pro" or "team" per seed 002). */
-export function mintokenPlanSlug(price: PlanPriceConfig, planId: string): string {
-  const slug = price.upstream?.plan;
-  return typeof slug === 'string' ? slug : planId;
-}
+export { MINTOKEN_DEFAULT_API_BASE, mintokenPlanSlug } from './settings.js';
 
 /** Only a verified external JWT can be forwarded: our own session tokens mean nothing to Mintoken. */
 function forwardableJwt(identity: CustomerIdentity): string {
@@ -38,29 +19,9 @@ function forwardableJwt(identity: CustomerIdentity): string {
   return identity.token;
 }
 
-export function createMintokenProviders(deps: ExtraProviderDeps): Provider[] {
+export function createMintokenProviders(deps: ProviderDeps): Provider[] {
   const { config, log, catalog } = deps;
-  const section = parseConfigSection(MintokenSection, config.file.providers.mintoken, 'providers.mintoken');
-  const apiBase = config.env.MINTOKEN_API_BASE ?? MINTOKEN_DEFAULT_API_BASE;
-  try {
-    new URL(apiBase);
-  } catch {
-    throw new ConfigError(`MINTOKEN_API_BASE=${apiBase} is not a URL; unset it for ${MINTOKEN_DEFAULT_API_BASE} or give a full URL`);
-  }
-
-  const prices = config.file.plans.flatMap((plan, i) => plan.prices.map((price, j) => ({ plan, price, path: `plans[${i}].prices[${j}]` }))).filter((p) => p.price.provider === 'mintoken');
-  // Forward mode has no secret of its own: it works when the server checks Supabase JWTs.
-  const mode = config.file.external_jwt ? 'live' : 'unavailable';
-  if (prices.length && mode === 'unavailable') {
-    throw new ConfigError(
-      `${prices[0].path} uses provider "mintoken", which forwards the customer's Supabase JWT; add "external_jwt": {"secret_env": "SUPABASE_JWT_SECRET", "audience": "authenticated"} (or "jwks_url") to the config file`,
-    );
-  }
-  for (const { price, path } of prices) {
-    // Mintoken sells monthly plans only (seed 002 has no interval); its order amount must be what our catalog shows.
-    if (price.interval !== 'month') throw new ConfigError(`${path}: Mintoken plans are monthly; set "interval": "month" or remove this price`);
-  }
-
+  const { section, apiBase, mode } = mintokenSettings(config);
   const client = new MintokenClient({ provider: 'mintoken', fetch: deps.fetch, timeoutMs: config.file.upstream_timeout_ms, log, apiBase });
   const businessName = section.name ?? config.file.name;
   const themeColor = section.theme_color ?? config.file.providers.razorpay?.theme_color;
@@ -68,6 +29,7 @@ export function createMintokenProviders(deps: ExtraProviderDeps): Provider[] {
   const provider: Provider = {
     name: 'mintoken',
     mode,
+    ...MINTOKEN_CAPABILITIES,
     // The order and the verify are forwarded with the customer's own Supabase JWT (seed 002 "Authentication"),
     // which the system browser of a hand-off never has: its link could only be refused.
     handoffUnsupported: 'Mintoken plans cannot be paid by hand-off: Mintoken needs the customer\'s own Supabase session, which the hand-off page in the system browser does not have',

@@ -1,7 +1,56 @@
 // Razorpay Orders API client: plain fetch with an overridable base URL (the `razorpay` SDK hard-codes the
 // host), HTTP Basic key_id:key_secret, a timeout on every call (reference/razorpay.md, "Orders API").
 import { upstreamError, upstreamFetch, readUpstreamJson, type UpstreamOptions } from '../upstream.js';
-import type { RazorpayOrder, RazorpayPayment } from '../../sandbox/razorpay-simulator.js';
+
+export interface RazorpayOrder {
+  id: string;
+  entity: 'order';
+  amount: number;
+  amount_paid: number;
+  amount_due: number;
+  currency: string;
+  receipt: string | null;
+  offer_id: null;
+  status: 'created' | 'attempted' | 'paid';
+  attempts: number;
+  notes: Record<string, string> | [];
+  created_at: number;
+}
+
+export interface RazorpayPayment {
+  id: string;
+  entity: 'payment';
+  amount: number;
+  currency: string;
+  status: 'created' | 'authorized' | 'captured' | 'refunded' | 'failed';
+  order_id: string;
+  method: string;
+  amount_refunded: number;
+  refund_status: null | 'partial' | 'full';
+  captured: boolean;
+  email: string | null;
+  contact: string | null;
+  notes: Record<string, string> | [];
+  error_code: string | null;
+  error_description: string | null;
+  error_source: string | null;
+  error_step: string | null;
+  error_reason: string | null;
+  created_at: number;
+}
+
+export interface RazorpayRefund {
+  id: string;
+  entity: 'refund';
+  amount: number;
+  currency: string;
+  payment_id: string;
+  notes: [];
+  receipt: null;
+  status: 'processed';
+  speed_processed: 'normal';
+  created_at: number;
+}
 
 export interface RazorpayClientOptions extends UpstreamOptions {
   keyId: string;

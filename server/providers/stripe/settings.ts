@@ -2,6 +2,10 @@
 // the config file, and a check that every Stripe price in the catalog can be sent to Stripe.
 import { z } from 'zod';
 import { ConfigError, parseConfigSection, providerSecrets, type ConfigFile, type ProviderMode } from '../../config.js';
+import type { ProviderCapabilities } from '../capabilities.js';
+
+/** Stripe runs the subscription: it renews, gives the trial, and has the customer portal. */
+export const STRIPE_CAPABILITIES: ProviderCapabilities = { renewal: 'upstream', trials: true, creditsUnusedTime: false, verify: false, portal: true };
 
 export const STRIPE_ENV = ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET'] as const;
 

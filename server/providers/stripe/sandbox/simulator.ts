@@ -2,14 +2,11 @@
 // Billing Portal sessions, subscriptions) as reference/stripe.md describes it — form-encoded bracket keys,
 // Bearer auth, the error envelope, Idempotency-Key replays — plus what happens when a customer pays, with
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
-import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import { signTimestamped } from '../security/signatures.js';
-import { parseStripeForm, type FormObject, type FormValue } from '../providers/stripe/form.js';
+import { parseStripeForm, type FormObject, type FormValue } from '../form.js';
+import { signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, type CheckoutSessionObject, type SubscriptionObject } from './objects.js';
 
 export { parseStripeForm };
-
-const rid = (n: number) => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x').slice(0, n);
 
 export interface SimPrice {
   id: string;
@@ -23,44 +20,11 @@ export interface SimPrice {
   metadata: Record<string, string>;
 }
 
-export interface SimSession {
-  id: string;
-  object: 'checkout.session';
-  mode: 'payment' | 'subscription';
-  ui_mode: 'hosted_page' | 'embedded_page';
-  status: 'open' | 'complete' | 'expired';
-  payment_status: 'paid' | 'unpaid' | 'no_payment_required';
-  url: string | null;
-  client_secret: string | null;
-  success_url: string | null;
-  cancel_url: string | null;
-  return_url: string | null;
-  customer: string | null;
-  subscription: string | null;
+export interface SimSession extends CheckoutSessionObject {
   payment_intent: string | null;
-  client_reference_id: string | null;
-  metadata: Record<string, string>;
-  amount_total: number;
-  currency: string | null;
-  created: number;
-  expires_at: number;
-  livemode: false;
 }
 
-export interface SimSubscription {
-  id: string;
-  object: 'subscription';
-  customer: string;
-  status: 'trialing' | 'active' | 'past_due' | 'canceled' | 'unpaid';
-  cancel_at_period_end: boolean;
-  cancel_at: number | null;
-  canceled_at: number | null;
-  created: number;
-  trial_end: number | null;
-  items: { object: 'list'; data: { id: string; object: 'subscription_item'; price: SimPrice; quantity: number; current_period_start: number; current_period_end: number }[] };
-  metadata: Record<string, string>;
-  livemode: false;
-}
+export type SimSubscription = SubscriptionObject<SimPrice>;
 
 export interface StripeSimulatorOptions {
   secretKey: string;
@@ -82,8 +46,6 @@ class SimError extends Error {
     super(message);
   }
 }
-
-const PERIOD_S: Record<string, number> = { day: 86_400, week: 604_800, month: 30 * 86_400, year: 365 * 86_400 };
 
 export function createStripeSimulator(options: StripeSimulatorOptions) {
   const nowSec = () => Math.floor(options.now().getTime() / 1000);
@@ -230,9 +192,9 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
 
   async function sendEvent(type: string, object: unknown, previous?: Record<string, unknown>): Promise<void> {
     const created = nowSec();
-    const event = { id: `evt_${rid(24)}`, object: 'event', api_version: '2026-10-28.endive', created, type, data: { object: structuredClone(object), ...(previous ? { previous_attributes: previous } : {}) }, livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null } };
+    const event = stripeEvent(type, object, { created, previous });
     const body = JSON.stringify(event);
-    const work = options.deliver({ eventId: event.id, type, body, signature: signTimestamped(options.webhookSecret, body, created) });
+    const work = options.deliver({ eventId: event.id, type, body, signature: signStripeWebhook(options.webhookSecret, body, created) });
     pending.add(work);
     try {
       await work;
@@ -261,30 +223,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
       if (session.mode === 'payment') session.payment_intent = `pi_${rid(24)}`;
       if (session.mode === 'subscription' && session.customer) {
         const trialEnd = data.trialDays > 0 ? start + data.trialDays * 86_400 : null;
-        const sub: SimSubscription = {
-          id: `sub_${rid(14)}`,
-          object: 'subscription',
-          customer: session.customer,
-          status: trialEnd ? 'trialing' : 'active',
-          cancel_at_period_end: false,
-          cancel_at: null,
-          canceled_at: null,
-          created: start,
-          trial_end: trialEnd,
-          items: {
-            object: 'list',
-            data: (lineItems.get(id) ?? []).map((price) => ({
-              id: `si_${rid(14)}`,
-              object: 'subscription_item' as const,
-              price,
-              quantity: 1,
-              current_period_start: start,
-              current_period_end: trialEnd ?? start + (PERIOD_S[price.recurring?.interval ?? 'month'] ?? PERIOD_S.month!),
-            })),
-          },
-          metadata: data.metadata,
-          livemode: false,
-        };
+        const sub: SimSubscription = startedSubscription({ customer: session.customer, start, trialEnd, items: (lineItems.get(id) ?? []).map((price) => ({ price, quantity: 1 })), metadata: data.metadata });
         subscriptions.set(sub.id, sub);
         session.subscription = sub.id;
         await sendEvent('customer.subscription.created', sub);

@@ -1,9 +1,13 @@
 // mintbot settings: the `providers.mintbot` section of the config file, the tier/duration each catalog
 // price maps to (`prices[].upstream`), and the secrets from the environment.
 import { z } from 'zod';
-import type { Catalog } from '../../catalog.js';
-import { ConfigError, configErrors, parseConfigSection, providerSecrets, type PlanPriceConfig, type ProviderMode } from '../../config.js';
-import { MINTBOT_DEFAULT_API_BASE } from './client.js';
+import { ConfigError, configErrors, parseConfigSection, providerSecrets, type ConfigFile, type PlanPriceConfig, type ProviderMode } from '../../config.js';
+
+export const MINTBOT_DEFAULT_API_BASE = 'https://mint.mintbot.ai/api/mintoffice/v1';
+import type { ProviderCapabilities } from '../capabilities.js';
+
+/** mintbot reports each order's state by signed webhook and on polling (seed 000); no trial, no portal. */
+export const MINTBOT_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false };
 
 /** `providers.mintbot` in TOLLGATE_CONFIG. */
 const MintbotSection = z
@@ -63,7 +67,7 @@ export function mintbotSettings(env: Record<string, string | undefined>, section
 }
 
 /** Check every mintbot price of the catalog at start-up, so a wrong tier fails the boot, not a checkout. */
-export function checkMintbotPrices(catalog: Catalog): void {
+export function checkMintbotPrices(catalog: { file: ConfigFile }): void {
   catalog.file.plans.forEach((plan, i) =>
     plan.prices.forEach((price, j) => {
       if (price.provider !== 'mintbot') return;

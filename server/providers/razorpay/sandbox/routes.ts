@@ -2,13 +2,13 @@
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import type { AppEnv } from '../context.js';
-import { AppError } from '../errors.js';
-import { readJson } from '../http.js';
-import { assetResponse, memoryAsset } from '../static-assets.js';
-import type { RazorpaySimulator } from './razorpay-simulator.js';
+import type { AppEnv } from '../../../context.js';
+import { AppError } from '../../../errors.js';
+import { readJson } from '../../../http.js';
+import { assetResponse, memoryAsset } from '../../../static-assets.js';
+import type { RazorpaySimulator } from './simulator.js';
 
-const CHECKOUT_JS = memoryAsset(new Uint8Array(readFileSync(new URL('./razorpay-checkout.js', import.meta.url))), 'text/javascript; charset=utf-8');
+const CHECKOUT_JS = memoryAsset(new Uint8Array(readFileSync(new URL('./checkout.js', import.meta.url))), 'text/javascript; charset=utf-8');
 
 const PayRequest = z.object({
   key: z.string(),

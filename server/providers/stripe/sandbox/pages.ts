@@ -3,9 +3,9 @@
 // server's own /v1/webhooks/stripe before the customer is sent back, as Stripe would (a moment earlier).
 import { randomBytes } from 'node:crypto';
 import { Hono, type Context } from 'hono';
-import type { AppEnv } from '../context.js';
-import { AppError } from '../errors.js';
-import type { SimSession, StripeSimulator } from './stripe-simulator.js';
+import type { AppEnv } from '../../../context.js';
+import { AppError } from '../../../errors.js';
+import type { SimSession, StripeSimulator } from './simulator.js';
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 

@@ -2,6 +2,10 @@
 // base URL from the environment, and the checks that turn a wrong setting into a start-up error with its fix.
 import { z } from 'zod';
 import { ConfigError, parseConfigSection, providerSecrets, type ConfigFile, type ProviderMode } from '../../config.js';
+import type { ProviderCapabilities } from '../capabilities.js';
+
+/** Bonzai's orders and subscriptions are read back by polling (seed 003); no trial, no portal. */
+export const BONZAI_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false };
 
 export const BONZAI_DEFAULT_API_BASE = 'https://www.bonzai.pro/api/v1';
 /** Seed 003 "Create a custom product checkout": "Available values: EUR or USD". */

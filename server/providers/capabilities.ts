@@ -1,0 +1,23 @@
+// What a provider can do, declared in each provider's settings.ts and asked by generic code instead of its name.
+
+/**
+ * What a provider can do, asked by generic code instead of its name (billing rules, the catalog, the routes).
+ * Fixed per provider (not per mode), declared in its settings.ts.
+ */
+export interface ProviderCapabilities {
+  /**
+   * Who renews a paid period: `upstream`, a subscription that renews on the provider's side (a passed period
+   * end is a renewal not heard of yet, and a second checkout would bill twice); `one_period`, an order that
+   * buys one period and ends (shown as "Ends on"); `reported`, renewals arrive as state from the provider
+   * (webhook or poll) that moves the period end, and a passed period end lapses until then.
+   */
+  readonly renewal: 'upstream' | 'one_period' | 'reported';
+  /** Subscriptions start with the plan's `trial_days` (the provider runs the trial). */
+  readonly trials: boolean;
+  /** A new purchase over a running paid period credits its unused time (same or higher plan; a lower one waits). */
+  readonly creditsUnusedTime: boolean;
+  /** Payments are confirmed by the browser's Razorpay-style signature (`verifyPayment`, POST /v1/razorpay/verify). */
+  readonly verify: boolean;
+  /** The customer manages billing in the provider's portal (`portalUrl`, `hasPortal`). */
+  readonly portal: boolean;
+}

@@ -1,0 +1,96 @@
+// Razorpay's webhook handlers (order.paid, payment.captured, payment.failed, refund.created) and verifier:
+// raw-body HMAC with the webhook secret, deduplicated on X-Razorpay-Event-Id (providers/webhooks.ts applies
+// each once, in the transaction that claims it).
+import type { Hono } from 'hono';
+import { findCheckoutByOrder, markCheckoutPaid, recordPaymentFailure, refundCheckout, type CheckoutRow } from '../../billing.js';
+import type { AppEnv } from '../../context.js';
+import { AppError } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { verifyRazorpayWebhook } from '../../security/signatures.js';
+import type { Store } from '../../store/index.js';
+import { parseWebhookObject, webhookRoutes, type WebhookHandler } from '../webhooks.js';
+import type { RazorpayClient, RazorpayPayment, RazorpayRefund } from './client.js';
+import type { RazorpaySecrets } from './settings.js';
+
+export interface RazorpayEvent {
+  event?: string;
+  payload?: {
+    payment?: { entity?: Partial<RazorpayPayment> };
+    order?: { entity?: { id?: string } };
+    refund?: { entity?: Partial<RazorpayRefund> };
+  };
+}
+
+export interface RazorpayWebhookDeps {
+  secrets: RazorpaySecrets;
+  client: RazorpayClient;
+  store: Store;
+  log: Logger;
+  now: () => Date;
+  requireAvailable: () => void;
+}
+
+export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
+  const { secrets, client, store } = deps;
+  const checkoutOf = (orderId: string | undefined): Promise<CheckoutRow | undefined> => (orderId ? findCheckoutByOrder(store, ['razorpay'], orderId) : Promise.resolve(undefined));
+
+  const paid: WebhookHandler<RazorpayEvent> = async ({ id, type, payload }) => {
+    const payment = payload.payload?.payment?.entity;
+    const checkout = await checkoutOf(payload.payload?.order?.entity?.id ?? payment?.order_id);
+    if (!checkout) return 'unknown_order';
+    if (!payment?.id) return 'ignored';
+    return {
+      checkoutId: checkout.id,
+      apply: async (tx) => ((await markCheckoutPaid(tx, { checkoutId: checkout.id, paymentId: payment.id!, source: `razorpay_webhook:${type}`, eventId: id, now: deps.now() })).changed ? 'upgraded' : 'already_applied'),
+    };
+  };
+
+  const handlers: Record<string, WebhookHandler<RazorpayEvent>> = {
+    'payment.captured': paid,
+    'order.paid': paid,
+    'payment.failed': async ({ payload }) => {
+      const payment = payload.payload?.payment?.entity;
+      const checkout = await checkoutOf(payload.payload?.order?.entity?.id ?? payment?.order_id);
+      if (!checkout) return 'unknown_order';
+      return {
+        checkoutId: checkout.id,
+        apply: async (tx) => {
+          await recordPaymentFailure(tx, { checkoutId: checkout.id, code: payment?.error_code ?? 'payment_failed', message: payment?.error_description ?? 'The payment failed', now: deps.now() });
+          return 'failure_recorded';
+        },
+      };
+    },
+    'refund.created': async ({ id, payload }) => {
+      const refund = payload.payload?.refund?.entity;
+      let orderId = payload.payload?.payment?.entity?.order_id;
+      // A refund event may carry no payment: its order is asked of Razorpay (before the transaction).
+      if (!orderId && refund?.payment_id) orderId = (await client.fetchPayment(refund.payment_id)).order_id;
+      const checkout = await checkoutOf(orderId);
+      if (!checkout) return 'unknown_order';
+      if (!refund?.payment_id || typeof refund.amount !== 'number') return 'ignored';
+      if (refund.amount < checkout.amount) return 'partial_refund_recorded';
+      return {
+        checkoutId: checkout.id,
+        apply: async (tx) => ((await refundCheckout(tx, { checkoutId: checkout.id, paymentId: refund.payment_id!, source: 'razorpay_webhook:refund.created', eventId: id, now: deps.now() })).reverted ? 'reverted' : 'refund_recorded'),
+      };
+    },
+  };
+
+  return webhookRoutes(deps, {
+    provider: 'razorpay',
+    path: '/v1/webhooks/razorpay',
+    requireAvailable: deps.requireAvailable,
+    read(c, raw) {
+      if (!verifyRazorpayWebhook(secrets.webhookSecret, raw, c.req.header('X-Razorpay-Signature'))) throw new AppError('invalid_signature', 'Invalid webhook signature');
+      const id = c.req.header('X-Razorpay-Event-Id');
+      if (!id || id.length > 128) throw new AppError('validation_error', 'X-Razorpay-Event-Id is missing');
+      const payload = parseWebhookObject(raw) as RazorpayEvent;
+      return { id, type: typeof payload.event === 'string' ? payload.event : 'unknown', payload };
+    },
+    handlers,
+    // Only the events above find an order; any other is recorded as for no order.
+    unhandled: 'unknown_order',
+    // A redelivery neither asks Razorpay again nor fails when Razorpay is down.
+    dedupFirst: true,
+  });
+}
