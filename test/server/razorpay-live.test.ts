@@ -2,7 +2,7 @@
 // sends, upstream 4xx/5xx/timeouts as 502 with nothing lost, and 503 when Razorpay is not configured.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
+import { engines, eventually, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { startRazorpayFake } from '../fakes/razorpay.js';
 import type { Store } from '../../server/store/index.js';
 
@@ -70,6 +70,9 @@ for (const engine of engines()) {
       // Razorpay takes 7.5 s: longer than a waiter waits (4 s) and than an unrenewed lease (6 s).
       fake.control.delayResponses(7_500, 1);
       const first = server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
+      // The retry only once the first request holds the key: sent at once, the two race for the claim
+      // (on PostgreSQL their INSERTs travel on two pooled connections), and the retry may win it.
+      await eventually(async () => (await store.query("SELECT 1 FROM idempotency_keys WHERE key = 'slow-upstream' AND status IS NULL")).length > 0, 'the first request to claim the key');
       const retry = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' }, idempotencyKey: 'slow-upstream' });
       assert.equal(retry.status, 409, await retry.clone().text());
       assert.equal((await json(retry)).error.code, 'conflict');
