@@ -1,4 +1,4 @@
-// The one interface every billing backend implements (Razorpay, Stripe, the seed APIs), and the
+// The one interface every billing backend implements (Razorpay, Stripe and the partner APIs in docs/upstream/), and the
 // upstream fetch with a timeout that all of them use.
 import type { Hono } from 'hono';
 import type { CheckoutAction, CheckoutRequest, CheckoutStatus, ProviderName, RazorpayVerifyRequest, Subscription } from '../../src/contract/index.js';

@@ -10,7 +10,7 @@ import type { Logger } from '../log.js';
 import { verifyTimestampedSignature } from '../security/signatures.js';
 import type { Sql, Store } from '../store/index.js';
 
-/** Seed 000 "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
+/** docs/upstream/mintbot-partner-api.txt "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
 export const WEBHOOK_TOLERANCE_S = 300;
 
 export async function readTimestampedWebhook(c: AppContext, options: { provider: string; secret: string; header: string }): Promise<{ raw: Uint8Array; timestamp: number }> {

@@ -29,7 +29,7 @@ export function hexEquals(expectedHex: string, givenHex: string): boolean {
 
 /**
  * Razorpay Checkout success: `hex(HMAC_SHA256(key_secret, order_id + "|" + payment_id))`, with the order id
- * stored on the server, never the one the browser sends back (reference/razorpay.md, "Payment signature").
+ * stored on the server, never the one the browser sends back (docs/upstream/razorpay.md, "Payment signature").
  */
 export function signRazorpayPayment(keySecret: string, storedOrderId: string, paymentId: string): string {
   return hmacSha256Hex(keySecret, `${storedOrderId}|${paymentId}`);

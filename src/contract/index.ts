@@ -173,7 +173,7 @@ export const SubscriptionStatus = z.enum(['active', 'trialing', 'past_due', 'can
 export type SubscriptionStatus = z.infer<typeof SubscriptionStatus>;
 
 /**
- * `GET /v1/subscription`: MimicBot's subscription object (seed 001), with `usage.<metric>Used` /
+ * `GET /v1/subscription`: MimicBot's subscription object (docs/upstream/mimicbot-billing-api.txt), with `usage.<metric>Used` /
  * `usage.<metric>Limit` for the catalog's metrics (a `null` limit is unlimited; read them with
  * `usageMetrics` in `./usage.ts`), plus what the widgets
  * need: `planName` (in the answer's language), `hasPortal`, `canUpgrade` and `metricLabels`.

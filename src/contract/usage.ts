@@ -10,7 +10,7 @@ export interface MetricUsage {
 
 /**
  * `usage.messagesUsed` / `usage.messagesLimit` → `{id: 'messages', used, limit}`, in the answer's order.
- * The wire keeps MimicBot's flat `usage` object (seed 001, `docs/mimicbot.md`), which partners read as
+ * The wire keeps MimicBot's flat `usage` object (docs/upstream/mimicbot-billing-api.txt, `docs/mimicbot.md`), which partners read as
  * it is; this accessor is where the widget turns it back into metrics, so no element parses the keys.
  */
 export function usageMetrics(usage: Subscription['usage']): MetricUsage[] {

@@ -1,4 +1,4 @@
-// Self-test: the Bonzai fake behaves as seed 003_78991bd53736f300.txt documents, over real HTTP.
+// Self-test: the Bonzai fake behaves as docs/upstream/bonzai-business-api.txt documents, over real HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startBonzaiFake } from '../fakes/bonzai.js';

@@ -1,4 +1,4 @@
-// Self-test: the MimicBot fake behaves as seed 001_63b29bd425c81fd4.txt documents, over real HTTP.
+// Self-test: the MimicBot fake behaves as docs/upstream/mimicbot-billing-api.txt documents, over real HTTP.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startMimicbotFake } from '../fakes/mimicbot.js';

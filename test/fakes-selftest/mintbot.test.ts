@@ -1,4 +1,4 @@
-// Self-test: the mintbot fake behaves as seed 000_c852cfb007f19f55.txt documents, over real HTTP.
+// Self-test: the mintbot fake behaves as docs/upstream/mintbot-partner-api.txt documents, over real HTTP.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +8,7 @@ import { startWebhookSink, type WebhookSink } from './webhook-sink.js';
 const API_KEY = 'mo_test_0123456789abcdef0123456789abcdef';
 const SECRET = 'mintbot_secret';
 
-/** Seed 000 "Verifying the signature", transcribed from its Node sample. */
+/** docs/upstream/mintbot-partner-api.txt "Verifying the signature", transcribed from its Node sample. */
 function verifyLikeTheDoc(secret: string, rawBody: string, header: string, toleranceSec = 300): boolean {
   const [tsPart, v1Part] = header.split(',');
   const ts = Number(tsPart!.split('=')[1]);

@@ -1,4 +1,4 @@
-// Self-test: the Mintoken Razorpay fake behaves as seed 002_425df5a50da9f1f7.txt documents, over real HTTP.
+// Self-test: the Mintoken Razorpay fake behaves as docs/upstream/mintoken-billing-api.txt documents, over real HTTP.
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';

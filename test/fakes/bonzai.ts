@@ -1,8 +1,8 @@
-// In-memory fake of the Bonzai Business API (seed 003_78991bd53736f300.txt): invite/revoke access, custom checkout, order retrieval.
+// In-memory fake of the Bonzai Business API (docs/upstream/bonzai-business-api.txt): invite/revoke access, custom checkout, order retrieval.
 import { Hono, type Context } from 'hono';
 import { BaseUrl, FaultInjector, bearerToken, listen, randomId, readJsonObject } from './harness.js';
 
-/** Base path of every route in seed 003 (https://www.bonzai.pro/api/v1/…). */
+/** Base path of every route in docs/upstream/bonzai-business-api.txt (https://www.bonzai.pro/api/v1/…). */
 export const BONZAI_BASE_PATH = '/api/v1';
 
 export interface BonzaiProduct {
@@ -18,7 +18,7 @@ export interface BonzaiAccess {
   deleted_at: string | null;
 }
 
-/** An order as the fake stores it; `toOrderResponse` renders seed 003 "Retrieve an order". */
+/** An order as the fake stores it; `toOrderResponse` renders docs/upstream/bonzai-business-api.txt "Retrieve an order". */
 export interface BonzaiOrderRecord {
   id: number;
   product_uuid: string;
@@ -77,7 +77,7 @@ export function formatBonzaiTimestamp(ms: number): string {
   return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
-/** Laravel validation failure. Seed 003 shows the body but not the status; 422 (Laravel's default) is our assumption. */
+/** Laravel validation failure. docs/upstream/bonzai-business-api.txt shows the body but not the status; 422 (Laravel's default) is our assumption. */
 function validationError(c: Context, errors: Record<string, string[]>): Response {
   const first = Object.values(errors)[0]?.[0] ?? 'The given data was invalid.';
   const more = Object.values(errors).flat().length - 1;
@@ -106,7 +106,7 @@ export function createBonzaiApp(options: BonzaiFakeOptions = {}) {
     orders: new Map(),
   };
 
-  /** Seed 003 has_access: one-off → paid and not refunded; subscription → true until the period ends, even if cancelled. */
+  /** docs/upstream/bonzai-business-api.txt has_access: one-off → paid and not refunded; subscription → true until the period ends, even if cancelled. */
   function hasAccess(order: BonzaiOrderRecord): boolean {
     if (order.mode === 'one_off') return order.intent_status === 'completed';
     if (order.intent_status !== 'completed' || order.subscription_status === 'expired' || order.subscription_status === null) return false;

@@ -1,4 +1,4 @@
-// In-memory fake of the MimicBot Billing API (seed 001_63b29bd425c81fd4.txt): checkout, customer portal, subscription with usage.
+// In-memory fake of the MimicBot Billing API (docs/upstream/mimicbot-billing-api.txt): checkout, customer portal, subscription with usage.
 import { Hono, type Context } from 'hono';
 import { BaseUrl, FaultInjector, SlidingWindowLimiter, bearerToken, listen, randomId, readJsonObject } from './harness.js';
 
@@ -6,7 +6,7 @@ export const MIMICBOT_PLANS = ['free', 'starter', 'pro', 'agency'] as const;
 export type MimicbotPlan = (typeof MIMICBOT_PLANS)[number];
 export type MimicbotStatus = 'active' | 'trialing' | 'past_due' | 'canceled' | 'unpaid';
 
-/** Seed 001 "The subscription object". */
+/** docs/upstream/mimicbot-billing-api.txt "The subscription object". */
 export interface MimicbotUsage {
   messagesUsed: number;
   messagesLimit: number;
@@ -46,7 +46,7 @@ export interface MimicbotCheckoutRecord {
   agencyId: string;
   plan: Exclude<MimicbotPlan, 'free'>;
   url: string;
-  /** Seed 001: "Stripe redirects back to /settings/billing?success=1 on the origin that made the request". */
+  /** docs/upstream/mimicbot-billing-api.txt: "Stripe redirects back to /settings/billing?success=1 on the origin that made the request". */
   successUrl: string | null;
 }
 
@@ -100,7 +100,7 @@ export function createMimicbotApp(options: MimicbotFakeOptions = {}) {
   for (const agencyId of state.tokens.values()) if (agencyId) agencyFor(agencyId);
 
   function subscriptionView(agency: MimicbotAgency): MimicbotSubscription {
-    // Seed 001: plan "Defaults to free when no subscription row exists"; we report such an agency as active.
+    // docs/upstream/mimicbot-billing-api.txt: plan "Defaults to free when no subscription row exists"; we report such an agency as active.
     const row = agency.subscription ?? { plan: 'free' as const, status: 'active' as const, cancelAtPeriodEnd: false, currentPeriodEnd: null };
     const limits = MIMICBOT_PLAN_LIMITS[row.plan];
     return {
@@ -134,7 +134,7 @@ export function createMimicbotApp(options: MimicbotFakeOptions = {}) {
   app.get('/c/pay/:session', (c) => c.html(`<!doctype html><title>Fake Stripe Checkout</title><p>${c.req.param('session')}</p>`));
   app.get('/p/session/:session', (c) => c.html(`<!doctype html><title>Fake billing portal</title><p>${c.req.param('session')}</p>`));
 
-  // Error order per seed 001's lists: 401 UNAUTHENTICATED, then 403 NO_AGENCY, then 429 / validation.
+  // Error order per docs/upstream/mimicbot-billing-api.txt's lists: 401 UNAUTHENTICATED, then 403 NO_AGENCY, then 429 / validation.
   app.use('/api/billing/*', async (c, next) => {
     const token = bearerToken(c.req.header('Authorization'));
     if (token === null || !state.tokens.has(token)) return errorResponse(c, 401, 'UNAUTHENTICATED', 'Missing or invalid bearer token.');

@@ -1,4 +1,4 @@
-// In-memory fake of the mintbot Brand Partner API (seed 000_c852cfb007f19f55.txt) with a lifecycle driver that sends signed webhooks.
+// In-memory fake of the mintbot Brand Partner API (docs/upstream/mintbot-partner-api.txt) with a lifecycle driver that sends signed webhooks.
 import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono, type Context } from 'hono';
 import {
@@ -16,17 +16,17 @@ import {
   type WebhookDelivery,
 } from './harness.js';
 
-/** Seed 000 "At a glance": Base URL https://mint.mintbot.ai/api/mintoffice/v1. */
+/** docs/upstream/mintbot-partner-api.txt "At a glance": Base URL https://mint.mintbot.ai/api/mintoffice/v1. */
 export const MINTBOT_BASE_PATH = '/api/mintoffice/v1';
 
 export const MINTBOT_TIERS = ['trial', 's1', 's2', 's4'] as const;
 export type MintbotTier = (typeof MINTBOT_TIERS)[number];
 
-/** Seed 000 "List orders": the statuses an order can be filtered by. */
+/** docs/upstream/mintbot-partner-api.txt "List orders": the statuses an order can be filtered by. */
 export const MINTBOT_ORDER_STATUSES = ['awaiting_payment', 'completed', 'deployed', 'deploy_failed', 'expired'] as const;
 export type MintbotOrderStatus = (typeof MINTBOT_ORDER_STATUSES)[number];
 
-/** Seed 000 "Event types". */
+/** docs/upstream/mintbot-partner-api.txt "Event types". */
 export const MINTBOT_EVENT_TYPES = [
   'order.created',
   'order.paid',
@@ -38,7 +38,7 @@ export const MINTBOT_EVENT_TYPES = [
 ] as const;
 export type MintbotEventType = (typeof MINTBOT_EVENT_TYPES)[number];
 
-/** Seed 000 "Create order — Response 201": the OrderResponse, field for field and in the documented order. */
+/** docs/upstream/mintbot-partner-api.txt "Create order — Response 201": the OrderResponse, field for field and in the documented order. */
 export interface MintbotOrderResponse {
   id: number;
   tier: MintbotTier;
@@ -64,13 +64,13 @@ export interface MintbotOrderRecord extends MintbotOrderResponse {
   checkout_session_id: string;
   /** Set on orders created by POST /orders/{id}/renew. */
   renews_order_id: number | null;
-  /** Set by control.fail(): the step that broke (seed 000 "agent.failed"). */
+  /** Set by control.fail(): the step that broke (docs/upstream/mintbot-partner-api.txt "agent.failed"). */
   error: string | null;
   /** Set by control.cancel(): the order is expired and was cancelled rather than run to its TTL. */
   cancelled: boolean;
 }
 
-/** Seed 000 "Revenue — events[]". */
+/** docs/upstream/mintbot-partner-api.txt "Revenue — events[]". */
 export interface MintbotRevenueEvent {
   id: number;
   order_id: number;
@@ -111,13 +111,13 @@ export interface MintbotFakeOptions {
   partnerEmail?: string;
   /** Items per GET /orders page; the doc does not say, 20 is our pick. */
   pageSize?: number;
-  /** Seed 000 "Rate limits": 120 / 60 s per partner, 60 / 60 s per IP for unauthenticated and failed-auth requests. */
+  /** docs/upstream/mintbot-partner-api.txt "Rate limits": 120 / 60 s per partner, 60 / 60 s per IP for unauthenticated and failed-auth requests. */
   rateLimit?: { partnerPerWindow?: number; ipPerWindow?: number; windowMs?: number };
   /** Clock in epoch ms; inject to test the 24 h idempotency window. */
   now?: () => number;
   /** Send order.created when POST /orders succeeds, as the real service does; default true. */
   sendOrderCreatedWebhook?: boolean;
-  /** Seed 000 "Delivery & retries": receivers must answer within 10 s. */
+  /** docs/upstream/mintbot-partner-api.txt "Delivery & retries": receivers must answer within 10 s. */
   webhookTimeoutMs?: number;
   /** Price of 30 days per tier, in cents. The doc only shows s1/30 days/credit 10 → 1200 cents; the rest is our assumption. */
   tierMonthlyCents?: Partial<Record<MintbotTier, number>>;
@@ -143,17 +143,17 @@ export interface MintbotState {
   deliveries: WebhookDelivery[];
 }
 
-/** Signs a webhook body the way seed 000 "Verifying the signature" checks it: `t=<unix>,v1=<hex hmac-sha256(secret, "{t}.{raw body}")>`. */
+/** Signs a webhook body the way docs/upstream/mintbot-partner-api.txt "Verifying the signature" checks it: `t=<unix>,v1=<hex hmac-sha256(secret, "{t}.{raw body}")>`. */
 export function signMintbotWebhook(secret: string, body: string, t: number): string {
   return `t=${t},v1=${hmacTimestampedHex(secret, body, t)}`;
 }
 
-/** mintbot timestamps look like `2026-05-16 09:58:00` (seed 000 samples): UTC, second precision, no zone. */
+/** mintbot timestamps look like `2026-05-16 09:58:00` (docs/upstream/mintbot-partner-api.txt samples): UTC, second precision, no zone. */
 export function formatMintbotTimestamp(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-/** An RFC 9562 UUID in its text form (any version), as `uuidgen` and `uuid.uuid4()` in seed 000's samples print it. */
+/** An RFC 9562 UUID in its text form (any version), as `uuidgen` and `uuid.uuid4()` in docs/upstream/mintbot-partner-api.txt's samples print it. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 const DEFAULT_TIER_MONTHLY_CENTS: Record<MintbotTier, number> = { trial: 0, s1: 200, s2: 400, s4: 800 };
@@ -192,7 +192,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
     deliveries: [],
   };
 
-  /** Seed 000 "Errors": `{"error":{"code","message","request_id"}}`, request_id echoing X-Request-Id. */
+  /** docs/upstream/mintbot-partner-api.txt "Errors": `{"error":{"code","message","request_id"}}`, request_id echoing X-Request-Id. */
   function errorResponse(c: Context<Env>, status: number, code: string, message: string): Response {
     return c.json({ error: { code, message, request_id: c.get('requestId') } }, status as 400);
   }
@@ -256,7 +256,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
 
   const api = new Hono<Env>();
 
-  // Seed 000 "Authentication" + "Rate limits": missing/malformed header → unauthenticated, unknown key → invalid_api_key;
+  // docs/upstream/mintbot-partner-api.txt "Authentication" + "Rate limits": missing/malformed header → unauthenticated, unknown key → invalid_api_key;
   // both count against the per-IP bucket, valid keys against the per-partner bucket.
   api.use('*', async (c, next) => {
     const header = c.req.header('Authorization');
@@ -282,7 +282,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
     await next();
   });
 
-  // Seed 000 "Idempotency": required on every POST; 24 h replay with Idempotent-Replay: true; other body → 409.
+  // docs/upstream/mintbot-partner-api.txt "Idempotency": required on every POST; 24 h replay with Idempotent-Replay: true; other body → 409.
   api.use('*', async (c, next) => {
     if (c.req.method !== 'POST') return next();
     const key = c.req.header('Idempotency-Key');
@@ -340,7 +340,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
   }
 
   function parseUrls(body: Record<string, unknown>): Parsed<{ success_url: string; cancel_url: string; webhook_url: string | null }> {
-    // success_url/cancel_url are not marked Optional in seed 000 (credit_usd, language, external_id, webhook_url are).
+    // success_url/cancel_url are not marked Optional in docs/upstream/mintbot-partner-api.txt (credit_usd, language, external_id, webhook_url are).
     for (const field of ['success_url', 'cancel_url'] as const) {
       if (!isHttpUrl(body[field])) return { ok: false, message: `${field} is required and must be an http(s) URL.` };
     }
@@ -458,7 +458,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
     return c.json(toResponse(order));
   });
 
-  // Seed 000 "List orders": newest first; next_cursor is the id of the last item on the page (our reading of "37"),
+  // docs/upstream/mintbot-partner-api.txt "List orders": newest first; next_cursor is the id of the last item on the page (our reading of "37"),
   // and the next page holds the orders older than it.
   api.get('/orders', (c) => {
     const status = c.req.query('status');
@@ -517,7 +517,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
     return state.revenueEvents.filter((e) => e.payout_id === null).reduce((sum, e) => sum + e.partner_cut_cents, 0);
   }
 
-  // Seed 000 "Read revenue": lifetime totals plus the latest 200 events; include_paid=false filters the events only.
+  // docs/upstream/mintbot-partner-api.txt "Read revenue": lifetime totals plus the latest 200 events; include_paid=false filters the events only.
   api.get('/revenue', (c) => {
     const includePaidParam = c.req.query('include_paid');
     if (includePaidParam !== undefined && includePaidParam !== 'true' && includePaidParam !== 'false') {
@@ -557,7 +557,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
   app.all('*', (c) => errorResponse(c, 404, 'not_found', 'No such route.'));
 
   /**
-   * Seed 000 "Sample payload — order.paid": the order's id, tier, duration_days, credit_usd, amount_cents, currency,
+   * docs/upstream/mintbot-partner-api.txt "Sample payload — order.paid": the order's id, tier, duration_days, credit_usd, amount_cents, currency,
    * status, external_id and paid_at. agent.ready adds panel_url and expires_at ("Payload contains panel_url and
    * expires_at"), agent.failed adds error; agent.expired also carries panel_url/expires_at (our assumption).
    */
@@ -583,7 +583,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
 
   const webhookTimeoutMs = options.webhookTimeoutMs ?? 10_000;
 
-  /** Signs and POSTs one event with the headers of seed 000 "Request headers"; null when no webhook URL is configured. */
+  /** Signs and POSTs one event with the headers of docs/upstream/mintbot-partner-api.txt "Request headers"; null when no webhook URL is configured. */
   async function emit(order: MintbotOrderRecord, type: MintbotEventType): Promise<WebhookDelivery | null> {
     const ms = now();
     const eventId = `evt_${order.id}_${type}_${ms}`;
@@ -629,7 +629,7 @@ export function createMintbotApp(options: MintbotFakeOptions = {}) {
     failCheckoutCreation(count = 1): void {
       checkoutFailures = count;
     },
-    /** Rotation "revokes the previous one atomically" (seed 000 "Authentication"). */
+    /** Rotation "revokes the previous one atomically" (docs/upstream/mintbot-partner-api.txt "Authentication"). */
     rotateApiKey(newKey: string): void {
       state.partner.apiKey = newKey;
     },

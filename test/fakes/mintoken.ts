@@ -1,4 +1,4 @@
-// In-memory fake of Mintoken's Razorpay billing endpoints (seed 002_425df5a50da9f1f7.txt): create order, verify signature, upgrade plan.
+// In-memory fake of Mintoken's Razorpay billing endpoints (docs/upstream/mintoken-billing-api.txt): create order, verify signature, upgrade plan.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Hono, type Context } from 'hono';
 import { SignJWT, jwtVerify } from 'jose';
@@ -6,7 +6,7 @@ import { FaultInjector, bearerToken, listen, randomId, readJsonObject } from './
 
 export type MintokenPlan = 'free' | 'pro' | 'team' | 'enterprise';
 
-/** Order amounts in paise. Seed 002 shows pro = 159900; team's price is not in the seed (399900 is our assumption). */
+/** Order amounts in paise. docs/upstream/mintoken-billing-api.txt shows pro = 159900; team's price is not in the seed (399900 is our assumption). */
 export const MINTOKEN_ORDERABLE_PLANS: Record<'pro' | 'team', number> = { pro: 159900, team: 399900 };
 
 export interface MintokenOrder {
@@ -18,7 +18,7 @@ export interface MintokenOrder {
   created_at: number;
 }
 
-/** Seed 002 "What happens on success": the upgrade is logged with old_plan -> new_plan and the payment id. */
+/** docs/upstream/mintoken-billing-api.txt "What happens on success": the upgrade is logged with old_plan -> new_plan and the payment id. */
 export interface MintokenAuditEntry {
   user_id: string;
   old_plan: MintokenPlan;
@@ -90,7 +90,7 @@ export function createMintokenApp(options: MintokenFakeOptions = {}) {
     ),
   );
 
-  // Seed 002: "Authentication: Supabase JWT (the access_token from POST /v1/auth/login)".
+  // docs/upstream/mintoken-billing-api.txt: "Authentication: Supabase JWT (the access_token from POST /v1/auth/login)".
   app.use('/v1/billing/razorpay/*', async (c, next) => {
     const token = bearerToken(c.req.header('Authorization'));
     if (token === null) return detail(c, 401, 'Not authenticated');
@@ -143,7 +143,7 @@ export function createMintokenApp(options: MintokenFakeOptions = {}) {
     const ok = expected.length === given.length && timingSafeEqual(expected, given);
     state.verifications.push({ order_id: body.razorpay_order_id, payment_id: body.razorpay_payment_id, ok });
     if (!ok) return detail(c, 400, 'Invalid payment signature');
-    // Seed 002: plan "Must match" the order; the rejection messages below are our assumption.
+    // docs/upstream/mintoken-billing-api.txt: plan "Must match" the order; the rejection messages below are our assumption.
     const order = state.orders.get(body.razorpay_order_id!);
     if (!order || order.user_id !== c.get('userId')) return detail(c, 400, 'Unknown order');
     if (order.plan !== body.plan) return detail(c, 400, 'Plan does not match order');

@@ -1,4 +1,4 @@
-// Fake Razorpay over real HTTP: the simulated Orders/Payments API of reference/razorpay.md (the same one
+// Fake Razorpay over real HTTP: the simulated Orders/Payments API of docs/upstream/razorpay.md (the same one
 // sandbox mode runs in-process), behind the shared fault injection (5xx, 429, delays) for client tests.
 import { Hono } from 'hono';
 import { createRazorpaySimulator, type RazorpaySimulatorOptions } from '../../server/providers/razorpay/sandbox/simulator.js';

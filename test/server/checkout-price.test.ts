@@ -16,11 +16,11 @@ const plan = (id: string, prices: PriceFixture[]) => ({ id, name: id.toUpperCase
 
 /**
  * Each plan lists first the price a look-up by provider alone would find, then the one the tests order.
- * - Razorpay, Stripe, Bonzai take an amount and a currency (Bonzai: EUR or USD only, seed 003).
- * - mintbot prices an order itself from its tier and days, in the partner's currency (seed 000 has no
+ * - Razorpay, Stripe, Bonzai take an amount and a currency (Bonzai: EUR or USD only, docs/upstream/bonzai-business-api.txt).
+ * - mintbot prices an order itself from its tier and days, in the partner's currency (docs/upstream/mintbot-partner-api.txt has no
  *   currency field): the two prices differ in the tier and days the upstream is asked for.
- * - MimicBot takes only a plan (seed 001), priced by its own Stripe: the two prices name two MimicBot plans.
- * - Mintoken takes only a plan slug and answers the amount, "billed via Razorpay (INR primary)" (seed 002):
+ * - MimicBot takes only a plan (docs/upstream/mimicbot-billing-api.txt), priced by its own Stripe: the two prices name two MimicBot plans.
+ * - Mintoken takes only a plan slug and answers the amount, "billed via Razorpay (INR primary)" (docs/upstream/mintoken-billing-api.txt):
  *   the USD price can never match its INR order and is refused; the INR price is the one that works.
  */
 const FILE = {

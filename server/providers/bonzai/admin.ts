@@ -1,4 +1,4 @@
-// Bonzai's API-key routes for the partner's backend (seed 003 "Product Invitation", "Product Revocation"):
+// Bonzai's API-key routes for the partner's backend (docs/upstream/bonzai-business-api.txt "Product Invitation", "Product Revocation"):
 // promotional access without checkout, mirrored as grants of `grant_plan` in our entitlements.
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -33,7 +33,7 @@ export function bonzaiAdminRoutes(deps: ProviderDeps, client: BonzaiClient, sett
   /** Partner-backend POSTs may carry an Idempotency-Key; with one, a retry replays the first answer. */
   const maybeIdempotent = (c: AppContext, handler: () => Promise<Response>) => (c.req.header('Idempotency-Key') ? withIdempotency(c, 'api:bonzai', handler) : handler());
 
-  // Seed 003 "Product Invitation": access without checkout, mirrored as a grant of `grant_plan` in our entitlements.
+  // docs/upstream/bonzai-business-api.txt "Product Invitation": access without checkout, mirrored as a grant of `grant_plan` in our entitlements.
   routes.post('/v1/admin/bonzai/invite', async (c) => {
     requireApiKey(c);
     return maybeIdempotent(c, async () => {
@@ -62,7 +62,7 @@ export function bonzaiAdminRoutes(deps: ProviderDeps, client: BonzaiClient, sett
     });
   });
 
-  // Seed 003 "Product Revocation": by user_id, email or code (a shared code revokes everyone who has it).
+  // docs/upstream/bonzai-business-api.txt "Product Revocation": by user_id, email or code (a shared code revokes everyone who has it).
   routes.post('/v1/admin/bonzai/revoke', async (c) => {
     requireApiKey(c);
     return maybeIdempotent(c, async () => {

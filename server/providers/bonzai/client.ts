@@ -1,4 +1,4 @@
-// Bonzai Business API client (seed 003_78991bd53736f300.txt): custom checkout, order retrieval, invite and
+// Bonzai Business API client (docs/upstream/bonzai-business-api.txt): custom checkout, order retrieval, invite and
 // revoke, with the bearer token; Laravel validation errors named by field; only GET is retried.
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
@@ -26,7 +26,7 @@ export interface BonzaiCheckoutInput {
 /** "the response will contain the newly created order details": `order_id` (a number in the sample) and `checkout_url`. */
 const CheckoutCreated = z.object({ order_id: z.union([z.number().int(), z.string().min(1).max(64)]), checkout_url: z.url() });
 
-/** Seed 003 "Retrieve an order"; only the fields entitlements depend on are required. */
+/** docs/upstream/bonzai-business-api.txt "Retrieve an order"; only the fields entitlements depend on are required. */
 export const BonzaiOrder = z.object({
   id: z.union([z.number().int(), z.string()]),
   mode: z.string().nullable().optional(),

@@ -1,4 +1,4 @@
-// Bonzai Business API (seed 003_78991bd53736f300.txt): custom checkout → redirect; orders re-read on return and
+// Bonzai Business API (docs/upstream/bonzai-business-api.txt): custom checkout → redirect; orders re-read on return and
 // on a schedule so entitlements follow has_access; invite/revoke as API-key routes for promotional access.
 import type { CheckoutRow } from '../../billing.js';
 import { AppError } from '../../errors.js';
@@ -66,7 +66,7 @@ export function createBonzaiProvider(deps: ProviderDeps, options: BonzaiProvider
       const product = typeof ctx.price.upstream?.product_uuid === 'string' ? ctx.price.upstream.product_uuid : requireProduct();
       const interval = ctx.price.interval === 'once' ? undefined : INTERVALS[ctx.price.interval];
       const created = await client.createCheckout(product, {
-        // Seed 003: `amount` is a Float in the currency's units; the catalog keeps cents (EUR and USD have two decimals).
+        // docs/upstream/bonzai-business-api.txt: `amount` is a Float in the currency's units; the catalog keeps cents (EUR and USD have two decimals).
         amount: ctx.price.amount / 100,
         currency: ctx.price.currency,
         is_vat_incl: settings.isVatIncl,

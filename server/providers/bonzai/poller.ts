@@ -1,4 +1,4 @@
-// A small interval poller for Bonzai orders (seed 003 has no webhook format we can verify, so GET /orders/{id}
+// A small interval poller for Bonzai orders (docs/upstream/bonzai-business-api.txt has no webhook format we can verify, so GET /orders/{id}
 // is the source of truth): unref()'d so it never holds the process open, stoppable, and with injectable timers.
 import type { Logger } from '../../log.js';
 

@@ -4,11 +4,11 @@ import { z } from 'zod';
 import { ConfigError, parseConfigSection, providerSecrets, type ConfigFile, type ProviderMode } from '../../config.js';
 import type { ProviderCapabilities } from '../capabilities.js';
 
-/** Bonzai's orders and subscriptions are read back by polling (seed 003); no trial, no portal. */
+/** Bonzai's orders and subscriptions are read back by polling (docs/upstream/bonzai-business-api.txt); no trial, no portal. */
 export const BONZAI_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false };
 
 export const BONZAI_DEFAULT_API_BASE = 'https://www.bonzai.pro/api/v1';
-/** Seed 003 "Create a custom product checkout": "Available values: EUR or USD". */
+/** docs/upstream/bonzai-business-api.txt "Create a custom product checkout": "Available values: EUR or USD". */
 export const BONZAI_CURRENCIES = ['EUR', 'USD'] as const;
 
 const ProductUuid = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'use the product id from a product URL, e.g. "xBgq3Z3J" in https://www.bonzai.pro/products/xBgq3Z3J');
@@ -19,7 +19,7 @@ const BonzaiSection = z
     product_uuid: ProductUuid.optional(),
     /** The plan an invitation (promotional access) gives; defaults to the first plan with a Bonzai price. */
     grant_plan: z.string().optional(),
-    /** Seed 003 `is_vat_incl`: whether the catalog amounts include VAT. Bonzai's default is true. */
+    /** docs/upstream/bonzai-business-api.txt `is_vat_incl`: whether the catalog amounts include VAT. Bonzai's default is true. */
     is_vat_incl: z.boolean().default(true),
     /** How often open and paid Bonzai orders are re-read (GET /orders/{id}); 0 turns the poller off. */
     poll_interval_s: z.number().int().min(0).max(86_400).default(60),

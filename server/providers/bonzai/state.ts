@@ -101,7 +101,7 @@ function isCancelled(order: BonzaiOrder): boolean {
 }
 
 /**
- * Apply one observation of a Bonzai order (GET /orders/{id}, seed 003 "About this return") to our state,
+ * Apply one observation of a Bonzai order (GET /orders/{id}, docs/upstream/bonzai-business-api.txt "About this return") to our state,
  * in one transaction: the tracking row is locked, an observation older than the last one applied is ignored,
  * and each transition goes through billing.ts so it is applied and audited once.
  */

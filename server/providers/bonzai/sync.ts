@@ -1,4 +1,4 @@
-// Reading Bonzai's orders back (seed 003 has no webhook we can verify, so GET /orders/{id} is the source of
+// Reading Bonzai's orders back (docs/upstream/bonzai-business-api.txt has no webhook we can verify, so GET /orders/{id} is the source of
 // truth): one order on a customer's return, every due order on the poller's tick, and grants linked by email.
 import { effectivePlan, type CustomerRow } from '../../billing.js';
 import { AppError } from '../../errors.js';
@@ -63,7 +63,7 @@ export function createBonzaiSync(deps: ProviderDeps, client: BonzaiClient, setti
     for (const row of due) await pollOrder(row, summary);
     if (settings.endedPollIntervalMs > 0) {
       // Access that ended may come back ("If the user later regains access, a new access object will be
-      // created", seed 003): paid orders whose access ended are read again, less often, while their customer
+      // created", docs/upstream/bonzai-business-api.txt): paid orders whose access ended are read again, less often, while their customer
       // is on no other paid plan (a regained order never takes over a later purchase).
       const ended = await store.query<TrackedOrder & { customer_id: string }>(
         `SELECT b.*, k.customer_id FROM bonzai_orders b JOIN checkouts k ON k.id = b.checkout_id

@@ -1,4 +1,4 @@
-// MimicBot Billing API client (seed 001_63b29bd425c81fd4.txt): plain fetch with a timeout and the
+// MimicBot Billing API client (docs/upstream/mimicbot-billing-api.txt): plain fetch with a timeout and the
 // customer's upstream Bearer token; its codes (VALIDATION_ERROR, UNAUTHENTICATED, NO_AGENCY, NOT_FOUND,
 // RATE_LIMITED) mapped into our envelope. Only the GET is retried: its POSTs take no idempotency key.
 import { AppError } from '../../errors.js';
@@ -8,7 +8,7 @@ import { MIMICBOT_DEFAULT_API_BASE, MIMICBOT_PLANS, type MimicbotPaidPlan } from
 
 export { MIMICBOT_DEFAULT_API_BASE, MIMICBOT_PLANS, type MimicbotPaidPlan };
 
-/** Seed 001 "The subscription object". */
+/** docs/upstream/mimicbot-billing-api.txt "The subscription object". */
 export interface MimicbotSubscription {
   plan: 'free' | MimicbotPaidPlan;
   status: 'active' | 'trialing' | 'past_due' | 'canceled' | 'unpaid';
@@ -25,7 +25,7 @@ export interface MimicbotClientOptions extends UpstreamOptions {
 }
 
 /**
- * The seed links an "Errors" section it does not include: read the code from `{"error":{"code"}}`,
+ * docs/upstream/mimicbot-billing-api.txt links an "Errors" section it does not include: read the code from `{"error":{"code"}}`,
  * `{"error":"CODE"}` or `{"code"}`, whichever comes.
  */
 function errorCodeOf(body: unknown): { code?: string; message?: string } {
@@ -64,12 +64,12 @@ export class MimicbotClient {
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** Seed 001 "Start a checkout". `origin` decides where Stripe returns (`/settings/billing?success=1` on it). */
+  /** docs/upstream/mimicbot-billing-api.txt "Start a checkout". `origin` decides where Stripe returns (`/settings/billing?success=1` on it). */
   checkout(token: string, plan: MimicbotPaidPlan, origin: string): Promise<{ url: string }> {
     return this.call(token, 'POST', '/api/billing/checkout', { plan }, origin);
   }
 
-  /** Seed 001 "Open the customer portal": 404 NOT_FOUND until the agency has a Stripe customer. */
+  /** docs/upstream/mimicbot-billing-api.txt "Open the customer portal": 404 NOT_FOUND until the agency has a Stripe customer. */
   portal(token: string, origin: string): Promise<{ url: string }> {
     return this.call(token, 'POST', '/api/billing/portal', undefined, origin);
   }

@@ -1,4 +1,4 @@
-// MimicBot Billing API (seed 001_63b29bd425c81fd4.txt): checkout {plan} → redirect, the customer portal,
+// MimicBot Billing API (docs/upstream/mimicbot-billing-api.txt): checkout {plan} → redirect, the customer portal,
 // and MimicBot's own subscription view served as our /v1/subscription and mirrored into the customer row
 // so /v1/entitlements agrees. The upstream token (one configured, or one per customer) never leaves the server.
 import { checkoutPrice, markCheckoutPaid, type CheckoutRow, type CustomerRow } from '../../billing.js';
@@ -51,7 +51,7 @@ export function createMimicbotProviders(deps: ProviderDeps): Provider[] {
         const token = await tokenFor(ctx.customer.id);
         if (!token) throw new AppError('provider_unavailable', 'No MimicBot account is linked to this customer yet');
         const plan = MimicbotUpstream.parse(ctx.price.upstream ?? {}).plan;
-        // MimicBot changes plans only in its portal (seed 001 intro): a second checkout would start a second
+        // MimicBot changes plans only in its portal (docs/upstream/mimicbot-billing-api.txt intro): a second checkout would start a second
         // Stripe subscription, and a later read could not tell which one was paid for. The same answer as
         // assertPlanChangeAllowed() gives a subscriber we know of (README "Changing plans"), for one bought elsewhere.
         const current = await client.subscription(token);
@@ -122,7 +122,7 @@ export function createMimicbotProviders(deps: ProviderDeps): Provider[] {
         try {
           return (await client.portal(token, origin)).url;
         } catch (err) {
-          if (err instanceof AppError && err.code === 'not_found') return null; // seed 001: no Stripe customer yet
+          if (err instanceof AppError && err.code === 'not_found') return null; // docs/upstream/mimicbot-billing-api.txt: no Stripe customer yet
           throw err;
         }
       },

@@ -1,5 +1,5 @@
 // MimicBot settings: the `providers.mimicbot` section of the config file, MIMICBOT_TOKEN and MIMICBOT_API_BASE
-// from the environment, and the `upstream.plan` each mimicbot price maps to (seed 001).
+// from the environment, and the `upstream.plan` each mimicbot price maps to (docs/upstream/mimicbot-billing-api.txt).
 import { z } from 'zod';
 import { ConfigError, configErrors, parseConfigSection, providerSecrets, type ConfigFile, type ServerConfig } from '../../config.js';
 import type { ProviderMode } from '../settings.js';

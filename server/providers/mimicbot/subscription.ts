@@ -1,5 +1,5 @@
 // MimicBot's subscription in our terms: mirrored into the customer row (so /v1/entitlements agrees) and shown
-// as our /v1/subscription (seed 001 "Subscription").
+// as our /v1/subscription (docs/upstream/mimicbot-billing-api.txt "Subscription").
 import type { Subscription, SubscriptionStatus } from '../../../src/contract/index.js';
 import { applySubscriptionState, newId } from '../../billing.js';
 import type { ProviderDeps } from '../types.js';

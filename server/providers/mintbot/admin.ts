@@ -1,5 +1,5 @@
 // The partner's own backend (Tollgate API key) reaching mintbot through this server: orders with cursor
-// paging, renewals (seed 000 "Renew order": infra-only, no new credit), revenue and the partner profile.
+// paging, renewals (docs/upstream/mintbot-partner-api.txt "Renew order": infra-only, no new credit), revenue and the partner profile.
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { checkoutPrice, derivedId, findCheckoutByOrder, type CheckoutRow } from '../../billing.js';
@@ -61,7 +61,7 @@ export function mintbotAdminRoutes(options: MintbotAdminOptions): Hono<AppEnv> {
     await next();
   });
 
-  // Seed 000 "List orders": newest first; next_cursor passed back as is.
+  // docs/upstream/mintbot-partner-api.txt "List orders": newest first; next_cursor passed back as is.
   routes.get('/v1/admin/mintbot/orders', async (c) => {
     const status = c.req.query('status') || undefined;
     const cursor = c.req.query('cursor') || undefined;
@@ -111,14 +111,14 @@ export function mintbotAdminRoutes(options: MintbotAdminOptions): Hono<AppEnv> {
     });
   });
 
-  // Seed 000 "Read revenue": totals plus the latest 200 ledger events.
+  // docs/upstream/mintbot-partner-api.txt "Read revenue": totals plus the latest 200 ledger events.
   routes.get('/v1/admin/mintbot/revenue', async (c) => {
     const includePaid = c.req.query('include_paid');
     if (includePaid !== undefined && includePaid !== 'true' && includePaid !== 'false') throw new AppError('validation_error', 'include_paid: use true or false');
     return c.json(await passValidation(() => client.revenue(includePaid === undefined ? undefined : includePaid === 'true')));
   });
 
-  // Seed 000 "Get profile": the partner profile and unpaid balance.
+  // docs/upstream/mintbot-partner-api.txt "Get profile": the partner profile and unpaid balance.
   routes.get('/v1/admin/mintbot/partner', async (c) => c.json(await client.partner()));
 
   return routes;

@@ -1,4 +1,4 @@
-// mintbot Brand Partner API client (seed 000_c852cfb007f19f55.txt): plain fetch with a timeout, Bearer
+// mintbot Brand Partner API client (docs/upstream/mintbot-partner-api.txt): plain fetch with a timeout, Bearer
 // partner key, a name-based UUID Idempotency-Key on every POST, short 429s waited out and a 5xx retried once
 // (only GETs and keyed POSTs exist here, so every retry is safe), and mintbot's error codes mapped into our envelope.
 import { createHash } from 'node:crypto';
@@ -11,7 +11,7 @@ export { MINTBOT_DEFAULT_API_BASE } from './settings.js';
 const KEY_NAMESPACE = 'b33c26a6-f40f-4c9f-abf1-aef010379571';
 
 /**
- * The Idempotency-Key for one of our requests (seed 000: "Idempotency-Key: <uuid> on every POST"): a
+ * The Idempotency-Key for one of our requests (docs/upstream/mintbot-partner-api.txt: "Idempotency-Key: <uuid> on every POST"): a
  * name-based UUID (version 5, RFC 9562 §5.5) of what the request is for, e.g. the checkout id. The same
  * checkout always sends the same key, so a retry (a timeout, a hand-off restart, the browser's retry)
  * gets mintbot's first answer back; another checkout gets another key.
@@ -24,7 +24,7 @@ export function mintbotIdempotencyKey(name: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Seed 000 "Create order — Response 201" (the OrderResponse every order route returns). */
+/** docs/upstream/mintbot-partner-api.txt "Create order — Response 201" (the OrderResponse every order route returns). */
 export interface MintbotOrder {
   id: number;
   tier: string;
@@ -63,7 +63,7 @@ export interface MintbotRenewOrder {
 export interface MintbotClientOptions extends UpstreamOptions {
   apiKey: string;
   apiBase: string;
-  /** A 429 whose Retry-After is at most this many seconds is waited out and retried (seed 000 "Rate limits"). */
+  /** A 429 whose Retry-After is at most this many seconds is waited out and retried (docs/upstream/mintbot-partner-api.txt "Rate limits"). */
   maxRetryAfterS: number;
   /** Attempts per call in all; 1 disables retries. Short 429s may use them all, a 5xx or network failure is retried once. */
   attempts: number;
@@ -74,7 +74,7 @@ interface MintbotErrorBody {
   error?: { code?: string; message?: string; request_id?: string };
 }
 
-/** Our error for one of mintbot's (seed 000 "Errors"), with its status and code in `cause` (logged, never returned). */
+/** Our error for one of mintbot's (docs/upstream/mintbot-partner-api.txt "Errors"), with its status and code in `cause` (logged, never returned). */
 function mapError(options: MintbotClientOptions, path: string, status: number, body: MintbotErrorBody | null, retryAfter: string | null): AppError {
   const code = body?.error?.code;
   const cause: UpstreamFailure = { provider: 'mintbot', status, code, description: body?.error?.message };
@@ -141,7 +141,7 @@ export class MintbotClient {
 
   /**
    * One call with retries. Safe to repeat: GETs are idempotent and every POST carries the same
-   * Idempotency-Key and the same body bytes, so mintbot replays the first answer (seed 000 "Idempotency").
+   * Idempotency-Key and the same body bytes, so mintbot replays the first answer (docs/upstream/mintbot-partner-api.txt "Idempotency").
    */
   private async call<T>(method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
     const url = this.options.apiBase.replace(/\/$/, '') + path;

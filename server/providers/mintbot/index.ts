@@ -1,4 +1,4 @@
-// mintbot Brand Partner API (seed 000_c852cfb007f19f55.txt): orders priced by a tier and duration, the
+// mintbot Brand Partner API (docs/upstream/mintbot-partner-api.txt): orders priced by a tier and duration, the
 // customer redirected to mintbot's checkout, signed webhooks (paid → provisioning → ready/failed →
 // expired) applied once each, polling on return, and API-key routes for the partner's own admin page.
 import { AppError } from '../../errors.js';
@@ -76,7 +76,7 @@ export function createMintbotProviders(deps: ProviderDeps): Provider[] {
         requireAvailable();
         const upstream = mintbotUpstreamOf(ctx.price);
         // The key is a UUID derived from our checkout id: a retry of this checkout replays mintbot's first
-        // answer (one order), another checkout gets another key (seed 000 "Idempotency").
+        // answer (one order), another checkout gets another key (docs/upstream/mintbot-partner-api.txt "Idempotency").
         const order = await client.createOrder(
           {
             tier: upstream.tier,

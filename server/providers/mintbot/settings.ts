@@ -6,20 +6,20 @@ import { ConfigError, configErrors, parseConfigSection, providerSecrets, type Co
 export const MINTBOT_DEFAULT_API_BASE = 'https://mint.mintbot.ai/api/mintoffice/v1';
 import type { ProviderCapabilities } from '../capabilities.js';
 
-/** mintbot reports each order's state by signed webhook and on polling (seed 000); no trial, no portal. */
+/** mintbot reports each order's state by signed webhook and on polling (docs/upstream/mintbot-partner-api.txt); no trial, no portal. */
 export const MINTBOT_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false };
 
 /** `providers.mintbot` in TOLLGATE_CONFIG. */
 const MintbotSection = z
   .object({
-    /** Seed 000 "Create order": `language` sets Stripe Checkout's locale and the welcome email's language. */
+    /** docs/upstream/mintbot-partner-api.txt "Create order": `language` sets Stripe Checkout's locale and the welcome email's language. */
     language: z.string().regex(/^[a-z]{2}(-[A-Z]{2})?$/, 'use a language code such as "en" or "pt-BR"').optional(),
     /** Wait out a 429 whose Retry-After is at most this many seconds, then retry once or twice. */
     max_retry_after_s: z.number().int().min(0).max(10).default(2),
   })
   .strict();
 
-/** Seed 000 "Create order": tier one of trial/s1/s2/s4, duration_days 1–365, credit_usd optional. */
+/** docs/upstream/mintbot-partner-api.txt "Create order": tier one of trial/s1/s2/s4, duration_days 1–365, credit_usd optional. */
 export const MintbotUpstream = z
   .object({
     tier: z.enum(['trial', 's1', 's2', 's4'], { error: 'set tier to one of "trial", "s1", "s2", "s4"' }),

@@ -8,7 +8,7 @@ import type { MintbotOrder } from './client.js';
 
 type Fulfillment = NonNullable<CheckoutState['fulfillment']>;
 
-/** One thing we learned about an order: from an event (seed 000 "Event types") or a polled status. */
+/** One thing we learned about an order: from an event (docs/upstream/mintbot-partner-api.txt "Event types") or a polled status. */
 export interface OrderObservation {
   kind: 'pending' | 'cancelled' | 'provisioning' | 'ready' | 'failed' | 'expired';
   orderId: string;
@@ -23,7 +23,7 @@ export interface OrderObservation {
 }
 
 /**
- * mintbot timestamps look like `2026-05-16 09:58:00` (seed 000 samples): UTC without a zone. ISO is accepted too.
+ * mintbot timestamps look like `2026-05-16 09:58:00` (docs/upstream/mintbot-partner-api.txt samples): UTC without a zone. ISO is accepted too.
  * A time outside the years 1970–9999 is no time at all (and the store could not hold most of them).
  */
 export function parseMintbotTime(value: unknown): Date | null {
@@ -32,7 +32,7 @@ export function parseMintbotTime(value: unknown): Date | null {
   return storableDate(new Date(iso).getTime());
 }
 
-/** The observation each webhook event type carries (seed 000 "Event types"); other types carry none. */
+/** The observation each webhook event type carries (docs/upstream/mintbot-partner-api.txt "Event types"); other types carry none. */
 export const KIND_OF_EVENT: Readonly<Record<string, OrderObservation['kind']>> = {
   'order.created': 'pending',
   'order.cancelled': 'cancelled',
@@ -44,7 +44,7 @@ export const KIND_OF_EVENT: Readonly<Record<string, OrderObservation['kind']>> =
 };
 
 /**
- * The observation a polled order status carries (seed 000 "List orders" statuses). `expired` without a
+ * The observation a polled order status carries (docs/upstream/mintbot-partner-api.txt "List orders" statuses). `expired` without a
  * payment is a checkout that timed out (order.cancelled leaves the order in that state too).
  */
 export function kindOfStatus(order: Pick<MintbotOrder, 'status' | 'paid_at'>): OrderObservation['kind'] {

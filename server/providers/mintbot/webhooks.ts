@@ -1,4 +1,4 @@
-// mintbot's webhooks (seed 000 "Webhooks"): HMAC over "{t}.{raw body}" checked in constant time within
+// mintbot's webhooks (docs/upstream/mintbot-partner-api.txt "Webhooks"): HMAC over "{t}.{raw body}" checked in constant time within
 // 300 s, the id from X-Mintbot-Event-Id and the type from X-Mintbot-Event-Type; each order event becomes an
 // observation applied once by providers/webhooks.ts, in the transaction that claims the event id.
 import type { Hono } from 'hono';

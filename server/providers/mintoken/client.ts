@@ -1,4 +1,4 @@
-// Mintoken billing API client (seed 002_425df5a50da9f1f7.txt, "Billing"): create a Razorpay order and
+// Mintoken billing API client (docs/upstream/mintoken-billing-api.txt, "Billing"): create a Razorpay order and
 // verify a payment, each forwarded with the customer's own Supabase JWT; Mintoken's errors mapped into ours.
 import { z } from 'zod';
 import { AppError } from '../../errors.js';
@@ -59,7 +59,7 @@ export class MintokenClient {
     throw this.mapError(path, res, json);
   }
 
-  /** Seed 002 "Errors": 400 unsupported plan, 503 credentials missing upstream, 502 Razorpay rejected; plus the verify 400. */
+  /** docs/upstream/mintoken-billing-api.txt "Errors": 400 unsupported plan, 503 credentials missing upstream, 502 Razorpay rejected; plus the verify 400. */
   private mapError(path: string, res: Response, json: FastApiError | null): AppError {
     const detail = typeof json?.detail === 'string' ? json.detail : undefined;
     const log = this.options.log;

@@ -1,4 +1,4 @@
-// Mintoken billing, forward mode (seed 002_425df5a50da9f1f7.txt): for teams white-labelling Mintoken,
+// Mintoken billing, forward mode (docs/upstream/mintoken-billing-api.txt): for teams white-labelling Mintoken,
 // the order and the verify are forwarded with the customer's own Supabase JWT, already checked by us.
 import type { RazorpayAction } from '../../../src/contract/index.js';
 import { checkoutPrice } from '../../billing.js';
@@ -30,7 +30,7 @@ export function createMintokenProviders(deps: ProviderDeps): Provider[] {
     name: 'mintoken',
     mode,
     ...MINTOKEN_CAPABILITIES,
-    // The order and the verify are forwarded with the customer's own Supabase JWT (seed 002 "Authentication"),
+    // The order and the verify are forwarded with the customer's own Supabase JWT (docs/upstream/mintoken-billing-api.txt "Authentication"),
     // which the system browser of a hand-off never has: its link could only be refused.
     handoffUnsupported: 'Mintoken plans cannot be paid by hand-off: Mintoken needs the customer\'s own Supabase session, which the hand-off page in the system browser does not have',
 
@@ -58,7 +58,7 @@ export function createMintokenProviders(deps: ProviderDeps): Provider[] {
           ...(ctx.customer.email ? { email: ctx.customer.email } : {}),
           ...(ctx.customer.contact ? { contact: ctx.customer.contact } : {}),
         },
-        // Mintoken's order is a real Razorpay order: Razorpay's own checkout.js opens it (seed 002, step 2).
+        // Mintoken's order is a real Razorpay order: Razorpay's own checkout.js opens it (docs/upstream/mintoken-billing-api.txt, step 2).
         script_url: RAZORPAY_CHECKOUT_JS,
         ...(themeColor ? { theme_color: themeColor } : {}),
         verify_path: '/v1/razorpay/verify',
@@ -70,7 +70,7 @@ export function createMintokenProviders(deps: ProviderDeps): Provider[] {
     async verifyPayment({ checkout, body, identity }) {
       if (mode === 'unavailable') throw new AppError('provider_unavailable', 'Mintoken is not configured on this server (external_jwt)');
       const jwt = forwardableJwt(identity);
-      // Seed 002: "plan — The plan you originally created the order for. Must match.": the slug of the price
+      // docs/upstream/mintoken-billing-api.txt: "plan — The plan you originally created the order for. Must match.": the slug of the price
       // the checkout stored; the stored order id, never the browser's.
       const verified = await client.verify(jwt, {
         plan: mintokenPlanSlug(checkoutPrice(catalog, checkout), checkout.plan),

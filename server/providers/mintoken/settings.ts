@@ -1,5 +1,5 @@
 // Mintoken settings: the `providers.mintoken` section of the config file, MINTOKEN_API_BASE, and the checks
-// on every mintoken price (forward mode needs external_jwt; Mintoken sells monthly plans, seed 002).
+// on every mintoken price (forward mode needs external_jwt; Mintoken sells monthly plans, docs/upstream/mintoken-billing-api.txt).
 import { z } from 'zod';
 import { ConfigError, parseConfigSection, type PlanPriceConfig, type ServerConfig } from '../../config.js';
 import type { ProviderMode } from '../settings.js';
@@ -13,14 +13,14 @@ export const MINTOKEN_DEFAULT_API_BASE = 'https://api.mintoken.in';
 /** `providers.mintoken` in the config file. */
 const MintokenSection = z
   .object({
-    /** The name in the Razorpay modal; defaults to the config's `name` (seed 002 shows "Mintoken"). */
+    /** The name in the Razorpay modal; defaults to the config's `name` (docs/upstream/mintoken-billing-api.txt shows "Mintoken"). */
     name: z.string().min(1).optional(),
-    /** The modal's theme colour; seed 002: "#FF6B1A is the mintoken orange… replace with your brand color". */
+    /** The modal's theme colour; docs/upstream/mintoken-billing-api.txt: "#FF6B1A is the mintoken orange… replace with your brand color". */
     theme_color: z.string().regex(/^#[0-9A-Fa-f]{6}$/, 'use a hex colour such as "#FF6B1A"').optional(),
   })
   .strict();
 
-/** The Mintoken plan slug of a price: `upstream.plan` when set, else our plan id ("pro" or "team" per seed 002). */
+/** The Mintoken plan slug of a price: `upstream.plan` when set, else our plan id ("pro" or "team" per docs/upstream/mintoken-billing-api.txt). */
 export function mintokenPlanSlug(price: PlanPriceConfig, planId: string): string {
   const slug = price.upstream?.plan;
   return typeof slug === 'string' ? slug : planId;
@@ -44,7 +44,7 @@ export function mintokenSettings({ file, env }: Pick<ServerConfig, 'file' | 'env
     );
   }
   for (const { price, path } of prices) {
-    // Mintoken sells monthly plans only (seed 002 has no interval); its order amount must be what our catalog shows.
+    // Mintoken sells monthly plans only (docs/upstream/mintoken-billing-api.txt has no interval); its order amount must be what our catalog shows.
     if (price.interval !== 'month') throw new ConfigError(`${path}: Mintoken plans are monthly; set "interval": "month" or remove this price`);
   }
 

@@ -1,5 +1,5 @@
 // Razorpay Orders API client: plain fetch with an overridable base URL (the `razorpay` SDK hard-codes the
-// host), HTTP Basic key_id:key_secret, a timeout on every call (reference/razorpay.md, "Orders API").
+// host), HTTP Basic key_id:key_secret, a timeout on every call (docs/upstream/razorpay.md, "Orders API").
 import { upstreamError, upstreamFetch, readUpstreamJson, type UpstreamOptions } from '../upstream.js';
 
 export interface RazorpayOrder {

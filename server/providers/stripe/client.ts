@@ -1,5 +1,5 @@
 // Stripe API client: plain fetch through upstreamFetch (timeout, 502 mapping), form-encoded bodies, a pinned
-// Stripe-Version, Idempotency-Key on every POST, one retry only where it is safe (reference/stripe.md).
+// Stripe-Version, Idempotency-Key on every POST, one retry only where it is safe (docs/upstream/stripe.md).
 import { AppError } from '../../errors.js';
 import { readUpstreamJson, upstreamError, upstreamFetch, type UpstreamFailure, type UpstreamOptions } from '../upstream.js';
 import { encodeStripeForm, type FormInput } from './form.js';

@@ -1,5 +1,5 @@
 // Stripe's request encoding: application/x-www-form-urlencoded with bracket keys for nested objects and
-// arrays (`line_items[0][price_data][currency]=usd`, `metadata[plan]=pro`), reference/stripe.md "Checkout Sessions".
+// arrays (`line_items[0][price_data][currency]=usd`, `metadata[plan]=pro`), docs/upstream/stripe.md "Checkout Sessions".
 export type FormInput = string | number | boolean | null | undefined | FormInput[] | { [key: string]: FormInput };
 
 /** Flatten params into bracket-key pairs; undefined and null are left out (Stripe treats "" as "unset"). */

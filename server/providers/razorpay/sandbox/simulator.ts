@@ -1,4 +1,4 @@
-// A simulated Razorpay: the Orders/Payments REST API as reference/razorpay.md describes it (Basic auth,
+// A simulated Razorpay: the Orders/Payments REST API as docs/upstream/razorpay.md describes it (Basic auth,
 // amount ≥ 100, the error envelope), plus what happens in Razorpay's checkout when a customer pays or
 // fails, with real signatures and real signed webhooks. Sandbox mode runs it inside the server; the tests'
 // fake Razorpay serves the same app over HTTP.

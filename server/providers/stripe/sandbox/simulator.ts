@@ -1,5 +1,5 @@
 // A simulated Stripe for sandbox mode: the slice of the API Tollgate calls (customers, Checkout Sessions,
-// Billing Portal sessions, subscriptions) as reference/stripe.md describes it — form-encoded bracket keys,
+// Billing Portal sessions, subscriptions) as docs/upstream/stripe.md describes it — form-encoded bracket keys,
 // Bearer auth, the error envelope, Idempotency-Key replays — plus what happens when a customer pays, with
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
 import { Hono, type Context } from 'hono';
