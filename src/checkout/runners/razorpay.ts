@@ -2,7 +2,7 @@
 // payment with the server (idempotent, retried with the same key) before calling it a success.
 import type { RazorpayAction, RazorpayVerifyResponse } from '../../contract/index.js';
 import { TollgateError, newIdempotencyKey } from '../../api/client.js';
-import { emit } from '../../events.js';
+import { emit, type PaymentFailedDetail } from '../../events.js';
 import { loadScript } from '../../controllers/script-loader.js';
 import type { CheckoutController } from '../checkout-controller.js';
 import { checkoutTiming } from '../timing.js';
@@ -27,14 +27,8 @@ export interface RazorpayPayment {
   razorpay_signature: string;
 }
 export interface RazorpayFailure {
-  error: {
-    code?: string;
-    description?: string;
-    source?: string;
-    step?: string;
-    reason?: string;
-    metadata?: { order_id?: string; payment_id?: string };
-  };
+  /** checkout.js's `response.error`: the fields the `payment-failed` event passes on. */
+  error: Omit<PaymentFailedDetail, 'plan' | 'checkout_id'>;
 }
 export interface RazorpayInstance {
   open(): void;
