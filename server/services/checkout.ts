@@ -1,6 +1,6 @@
 // The checkout service: create a checkout (priced on the server), start a hand-off checkout, verify a
 // payment and mark it paid. Routes call one function each; the SQL is in store/, the plan rules in billing.ts.
-import type { CheckoutRequest, CheckoutResponse, HandoffAction, RazorpayVerifyRequest, RazorpayVerifyResponse } from '../../src/contract/index.js';
+import { OPEN_CHECKOUT_STATUSES, type CheckoutRequest, type CheckoutResponse, type HandoffAction, type RazorpayVerifyRequest, type RazorpayVerifyResponse } from '../../src/contract/index.js';
 import { assertPlanChangeAllowed } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig } from '../config.js';
 import type { AppDeps } from '../context.js';
@@ -25,10 +25,10 @@ export function assertCheckoutScope(identity: CustomerIdentity, checkoutId: stri
   if (identity.checkoutScope && identity.checkoutScope !== checkoutId) throw new AppError('forbidden', 'This hand-off token is for another checkout');
 }
 
-/** A paid or closed checkout is not started again. */
+/** A checkout no longer open in the store (paid, refunded, expired, canceled) is not started again. */
 function assertStartable(row: CheckoutRow): void {
-  if (row.status === 'paid') throw new AppError('conflict', 'This checkout is already paid');
-  if (row.status === 'refunded' || row.status === 'expired' || row.status === 'canceled') throw new AppError('conflict', `This checkout is ${row.status}`);
+  if ((OPEN_CHECKOUT_STATUSES as readonly string[]).includes(row.status)) return;
+  throw new AppError('conflict', row.status === 'paid' ? 'This checkout is already paid' : `This checkout is ${row.status}`);
 }
 
 function answer(row: CheckoutRow, planName: string, action: CheckoutResponse['action']): CheckoutResponse {
