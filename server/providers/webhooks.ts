@@ -13,8 +13,8 @@ import type { Sql, Store } from '../store/index.js';
 /** docs/upstream/mintbot-partner-api.txt "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
 export const WEBHOOK_TOLERANCE_S = 300;
 
-export async function readTimestampedWebhook(c: AppContext, options: { provider: string; secret: string; header: string }): Promise<{ raw: Uint8Array; timestamp: number }> {
-  const raw = new Uint8Array(await c.req.arrayBuffer());
+/** Check a `t=…,v1=…` signature over the raw body the pipeline read; the signed timestamp (s), else 400 invalid_signature. */
+export function verifyTimestampedWebhook(c: AppContext, raw: Uint8Array, options: { provider: string; secret: string; header: string }): number {
   const verdict = verifyTimestampedSignature({
     secret: options.secret,
     payload: raw,
@@ -26,7 +26,7 @@ export async function readTimestampedWebhook(c: AppContext, options: { provider:
     c.get('deps').log.warn(`${options.provider} webhook rejected`, { request_id: c.get('requestId'), reason: verdict.reason });
     throw new AppError('invalid_signature', verdict.reason === 'timestamp_outside_tolerance' ? `Webhook timestamp is outside the ${WEBHOOK_TOLERANCE_S} s tolerance` : 'Invalid webhook signature');
   }
-  return { raw, timestamp: verdict.timestamp };
+  return verdict.timestamp;
 }
 
 /**

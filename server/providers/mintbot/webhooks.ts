@@ -7,7 +7,7 @@ import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
 import type { Sql } from '../../store/index.js';
 import type { ProviderDeps } from '../types.js';
-import { parseWebhookObject, readTimestampedWebhook, webhookRoutes, type WebhookHandler } from '../webhooks.js';
+import { parseWebhookObject, verifyTimestampedWebhook, webhookRoutes, type WebhookHandler } from '../webhooks.js';
 import type { MintbotSettings } from './settings.js';
 import { applyOrderObservation, KIND_OF_EVENT, parseMintbotTime, type OrderObservation } from './state.js';
 
@@ -60,8 +60,8 @@ export function mintbotWebhookRoutes(deps: ProviderDeps, settings: MintbotSettin
     provider: 'mintbot',
     path: '/v1/webhooks/mintbot',
     requireAvailable,
-    async read(c) {
-      const { raw, timestamp } = await readTimestampedWebhook(c, { provider: 'mintbot', secret: settings.webhookSecret, header: 'X-Mintbot-Signature' });
+    read(c, raw) {
+      const timestamp = verifyTimestampedWebhook(c, raw, { provider: 'mintbot', secret: settings.webhookSecret, header: 'X-Mintbot-Signature' });
       const id = c.req.header('X-Mintbot-Event-Id');
       if (!id || id.length > 200) throw new AppError('validation_error', 'X-Mintbot-Event-Id is missing');
       const type = c.req.header('X-Mintbot-Event-Type') ?? 'unknown';

@@ -8,7 +8,7 @@ import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
 import type { Sql } from '../../store/index.js';
 import type { ProviderDeps } from '../types.js';
-import { parseWebhookObject, readTimestampedWebhook, webhookRoutes, type WebhookEvent, type WebhookHandler, type WebhookStep } from '../webhooks.js';
+import { parseWebhookObject, verifyTimestampedWebhook, webhookRoutes, type WebhookEvent, type WebhookHandler, type WebhookStep } from '../webhooks.js';
 import { idOf, type StripeClient, type StripeSessionObject, type StripeSubscriptionObject } from './client.js';
 import type { StripeSettings } from './settings.js';
 import { intervalOf, paymentIdOf, periodEndOf, planOf, PROVIDER, stateAtFloor, statusOf, unixDate } from './subscriptions.js';
@@ -212,8 +212,8 @@ export function stripeWebhookRoutes(ctx: StripeContext, settings: StripeSettings
     provider: PROVIDER,
     path: '/v1/webhooks/stripe',
     requireAvailable,
-    async read(c) {
-      const { raw } = await readTimestampedWebhook(c, { provider: PROVIDER, secret: settings.webhookSecret, header: 'Stripe-Signature' });
+    read(c, raw) {
+      verifyTimestampedWebhook(c, raw, { provider: PROVIDER, secret: settings.webhookSecret, header: 'Stripe-Signature' });
       const event = parseWebhookObject(raw) as unknown as StripeEvent;
       if (typeof event.id !== 'string' || !/^evt_\w{1,120}$/.test(event.id) || typeof event.type !== 'string' || unixDate(event.created) === null || typeof event.data?.object !== 'object' || !event.data.object) {
         throw new AppError('validation_error', 'The webhook body is not a Stripe event');
