@@ -22,6 +22,7 @@ import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { createTokenVerifier } from './security/tokens.js';
+import { CustomerViews } from './store/customer-views.js';
 import type { Store } from './store/index.js';
 
 export interface CreateAppOptions {
@@ -64,6 +65,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     log,
     catalog,
     now,
+    customerViews: new CustomerViews(store, catalog.freePlan.id),
     verifyToken: createTokenVerifier({
       sessionSecret: config.sessionSecret,
       sessionTtlSeconds: config.file.session_ttl_seconds,

@@ -8,7 +8,6 @@ import { capabilitiesOf } from './providers/capability-table.js';
 import { iso } from './store/checkouts.js';
 import type { CustomerRow } from './store/customers.js';
 import type { Sql } from './store/index.js';
-import { periodUsage, usagePeriod } from './store/usage.js';
 
 export { checkoutState, derivedId, findCheckoutByOrder, getCheckout, markCheckoutExpired, newId, ownCheckout, recordPaymentFailure, type CheckoutRow } from './store/checkouts.js';
 export { customerForProviderId, ensureCustomer, linkProviderCustomer, providerCustomerId, SUBSCRIBED_BEFORE_SQL, subscribedBefore, type CustomerRow } from './store/customers.js';
@@ -55,10 +54,10 @@ export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date
   return { planId: catalog.plan(customer.plan) ? customer.plan : free, status: customer.status };
 }
 
-export async function subscriptionOf(sql: Sql, catalog: Catalog, customer: CustomerRow, now: Date, hasPortal: boolean): Promise<Subscription> {
+/** The customer's subscription as the widgets show it; `used` is this period's usage (store/customer-views.ts). */
+export function subscriptionOf(catalog: Catalog, customer: CustomerRow, used: readonly { metric: string; used: number }[], now: Date, hasPortal: boolean): Subscription {
   const { planId, status } = effectivePlan(customer, catalog, now);
   const plan = catalog.plan(planId)!;
-  const used = await periodUsage(sql, customer.id, usagePeriod(now));
   const usage: Record<string, number | null> = {};
   for (const metric of catalog.metrics) {
     usage[`${metric.id}Used`] = used.find((u) => u.metric === metric.id)?.used ?? 0;

@@ -6,6 +6,7 @@ import type { Store } from './store/index.js';
 import type { CustomerIdentity } from './security/tokens.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { Catalog } from './catalog.js';
+import type { CustomerViews } from './store/customer-views.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -15,6 +16,8 @@ export interface AppDeps {
   providers: ProviderRegistry;
   verifyToken: (token: string) => Promise<CustomerIdentity>;
   now: () => Date;
+  /** The read paths' cached customer views (store/customer-views.ts). */
+  customerViews: CustomerViews;
 }
 
 export type AppEnv = {

@@ -11,17 +11,30 @@ import { AppError } from '../errors.js';
  * the simulated checkout modal posts to from the partner's origin.
  */
 export function corsPolicy(config: ServerConfig): MiddlewareHandler<AppEnv> {
-  return cors({
+  const policy = cors({
     origin: (origin) => (config.sandbox || config.file.allowed_origins.some((o) => new URL(o).origin === origin) ? origin : null),
     allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Accept-Language'],
     allowMethods: ['GET', 'POST', 'OPTIONS'],
     exposeHeaders: ['X-Request-Id', 'Idempotent-Replay', 'Retry-After'],
     maxAge: 600,
   });
+  // A request without Origin (a server, curl, a same-origin GET) needs no CORS headers: only Vary, so that a
+  // shared cache keeps it apart from a cross-origin answer. Setting headers on the finished response would
+  // take @hono/node-server off its fast path.
+  return (c, next) => {
+    if (c.req.header('Origin') === undefined && c.req.method !== 'OPTIONS') {
+      c.header('Vary', 'Origin');
+      return next();
+    }
+    return policy(c, next);
+  };
 }
 
+/** Methods whose requests carry no body here: the limit has nothing to count (and reading `body` builds a whole Request). */
+const BODILESS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 export function bodySizeLimit(config: ServerConfig): MiddlewareHandler<AppEnv> {
-  return bodyLimit({
+  const limit = bodyLimit({
     maxSize: config.file.body_limit_bytes,
     // The connection closes after the 413 (server/serve.ts reads off the rest of the body first, so the
     // client reads the answer rather than a reset).
@@ -29,4 +42,9 @@ export function bodySizeLimit(config: ServerConfig): MiddlewareHandler<AppEnv> {
       throw new AppError('payload_too_large', `The request body is larger than ${config.file.body_limit_bytes} bytes`, { headers: { Connection: 'close' } });
     },
   });
+  return (c, next) => {
+    // A GET with a body (Content-Length or Transfer-Encoding) is still counted.
+    if (BODILESS.has(c.req.method) && c.req.header('Content-Length') === undefined && c.req.header('Transfer-Encoding') === undefined) return next();
+    return limit(c, next);
+  };
 }

@@ -55,7 +55,8 @@ export interface Provider extends ProviderCapabilities {
   refreshCheckout?(checkout: CheckoutRow): Promise<void>;
   /** A customer-portal URL, or null when the customer has no billing account there. */
   portalUrl?(customer: CustomerRow, returnUrl: string): Promise<string | null>;
-  hasPortal?(customer: CustomerRow): Promise<boolean>;
+  /** Whether the customer has a portal here; `linked` are the providers holding an upstream customer for them (no look-up needed). */
+  hasPortal?(customer: CustomerRow, linked: readonly string[]): boolean;
   /** The upstream's own subscription view, for providers that keep it (MimicBot). */
   subscription?(customer: CustomerRow, identity: CustomerIdentity): Promise<Subscription | null>;
   /** Webhook and sandbox routes, mounted at the app root. */

@@ -6,29 +6,31 @@ import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { allowedReturnUrl, answerLocale, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
-import { ensureCustomer, type CustomerRow } from '../store/customers.js';
+import type { CustomerView } from '../store/customer-views.js';
+import { usagePeriod } from '../store/usage.js';
 
 export const accountRoutes = new Hono<AppEnv>();
 
-async function currentCustomer(c: AppContext): Promise<CustomerRow> {
+/** The signed-in customer as the read paths see them: one statement, cached, and no write (store/customer-views.ts). */
+async function customerView(c: AppContext): Promise<CustomerView> {
   const identity = await requireCustomer(c);
-  const { store, catalog } = c.get('deps');
-  return ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
+  const { customerViews, now } = c.get('deps');
+  return customerViews.get({ id: identity.customerId, email: identity.email, name: identity.name }, usagePeriod(now()));
 }
 
 /** Providers that bill this customer and have a portal, asked in order. */
-async function hasPortal(c: AppContext, customer: CustomerRow): Promise<boolean> {
-  for (const p of c.get('deps').providers.all()) if (p.hasPortal && (await p.hasPortal(customer))) return true;
-  return false;
+function hasPortal(c: AppContext, view: CustomerView): boolean {
+  return c.get('deps').providers.all().some((p) => p.hasPortal?.(view.customer, view.linked) ?? false);
 }
 
 accountRoutes.get('/v1/subscription', async (c) => {
-  const customer = await currentCustomer(c);
-  const { store, catalog, providers, now } = c.get('deps');
+  const view = await customerView(c);
+  const { customer } = view;
+  const { catalog, providers, now } = c.get('deps');
   // A provider that keeps the subscription itself (MimicBot) answers for the customers it bills.
   const billing = customer.billing_provider ? providers.get(customer.billing_provider as never) : undefined;
   const upstream = billing?.subscription ? await billing.subscription(customer, c.get('customer')!) : null;
-  const subscription = upstream ?? (await subscriptionOf(store, catalog, customer, now(), await hasPortal(c, customer)));
+  const subscription = upstream ?? subscriptionOf(catalog, customer, view.usage, now(), hasPortal(c, view));
   const locale = answerLocale(c);
   return c.json({
     ...subscription,
@@ -39,7 +41,7 @@ accountRoutes.get('/v1/subscription', async (c) => {
 });
 
 accountRoutes.get('/v1/entitlements', async (c) => {
-  const customer = await currentCustomer(c);
+  const { customer } = await customerView(c);
   const { catalog, now } = c.get('deps');
   return c.json(entitlementsOf(catalog, customer, now()));
 });
@@ -50,7 +52,7 @@ accountRoutes.post('/v1/portal', async (c) => {
     const body = await readJson(c, PortalRequest);
     // The portal links back here: the same allowed origins as a checkout's return.
     const returnUrl = allowedReturnUrl(c, body.return_url).toString();
-    const customer = await currentCustomer(c);
+    const { customer } = await customerView(c);
     for (const p of c.get('deps').providers.all()) {
       if (!p.portalUrl) continue;
       const url = await p.portalUrl(customer, returnUrl);

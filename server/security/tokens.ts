@@ -59,11 +59,39 @@ export async function issueSessionToken(
   return { token, expiresAt: new Date(exp * 1000) };
 }
 
+/** How many verified tokens are remembered (a widget sends the same one on every call until it expires). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
 export function createTokenVerifier(options: TokenVerifierOptions) {
   const jwks = options.external?.jwksUrl ? createRemoteJWKSet(new URL(options.external.jwksUrl), { timeoutDuration: 5000 }) : undefined;
   const now = options.now ?? (() => new Date());
+  // The HMAC keys imported once (jose imports a raw secret again on every verify otherwise).
+  const hmacKey = (secret: Uint8Array, hash: string) => crypto.subtle.importKey('raw', new Uint8Array(secret), { name: 'HMAC', hash }, false, ['verify']);
+  const sessionKey = hmacKey(options.sessionSecret, 'SHA-256');
+  const externalKey = options.external?.secret
+    ? { HS256: hmacKey(options.external.secret, 'SHA-256'), HS384: hmacKey(options.external.secret, 'SHA-384'), HS512: hmacKey(options.external.secret, 'SHA-512') }
+    : undefined;
+  /**
+   * Tokens that verified, with their expiry: the same token again is the same identity until `exp` (checked
+   * on every use against the app's clock), without the signature check. Bounded; the oldest entry goes first.
+   */
+  const verified = new Map<string, { identity: CustomerIdentity; exp: number }>();
+  const remember = (token: string, identity: CustomerIdentity, exp: unknown) => {
+    if (typeof exp !== 'number') return;
+    if (verified.size >= VERIFIED_CACHE_SIZE) verified.delete(verified.keys().next().value!);
+    verified.set(token, { identity, exp });
+  };
 
   return async function verifyCustomerToken(token: string): Promise<CustomerIdentity> {
+    const known = verified.get(token);
+    if (known) {
+      if (known.exp > Math.floor(now().getTime() / 1000)) return known.identity;
+      verified.delete(token); // expired: verified again below, which says so
+    }
+    return verifyUncached(token);
+  };
+
+  async function verifyUncached(token: string): Promise<CustomerIdentity> {
     let header;
     try {
       header = decodeProtectedHeader(token);
@@ -75,10 +103,12 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     const timing = { currentDate, clockTolerance: CLOCK_SKEW_S };
     // Our own tokens first; anything else may be an external issuer's.
     try {
-      const { payload } = await jwtVerify(token, options.sessionSecret, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...timing });
+      const { payload } = await jwtVerify(token, await sessionKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...timing });
       const lifetime = payload.chk !== undefined ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' } : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
       checkTimes(payload, currentDate, { lifetime, requireIat: true, renew: 'ask your backend for a new one' });
-      return identityFrom(payload, 'sub', 'email', 'session', token);
+      const identity = identityFrom(payload, 'sub', 'email', 'session', token);
+      remember(token, identity, payload.exp);
+      return identity;
     } catch (err) {
       if (err instanceof AppError) throw err;
       // Signed with our secret and from us, but its times are wrong: no other issuer can make it right.
@@ -88,18 +118,21 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     const ext = options.external;
     try {
       const verifyOptions = { issuer: ext.issuer, audience: ext.audience, ...timing };
+      const hs = externalKey && Object.hasOwn(externalKey, header.alg ?? '') ? await externalKey[header.alg as keyof typeof externalKey] : undefined;
       const { payload } = ext.secret
-        ? await jwtVerify(token, ext.secret, { ...verifyOptions, algorithms: ['HS256', 'HS384', 'HS512'] })
+        ? await jwtVerify(token, hs ?? ext.secret, { ...verifyOptions, algorithms: ['HS256', 'HS384', 'HS512'] })
         : await jwtVerify(token, jwks!, { ...verifyOptions, algorithms: header.alg === 'HS256' ? [] : undefined });
       // The issuer sets its own lifetime (Supabase: 1 h by default); exp is required, and the clocks must agree.
       checkTimes(payload, currentDate, { requireIat: false, renew: 'sign in again' });
-      return identityFrom(payload, ext.customerClaim, ext.emailClaim, 'external', token);
+      const identity = identityFrom(payload, ext.customerClaim, ext.emailClaim, 'external', token);
+      remember(token, identity, payload.exp);
+      return identity;
     } catch (err) {
       if (err instanceof AppError) throw err;
       if (isTimingError(err)) throw timingError(err, 'sign in again');
       throw new AppError('invalid_token', 'The session token is not valid');
     }
-  };
+  }
 }
 
 /** jose's errors about exp and nbf (the signature, issuer and audience were fine). */

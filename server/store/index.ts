@@ -12,6 +12,12 @@ export interface Sql {
 
 export interface Store extends Sql {
   readonly engine: 'pglite' | 'postgres';
+  /**
+   * Bumped once a write to what a customer's reads show (customers, usage_counters, provider_customers)
+   * has finished in this process: after a statement's answer, after a transaction's commit or rollback.
+   * Read caches (store/customer-views.ts) drop what they read before it.
+   */
+  readonly writeGeneration: number;
   /** Run fn in one transaction; concurrent transactions on PostgreSQL are retried on serialization failures. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -37,12 +43,51 @@ export interface StoreOptions {
 }
 
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
-  const store = options.databaseUrl ? await openPostgres(options.databaseUrl, options.schema) : await openPglite(options);
+  const store = trackWrites(options.databaseUrl ? await openPostgres(options.databaseUrl, options.schema) : await openPglite(options));
   await migrate(store);
   return store;
 }
 
-async function openPglite(options: StoreOptions): Promise<Store> {
+/** A statement that writes a table a customer's reads show. */
+const WRITES_CUSTOMER_STATE = /^\s*(?:INSERT|UPDATE|DELETE|WITH|SELECT\s+tollgate_)[\s\S]*\b(?:customers|usage_counters|provider_customers|tollgate_\w+)\b/i;
+
+/** The engine's store with its writeGeneration kept (see Store). */
+function trackWrites(engine: Omit<Store, 'writeGeneration'>): Store {
+  let generation = 0;
+  const watch = (sql: Sql, onWrite: () => void): Sql => ({
+    query: async <T>(text: string, params?: unknown[]) => {
+      const write = WRITES_CUSTOMER_STATE.test(text);
+      try {
+        return await sql.query<T>(text, params);
+      } finally {
+        if (write) onWrite();
+      }
+    },
+    exec: async (script: string) => {
+      try {
+        await sql.exec(script);
+      } finally {
+        onWrite();
+      }
+    },
+  });
+  const store = Object.create(engine) as Store;
+  Object.defineProperty(store, 'writeGeneration', { get: () => generation });
+  const direct = watch(engine, () => generation++);
+  store.query = direct.query;
+  store.exec = direct.exec;
+  store.transaction = async <T>(fn: (tx: Sql) => Promise<T>) => {
+    let wrote = false;
+    try {
+      return await engine.transaction((tx) => fn(watch(tx, () => (wrote = true))));
+    } finally {
+      if (wrote) generation++;
+    }
+  };
+  return store;
+}
+
+async function openPglite(options: StoreOptions): Promise<Omit<Store, 'writeGeneration'>> {
   const { PGlite } = await import('@electric-sql/pglite');
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // One process per folder: a second one refuses here, naming the folder and the process that has it.
@@ -80,20 +125,38 @@ async function openPglite(options: StoreOptions): Promise<Store> {
     },
     // Tests use this to clone a migrated database.
     dumpDataDir: () => db.dumpDataDir('none'),
-  } as Store;
+  } as Omit<Store, 'writeGeneration'>;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
 
-async function openPostgres(url: string, schema?: string): Promise<Store> {
+/** How many distinct statements are kept prepared on each connection; past that they are sent unnamed. */
+const PREPARED_LIMIT = 500;
+
+/**
+ * Every statement sent as a named prepared statement: PostgreSQL parses and plans it once per connection,
+ * and each later call is one Bind/Execute (pg keeps the per-connection list). The name is the statement's
+ * number in order of first use, so one text always has one name.
+ */
+function preparedStatements() {
+  const names = new Map<string, string>();
+  return (text: string, values?: unknown[]) => {
+    let name = names.get(text);
+    if (name === undefined && names.size < PREPARED_LIMIT) names.set(text, (name = `tollgate_${names.size + 1}`));
+    return name === undefined ? { text, values } : { name, text, values };
+  };
+}
+
+async function openPostgres(url: string, schema?: string): Promise<Omit<Store, 'writeGeneration'>> {
   const pg = (await import('pg')).default;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
   const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
+  const statement = preparedStatements();
   return {
     engine: 'postgres',
     async query<T>(text: string, params?: unknown[]) {
-      return (await pool.query(text, params as unknown[])).rows as T[];
+      return (await pool.query(statement(text, params))).rows as T[];
     },
     async exec(script: string) {
       await pool.query(script);
@@ -104,7 +167,7 @@ async function openPostgres(url: string, schema?: string): Promise<Store> {
         try {
           await client.query('BEGIN');
           const result = await fn({
-            query: async <R>(text: string, params?: unknown[]) => (await client.query(text, params as unknown[])).rows as R[],
+            query: async <R>(text: string, params?: unknown[]) => (await client.query(statement(text, params))).rows as R[],
             exec: async (script: string) => void (await client.query(script)),
           });
           await client.query('COMMIT');

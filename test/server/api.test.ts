@@ -242,6 +242,39 @@ for (const engine of engines()) {
         assert.equal(sub.currentPeriodEnd, null);
       });
 
+      test('reads never write: an unknown customer reads as new on free and no row is made; a stored one is not touched', async () => {
+        const unknown = uniqueId();
+        const token = await server.session(unknown, { email: `${unknown}@example.in` });
+        const before = await store.query('SELECT (SELECT count(*) FROM customers)::int AS customers, (SELECT count(*) FROM usage_counters)::int AS usage');
+        assert.equal((await json(await server.request('GET', '/v1/entitlements', { token }))).plan, 'free');
+        const sub = await json(await server.request('GET', '/v1/subscription', { token }));
+        assert.deepEqual([sub.plan, sub.status, sub.usage.messagesUsed, sub.hasPortal], ['free', 'active', 0, false]);
+        assert.deepEqual(await store.query('SELECT id FROM customers WHERE id = $1', [unknown]), []);
+        assert.deepEqual(await store.query('SELECT (SELECT count(*) FROM customers)::int AS customers, (SELECT count(*) FROM usage_counters)::int AS usage'), before);
+
+        const known = uniqueId();
+        assert.equal((await server.request('POST', '/v1/sessions', { headers: { Authorization: `Bearer ${API_KEY}` }, body: { customer_id: known, email: 'a@example.in' } })).status, 201);
+        const [stored] = await store.query<{ updated_at: Date; email: string }>('SELECT updated_at, email FROM customers WHERE id = $1', [known]);
+        // A token whose email differs from the stored one: the read shows the stored row and changes nothing.
+        const other = await server.session(known, { email: 'b@example.in' });
+        for (let i = 0; i < 3; i++) assert.equal((await server.request('GET', '/v1/subscription', { token: other })).status, 200);
+        assert.deepEqual(await store.query('SELECT updated_at, email FROM customers WHERE id = $1', [known]), [stored]);
+      });
+
+      test('a cached read sees every write made through the store at once (plan, usage, an upstream customer)', async () => {
+        const id = uniqueId();
+        assert.equal((await server.request('POST', '/v1/sessions', { headers: { Authorization: `Bearer ${API_KEY}` }, body: { customer_id: id } })).status, 201);
+        const token = await server.session(id);
+        const read = async () => json(await server.request('GET', '/v1/subscription', { token }));
+        assert.equal((await read()).plan, 'free');
+        assert.equal((await read()).plan, 'free'); // now cached
+        await store.query("UPDATE customers SET plan = 'pro', status = 'active' WHERE id = $1", [id]);
+        assert.equal((await read()).plan, 'pro');
+        assert.equal((await json(await server.request('GET', '/v1/entitlements', { token }))).plan, 'pro');
+        await store.transaction((tx) => tx.query("INSERT INTO usage_counters (customer_id, metric, period, used) VALUES ($1, 'messages', $2, 7)", [id, new Date().toISOString().slice(0, 7)]));
+        assert.equal((await read()).usage.messagesUsed, 7);
+      });
+
       test('the portal is 404 not_found when there is no billing account', async () => {
         const token = await server.session(uniqueId());
         const res = await server.request('POST', '/v1/portal', { token, body: {} });

@@ -360,7 +360,8 @@ for (const engine of engines()) {
       const existing = uniqueId();
       const email = `${existing}@example.eu`;
       const token = await server.session(existing, { email });
-      await ent(token); // the customer row exists, with this email
+      // The partner's backend made the session: the customer row exists, with this email (a read never writes one).
+      assert.equal((await server.request('POST', '/v1/sessions', { token: key, idempotencyKey: null, body: { customer_id: existing, email } })).status, 201);
       const invited = await json(await server.request('POST', '/v1/admin/bonzai/invite', { token: key, body: { email: email.toUpperCase(), name: 'Lena' } }));
       assert.equal(invited.customer_id, existing);
       assert.equal((await ent(token)).plan, 'pro');
@@ -374,6 +375,8 @@ for (const engine of engines()) {
       assert.equal(pending.status, 'pending_customer');
       assert.equal(pending.customer_id, null);
       const laterToken = await server.session(later, { email: laterEmail });
+      // The customer signs up: the partner's backend makes their session, which stores them with this email.
+      assert.equal((await server.request('POST', '/v1/sessions', { token: key, idempotencyKey: null, body: { customer_id: later, email: laterEmail } })).status, 201);
       assert.equal((await ent(laterToken)).plan, 'free');
       const summary = await bonzai.pollOnce();
       assert.ok(summary.linkedGrants >= 1);

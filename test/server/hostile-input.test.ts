@@ -237,6 +237,9 @@ function watched(inner: Store): Store & { writes: number } {
   const watch = {
     writes: 0,
     engine: inner.engine,
+    get writeGeneration() {
+      return inner.writeGeneration;
+    },
     ...wrap(inner),
     transaction: <T>(fn: (tx: Sql) => Promise<T>) => inner.transaction((tx) => fn(wrap(tx))),
     close: () => inner.close(),

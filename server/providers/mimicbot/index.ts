@@ -104,7 +104,7 @@ export function createMimicbotProviders(deps: ProviderDeps): Provider[] {
         return view(sub);
       },
 
-      async hasPortal(customer) {
+      hasPortal(customer) {
         return mode !== 'unavailable' && customer.billing_provider === 'mimicbot' && customer.plan !== catalog.freePlan.id;
       },
 

@@ -146,9 +146,8 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
       return portal.url;
     },
 
-    async hasPortal(customer) {
-      if (settings.mode === 'unavailable') return false;
-      return (await providerCustomerId(store, PROVIDER, customer.id)) !== null;
+    hasPortal(_customer, linked) {
+      return settings.mode !== 'unavailable' && linked.includes(PROVIDER);
     },
   };
 }
