@@ -147,9 +147,9 @@ export async function startCheckout(deps: AppDeps, identity: CustomerIdentity, i
   return startUpstream(deps, { row: claimed, plan, customer, identity, request: { plan: row.plan, interval: row.interval }, returnBase });
 }
 
-/** Mark a checkout paid by one payment, with its plan change and audit row, in one transaction (store/plan-changes.ts). */
+/** Mark a checkout paid by one payment, with its plan change and audit row, in one statement (store/plan-changes.ts). */
 export async function markPaid(deps: AppDeps, input: { checkoutId: string; paymentId: string; source: string; eventId?: string }): Promise<UpgradeResult> {
-  return deps.store.transaction((tx) => markCheckoutPaid(tx, { ...input, now: deps.now() }));
+  return markCheckoutPaid(deps.store, { ...input, now: deps.now() });
 }
 
 /**

@@ -49,7 +49,7 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
 }
 
 /** A statement that writes a table a customer's reads show. */
-const WRITES_CUSTOMER_STATE = /^\s*(?:INSERT|UPDATE|DELETE|WITH|SELECT\s+tollgate_)[\s\S]*\b(?:customers|usage_counters|provider_customers|tollgate_\w+)\b/i;
+const WRITES_CUSTOMER_STATE = /^\s*(?:(?:INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(?:customers|usage_counters|provider_customers)\b|SELECT\s+tollgate_)/i;
 
 /** The engine's store with its writeGeneration kept (see Store). */
 function trackWrites(engine: Omit<Store, 'writeGeneration'>): Store {

@@ -191,4 +191,63 @@ CREATE UNLOGGED TABLE IF NOT EXISTS rate_limit_counters (
 );
 `,
   },
+  {
+    id: 8,
+    name: 'mark_paid_function',
+    // A checkout paid by one payment, with its plan change and audit row, as one statement: one round trip
+    // where the same steps from the application take eight (store/plan-changes.ts markCheckoutPaid says what
+    // it does and passes what the application knows: the clock, the period ends, the capabilities).
+    sql: `
+CREATE OR REPLACE FUNCTION tollgate_mark_paid(
+  p_checkout text, p_payment text, p_source text, p_event text, p_now timestamptz,
+  p_month_end timestamptz, p_year_end timestamptz, p_one_period text[], p_credits text[]
+) RETURNS json LANGUAGE plpgsql AS $fn$
+DECLARE
+  k checkouts%ROWTYPE;
+  c customers%ROWTYPE;
+  paid record;
+  audit record;
+  period_end timestamptz;
+  credit_ms float8 := 0;
+  left_ms float8;
+  len_paid float8;
+  len_new float8;
+BEGIN
+  SELECT * INTO k FROM checkouts WHERE id = p_checkout FOR UPDATE;
+  IF NOT FOUND THEN RETURN json_build_object('error', 'not_found'); END IF;
+  IF k.status IN ('paid', 'refunded') THEN
+    IF k.payment_id IS DISTINCT FROM p_payment THEN RETURN json_build_object('error', 'paid_by_other'); END IF;
+    IF k.status = 'refunded' THEN RETURN json_build_object('error', 'refunded'); END IF;
+    SELECT old_plan, new_plan INTO audit FROM plan_changes WHERE checkout_id = k.id AND kind = 'upgrade';
+    RETURN json_build_object('old_plan', COALESCE(audit.old_plan, k.plan), 'new_plan', COALESCE(audit.new_plan, k.plan), 'changed', false);
+  END IF;
+  IF EXISTS (SELECT 1 FROM checkouts WHERE provider = k.provider AND payment_id = p_payment AND id <> k.id) THEN
+    RETURN json_build_object('error', 'payment_used');
+  END IF;
+  SELECT * INTO c FROM customers WHERE id = k.customer_id FOR UPDATE;
+  period_end := CASE k.interval WHEN 'once' THEN NULL WHEN 'year' THEN p_year_end ELSE p_month_end END;
+  -- Unused paid time carried into a new purchase (providers with creditsUnusedTime): see markCheckoutPaid.
+  IF k.provider = ANY (p_credits) AND c.billing_provider = k.provider AND c.current_period_end > p_now AND c.status = 'active' AND k.interval <> 'once' THEN
+    SELECT amount, currency, interval INTO paid FROM checkouts
+      WHERE customer_id = c.id AND plan = c.plan AND status = 'paid' AND provider = k.provider ORDER BY paid_at DESC LIMIT 1;
+    IF FOUND AND paid.interval <> 'once' AND paid.currency = k.currency AND k.amount > 0 THEN
+      left_ms := (EXTRACT(EPOCH FROM (c.current_period_end - p_now)) * 1000)::float8;
+      len_paid := (EXTRACT(EPOCH FROM ((CASE paid.interval WHEN 'year' THEN p_year_end ELSE p_month_end END) - p_now)) * 1000)::float8;
+      len_new := (EXTRACT(EPOCH FROM (period_end - p_now)) * 1000)::float8;
+      credit_ms := floor((((left_ms / len_paid) * paid.amount::float8) / k.amount::float8) * len_new);
+    END IF;
+  END IF;
+  UPDATE checkouts SET status = 'paid', payment_id = p_payment, paid_at = p_now, updated_at = p_now WHERE id = k.id;
+  UPDATE customers SET plan = k.plan, status = 'active',
+      cancel_at_period_end = (period_end IS NOT NULL AND k.provider = ANY (p_one_period)),
+      current_period_end = CASE WHEN period_end IS NOT NULL AND credit_ms > 0 THEN period_end + credit_ms * interval '1 millisecond' ELSE period_end END,
+      billing_provider = k.provider, plan_interval = k.interval, updated_at = p_now
+    WHERE id = c.id;
+  INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
+    VALUES (c.id, c.plan, k.plan, 'upgrade', p_source, k.id, p_payment, p_event, p_now);
+  RETURN json_build_object('old_plan', c.plan, 'new_plan', k.plan, 'changed', true);
+END
+$fn$;
+`,
+  },
 ];

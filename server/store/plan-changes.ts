@@ -1,7 +1,7 @@
 // Every change of a customer's plan, in one transaction with its audit row (plan_changes): a payment,
 // a refund, a provider's subscription state. Each leans on the schema's unique keys so that retries,
 // replays and races change it once.
-import type { Interval, SubscriptionStatus } from '../../src/contract/index.js';
+import { PROVIDERS, type Interval, type SubscriptionStatus } from '../../src/contract/index.js';
 import { AppError } from '../errors.js';
 import { capabilitiesOf } from '../providers/capability-table.js';
 import type { CheckoutRow } from './checkouts.js';
@@ -24,67 +24,49 @@ function periodEnd(from: Date, interval: Interval): Date | null {
   return end;
 }
 
-/**
- * Mark a checkout paid by one payment and move the customer to its plan, with one audit row. Safe to
- * call any number of times, concurrently, from verify and from webhooks: the checkout row is locked,
- * the same payment again returns the first result, another payment for a paid order is a conflict.
- * Call it inside a transaction (`store.transaction`).
- */
-export async function markCheckoutPaid(
-  tx: Sql,
-  input: { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date },
-): Promise<UpgradeResult> {
-  {
-    const [checkout] = await tx.query<CheckoutRow>('SELECT * FROM checkouts WHERE id = $1 FOR UPDATE', [input.checkoutId]);
-    if (!checkout) throw new AppError('not_found', 'No such checkout');
-    if (checkout.status === 'paid' || checkout.status === 'refunded') {
-      if (checkout.payment_id !== input.paymentId) throw new AppError('conflict', 'This order is already paid by another payment');
-      if (checkout.status === 'refunded') throw new AppError('conflict', 'This payment was refunded');
-      const [audit] = await tx.query<{ old_plan: string; new_plan: string }>("SELECT old_plan, new_plan FROM plan_changes WHERE checkout_id = $1 AND kind = 'upgrade'", [checkout.id]);
-      return { old_plan: audit?.old_plan ?? checkout.plan, new_plan: audit?.new_plan ?? checkout.plan, payment_id: input.paymentId, changed: false };
-    }
-    // One payment pays one order: a payment id that paid another checkout (only a forged or garbled event
-    // carries one) is a conflict to answer, not a unique violation that fails every delivery.
-    const [other] = await tx.query('SELECT id FROM checkouts WHERE provider = $1 AND payment_id = $2 AND id <> $3', [checkout.provider, input.paymentId, checkout.id]);
-    if (other) throw new AppError('conflict', 'This payment already paid another order');
-    const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [checkout.customer_id]);
-    const credit = await unusedCredit(tx, customer, checkout, input.now);
-    const end = periodEnd(input.now, checkout.interval);
-    await tx.query("UPDATE checkouts SET status = 'paid', payment_id = $2, paid_at = $3, updated_at = $3 WHERE id = $1", [checkout.id, input.paymentId, input.now]);
-    // A Razorpay (or Mintoken) order pays for one period and nothing renews it: the period simply ends,
-    // which `cancelAtPeriodEnd` says, so <usage-meter> shows "Ends on" and not "Renews on".
-    const ends = end !== null && capabilitiesOf(checkout.provider)?.renewal === 'one_period';
-    await tx.query(
-      `UPDATE customers SET plan = $2, status = 'active', cancel_at_period_end = $6, current_period_end = $3,
-         billing_provider = $4, plan_interval = $7, updated_at = $5 WHERE id = $1`,
-      [customer.id, checkout.plan, end && credit > 0 ? new Date(end.getTime() + credit) : end, checkout.provider, input.now, ends, checkout.interval],
-    );
-    await tx.query(
-      `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
-       VALUES ($1, $2, $3, 'upgrade', $4, $5, $6, $7, $8)`,
-      [customer.id, customer.plan, checkout.plan, input.source, checkout.id, input.paymentId, input.eventId ?? null, input.now],
-    );
-    return { old_plan: customer.plan, new_plan: checkout.plan, payment_id: input.paymentId, changed: true };
-  }
-}
+/** The providers with a capability, for the SQL function that marks a checkout paid. */
+const providersWith = (test: (c: NonNullable<ReturnType<typeof capabilitiesOf>>) => boolean) => PROVIDERS.filter((name) => test(capabilitiesOf(name)!));
+/** A Razorpay (or Mintoken) order pays for one period and nothing renews it: `cancelAtPeriodEnd`, so <usage-meter> says "Ends on". */
+const ONE_PERIOD = providersWith((c) => c.renewal === 'one_period');
+/** Unused paid time is carried into a new purchase of these providers' (see the function in migration 8). */
+const CREDITS_UNUSED = providersWith((c) => Boolean(c.creditsUnusedTime));
+
+const MARK_PAID_SQL = 'SELECT tollgate_mark_paid($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[]) AS result';
 
 /**
- * Unused paid time carried into a new Razorpay purchase, in milliseconds of the new plan: what is left
- * of the current period, valued at the price paid for it, bought back at the new price. Buying the same
- * plan again extends it by exactly the time left; an upgrade converts the time left at the price ratio.
+ * Mark a checkout paid by one payment and move the customer to its plan, with one audit row, in one
+ * statement (the function `tollgate_mark_paid`, migration 8): the checkout row is locked, the same payment
+ * again returns the first result, another payment for a paid order is a conflict, a payment id that paid
+ * another checkout (only a forged or garbled event carries one) is a conflict to answer, not a unique
+ * violation that fails every delivery. Safe to call any number of times, concurrently, from verify and from
+ * webhooks, on its own (one statement is one transaction) or inside a transaction.
+ *
+ * The new period runs one month or one year from now (JavaScript's calendar, as every other period here);
+ * buying again from a provider that credits unused time (Razorpay) adds what is left of the current
+ * period, valued at the price paid for it and bought back at the new price: the same plan again extends
+ * it by exactly the time left, an upgrade converts the time left at the price ratio.
  */
-async function unusedCredit(tx: Sql, customer: CustomerRow, checkout: CheckoutRow, now: Date): Promise<number> {
-  const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
-  if (!capabilitiesOf(checkout.provider)?.creditsUnusedTime || customer.billing_provider !== checkout.provider || !end || end <= now || customer.status !== 'active' || checkout.interval === 'once') return 0;
-  const [paid] = await tx.query<Pick<CheckoutRow, 'amount' | 'currency' | 'interval'>>(
-    "SELECT amount, currency, interval FROM checkouts WHERE customer_id = $1 AND plan = $2 AND status = 'paid' AND provider = $3 ORDER BY paid_at DESC LIMIT 1",
-    [customer.id, customer.plan, checkout.provider],
-  );
-  if (!paid || paid.interval === 'once' || paid.currency !== checkout.currency || checkout.amount <= 0) return 0;
-  const left = end.getTime() - now.getTime();
-  const length = (interval: Interval) => periodEnd(now, interval)!.getTime() - now.getTime();
-  const value = (left / length(paid.interval)) * paid.amount;
-  return Math.floor((value / checkout.amount) * length(checkout.interval));
+export async function markCheckoutPaid(
+  sql: Sql,
+  input: { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date },
+): Promise<UpgradeResult> {
+  const { now } = input;
+  const [{ result }] = await sql.query<{ result: { error?: string; old_plan: string; new_plan: string; changed: boolean } }>(MARK_PAID_SQL, [
+    input.checkoutId,
+    input.paymentId,
+    input.source,
+    input.eventId ?? null,
+    now,
+    periodEnd(now, 'month'),
+    periodEnd(now, 'year'),
+    ONE_PERIOD,
+    CREDITS_UNUSED,
+  ]);
+  if (result.error === 'not_found') throw new AppError('not_found', 'No such checkout');
+  if (result.error === 'paid_by_other') throw new AppError('conflict', 'This order is already paid by another payment');
+  if (result.error === 'refunded') throw new AppError('conflict', 'This payment was refunded');
+  if (result.error === 'payment_used') throw new AppError('conflict', 'This payment already paid another order');
+  return { old_plan: result.old_plan, new_plan: result.new_plan, payment_id: input.paymentId, changed: result.changed };
 }
 
 /**
