@@ -13,6 +13,7 @@ import { requestLog } from './middleware/request-log.js';
 import { createProviders } from './providers/index.js';
 import { razorpaySimulatorOf } from './providers/razorpay/index.js';
 import { ProviderRegistry } from './providers/registry.js';
+import { WebhookInbox } from './providers/webhook-inbox.js';
 import type { Provider, ProviderDeps } from './providers/types.js';
 import type { FetchLike } from './providers/upstream.js';
 import { accountRoutes } from './routes/account.js';
@@ -66,6 +67,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     catalog,
     now,
     customerViews: new CustomerViews(store, catalog.freePlan.id),
+    webhookInbox: new WebhookInbox({ store, log, acknowledge: config.file.webhooks.acknowledge }),
     verifyToken: createTokenVerifier({
       sessionSecret: config.sessionSecret,
       sessionTtlSeconds: config.file.session_ttl_seconds,
@@ -103,6 +105,8 @@ export function createApp(options: CreateAppOptions): TollgateApp {
 
   app.notFound(notFound);
   app.onError(onError(log));
+  // Every provider's endpoint is registered: apply what a crash left stored but not applied, and keep looking.
+  deps.webhookInbox.start();
 
   return {
     app,
@@ -110,6 +114,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     razorpaySandbox: razorpaySimulatorOf(deps.providers),
     async close() {
       await Promise.all(providers.map((p) => p.close?.()));
+      await deps.webhookInbox.close();
     },
   };
 }

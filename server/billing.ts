@@ -12,7 +12,6 @@ import type { Sql } from './store/index.js';
 export { checkoutState, derivedId, findCheckoutByOrder, getCheckout, markCheckoutExpired, newId, ownCheckout, recordPaymentFailure, type CheckoutRow } from './store/checkouts.js';
 export { customerForProviderId, ensureCustomer, linkProviderCustomer, providerCustomerId, SUBSCRIBED_BEFORE_SQL, subscribedBefore, type CustomerRow } from './store/customers.js';
 export { applySubscriptionState, markCheckoutPaid, refundCheckout, type UpgradeResult } from './store/plan-changes.js';
-export { claimWebhookEvent, webhookEventSeen } from './store/webhook-events.js';
 export { usagePeriod } from './store/usage.js';
 export { checkoutPrice } from './services/pricing.js';
 

@@ -133,6 +133,8 @@ export const ConfigFile = z
     upstream_timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
     /** The HTTP server: how long a client may take to send a request, and how many connections it may hold. */
     http: HttpLimits.default(HTTP_DEFAULTS),
+    /** When a webhook is answered: once stored in the inbox ("stored", then applied right after), or once applied too ("applied"). */
+    webhooks: z.strictObject({ acknowledge: z.enum(['stored', 'applied']).default('stored') }).default({ acknowledge: 'stored' }),
     rate_limits: z
       .strictObject({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }), api_key: RateLimit.default({ limit: 600, window_s: 60 }) })
       .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 }, api_key: { limit: 600, window_s: 60 } }),

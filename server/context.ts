@@ -7,6 +7,7 @@ import type { CustomerIdentity } from './security/tokens.js';
 import type { ProviderRegistry } from './providers/registry.js';
 import type { Catalog } from './catalog.js';
 import type { CustomerViews } from './store/customer-views.js';
+import type { WebhookInbox } from './providers/webhook-inbox.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -18,6 +19,8 @@ export interface AppDeps {
   now: () => Date;
   /** The read paths' cached customer views (store/customer-views.ts). */
   customerViews: CustomerViews;
+  /** Verified webhooks, stored before they are acknowledged and applied once (providers/webhook-inbox.ts). */
+  webhookInbox: WebhookInbox;
 }
 
 export type AppEnv = {

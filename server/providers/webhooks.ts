@@ -1,14 +1,14 @@
-// The one webhook pipeline (as stripe-node's Webhooks.ts): raw bytes verified → parsed → the event id claimed
-// and the handler's change applied in one transaction; providers supply the verifier and the handlers by
-// event type. Also the reader of the timestamped `t=…,v1=…` scheme (Stripe-Signature, X-Mintbot-Signature).
+// The one webhook pipeline (as stripe-node's Webhooks.ts): raw bytes verified → parsed → stored in the inbox →
+// the handler's change applied once (providers/webhook-inbox.ts); providers supply the verifier and the
+// handlers by event type. Also the reader of the timestamped `t=…,v1=…` scheme (Stripe-Signature, X-Mintbot-Signature).
 import { Hono } from 'hono';
-import { claimWebhookEvent, webhookEventSeen } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { storableJson } from '../http.js';
 import type { Logger } from '../log.js';
 import { verifyTimestampedSignature } from '../security/signatures.js';
-import type { Sql, Store } from '../store/index.js';
+import type { Sql } from '../store/index.js';
+import type { WebhookInbox } from './webhook-inbox.js';
 
 /** docs/upstream/mintbot-partner-api.txt "Verifying the signature" and Stripe's reference "Webhooks": 300 s, applied either way (no future-dated events). */
 export const WEBHOOK_TOLERANCE_S = 300;
@@ -72,49 +72,40 @@ export interface WebhookEndpoint<P> {
   /** Check the signature over the raw bytes and parse them (AppError invalid_signature or validation_error). */
   read(c: AppContext, raw: Uint8Array): WebhookEvent<P> | Promise<WebhookEvent<P>>;
   handlers: Readonly<Record<string, WebhookHandler<P>>>;
-  /** The outcome of an event type without a handler (claimed all the same); default `ignored`. */
+  /** The outcome of an event type without a handler (recorded all the same); default `ignored`. */
   unhandled?: string;
-  /** Look the event id up before the handler's look-ups: a redelivery neither asks the upstream again nor fails when it is down. */
-  dedupFirst?: boolean;
+  /** The payload as read, from the JSON the inbox stored (for payloads that are not plain JSON); default: as stored. */
+  restore?(stored: unknown): P;
   /** Called with the outcome, for logging beyond the one line every event gets. */
   after?(event: WebhookEvent<P>, outcome: string): void;
 }
 
 /**
- * Apply one verified event exactly once: its handler's look-ups, then, in one transaction, the claim of
- * its id and its change. A redelivery is `duplicate`; a change that cannot apply (another payment already
- * paid the checkout) is acknowledged as `conflict` and logged, so the provider stops retrying; any other
- * error rolls back the claim with the change, and the provider's retry is processed.
+ * The endpoint's route: raw body → verify and parse → stored in the inbox (a redelivery is `duplicate` from
+ * there, before any look-up that may call the provider) → applied once (providers/webhook-inbox.ts) →
+ * `{received: true, outcome}`. With `webhooks.acknowledge: "stored"` the answer goes once the event is stored
+ * (`queued`) and it is applied right after; with `"applied"` once it is applied, with its outcome.
  */
-export async function applyWebhookEvent<P>(deps: { store: Store; log: Logger }, endpoint: WebhookEndpoint<P>, event: WebhookEvent<P>): Promise<string> {
-  const { store, log } = deps;
-  if (endpoint.dedupFirst && (await webhookEventSeen(store, endpoint.provider, event.id))) return 'duplicate';
-  const handler = Object.hasOwn(endpoint.handlers, event.type) ? endpoint.handlers[event.type] : undefined;
-  const step = handler ? await handler(event) : (endpoint.unhandled ?? 'ignored');
-  return store.transaction(async (tx) => {
-    if (!(await claimWebhookEvent(tx, endpoint.provider, event.id, event.type))) return 'duplicate';
-    if (typeof step === 'string') return step;
-    try {
-      return await step.apply(tx);
-    } catch (err) {
-      if (err instanceof AppError && err.code === 'conflict') {
-        log.warn(`${endpoint.provider} webhook conflict`, { event_id: event.id, event: event.type, checkout_id: step.checkoutId ?? null, reason: err.message });
-        return 'conflict';
-      }
-      throw err;
-    }
-  });
-}
-
-/** The endpoint's route: raw body → verify and parse → apply once → `{received: true, outcome}`, one log line per event. */
-export function webhookRoutes<P>(deps: { store: Store; log: Logger }, endpoint: WebhookEndpoint<P>): Hono<AppEnv> {
+export function webhookRoutes<P>(deps: { webhookInbox: WebhookInbox; log: Logger }, endpoint: WebhookEndpoint<P>): Hono<AppEnv> {
+  const inbox = deps.webhookInbox;
+  inbox.register(endpoint);
   const routes = new Hono<AppEnv>();
   routes.post(endpoint.path, async (c) => {
     endpoint.requireAvailable();
     const raw = new Uint8Array(await c.req.arrayBuffer());
     const event = await endpoint.read(c, raw);
-    const outcome = await applyWebhookEvent(deps, endpoint, event);
-    endpoint.after?.(event, outcome);
+    const accepted = await inbox.accept({ provider: endpoint.provider, event_id: event.id, type: event.type, payload: event.payload });
+    let outcome: string;
+    if (accepted.outcome !== null) outcome = 'duplicate';
+    else if (inbox.acknowledge === 'applied') {
+      // A delivery that finds the event being applied waits for it (and fails with it, so the provider retries).
+      const applyingAlready = !accepted.inserted && inbox.isApplying(endpoint.provider, event.id);
+      const applied = await inbox.apply(endpoint, event);
+      outcome = applyingAlready ? 'duplicate' : applied;
+    } else {
+      if (!inbox.isApplying(endpoint.provider, event.id)) inbox.applyLater(endpoint, event, c.get('requestId'));
+      outcome = 'queued';
+    }
     deps.log.info(`${endpoint.provider} webhook`, { request_id: c.get('requestId'), event_id: event.id, event: event.type, outcome });
     return c.json({ received: true, outcome });
   });

@@ -250,4 +250,20 @@ END
 $fn$;
 `,
   },
+  {
+    id: 9,
+    name: 'webhook_inbox',
+    // webhook_events becomes the inbox: a verified event is stored with its payload before it is
+    // acknowledged, and applied right after; its outcome is set in the transaction that applies it
+    // (store/webhook-events.ts, providers/webhook-inbox.ts). Rows from before were applied with their claim.
+    sql: `
+ALTER TABLE webhook_events ADD COLUMN IF NOT EXISTS payload jsonb;
+ALTER TABLE webhook_events ADD COLUMN IF NOT EXISTS outcome text;
+ALTER TABLE webhook_events ADD COLUMN IF NOT EXISTS applied_at timestamptz;
+ALTER TABLE webhook_events ADD COLUMN IF NOT EXISTS attempts integer NOT NULL DEFAULT 0;
+ALTER TABLE webhook_events ADD COLUMN IF NOT EXISTS last_attempt_at timestamptz;
+UPDATE webhook_events SET outcome = 'applied', applied_at = received_at WHERE outcome IS NULL;
+CREATE INDEX IF NOT EXISTS webhook_events_pending ON webhook_events (received_at) WHERE outcome IS NULL;
+`,
+  },
 ];

@@ -76,7 +76,8 @@ export async function makeServer(
   options: { store: Store; env?: Record<string, string | undefined>; file?: Partial<z.input<typeof ConfigFile>>; now?: () => Date } & Omit<CreateAppOptions, 'config' | 'store' | 'log'>,
 ): Promise<TestServer> {
   const env = { ...TEST_ENV, ...options.env };
-  const file = parseConfig({ ...DEFAULT_CONFIG, ...(options.file ?? {}) });
+  // Webhooks answer with their outcome, which the tests read (the default, "stored", has its own tests: webhook-inbox.test.ts).
+  const file = parseConfig({ ...DEFAULT_CONFIG, webhooks: { acknowledge: 'applied' }, ...(options.file ?? {}) });
   const config = loadServerConfig(env, file);
   const log = createMemoryLogger();
   const built = createApp({ ...options, config, store: options.store, log });

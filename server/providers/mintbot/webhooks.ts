@@ -68,6 +68,8 @@ export function mintbotWebhookRoutes(deps: ProviderDeps, settings: MintbotSettin
       return { id, type, payload: { body: parseWebhookObject(raw), at: new Date(timestamp * 1000) } };
     },
     handlers: Object.fromEntries(Object.keys(KIND_OF_EVENT).map((type) => [type, onOrderEvent])),
+    // The inbox stores JSON: the signed time comes back as text.
+    restore: (stored) => ({ body: (stored as MintbotEvent).body, at: new Date((stored as { at: string }).at) }),
     after({ id, type, payload: { body } }) {
       if (type === 'agent.failed') log.warn('mintbot agent failed', { event_id: id, order_id: typeof body.id === 'number' || typeof body.id === 'string' ? String(body.id) : null, step: typeof body.error === 'string' ? body.error.slice(0, 200) : null });
     },

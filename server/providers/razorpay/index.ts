@@ -40,7 +40,7 @@ export function createRazorpayProvider(deps: ProviderDeps): RazorpayProvider {
     if (secrets.mode === 'unavailable') throw new AppError('provider_unavailable', 'Razorpay is not configured on this server (RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)');
   }
 
-  const routes = razorpayWebhookRoutes({ secrets, client, store, log, now: deps.now, requireAvailable });
+  const routes = razorpayWebhookRoutes({ secrets, client, store, log, webhookInbox: deps.webhookInbox, now: deps.now, requireAvailable });
   if (sandbox) routes.route('/', sandbox.routes);
 
   return {

@@ -8,6 +8,7 @@ import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { verifyRazorpayWebhook } from '../../security/signatures.js';
 import type { Store } from '../../store/index.js';
+import type { WebhookInbox } from '../webhook-inbox.js';
 import { parseWebhookObject, webhookRoutes, type WebhookHandler } from '../webhooks.js';
 import type { RazorpayClient, RazorpayPayment, RazorpayRefund } from './client.js';
 import type { RazorpaySecrets } from './settings.js';
@@ -26,6 +27,7 @@ export interface RazorpayWebhookDeps {
   client: RazorpayClient;
   store: Store;
   log: Logger;
+  webhookInbox: WebhookInbox;
   now: () => Date;
   requireAvailable: () => void;
 }
@@ -90,7 +92,5 @@ export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
     handlers,
     // Only the events above find an order; any other is recorded as for no order.
     unhandled: 'unknown_order',
-    // A redelivery neither asks Razorpay again nor fails when Razorpay is down.
-    dedupFirst: true,
   });
 }
