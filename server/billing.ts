@@ -9,7 +9,7 @@ import { iso } from './store/checkouts.js';
 import type { CustomerRow } from './store/customers.js';
 import type { Sql } from './store/index.js';
 
-export { checkoutState, derivedId, findCheckoutByOrder, getCheckout, markCheckoutExpired, newId, ownCheckout, recordPaymentFailure, type CheckoutRow } from './store/checkouts.js';
+export { checkoutState, derivedId, findCheckoutByOrder, getCheckout, loadCheckoutByOrder, markCheckoutExpired, newId, ownCheckout, recordPaymentFailure, type CheckoutRow } from './store/checkouts.js';
 export { customerForProviderId, ensureCustomer, linkProviderCustomer, providerCustomerId, SUBSCRIBED_BEFORE_SQL, subscribedBefore, type CustomerRow } from './store/customers.js';
 export { applySubscriptionState, markCheckoutPaid, refundCheckout, type UpgradeResult } from './store/plan-changes.js';
 export { usagePeriod } from './store/usage.js';

@@ -3,6 +3,7 @@
 // applies it. An event acknowledged before a crash, or whose application failed, is applied by the sweep.
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { Batcher } from '../store/batch.js';
 import type { Store } from '../store/index.js';
 import { acceptWebhookEvents, finishWebhookEvent, pendingWebhookEvents, recordWebhookAttempt, type Accepted, type InboxEvent } from '../store/webhook-events.js';
 import type { WebhookEndpoint, WebhookEvent } from './webhooks.js';
@@ -28,8 +29,6 @@ export class WebhookInbox {
   readonly acknowledge: Acknowledge;
   // Each provider's endpoint: its handlers apply the events the sweep finds.
   private readonly endpoints = new Map<string, WebhookEndpoint<unknown>>();
-  private waiting: { event: InboxEvent; resolve: (a: Accepted) => void; reject: (e: unknown) => void }[] = [];
-  private writing = false;
   private readonly applying = new Map<string, Promise<string>>();
   private timer?: NodeJS.Timeout;
   private sweeping?: Promise<void>;
@@ -56,44 +55,31 @@ export class WebhookInbox {
 
   /** Resolves once nothing is being stored, applied or swept (tests, and a graceful stop). */
   async idle(): Promise<void> {
-    while (this.writing || this.applying.size > 0 || this.sweeping) {
+    while (this.stored.busy || this.applying.size > 0 || this.sweeping) {
       await Promise.allSettled([...this.applying.values(), this.sweeping, new Promise((resolve) => setImmediate(resolve))]);
     }
   }
 
   /** Store a verified event: whether it is new, else the outcome it was applied with (null: not yet). Durable when this resolves. */
   accept(event: InboxEvent): Promise<Accepted> {
-    return new Promise((resolve, reject) => {
-      this.waiting.push({ event, resolve, reject });
-      if (this.writing) return;
-      this.writing = true;
-      setImmediate(() => void this.write());
-    });
+    return this.stored.add(event);
   }
 
-  /** One statement per batch, one batch at a time: whatever arrives meanwhile goes in the next. */
-  private async write(): Promise<void> {
-    while (this.waiting.length) {
-      const batch = this.waiting.splice(0, BATCH);
-      const unique = new Map<string, InboxEvent>();
-      for (const { event } of batch) if (!unique.has(keyOf(event.provider, event.event_id))) unique.set(keyOf(event.provider, event.event_id), event);
-      try {
-        const rows = await acceptWebhookEvents(this.deps.store, [...unique.values()]);
-        const byKey = new Map(rows.map((row) => [keyOf(row.provider, row.event_id), row]));
-        // A second delivery of one event in the same batch is not new: the first one is.
-        const told = new Set<string>();
-        for (const item of batch) {
-          const key = keyOf(item.event.provider, item.event.event_id);
-          const row = byKey.get(key)!;
-          item.resolve(row.inserted && !told.has(key) ? row : { ...row, inserted: false });
-          told.add(key);
-        }
-      } catch (err) {
-        for (const item of batch) item.reject(err);
-      }
-    }
-    this.writing = false;
-  }
+  /** One statement per batch of events (store/batch.ts). A second delivery of one event in the same batch is not new: the first one is. */
+  private readonly stored = new Batcher<InboxEvent, Accepted>(async (events) => {
+    const unique = new Map<string, InboxEvent>();
+    for (const event of events) if (!unique.has(keyOf(event.provider, event.event_id))) unique.set(keyOf(event.provider, event.event_id), event);
+    const rows = await acceptWebhookEvents(this.deps.store, [...unique.values()]);
+    const byKey = new Map(rows.map((row) => [keyOf(row.provider, row.event_id), row]));
+    const told = new Set<string>();
+    return events.map((event) => {
+      const key = keyOf(event.provider, event.event_id);
+      const row = byKey.get(key)!;
+      const first = row.inserted && !told.has(key);
+      told.add(key);
+      return first ? row : { ...row, inserted: false };
+    });
+  }, BATCH);
 
   /** Whether this process is applying the event now. */
   isApplying(provider: string, eventId: string): boolean {

@@ -8,7 +8,7 @@ import { AppError } from '../errors.js';
 import { readJson, requireCustomer } from '../http.js';
 import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
 import { assertCheckoutScope, createCheckout, startCheckout, verifyPayment } from '../services/checkout.js';
-import { checkoutState, findCheckoutByOrder, getCheckout, ownCheckout } from '../store/checkouts.js';
+import { checkoutState, getCheckout, loadCheckoutByOrder, ownCheckout } from '../store/checkouts.js';
 
 const FINAL: ReadonlySet<string> = new Set(FINAL_CHECKOUT_STATUSES);
 
@@ -92,7 +92,7 @@ checkoutRoutes.post('/v1/razorpay/verify', async (c) => {
   return withIdempotency(c, `customer:${identity.customerId}`, async () => {
     const { store } = c.get('deps');
     const body = await readJson(c, RazorpayVerifyRequest);
-    const checkout = await findCheckoutByOrder(store, c.get('deps').providers.namesWith('verify'), body.razorpay_order_id);
+    const checkout = await loadCheckoutByOrder(store, c.get('deps').providers.namesWith('verify'), body.razorpay_order_id);
     return c.json(await verifyPayment(c.get('deps'), { identity, checkout, body, requestId: c.get('requestId') }));
   });
 });

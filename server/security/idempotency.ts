@@ -5,6 +5,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { AppError, errorBody } from '../errors.js';
+import { storableText } from '../http.js';
+import { Batcher } from '../store/batch.js';
+import type { Store } from '../store/index.js';
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 /**
@@ -32,6 +35,55 @@ interface KeyRow {
 /** `now() + LEASE_MS` in SQL: leases are timed by the store's clock, which every instance shares. */
 const LEASE_END = `now() + ${LEASE_MS} * interval '1 millisecond'`;
 
+interface Claim {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  owner: string;
+}
+interface Kept {
+  scope: string;
+  key: string;
+  owner: string;
+  status: number;
+  body: string;
+  content_type: string;
+}
+
+/**
+ * The two statements every keyed POST makes, each sent once for all the requests that make it together
+ * (store/batch.ts), per store: the claims, and the answers kept. Two claims of one key in a batch: the
+ * first one listed gets it.
+ */
+const batchers = new WeakMap<Store, { claim: Batcher<Claim, boolean>; keep: Batcher<Kept, void> }>();
+function batchersOf(store: Store) {
+  let b = batchers.get(store);
+  if (!b) {
+    const claim = new Batcher<Claim, boolean>(async (claims) => {
+      const rows = await store.query<{ owner: string }>(
+        `INSERT INTO idempotency_keys (scope, key, fingerprint, owner, locked_until)
+         SELECT scope, key, fingerprint, owner, ${LEASE_END} FROM json_to_recordset($1::json) AS v(scope text, key text, fingerprint text, owner text)
+         ON CONFLICT DO NOTHING RETURNING owner`,
+        [JSON.stringify(claims)],
+      );
+      const won = new Set(rows.map((r) => r.owner));
+      return claims.map((c) => won.has(c.owner));
+    });
+    const keep = new Batcher<Kept, void>(async (answers) => {
+      await store.query(
+        `UPDATE idempotency_keys k SET status = v.status, body = v.body, content_type = v.content_type, locked_until = NULL
+         FROM json_to_recordset($1::json) AS v(scope text, key text, owner text, status integer, body text, content_type text)
+         WHERE k.scope = v.scope AND k.key = v.key AND k.owner = v.owner AND k.status IS NULL`,
+        // As text parameters did: U+0000 and lone surrogates, which a json parameter refuses, become U+FFFD.
+        [JSON.stringify(answers.map((a) => ({ ...a, body: storableText(a.body) })))],
+      );
+      return answers.map(() => undefined);
+    });
+    batchers.set(store, (b = { claim, keep }));
+  }
+  return b;
+}
+
 export function idempotencyKeyOf(c: AppContext): string {
   const key = c.req.header('Idempotency-Key');
   if (!key) throw new AppError('missing_idempotency_key', 'POST requests need an Idempotency-Key header (a fresh UUID per attempt)');
@@ -57,11 +109,7 @@ export async function withIdempotency(c: AppContext, scope: string, handler: () 
   const owner = randomUUID();
 
   for (let attempt = 0; attempt < 3; attempt++) {
-    const claimed = await store.query(
-      `INSERT INTO idempotency_keys (scope, key, fingerprint, owner, locked_until) VALUES ($1, $2, $3, $4, ${LEASE_END}) ON CONFLICT DO NOTHING RETURNING key`,
-      [scope, key, fingerprint, owner],
-    );
-    if (claimed.length) return runAndKeep(c, scope, key, owner, handler);
+    if (await batchersOf(store).claim.add({ scope, key, fingerprint, owner })) return runAndKeep(c, scope, key, owner, handler);
 
     const started = Date.now();
     for (;;) {
@@ -123,7 +171,7 @@ async function runAndKeep(c: AppContext, scope: string, key: string, owner: stri
     } else {
       // A 4xx is the answer to this request: keep it, rendered as onError will render it.
       const body = JSON.stringify(errorBody(err.code, err.message, c.get('requestId')));
-      await store.query(`UPDATE idempotency_keys SET status = $4, body = $5, content_type = $6, locked_until = NULL WHERE ${mine}`, [scope, key, owner, status, body, 'application/json']);
+      await batchersOf(store).keep.add({ scope, key, owner, status, body, content_type: 'application/json' });
     }
     throw err;
   }
@@ -137,13 +185,6 @@ async function runAndKeep(c: AppContext, scope: string, key: string, owner: stri
   // a new Response the original becomes garbage and a GC cancels the stream the client is about to
   // read ("Body is unusable"), an empty answer to a payment that went through.
   const body = await response.text();
-  await store.query(`UPDATE idempotency_keys SET status = $4, body = $5, content_type = $6, locked_until = NULL WHERE ${mine}`, [
-    scope,
-    key,
-    owner,
-    response.status,
-    body,
-    response.headers.get('Content-Type') ?? 'application/json',
-  ]);
+  await batchersOf(store).keep.add({ scope, key, owner, status: response.status, body, content_type: response.headers.get('Content-Type') ?? 'application/json' });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }

@@ -10,7 +10,7 @@ import type { Provider } from '../providers/types.js';
 import { HANDOFF_TTL_S, issueSessionToken, type CustomerIdentity } from '../security/tokens.js';
 import { claimCheckoutStart, derivedId, getCheckout, insertCheckout, ownCheckout, recordCheckoutStarted, recordCheckoutStartFailed, type CheckoutRow } from '../store/checkouts.js';
 import { ensureCustomer, type CustomerRow } from '../store/customers.js';
-import { markCheckoutPaid, type UpgradeResult } from '../store/plan-changes.js';
+import { markCheckoutPaidBatched, type UpgradeResult } from '../store/plan-changes.js';
 import { chargePrice, checkoutPrice } from './pricing.js';
 
 /** The provider that takes this checkout's payment, or 503 provider_unavailable. */
@@ -149,7 +149,7 @@ export async function startCheckout(deps: AppDeps, identity: CustomerIdentity, i
 
 /** Mark a checkout paid by one payment, with its plan change and audit row, in one statement (store/plan-changes.ts). */
 export async function markPaid(deps: AppDeps, input: { checkoutId: string; paymentId: string; source: string; eventId?: string }): Promise<UpgradeResult> {
-  return markCheckoutPaid(deps.store, { ...input, now: deps.now() });
+  return markCheckoutPaidBatched(deps.store, { ...input, now: deps.now() });
 }
 
 /**

@@ -48,8 +48,8 @@ export async function openStore(options: StoreOptions = {}): Promise<Store> {
   return store;
 }
 
-/** A statement that writes a table a customer's reads show. */
-const WRITES_CUSTOMER_STATE = /^\s*(?:(?:INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(?:customers|usage_counters|provider_customers)\b|SELECT\s+tollgate_)/i;
+/** A statement that writes a table a customer's reads show, or calls one of our functions (migration 8), which do. */
+const WRITES_CUSTOMER_STATE = /^\s*(?:INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(?:customers|usage_counters|provider_customers)\b|\btollgate_\w+\(/i;
 
 /** The engine's store with its writeGeneration kept (see Store). */
 function trackWrites(engine: Omit<Store, 'writeGeneration'>): Store {

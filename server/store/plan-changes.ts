@@ -6,7 +6,8 @@ import { AppError } from '../errors.js';
 import { capabilitiesOf } from '../providers/capability-table.js';
 import type { CheckoutRow } from './checkouts.js';
 import type { CustomerRow } from './customers.js';
-import type { Sql } from './index.js';
+import { Batcher } from './batch.js';
+import type { Sql, Store } from './index.js';
 
 export interface UpgradeResult {
   old_plan: string;
@@ -51,7 +52,7 @@ export async function markCheckoutPaid(
   input: { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date },
 ): Promise<UpgradeResult> {
   const { now } = input;
-  const [{ result }] = await sql.query<{ result: { error?: string; old_plan: string; new_plan: string; changed: boolean } }>(MARK_PAID_SQL, [
+  const [{ result }] = await sql.query<{ result: MarkPaidResult }>(MARK_PAID_SQL, [
     input.checkoutId,
     input.paymentId,
     input.source,
@@ -62,11 +63,44 @@ export async function markCheckoutPaid(
     ONE_PERIOD,
     CREDITS_UNUSED,
   ]);
+  return upgradeResult(result, input.paymentId);
+}
+
+type MarkPaidResult = { error?: string; old_plan: string; new_plan: string; changed: boolean };
+type MarkPaidInput = { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date };
+
+/**
+ * markCheckoutPaid for the requests that pay together (concurrent verifies), in one statement (store/batch.ts):
+ * each call of the function in it is what markCheckoutPaid does alone, in order. Outside a transaction only.
+ */
+export function markCheckoutPaidBatched(store: Store, input: MarkPaidInput): Promise<UpgradeResult> {
+  let batcher = paidBatchers.get(store);
+  if (!batcher) {
+    batcher = new Batcher(async (items) => {
+      const rows = await store.query<{ i: number; result: MarkPaidResult }>(
+        `SELECT v.i, tollgate_mark_paid(v.checkout, v.payment, v.source, v.event, v.now, v.month_end, v.year_end, $2::text[], $3::text[]) AS result
+         FROM json_to_recordset($1::json) AS v(i integer, checkout text, payment text, source text, event text, now timestamptz, month_end timestamptz, year_end timestamptz)
+         ORDER BY v.i`,
+        [
+          JSON.stringify(items.map((x, i) => ({ i, checkout: x.checkoutId, payment: x.paymentId, source: x.source, event: x.eventId ?? null, now: x.now, month_end: periodEnd(x.now, 'month'), year_end: periodEnd(x.now, 'year') }))),
+          ONE_PERIOD,
+          CREDITS_UNUSED,
+        ],
+      );
+      return items.map((_, i) => rows.find((r) => r.i === i)!.result);
+    });
+    paidBatchers.set(store, batcher);
+  }
+  return batcher.add(input).then((result) => upgradeResult(result, input.paymentId));
+}
+const paidBatchers = new WeakMap<Store, Batcher<MarkPaidInput, MarkPaidResult>>();
+
+function upgradeResult(result: MarkPaidResult, paymentId: string): UpgradeResult {
   if (result.error === 'not_found') throw new AppError('not_found', 'No such checkout');
   if (result.error === 'paid_by_other') throw new AppError('conflict', 'This order is already paid by another payment');
   if (result.error === 'refunded') throw new AppError('conflict', 'This payment was refunded');
   if (result.error === 'payment_used') throw new AppError('conflict', 'This payment already paid another order');
-  return { old_plan: result.old_plan, new_plan: result.new_plan, payment_id: input.paymentId, changed: result.changed };
+  return { old_plan: result.old_plan, new_plan: result.new_plan, payment_id: paymentId, changed: result.changed };
 }
 
 /**

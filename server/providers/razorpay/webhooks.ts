@@ -2,7 +2,7 @@
 // raw-body HMAC with the webhook secret, deduplicated on X-Razorpay-Event-Id (providers/webhooks.ts applies
 // each once, in the transaction that claims it).
 import type { Hono } from 'hono';
-import { findCheckoutByOrder, markCheckoutPaid, recordPaymentFailure, refundCheckout, type CheckoutRow } from '../../billing.js';
+import { loadCheckoutByOrder, markCheckoutPaid, recordPaymentFailure, refundCheckout, type CheckoutRow } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
 import type { Logger } from '../../log.js';
@@ -34,7 +34,7 @@ export interface RazorpayWebhookDeps {
 
 export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
   const { secrets, client, store } = deps;
-  const checkoutOf = (orderId: string | undefined): Promise<CheckoutRow | undefined> => (orderId ? findCheckoutByOrder(store, ['razorpay'], orderId) : Promise.resolve(undefined));
+  const checkoutOf = (orderId: string | undefined): Promise<CheckoutRow | undefined> => (orderId ? loadCheckoutByOrder(store, ['razorpay'], orderId) : Promise.resolve(undefined));
 
   const paid: WebhookHandler<RazorpayEvent> = async ({ id, type, payload }) => {
     const payment = payload.payload?.payment?.entity;
