@@ -1,10 +1,11 @@
 // Rate limits: per customer, per API key for the partner's backend, and per IP for unauthenticated and
 // failed-auth requests (the mintbot document's scheme: 120 / 60 s and 60 / 60 s). A sliding-window counter
 // (the previous fixed window, weighted by how much of it still overlaps, plus the current one): O(1) per hit,
-// whatever the limit. In memory when one process owns the store (PGlite); in a PostgreSQL table, one
-// single-row upsert per hit, when several instances share DATABASE_URL, so the limit holds across them.
+// whatever the limit. In memory when one process owns the store (PGlite); in a PostgreSQL table when several
+// instances share DATABASE_URL, so the limit holds across them: one upsert for the hits that arrive together.
 import { AppError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { Batcher } from '../store/batch.js';
 import type { Sql } from '../store/index.js';
 
 export interface Limiter {
@@ -80,15 +81,23 @@ export class RateLimiter implements Limiter {
  */
 const SLID_PREVIOUS = `CASE WHEN c.window_start >= $3::bigint THEN c.previous WHEN c.window_start = $3::bigint - $4::bigint THEN c.current ELSE 0 END`;
 const SLID_CURRENT = `CASE WHEN c.window_start >= $3::bigint THEN c.current ELSE 0 END`;
-const ROOM = `(${SLID_PREVIOUS}) * $5::float8 + (${SLID_CURRENT}) < $6::float8`;
+/**
+ * Of `requested` hits on a key, how many fit: hit i (from 0) fits while the weighted count plus i is under
+ * the limit, so this is min(requested, ⌈limit − weighted⌉), at least 0 — for one hit, one while under the limit.
+ */
+const GRANTED = `LEAST(EXCLUDED.requested, GREATEST(0, CEIL($6::float8 - ((${SLID_PREVIOUS}) * $5::float8 + (${SLID_CURRENT})))))::integer`;
+/** The hits of several keys in one statement ($1 the bucket, $2 `[{key, n}]`, one entry per key). */
 const HIT_SQL = `
-INSERT INTO rate_limit_counters AS c (bucket, key, window_start, previous, current, counted) VALUES ($1, $2, $3::bigint, 0, 1, true)
+INSERT INTO rate_limit_counters AS c (bucket, key, window_start, previous, current, counted, requested, granted)
+SELECT $1, v.key, $3::bigint, 0, LEAST(v.n, CEIL($6::float8)::integer), true, v.n, LEAST(v.n, CEIL($6::float8)::integer) FROM json_to_recordset($2::json) AS v(key text, n integer)
 ON CONFLICT (bucket, key) DO UPDATE SET
   window_start = GREATEST(c.window_start, $3::bigint),
   previous = ${SLID_PREVIOUS},
-  current = ${SLID_CURRENT} + CASE WHEN ${ROOM} THEN 1 ELSE 0 END,
-  counted = ${ROOM}
-RETURNING previous, current, counted`;
+  current = ${SLID_CURRENT} + ${GRANTED},
+  counted = ${GRANTED} > 0,
+  requested = EXCLUDED.requested,
+  granted = ${GRANTED}
+RETURNING key, previous, current, granted`;
 
 /**
  * The counters of every instance on one PostgreSQL (rate_limit_counters, migration 7). Keys idle for two
@@ -110,20 +119,42 @@ export class SharedRateLimiter implements Limiter {
     this.fallback = new RateLimiter(limit, windowMs, now);
   }
 
-  async hit(key: string): Promise<void> {
+  /**
+   * The hits of concurrent requests in one statement (store/batch.ts), each key once with its number of
+   * hits; of a key's hits in a batch, the first ones that fit are let through, in arrival order.
+   */
+  private readonly hits = new Batcher<string, { row: { previous: number; current: number }; fits: boolean; now: number }>(async (keys) => {
     const now = this.now();
     const { fixedStart, overlap } = windowAt(now, this.windowMs);
-    let row: { previous: number; current: number; counted: boolean };
+    const counts = new Map<string, number>();
+    for (const key of keys) counts.set(key, (counts.get(key) ?? 0) + 1);
+    const rows = await this.sql.query<{ key: string; previous: number; current: number; granted: number }>(HIT_SQL, [
+      this.bucket,
+      JSON.stringify([...counts].map(([key, n]) => ({ key, n }))),
+      fixedStart,
+      this.windowMs,
+      overlap,
+      this.limit,
+    ]);
+    this.prune(now, fixedStart);
+    const byKey = new Map(rows.map((r) => [r.key, { row: r, left: r.granted }]));
+    return keys.map((key) => {
+      const entry = byKey.get(key)!;
+      return { row: entry.row, fits: entry.left-- > 0, now };
+    });
+  });
+
+  async hit(key: string): Promise<void> {
+    let verdict: { row: { previous: number; current: number }; fits: boolean; now: number };
     try {
-      [row] = await this.sql.query<typeof row>(HIT_SQL, [this.bucket, key, fixedStart, this.windowMs, overlap, this.limit]);
+      verdict = await this.hits.add(key);
     } catch (err) {
       if (!this.failing) this.log.warn('shared rate limit unavailable; counting in this process until the store answers', { bucket: this.bucket, error: err instanceof Error ? err.message : String(err) });
       this.failing = true;
       return this.fallback.hit(key);
     }
     this.failing = false;
-    this.prune(now, fixedStart);
-    if (!row.counted) throw rateLimited(row, now, this.limit, this.windowMs);
+    if (!verdict.fits) throw rateLimited(verdict.row, verdict.now, this.limit, this.windowMs);
   }
 
   private prune(now: number, fixedStart: number): void {

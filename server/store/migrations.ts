@@ -266,4 +266,14 @@ UPDATE webhook_events SET outcome = 'applied', applied_at = received_at WHERE ou
 CREATE INDEX IF NOT EXISTS webhook_events_pending ON webhook_events (received_at) WHERE outcome IS NULL;
 `,
   },
+  {
+    id: 10,
+    name: 'rate_limit_batches',
+    // The shared rate limiter counts the hits that arrive together in one upsert (security/rate-limit.ts):
+    // how many a key was asked for in it, and how many fitted.
+    sql: `
+ALTER TABLE rate_limit_counters ADD COLUMN IF NOT EXISTS requested integer NOT NULL DEFAULT 1;
+ALTER TABLE rate_limit_counters ADD COLUMN IF NOT EXISTS granted integer NOT NULL DEFAULT 0;
+`,
+  },
 ];

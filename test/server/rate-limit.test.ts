@@ -209,6 +209,19 @@ describe('counters shared on PostgreSQL', { skip: process.env.DATABASE_URL ? fal
     assert.ok(keys.every((k) => !k.key.includes(TEST_ENV.TOLLGATE_API_KEY)), 'the store holds a digest of the key, never the key');
   });
 
+  test('hits that arrive together go in one upsert: of 30 on one key and 5 on another, exactly the limit fits', async () => {
+    let statements = 0;
+    const counted = { query: (text: string, params?: unknown[]) => (statements++, store.query(text, params)), exec: (s: string) => store.exec(s) } as Store;
+    const limiter = new SharedRateLimiter(counted, `together_${uniqueId()}`, 10, 60_000, () => FROZEN, createMemoryLogger());
+    const hits = await Promise.all([...Array.from({ length: 30 }, () => outcome(limiter, 'a')), ...Array.from({ length: 5 }, () => outcome(limiter, 'b'))]);
+    assert.equal(hits.slice(0, 30).filter((o) => o === null).length, 10);
+    assert.ok(hits.slice(0, 30).filter((o) => o !== null).every((retry) => retry! >= 1));
+    assert.deepEqual(hits.slice(30), [null, null, null, null, null]);
+    assert.ok(statements < 35, `${statements} statements for 35 hits`);
+    // And the row agrees with what was let through.
+    assert.equal((await outcome(limiter, 'a')) !== null, true);
+  });
+
   test('with the store unreachable, the limiter counts in this process (logged once) instead of answering 500', async () => {
     const [{ schema }] = await store.query<{ schema: string }>('SELECT current_schema() AS schema');
     const gone = await openStore({ databaseUrl: process.env.DATABASE_URL, schema });
