@@ -38,6 +38,8 @@ function minifyLitCss(): Plugin {
           .replace(/\s*([{};])\s*/g, '$1')
           .replace(/;}/g, '}')
           .replace(/([{;][\w-]+):\s+/g, '$1:') // `{display: grid` → `{display:grid`
+          .replace(/\s*([,>])\s*/g, '$1') // `a, b` → `a,b`, `min(100%, 15rem)` → `min(100%,15rem)`, `a > b` → `a>b`
+          .replace(/([\s:(,*/-])0\.(\d)/g, '$1.$2') // `0.25rem` → `.25rem`
           .trim();
         return 'css`' + min + '`';
       });
