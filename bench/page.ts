@@ -1,7 +1,9 @@
 // `npx tsx bench/page.ts`: the demo pages' first load in headless Chromium at 4× CPU throttling, against the
 // real server started as the e2e tests start it: API requests per resource before the first click, and the
-// time from navigation start to the first <plan-picker> showing its plans (median of several cold loads).
-import type { CDPSession, Page, Request } from 'playwright-core';
+// time from navigation start to the first <plan-picker> showing its plans (median of several cold loads),
+// beside a bare page on the same server in the same run (fetch the plans, format the prices, add the cards).
+import { pathToFileURL } from 'node:url';
+import type { Browser, CDPSession, Page, Request } from 'playwright-core';
 import { launchBrowser, startServer } from '../test/e2e/harness.js';
 
 const LOADS = Number(process.env.BENCH_PAGE_LOADS ?? 7);
@@ -10,6 +12,20 @@ const PAGES = (process.env.BENCH_PAGES ?? '/demo/partner.html,/demo/dashboard.ht
 /** The page has settled when no API request is in flight and none has started for this long. */
 const QUIET_MS = 1500;
 const PLANS_MARK = 'bench:plans';
+/** The baseline: what a page that shows the plans with no library at all does; served by the bench itself. */
+const BARE_PATH = '/bench/bare-plans.html';
+const BARE_PAGE = `<!doctype html><html lang="en"><meta charset="utf-8"><title>bare plans</title><main></main>
+<script type="module">
+const { plans } = await (await fetch('/v1/plans', { headers: { Accept: 'application/json' }, credentials: 'omit' })).json();
+for (const plan of plans) {
+  const card = document.createElement('div');
+  card.setAttribute('role', 'radio');
+  const charge = plan.charge[0];
+  card.textContent = plan.name + ' ' + (charge ? new Intl.NumberFormat('en', { style: 'currency', currency: charge.currency }).format(charge.amount / 100) : 'Free');
+  document.querySelector('main').append(card);
+}
+performance.mark('${PLANS_MARK}');
+</script>`;
 
 /**
  * Runs in the page before its scripts: every shadow root a <plan-picker> attaches is watched, and the first
@@ -45,7 +61,7 @@ function resourceOf(request: Request, tokens: Map<string, string>): string | und
   return `${request.method()} ${url.pathname}${url.search} · ${who}${headers['accept-language'] ? ` · ${headers['accept-language']}` : ''}`;
 }
 
-interface Load {
+export interface Load {
   plansMs?: number;
   /** API requests per resource until the page settled. */
   requests: Map<string, number>;
@@ -66,10 +82,11 @@ async function settle(page: Page, inflight: () => number, last: () => number): P
   throw new Error(`${page.url()} did not settle within 20 s`);
 }
 
-async function loadOnce(browser: Awaited<ReturnType<typeof launchBrowser>>, url: string): Promise<Load> {
+export async function loadOnce(browser: Browser, url: string): Promise<Load> {
   const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   try {
     const page = await context.newPage();
+    await page.route(`**${BARE_PATH}`, (route) => route.fulfill({ contentType: 'text/html; charset=utf-8', body: BARE_PAGE }));
     const cdp: CDPSession = await context.newCDPSession(page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate: CPU_THROTTLE });
     await page.addInitScript(markPlansShown, PLANS_MARK);
@@ -111,26 +128,38 @@ async function loadOnce(browser: Awaited<ReturnType<typeof launchBrowser>>, url:
   }
 }
 
-const median = (values: number[]): number => {
+export const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 const ms = (n: number | undefined) => (n === undefined || Number.isNaN(n) ? '–' : `${Math.round(n)} ms`);
 
+/** Every page's loads, the bare page's interleaved with them (a burst of load on the machine hits both alike). */
+async function measurePage(browser: Browser, base: string, path: string): Promise<{ loads: Load[]; bare: Load[] }> {
+  const url = new URL(path, base).href;
+  const bareUrl = new URL(BARE_PATH, base).href;
+  await loadOnce(browser, url); // warm-up: the server's first compressions and queries
+  const loads: Load[] = [];
+  const bare: Load[] = [];
+  for (let i = 0; i < LOADS; i++) {
+    bare.push(await loadOnce(browser, bareUrl));
+    loads.push(await loadOnce(browser, url));
+  }
+  return { loads, bare };
+}
+
 async function main(): Promise<void> {
   const server = await startServer();
   const browser = await launchBrowser();
   try {
-    console.log(`\n$ npx tsx bench/page.ts   (${LOADS} cold loads per page after one warm-up, ${CPU_THROTTLE}× CPU throttling, headless Chromium, median)\n`);
-    console.log('| page | time to plans (median · min–max) | tollgate.js ends · first chunk starts | first /v1/plans starts → ends | API requests before the first click |');
-    console.log('| --- | ---: | ---: | ---: | --- |');
+    console.log(`\n$ npx tsx bench/page.ts   (${LOADS} cold loads per page after one warm-up, each after a load of the bare page; ${CPU_THROTTLE}× CPU throttling, headless Chromium, median)\n`);
+    console.log('| page | time to plans (median · min–max) | bare page | ÷ bare | tollgate.js ends · first chunk starts | first /v1/plans starts → ends | API requests before the first click |');
+    console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const path of PAGES) {
-      const url = new URL(path, server.url).href;
-      await loadOnce(browser, url); // warm-up: the server's first compressions, Chromium's code caches
-      const loads: Load[] = [];
-      for (let i = 0; i < LOADS; i++) loads.push(await loadOnce(browser, url));
+      const { loads, bare } = await measurePage(browser, server.url, path);
       const plans = loads.map((l) => l.plansMs).filter((n): n is number => n !== undefined);
+      const bareMedian = median(bare.map((l) => l.plansMs ?? NaN));
       const at = (pick: (load: Load) => number | undefined) => ms(median(loads.map((l) => pick(l) ?? NaN)));
       // Requests per resource: the most any load made (a load that made more is what a reader should see).
       const perResource = new Map<string, number>();
@@ -138,7 +167,7 @@ async function main(): Promise<void> {
       const total = Math.max(...loads.map((l) => [...l.requests.values()].reduce((a, b) => a + b, 0)));
       const list = [...perResource].sort(([a], [b]) => a.localeCompare(b)).map(([resource, count]) => `${count}× ${resource}`);
       console.log(
-        `| ${path} | ${ms(median(plans))} · ${ms(Math.min(...plans))}–${ms(Math.max(...plans))} | ` +
+        `| ${path} | ${ms(median(plans))} · ${ms(Math.min(...plans))}–${ms(Math.max(...plans))} | ${ms(bareMedian)} | ${(median(plans) / bareMedian).toFixed(2)} | ` +
           `${at((l) => l.entryEndMs)} · ${at((l) => l.chunkStartMs)} | ${at((l) => l.plansFetchStartMs)} → ${at((l) => l.plansFetchEndMs)} | ` +
           `${total} in all: ${list.join('; ')} |`,
       );
@@ -149,4 +178,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
