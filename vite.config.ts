@@ -1,7 +1,8 @@
 // Library builds of the browser elements. `vite build` makes the main ES module; build-extras.mjs
 // runs this config again with TOLLGATE_BUILD=elements (one entry per element, shared chunks) and
-// TOLLGATE_BUILD=iife (classic script). Stripe's loader is always its own lazily imported chunk.
-import { defineConfig, type Plugin, type UserConfig } from 'vite';
+// TOLLGATE_BUILD=iife (classic script). Stripe's loader is always its own lazily imported chunk; the main
+// module has no static chunk; Lit's css`` and html`` templates are whitespace-minified.
+import { defineConfig, parseAst, type Plugin, type UserConfig } from 'vite';
 
 const ELEMENTS = ['plan-picker', 'razorpay-checkout', 'stripe-checkout', 'usage-meter', 'paywall-gate'];
 const STRIPE_MODULE = '@stripe/stripe-js/dist/pure.mjs';
@@ -37,9 +38,41 @@ function minifyLitCss(): Plugin {
           .replace(/\s*([{};])\s*/g, '$1')
           .replace(/;}/g, '}')
           .replace(/([{;][\w-]+):\s+/g, '$1:') // `{display: grid` → `{display:grid`
+          .replace(/\s*([,>])\s*/g, '$1') // `a, b` → `a,b`, `min(100%, 15rem)` → `min(100%,15rem)`, `a > b` → `a>b`
+          .replace(/([\s:(,*/-])0\.(\d)/g, '$1.$2') // `0.25rem` → `.25rem`
           .trim();
         return 'css`' + min + '`';
       });
+    },
+  };
+}
+
+/**
+ * Lit's html`` templates reach the bundle verbatim as well: in their static text, a run of white space
+ * that holds a line break becomes one space. HTML renders the two alike (no element here keeps white
+ * space: no <pre> or <textarea>, no `white-space: pre*`), and every binding stays where it was.
+ */
+function minifyLitHtml(): Plugin {
+  return {
+    name: 'tollgate-minify-lit-html',
+    transform(code, id) {
+      if (!/[\\/]src[\\/].*\.ts$/.test(id) || !code.includes('html`')) return null;
+      const spans: [number, number][] = [];
+      const visit = (node: unknown): void => {
+        if (!node || typeof node !== 'object') return;
+        if (Array.isArray(node)) return node.forEach(visit);
+        const n = node as { type?: string; tag?: { type: string; name?: string }; quasi?: { quasis: { start: number; end: number }[] } };
+        if (n.type === 'TaggedTemplateExpression' && n.tag?.type === 'Identifier' && n.tag.name === 'html') {
+          for (const q of n.quasi!.quasis) spans.push([q.start, q.end]);
+        }
+        for (const value of Object.values(node)) visit(value);
+      };
+      visit(parseAst(code, { lang: 'ts' }));
+      let out = code;
+      for (const [start, end] of spans.sort((a, b) => b[0] - a[0])) {
+        out = out.slice(0, start) + out.slice(start, end).replace(/\s*\n\s*/g, ' ') + out.slice(end);
+      }
+      return out === code ? null : { code: out, map: null };
     },
   };
 }
@@ -86,7 +119,7 @@ function asciiOnly(): Plugin {
 
 const shared: UserConfig = {
   publicDir: false,
-  plugins: [minifyLitCss()],
+  plugins: [minifyLitCss(), minifyLitHtml()],
   build: {
     outDir: 'dist',
     target: 'es2022',
@@ -109,7 +142,8 @@ function variant(name: string): UserConfig {
           fileName: (_format, entryName) => `${entryName}.js`,
         },
         rollupOptions: {
-          output: { chunkFileNames, minify: true, codeSplitting: { groups: [{ name: 'shared', test: FOUNDATION }] } },
+          // `comments`: no /* @__PURE__ */ marks left for a bundler; these files are loaded as they are.
+          output: { chunkFileNames, minify: true, comments: { annotation: false }, codeSplitting: { groups: [{ name: 'shared', test: FOUNDATION }] } },
         },
       },
     };
@@ -117,7 +151,7 @@ function variant(name: string): UserConfig {
   if (name === 'iife') {
     return {
       ...shared,
-      plugins: [minifyLitCss(), stripeShimForIife(), asciiOnly()],
+      plugins: [minifyLitCss(), minifyLitHtml(), stripeShimForIife(), asciiOnly()],
       // A classic script has no import.meta; config.ts reads document.currentScript first.
       define: { 'import.meta.url': 'undefined' },
       build: {
@@ -134,7 +168,14 @@ function variant(name: string): UserConfig {
       ...shared.build,
       emptyOutDir: true,
       lib: { entry: { tollgate: 'src/index.ts' }, formats: ['es'], fileName: (_format, entryName) => `${entryName}.js` },
-      rollupOptions: { output: { chunkFileNames, minify: true } },
+      rollupOptions: {
+        // The code tollgate.js shares with its lazy chunks (Lit, the base, the client) goes in tollgate.js, which
+        // the lazy chunks import, instead of a chunk of its own that a page discovers only once tollgate.js is
+        // parsed: one request for everything the elements need. tollgate.js then also exports that code under
+        // short internal names (not in its types).
+        preserveEntrySignatures: 'allow-extension',
+        output: { chunkFileNames, minify: true },
+      },
     },
   };
 }

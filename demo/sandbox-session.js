@@ -82,8 +82,13 @@ export function startSessionStrip(configure, root = document) {
 }
 
 let catalog;
-/** A plan's display name from the public catalog (the events carry plan ids). */
+/**
+ * A plan's display name (the events carry plan ids): from a <plan-picker> on the page, which has the
+ * catalog already, else from the public catalog.
+ */
 export async function planName(id) {
+  const known = document.querySelector('plan-picker')?.planNameOf?.(id);
+  if (known) return known;
   catalog ??= fetch('/v1/plans').then((r) => (r.ok ? r.json() : { plans: [] })).catch(() => ({ plans: [] }));
   return (await catalog).plans.find((p) => p.id === id)?.name ?? id;
 }

@@ -143,6 +143,12 @@ page's \`color-scheme\`; \`forced-colors\` and right-to-left are handled.
 The checkout code (Razorpay loader, hand-off, Stripe mount) is loaded on the first click that starts a
 checkout, so \`start()\` resolves after that load; Stripe.js and Razorpay's checkout.js load only when
 a payment needs them.
+
+Elements on one page share what they read (\`GET /v1/plans\`, \`/v1/subscription\`, \`/v1/entitlements\`):
+one request per URL, session and locale however many elements show it, while it is on its way and for
+30 s after (an element mounted later asks again); a failed request is not kept, so Retry asks again.
+Every \`checkout-success\` forgets them all first, so the elements that refresh after a payment ask
+once, together. \`refresh()\` and \`recheck()\` always ask the server.
 `;
 
 const EMBEDS = `## Embedding
@@ -150,6 +156,8 @@ const EMBEDS = `## Embedding
 ### 1. Script tag on a partner site
 
 One module script; no build step, no framework. The API base defaults to the script's origin.
+\`tollgate.js\` is one request: it imports no other file until a checkout starts (or a page in Hindi
+needs its strings).
 
 \`\`\`html
 <script type="module" src="https://billing.partner.com/tollgate.js"></script>

@@ -1,5 +1,5 @@
-// The one fetch wrapper the elements use: base URL, bearer token, Idempotency-Key, timeouts and
-// the server's error envelope turned into a typed TollgateError.
+// The one fetch wrapper the elements use: base URL, bearer token, Idempotency-Key, timeouts, the
+// server's error envelope turned into a typed TollgateError, and the page's shared GET answers.
 import type { ErrorEnvelope } from '../contract/index.js';
 
 /** An API or network failure in plain data: `code` is the server's stable snake_case code. */
@@ -49,6 +49,28 @@ export function newIdempotencyKey(): string {
 
 const RETRYABLE_STATUS = new Set([502, 503]);
 
+/**
+ * The GET answers every element on the page shares, by URL, session and locale, each until it expires:
+ * the first element to ask sends the request, the others wait for the same answer. A failure is not kept.
+ */
+const answers = new Map<string, [answer: Promise<unknown>, expires: number]>();
+
+/**
+ * How long an answer is shared: long enough for every element of a page load (a paywall's picker comes
+ * a round trip or two after the rest), short enough that an element mounted later (a single-page app's
+ * next view) asks again.
+ */
+const ANSWER_KEEP_MS = 30_000;
+
+/** Forget the page's shared answers: the next element to ask for each sends one request again. */
+export function forgetAnswers(): void {
+  answers.clear();
+}
+
+// A paid checkout changes the plan, the subscription and the entitlements: every checkout-success (whoever
+// fires it) clears the answers in the capture phase on window, before any element's listener refetches.
+addEventListener('checkout-success', forgetAnswers, true);
+
 export class ApiClient {
   constructor(private readonly options: ClientOptions) {}
 
@@ -59,6 +81,22 @@ export class ApiClient {
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {
     return this.request<T>('GET', path, undefined, options);
+  }
+
+  /**
+   * `GET path`, shared with every element on the page that asks for it with the same base, session and
+   * locale for {@link ANSWER_KEEP_MS} (see {@link answers}). No abort signal: others may be waiting on it;
+   * a stale caller's Task ignores what it resolves to.
+   */
+  shared<T>(path: string): Promise<T> {
+    const key = [this.url(path), this.options.token, this.options.locale].join(' ');
+    const kept = answers.get(key);
+    if (kept && kept[1] > Date.now()) return kept[0] as Promise<T>;
+    const answer = this.get<T>(path);
+    const entry: [Promise<T>, number] = [answer, Date.now() + ANSWER_KEEP_MS];
+    answers.set(key, entry);
+    answer.catch(() => answers.get(key) === entry && answers.delete(key));
+    return answer;
   }
 
   post<T>(path: string, body: unknown, options: RequestOptions = {}): Promise<T> {

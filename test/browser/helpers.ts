@@ -12,6 +12,7 @@ import type {
 import type { RazorpayFailure, RazorpayInstance, RazorpayOptions } from '../../src/checkout/checkout-controller.js';
 import { checkoutTiming } from '../../src/checkout/checkout-controller.js';
 import { browserNav } from '../../src/config.js';
+import { forgetAnswers } from '../../src/api/client.js';
 import { sessionTiming } from '../../src/base/session-grace.js';
 import { loadCatalog } from '../../src/i18n/index.js';
 
@@ -161,6 +162,8 @@ export class FakeServer {
   private readonly original = window.fetch;
 
   constructor(routes: Record<string, Handler> = {}) {
+    // A new server is a new page for the elements: none of the last test's shared answers carry over.
+    forgetAnswers();
     for (const [key, handler] of Object.entries(routes)) this.routes.set(key, handler);
     window.fetch = (input: RequestInfo | URL, init?: RequestInit) => this.handle(input, init);
   }

@@ -3,6 +3,7 @@ import '../../src/components/usage-meter/usage-meter.js';
 import type { UsageMeter } from '../../src/components/usage-meter/usage-meter.js';
 import { formatDate } from '../../src/format.js';
 import { emit } from '../../src/events.js';
+import { forgetAnswers } from '../../src/api/client.js';
 import { $, $$, FakeServer, apiError, navigations, subscription, text, until, watchForFlash, withSessionGrace } from './helpers.js';
 
 async function loaded(el: UsageMeter): Promise<void> {
@@ -98,12 +99,14 @@ describe('<usage-meter>', () => {
     await expect(top).to.be.accessible();
     for (const canUpgrade of [true, undefined]) {
       server.on('GET /v1/subscription', () => subscription({ plan: 'pro', planName: 'Pro', canUpgrade }));
+      forgetAnswers(); // each meter stands for another page load: not the answer the page already shares
       const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1"></usage-meter>`);
       await loaded(el);
       expect($$(el, '[part~="upgrade"]'), `canUpgrade ${canUpgrade}`).to.have.length(1);
     }
     // A refresh after a plan change to the top plan takes Upgrade away.
     server.on('GET /v1/subscription', () => subscription({ plan: 'pro', planName: 'Pro', canUpgrade: true }));
+    forgetAnswers();
     const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1"></usage-meter>`);
     await loaded(el);
     server.on('GET /v1/subscription', () => subscription({ plan: 'team', planName: 'Team', canUpgrade: false }));

@@ -5,7 +5,7 @@ import { Task, TaskStatus } from '@lit/task';
 import type { Entitlements, PlansResponse } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { sessionGrace } from '../../base/session-grace.js';
-import { TollgateError } from '../../api/client.js';
+import { TollgateError, forgetAnswers } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { errorKey } from '../../i18n/index.js';
 import { hostTokens } from '../../styles/shared.js';
@@ -84,7 +84,7 @@ export class PaywallGate extends TollgateElement {
         return { allowed: false };
       }
       const client = this.client();
-      const entitlements = await client.get<Entitlements>('/v1/entitlements', { signal });
+      const entitlements = await client.shared<Entitlements>('/v1/entitlements');
       // `feature`: the effective plan lists it (the server drops lapsed plans' features); `plan`: that
       // plan or a later one; neither: any paid access (`has_access`).
       if (feature) return { allowed: entitlements.features.includes(feature), entitlements };
@@ -92,7 +92,7 @@ export class PaywallGate extends TollgateElement {
       if (plan !== entitlements.plan) {
         if (!entitlements.has_access) return { allowed: false, entitlements };
         // Catalog order is cheapest first: a plan listed after the required one includes it.
-        const { plans } = await client.get<PlansResponse>('/v1/plans', { signal });
+        const { plans } = await client.shared<PlansResponse>('/v1/plans');
         const need = plans.findIndex((p) => p.id === plan);
         const have = plans.findIndex((p) => p.id === entitlements.plan);
         if (need < 0 || have < need) return { allowed: false, entitlements };
@@ -102,7 +102,8 @@ export class PaywallGate extends TollgateElement {
     args: () => [this.apiBase, this.token, this.feature, this.plan] as const,
   });
 
-  private readonly _onCheckoutSuccess = (): void => void this.recheck();
+  // The answers were forgotten on the way (api/client.ts): this and every other element ask once, together.
+  private readonly _onCheckoutSuccess = (): void => void this._gate.run();
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -119,8 +120,9 @@ export class PaywallGate extends TollgateElement {
     return this._gate.value?.allowed ?? false;
   }
 
-  /** Ask the server again (after a payment, a plan change elsewhere…). */
+  /** Ask the server again (after a plan change elsewhere…; the page's shared answers are forgotten). */
   recheck(): Promise<unknown> {
+    forgetAnswers();
     return this._gate.run();
   }
 

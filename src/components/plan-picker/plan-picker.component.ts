@@ -5,7 +5,7 @@ import { Task, TaskStatus } from '@lit/task';
 import type { PlansResponse, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { LazyCheckout } from '../../checkout/lazy-checkout.js';
-import { TollgateError } from '../../api/client.js';
+import { TollgateError, forgetAnswers } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { emit } from '../../events.js';
 import { errorKey } from '../../i18n/index.js';
@@ -84,23 +84,20 @@ export class PlanPicker extends TollgateElement {
   private readonly _checkout = new LazyCheckout(this);
 
   private readonly _catalog = new Task(this, {
-    task: async ([, given], { signal }): Promise<PlansResponse> => {
+    task: async ([, given]): Promise<PlansResponse> => {
       if (given) return Array.isArray(given) ? { plans: given, metrics: [] } : given;
-      return this.client().get<PlansResponse>(this.currency ? `/v1/plans?currency=${encodeURIComponent(this.currency)}` : '/v1/plans', { signal });
+      const catalog = this.client().shared<PlansResponse>(this.currency ? `/v1/plans?currency=${encodeURIComponent(this.currency)}` : '/v1/plans');
+      // A page's first Intl number format sets up ICU (~100 ms of a slow phone's CPU): do it while the answer travels.
+      setTimeout(formatNumber, 0, 0, this.resolvedLocale);
+      return catalog;
     },
     args: () => [this.apiBase, this.plans, this.currency, this.token, this.resolvedLocale] as const,
   });
 
   private readonly _subscription = new Task(this, {
-    task: async ([, token], { signal }): Promise<Subscription | undefined> => {
-      if (!token) return undefined;
-      try {
-        return await this.client().get<Subscription>('/v1/subscription', { signal });
-      } catch (error) {
-        if (signal.aborted) throw error;
-        return undefined; // without it we just cannot mark the current plan
-      }
-    },
+    // Without it we just cannot mark the current plan: a failure is no error here.
+    task: async ([, token]): Promise<Subscription | undefined> =>
+      token ? this.client().shared<Subscription>('/v1/subscription').catch(() => undefined) : undefined,
     args: () => [this.apiBase, this.token] as const,
   });
 
@@ -340,8 +337,9 @@ export class PlanPicker extends TollgateElement {
     return this._catalog.value?.plans.find((p) => p.id === plan)?.name;
   }
 
-  /** Re-fetch the catalog and the customer's subscription. */
+  /** Re-fetch the catalog and the customer's subscription (the page's shared answers are forgotten). */
   refresh(): void {
+    forgetAnswers();
     void this._catalog.run();
     void this._subscription.run();
   }

@@ -6,7 +6,7 @@ import type { PortalResponse, Subscription } from '../../contract/index.js';
 import { usageMetrics, type MetricUsage } from '../../contract/usage.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { sessionGrace } from '../../base/session-grace.js';
-import { TollgateError } from '../../api/client.js';
+import { TollgateError, forgetAnswers } from '../../api/client.js';
 import { browserNav } from '../../config.js';
 import { emit } from '../../events.js';
 import { errorKey, type MessageKey } from '../../i18n/index.js';
@@ -74,12 +74,13 @@ export class UsageMeter extends TollgateElement {
         await sessionGrace(signal);
         throw new TollgateError('no_session', 'No session.');
       }
-      return this.client().get<Subscription>('/v1/subscription', { signal });
+      return this.client().shared<Subscription>('/v1/subscription');
     },
     args: () => [this.apiBase, this.token, this.resolvedLocale] as const,
   });
 
-  private readonly _onCheckoutSuccess = (): void => void this.refresh();
+  // The answers were forgotten on the way (api/client.ts): this and every other element ask once, together.
+  private readonly _onCheckoutSuccess = (): void => void this._subscription.run();
 
   override connectedCallback(): void {
     super.connectedCallback();
@@ -97,8 +98,9 @@ export class UsageMeter extends TollgateElement {
     if (changed.has('refreshInterval')) this.restartTimer();
   }
 
-  /** Fetch the subscription again. */
+  /** Fetch the subscription again (the page's shared answers are forgotten). */
   refresh(): Promise<unknown> {
+    forgetAnswers();
     return this._subscription.run();
   }
 
