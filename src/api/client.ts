@@ -69,7 +69,8 @@ export function forgetAnswers(): void {
 
 // A paid checkout changes the plan, the subscription and the entitlements: every checkout-success (whoever
 // fires it) clears the answers in the capture phase on window, before any element's listener refetches.
-addEventListener('checkout-success', forgetAnswers, true);
+// Only where there is a window: importing this in Node (SSR, a test runner) must not throw.
+globalThis.addEventListener?.('checkout-success', forgetAnswers, true);
 
 export class ApiClient {
   constructor(private readonly options: ClientOptions) {}
