@@ -6,7 +6,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { SignJWT } from 'jose';
 import { engines, json, makeServer, testStore, TEST_ENV, uniqueId, type TestServer } from './helpers.js';
-import type { Store } from '../../server/store/index.js';
+import type { Sql, Store } from '../../server/store/index.js';
+import { HEALTH_CHECK_KEEP_MS, storeReachable } from '../../server/store/health.js';
 
 const API_KEY = TEST_ENV.TOLLGATE_API_KEY;
 
@@ -287,6 +288,22 @@ for (const engine of engines()) {
         assert.equal(body.ok, true);
         assert.equal(body.store, engine);
         assert.equal(body.providers.razorpay, 'sandbox');
+      });
+
+      test('the store check behind /healthz: one query for concurrent probes, kept a second, a store that is gone is false', async () => {
+        let queries = 0;
+        const counted = { query: (text: string, params?: unknown[]) => (queries++, store.query(text, params)), exec: (s: string) => store.exec(s) } as Sql;
+        let clock = 0;
+        const answers = await Promise.all(Array.from({ length: 20 }, () => storeReachable(counted, () => clock)));
+        assert.deepEqual([new Set(answers).size, answers[0], queries], [1, true, 1]);
+        clock += HEALTH_CHECK_KEEP_MS - 1;
+        assert.equal(await storeReachable(counted, () => clock), true);
+        assert.equal(queries, 1);
+        clock += 1;
+        await storeReachable(counted, () => clock);
+        assert.equal(queries, 2);
+        const gone = { query: () => Promise.reject(new Error("connection refused")), exec: () => Promise.resolve() } as Sql;
+        assert.equal(await storeReachable(gone, () => clock), false);
       });
     });
 
