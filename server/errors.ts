@@ -1,5 +1,5 @@
 // One error type for the whole server, rendered into the `{"error":{code,message,request_id}}` envelope.
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import type { ErrorCode } from '../src/contract/index.js';
 
 export type { ErrorCode };
@@ -39,8 +39,18 @@ export class AppError extends Error {
 }
 
 /** The id of one request, in `X-Request-Id` and every log line and error body about it. */
+/** Random bytes for request ids, drawn 9 at a time from a pool filled 4.5 KB at once (one system call per 512 ids). */
+const ID_POOL = Buffer.alloc(9 * 512);
+let idOffset = ID_POOL.length;
+
 export function newRequestId(): string {
-  return `req_${randomBytes(9).toString('base64url')}`;
+  if (idOffset === ID_POOL.length) {
+    randomFillSync(ID_POOL);
+    idOffset = 0;
+  }
+  const id = ID_POOL.toString('base64url', idOffset, idOffset + 9);
+  idOffset += 9;
+  return `req_${id}`;
 }
 
 export function errorBody(code: string, message: string, requestId: string) {

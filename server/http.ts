@@ -204,8 +204,13 @@ export async function requireCustomer(c: AppContext, options: { allowScoped?: bo
 
 /** Whether `token` is the API key (digests compared, so the compare is constant-time whatever the lengths). */
 export function isApiKey(apiKey: string | null, token: string): boolean {
-  return Boolean(apiKey && token && hexEquals(hmacSha256Hex('api-key', apiKey), hmacSha256Hex('api-key', token)));
+  // A token of another length is not the key (its length is no secret: the format says it); one of the same
+  // length is compared in constant time, by digest, the key's own computed once.
+  if (!apiKey || !token || token.length !== apiKey.length) return false;
+  if (keyDigest?.key !== apiKey) keyDigest = { key: apiKey, digest: hmacSha256Hex('api-key', apiKey) };
+  return hexEquals(keyDigest.digest, hmacSha256Hex('api-key', token));
 }
+let keyDigest: { key: string; digest: string } | undefined;
 
 /** The API key's rate-limit identity: a digest, so neither the store nor a log line ever holds the key. */
 export function apiKeyId(apiKey: string): string {
