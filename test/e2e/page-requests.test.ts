@@ -98,7 +98,9 @@ describe('requests per resource', () => {
         const api = watchApi(page);
         await page.goto(h.url(path));
         await waitForText(page.locator('[data-session-status]'), /Signed in|साइन इन/);
-        await page.locator('plan-picker [role="radio"]').first().waitFor();
+        // Every picker on the page has its plans (the dashboard's paywall holds a second one, hidden while the paywall shows).
+        const pickers = page.locator('plan-picker');
+        for (let i = 0; i < (await pickers.count()); i++) await pickers.nth(i).locator('[role="radio"][data-plan="pro"]').waitFor({ state: 'attached' });
         await api.settled();
         const counts = api.counts();
         assert.ok(Object.keys(counts).some((r) => r.startsWith('GET /v1/subscription · session 1')), JSON.stringify(counts));
