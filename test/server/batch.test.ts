@@ -3,7 +3,7 @@
 // in a batch fails alone.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
+import { countingStore, engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { Batcher } from '../../server/store/batch.js';
 import { signRazorpayPayment } from '../../server/security/signatures.js';
 import type { Store } from '../../server/store/index.js';
@@ -28,15 +28,11 @@ for (const engine of engines()) {
   describe(`concurrent verifies in batches (${engine})`, () => {
     let store: Store;
     let server: TestServer;
-    let markPaidStatements = 0;
+    let markPaid: ReturnType<typeof countingStore>;
     before(async () => {
       store = await testStore(engine);
-      const counted = Object.create(store) as Store;
-      counted.query = <T>(text: string, params?: unknown[]) => {
-        if (/tollgate_mark_paid/.test(text)) markPaidStatements++;
-        return store.query<T>(text, params);
-      };
-      server = await makeServer({ store: counted, sandboxWebhookDelayMs: 600_000, file: { rate_limits: { customer: { limit: 1000, window_s: 60 }, ip: { limit: 1000, window_s: 60 } } } });
+      markPaid = countingStore(store, /tollgate_mark_paid/);
+      server = await makeServer({ store: markPaid.store, sandboxWebhookDelayMs: 600_000, file: { rate_limits: { customer: { limit: 1000, window_s: 60 }, ip: { limit: 1000, window_s: 60 } } } });
     });
     after(async () => {
       await server.close();
@@ -55,10 +51,10 @@ for (const engine of engines()) {
           return { customer, token, body: { plan: 'pro', razorpay_order_id: orderId, razorpay_payment_id: paymentId, razorpay_signature: signRazorpayPayment(server.deps.config.razorpay.keySecret, orderId, paymentId) } };
         }),
       );
-      const before = markPaidStatements;
+      const before = markPaid.count();
       const answers = await Promise.all(buyers.flatMap((b) => [1, 2].map(() => server.request('POST', '/v1/razorpay/verify', { token: b.token, body: b.body }).then(async (r) => [r.status, await json(r)] as const))));
       assert.ok(answers.every(([status, body]) => status === 200 && body.new_plan === 'pro'), JSON.stringify(answers.find(([s]) => s !== 200)));
-      assert.ok(markPaidStatements - before < answers.length, `${markPaidStatements - before} statements for ${answers.length} verifies`);
+      assert.ok(markPaid.count() - before < answers.length, `${markPaid.count() - before} statements for ${answers.length} verifies`);
       const audit = await store.query<{ customer_id: string }>("SELECT customer_id FROM plan_changes WHERE kind = 'upgrade' AND customer_id = ANY($1::text[])", [buyers.map((b) => b.customer)]);
       assert.equal(audit.length, buyers.length);
       assert.equal(new Set(audit.map((a) => a.customer_id)).size, buyers.length);

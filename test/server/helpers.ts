@@ -101,6 +101,17 @@ export async function makeServer(
   };
 }
 
+/** The same store, counting the statements whose text matches `pattern` (how many round trips a path makes). */
+export function countingStore(store: Store, pattern: RegExp): { store: Store; count(): number } {
+  let n = 0;
+  const counted = Object.create(store) as Store;
+  counted.query = <T>(text: string, params?: unknown[]) => {
+    if (pattern.test(text)) n++;
+    return store.query<T>(text, params);
+  };
+  return { store: counted, count: () => n };
+}
+
 export function uniqueId(prefix = 'cust'): string {
   return `${prefix}_${randomBytes(5).toString('hex')}`;
 }

@@ -2,7 +2,7 @@
 // stored before the 2xx and applied right after, once, whatever the redeliveries, the concurrency and crashes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
+import { countingStore, engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { signRazorpayWebhook } from '../../server/security/signatures.js';
 import type { Store } from '../../server/store/index.js';
 
@@ -11,15 +11,11 @@ for (const engine of engines()) {
     let store: Store;
     let server: TestServer;
     /** Statements that store webhook events, counted through the store the server uses. */
-    let inboxWrites = 0;
+    let inboxWrites: ReturnType<typeof countingStore>;
     before(async () => {
       store = await testStore(engine);
-      const counted = Object.create(store) as Store;
-      counted.query = <T>(text: string, params?: unknown[]) => {
-        if (/INSERT INTO webhook_events/.test(text)) inboxWrites++;
-        return store.query<T>(text, params);
-      };
-      server = await makeServer({ store: counted, sandboxWebhookDelayMs: 600_000, file: { webhooks: { acknowledge: 'stored' } } });
+      inboxWrites = countingStore(store, /INSERT INTO webhook_events/);
+      server = await makeServer({ store: inboxWrites.store, sandboxWebhookDelayMs: 600_000, file: { webhooks: { acknowledge: 'stored' } } });
     });
     after(async () => {
       await server.close();
@@ -65,11 +61,11 @@ for (const engine of engines()) {
       assert.deepEqual((await audit(customer)).map((a) => a.kind), ['upgrade']);
       assert.equal((await store.query("SELECT count(*)::int AS n FROM webhook_events WHERE event_id = $1", [eventId]))[0].n, 1);
 
-      const before = inboxWrites;
+      const before = inboxWrites.count();
       const ids = Array.from({ length: 100 }, () => `evt_${uniqueId('b')}`);
       const many = await Promise.all(ids.map((id) => deliver(id, captured(`pay_${uniqueId('b')}`, 'order_notours'))));
       assert.ok(many.every((r) => r.status === 200));
-      const statements = inboxWrites - before;
+      const statements = inboxWrites.count() - before;
       assert.ok(statements < ids.length, `${statements} statements for ${ids.length} events`);
       await server.deps.webhookInbox.idle();
       const outcomes = await store.query<{ outcome: string }>('SELECT outcome FROM webhook_events WHERE event_id = ANY($1::text[])', [ids]);
