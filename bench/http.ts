@@ -32,6 +32,18 @@ function random(seed: number) {
   };
 }
 
+/** Wait (60 s at most) until the server answers GET /healthz in under 50 ms: a run it fell behind in may have left it a queue. */
+async function settle(url: string): Promise<void> {
+  const deadline = performance.now() + 60_000;
+  while (performance.now() < deadline) {
+    const started = performance.now();
+    await httpSend(url, { method: 'GET', path: '/healthz' });
+    if (performance.now() - started < 50) return;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  log(`${url} still answers slowly after 60 s; going on`);
+}
+
 async function benchEngine(engine: Engine, hono: string, node: string): Promise<EngineReport> {
   // Enough peer orders for every peer run at ~8,000 verifies/s.
   const t: Tollgate = await startTollgate(engine, { peerRows: Math.ceil(SECONDS * RUNS * 8000 + 5000) });
@@ -55,12 +67,13 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
     const estimates = new Map<string, number>();
     const fresh = async (path: string, next: () => Req | null, url = t.server.url) => {
       // The peer's orders are seeded when it starts; Tollgate's checkouts are made here, through its API.
-      const fill = url === t.server.url ? t.fill : async () => {};
-      if (!estimates.has(path)) {
-        await fill(CONNECTIONS * 8, PREP_SECONDS);
-        estimates.set(path, (await closed(url, next, 1)).rps);
+      if (url === t.server.url) {
+        if (!estimates.has(path)) {
+          await t.fill(CONNECTIONS * 8, PREP_SECONDS);
+          estimates.set(path, (await closed(url, next, 1)).rps);
+        }
+        await t.fill(Math.ceil(estimates.get(path)! * SECONDS * 1.3) + CONNECTIONS * 2, PREP_SECONDS);
       }
-      await fill(Math.ceil(estimates.get(path)! * SECONDS * 1.3) + CONNECTIONS * 2, PREP_SECONDS);
       const result = await closed(url, next);
       estimates.set(path, result.rps);
       return result;
@@ -106,6 +119,7 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
         if (x < 0.95) return req.verify();
         return req.webhookNew();
       };
+      await settle(t.server.url);
       const result = await openLoop(t.server.url, mixed, { rate, seconds: OPEN_SECONDS });
       log(`${engine}: open loop ${rate} req/s: achieved ${Math.round(result.achieved)}, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(0)} ms, ${result.failed} failed${result.collapsed ? ', COLLAPSED' : ''}`);
       open.push(result);

@@ -128,13 +128,16 @@ export interface OpenResult {
   collapsed: boolean;
   /** Requests not sent because the supply of fresh ones ran out. */
   skipped: number;
+  /** Requests still unanswered when the run gave up waiting (counted in failed, and in the latencies at what they had reached). */
+  unanswered: number;
 }
 
 /**
  * Send `rate` requests a second for `seconds` on a fixed schedule, over keep-alive connections opened as needed
- * (no cap: the generator never waits for a free connection). Latency is from the scheduled send time.
+ * (no cap: the generator never waits for a free connection). Latency is from the scheduled send time. Answers
+ * are awaited `drainMs` (default 5 s) after the last send at most.
  */
-export async function openLoop(url: string, next: NextRequest, options: { rate: number; seconds: number; warmConnections?: number }): Promise<OpenResult> {
+export async function openLoop(url: string, next: NextRequest, options: { rate: number; seconds: number; warmConnections?: number; drainMs?: number }): Promise<OpenResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: Infinity, maxFreeSockets: 4096, scheduling: 'lifo' });
   const send = (r: Req) => httpSend(url, r, agent).then((res) => res.status);
   // Open the connections first so the run does not measure TCP handshakes.
@@ -145,7 +148,7 @@ export async function openLoop(url: string, next: NextRequest, options: { rate: 
   let failed = 0;
   let skipped = 0;
   let maxSendLagMs = 0;
-  const inFlight: Promise<void>[] = [];
+  const inFlight = new Map<number, { scheduled: number; answer: Promise<void> }>();
   const t0 = performance.now() + 20;
   let lastAnswer = t0;
   let i = 0;
@@ -154,21 +157,21 @@ export async function openLoop(url: string, next: NextRequest, options: { rate: 
       const now = performance.now();
       while (i < total && t0 + (i * 1000) / options.rate <= now) {
         const scheduled = t0 + (i * 1000) / options.rate;
-        i++;
+        const id = i++;
         maxSendLagMs = Math.max(maxSendLagMs, now - scheduled);
         const r = next();
         if (!r) {
           skipped++;
           continue;
         }
-        inFlight.push(
-          send(r).then((status) => {
-            const end = performance.now();
-            lastAnswer = Math.max(lastAnswer, end);
-            latencies.push(end - scheduled);
-            if (status < 200 || status >= 300) failed++;
-          }),
-        );
+        const answer = send(r).then((status) => {
+          if (!inFlight.delete(id)) return; // given up on already
+          const end = performance.now();
+          lastAnswer = Math.max(lastAnswer, end);
+          latencies.push(end - scheduled);
+          if (status < 200 || status >= 300) failed++;
+        });
+        inFlight.set(id, { scheduled, answer });
       }
       if (i >= total) return finished();
       // Sleep until the next slot (timers are ~1 ms coarse: several requests may go out per tick, each timed from its own slot).
@@ -176,7 +179,18 @@ export async function openLoop(url: string, next: NextRequest, options: { rate: 
     };
     tick();
   });
-  await Promise.all(inFlight);
+  // A server that fell behind may hold minutes of queued requests: wait a bounded time for them, then count the
+  // rest as failed with the latency they had reached (a lower bound on what they would have had).
+  const drainMs = options.drainMs ?? 5000;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all([...inFlight.values()].map((f) => f.answer)), new Promise((r) => (timer = setTimeout(r, drainMs)))]);
+  clearTimeout(timer);
+  const cutoff = performance.now();
+  const unanswered = inFlight.size;
+  for (const { scheduled } of inFlight.values()) latencies.push(cutoff - scheduled);
+  if (unanswered) lastAnswer = cutoff;
+  failed += unanswered;
+  inFlight.clear();
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? NaN;
@@ -192,5 +206,6 @@ export async function openLoop(url: string, next: NextRequest, options: { rate: 
     maxSendLagMs,
     collapsed: p99 > 1000,
     skipped,
+    unanswered,
   };
 }

@@ -91,7 +91,7 @@ export function render(engines: EngineReport[], settings: { seconds: number; run
   out.push('| engine | rate req/s | achieved req/s | p50 ms | p99 ms | max ms | failed | generator lag max ms | |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const e of engines)
     for (const o of e.open)
-      out.push(`| ${e.engine} | ${int(o.rate)} | ${int(o.achieved)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | ${int(o.failed)}${o.skipped ? ` (+${int(o.skipped)} not sent: no fresh checkout)` : ''} | ${ms(o.maxSendLagMs)} | ${o.collapsed ? '**collapsed**' : 'ok'} |`);
+      out.push(`| ${e.engine} | ${int(o.rate)} | ${int(o.achieved)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | ${int(o.failed)}${o.unanswered ? ` (${int(o.unanswered)} unanswered 5 s after the last send)` : ''}${o.skipped ? ` (+${int(o.skipped)} not sent: no fresh checkout)` : ''} | ${ms(o.maxSendLagMs)} | ${o.collapsed ? '**collapsed**' : 'ok'} |`);
 
   out.push('', 'Every run, in detail (2xx and failed are totals over the runs; failed = non-2xx, connection errors and timeouts):', '');
   out.push('| engine | path | req/s per run | paired bare Hono req/s | p50 ms | p99 ms | 2xx | failed |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
