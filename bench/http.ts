@@ -72,7 +72,7 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
           await t.fill(CONNECTIONS * 8, PREP_SECONDS);
           estimates.set(path, (await closed(url, next, 1)).rps);
         }
-        await t.fill(Math.ceil(estimates.get(path)! * SECONDS * 1.3) + CONNECTIONS * 2, PREP_SECONDS);
+        await t.fill(Math.ceil(estimates.get(path)! * SECONDS * 2) + CONNECTIONS * 4, PREP_SECONDS);
       }
       const result = await closed(url, next);
       estimates.set(path, result.rps);
@@ -100,6 +100,7 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
       for (const step of run % 2 ? pair.reverse() : pair) await step();
       record('webhook, new event (payment.captured)', await fresh('webhook new', req.webhookNew), await bare());
       if (run === 0) {
+        await t.fill(1, PREP_SECONDS);
         const res = await httpSend(t.server.url, req.firstDelivery());
         if (res.status < 200 || res.status >= 300) throw new Error(`the first delivery of the redelivered event: ${res.status} ${res.body}`);
       }
