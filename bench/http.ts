@@ -72,7 +72,7 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
           await t.fill(CONNECTIONS * 8, PREP_SECONDS);
           estimates.set(path, (await closed(url, next, 1)).rps);
         }
-        await t.fill(Math.ceil(estimates.get(path)! * SECONDS * 2) + CONNECTIONS * 4, PREP_SECONDS);
+        await t.fill(Math.ceil(estimates.get(path)! * SECONDS * 3) + CONNECTIONS * 4, PREP_SECONDS);
       }
       const result = await closed(url, next);
       estimates.set(path, result.rps);
