@@ -18,10 +18,14 @@ const cleanups: (() => unknown)[] = [];
 export function onCleanUp(fn: () => unknown): void {
   cleanups.push(fn);
 }
-/** Kill the children that still run and run the clean-ups; each clean-up runs once. */
-export async function cleanUp(): Promise<void> {
-  killAll();
-  while (cleanups.length) await Promise.resolve(cleanups.pop()!()).catch((err) => process.stderr.write(`bench: clean-up failed: ${err}\n`));
+let cleaning: Promise<void> | undefined;
+/** Kill the children that still run and run the clean-ups, once: a second call (Ctrl-C during the first) waits for the first. */
+export function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    killAll();
+    while (cleanups.length) await Promise.resolve(cleanups.pop()!()).catch((err) => process.stderr.write(`bench: clean-up failed: ${err}\n`));
+  })();
+  return cleaning;
 }
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.once(signal, () => {
