@@ -56,6 +56,8 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
 
     const rows = new Map<string, PathRow>();
     const record = (path: string, result: ClosedResult, bare?: ClosedResult) => {
+      // Figures from a server that is gone are no figures (something else on the machine may have stopped it).
+      for (const child of [t.server, t.peer]) if (child.ended()) throw new Error(`${child.name} ended (${child.ended()}) during ${path}:\n${child.stderr()}`);
       const row = rows.get(path) ?? { path, runs: [], ...(bare ? { bare: [] } : {}) };
       row.runs.push(result);
       if (bare) row.bare!.push(bare);
@@ -122,6 +124,7 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
       };
       await settle(t.server.url);
       const result = await openLoop(t.server.url, mixed, { rate, seconds: OPEN_SECONDS });
+      if (t.server.ended()) throw new Error(`${t.server.name} ended (${t.server.ended()}) during the open loop at ${rate} req/s:\n${t.server.stderr()}`);
       log(`${engine}: open loop ${rate} req/s: achieved ${Math.round(result.achieved)}, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(0)} ms, ${result.failed} failed${result.collapsed ? ', COLLAPSED' : ''}`);
       open.push(result);
     }

@@ -53,6 +53,8 @@ export interface Child {
   pid: number;
   /** The last few KB of its stderr, for failure messages. */
   stderr(): string;
+  /** How it ended (`exit code 0`, `signal SIGTERM`) if it has, else undefined. */
+  ended(): string | undefined;
   stop(): Promise<void>;
 }
 
@@ -69,9 +71,16 @@ export async function startChild(name: string, script: string, args: string[], e
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-8192)));
-  const exited = new Promise<void>((done) => child.once('exit', () => (running.delete(child), done())));
   let gone = false;
-  void exited.then(() => (gone = true));
+  let how: string | undefined;
+  const exited = new Promise<void>((done) =>
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      gone = true;
+      how = signal ? `signal ${signal}` : `exit code ${code}`;
+      done();
+    }),
+  );
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -89,6 +98,7 @@ export async function startChild(name: string, script: string, args: string[], e
     url,
     pid: child.pid!,
     stderr: () => stderr,
+    ended: () => how,
     async stop() {
       if (gone) return;
       child.kill('SIGTERM');
