@@ -24,7 +24,8 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
-const ms = (n: number) => (!Number.isFinite(n) ? '–' : n >= 100 ? int(n) : n >= 10 ? n.toFixed(0) : n.toFixed(1));
+// autocannon's latencies are whole milliseconds: they print as such; the open loop's to 0.1 ms below 10 ms.
+const ms = (n: number) => (!Number.isFinite(n) ? '–' : n >= 100 ? int(n) : n >= 10 || Number.isInteger(n) ? n.toFixed(0) : n.toFixed(1));
 const ratio = (n: number) => (!Number.isFinite(n) ? '–' : n >= 0.1 ? n.toFixed(2) : n.toFixed(3));
 
 export interface Summary {
