@@ -16,9 +16,13 @@ const option = (name: string, fallback: string) => {
 const RUNS = Number(option('runs', '3'));
 /** What is started, as `npm start` is by a user (override to compare, e.g. `--command "npx tsx server/cli.ts"`). */
 const COMMAND = option('command', 'npm start');
+/** The floor each run is compared with, started the same way: node answering /healthz from a bare node:http server. */
+const BARE = `node -e "require('http').createServer((q, s) => s.end('ok')).listen(process.env.PORT, process.env.HOST)"`;
 /** Seconds of quiet before RSS is read (after start, and again after the burst). */
 const IDLE_S = Number(option('idle', '3'));
 const BURST = Number(option('burst', '2000'));
+/** `existing`, `fresh` or `both` data folders. */
+const FOLDERS = option('folders', 'both');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -130,6 +134,8 @@ async function burst(base: string, total: number): Promise<Record<number, number
 
 interface Run {
   firstOkMs: number;
+  /** The bare node:http server's first 200, started just before this run. */
+  bareMs: number;
   idle: number;
   afterBurst: number;
   peak: number;
@@ -163,12 +169,12 @@ async function stop(child: ChildProcess, exited: Promise<unknown>) {
   clearTimeout(killed);
 }
 
-async function once(dataDir: string, measure: boolean): Promise<Run> {
+async function once(dataDir: string, measure: boolean, command = COMMAND): Promise<Run> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   let output = '';
   const started = performance.now();
-  const child = spawn('sh', ['-c', COMMAND], { cwd: ROOT, env: serverEnv(port, dataDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn('sh', ['-c', command], { cwd: ROOT, env: serverEnv(port, dataDir), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   let gone = false;
@@ -184,7 +190,7 @@ async function once(dataDir: string, measure: boolean): Promise<Run> {
   try {
     let firstOkMs = NaN;
     while (Number.isNaN(firstOkMs)) {
-      if (gone) throw new Error(`\`${COMMAND}\` exited before it answered:\n${output}`);
+      if (gone) throw new Error(`\`${command}\` exited before it answered:\n${output}`);
       if (performance.now() - started > 120_000) throw new Error(`no 200 on /healthz within 120 s:\n${output}`);
       try {
         const res = await fetch(`${base}/healthz`);
@@ -194,7 +200,7 @@ async function once(dataDir: string, measure: boolean): Promise<Run> {
         await sleep(10);
       }
     }
-    if (!measure) return { firstOkMs, idle: NaN, afterBurst: NaN, peak: NaN, statuses: {} };
+    if (!measure) return { firstOkMs, bareMs: NaN, idle: NaN, afterBurst: NaN, peak: NaN, statuses: {} };
     const pid = listener(child.pid!, port);
     if (pid === undefined) throw new Error(`no process under ${child.pid} listens on ${port}`);
     await sleep(IDLE_S * 1000);
@@ -202,7 +208,7 @@ async function once(dataDir: string, measure: boolean): Promise<Run> {
     const statuses = await burst(base, BURST);
     await sleep(IDLE_S * 1000);
     const after = memory(pid);
-    return { firstOkMs, idle, afterBurst: after.rss, peak: after.peak, statuses };
+    return { firstOkMs, bareMs: NaN, idle, afterBurst: after.rss, peak: after.peak, statuses };
   } finally {
     await stop(child, exited);
     process.removeListener('exit', killOnExit);
@@ -213,23 +219,34 @@ function report(label: string, runs: Run[]) {
   const fmt = (xs: number[], digits = 0) => `${median(xs).toFixed(digits)} (${xs.map((x) => x.toFixed(digits)).join(', ')})`;
   console.log(`\n${label}, median (runs):`);
   console.log(`  first 200 on /healthz   ${fmt(runs.map((r) => r.firstOkMs))} ms`);
+  console.log(`  bare node:http, same    ${fmt(runs.map((r) => r.bareMs))} ms  (÷ ${median(runs.map((r) => r.firstOkMs / r.bareMs)).toFixed(1)})`);
   console.log(`  idle RSS after start    ${fmt(runs.map((r) => r.idle))} MB`);
   console.log(`  idle RSS after a burst  ${fmt(runs.map((r) => r.afterBurst))} MB  (peak VmHWM ${fmt(runs.map((r) => r.peak))} MB)`);
   console.log(`  burst statuses          ${JSON.stringify(runs[0].statuses)}`);
 }
 
+/** One measured run, just after the bare server's (so a burst of load on the machine hits both alike). */
+async function measured(dataDir: string): Promise<Run> {
+  const bare = await once(join(scratch, 'bare'), false, BARE);
+  return { ...(await once(dataDir, true)), bareMs: bare.firstOkMs };
+}
+
 const scratch = mkdtempSync(join(tmpdir(), 'tollgate-startup-'));
 try {
-  console.log(`\`${COMMAND}\` in ${ROOT}, ${RUNS} runs each; RSS read ${IDLE_S} s after the first 200 and ${IDLE_S} s after a burst of ${BURST} requests`);
+  console.log(`\`${COMMAND}\` in ${ROOT}, beside ${BARE}, ${RUNS} runs each; RSS read ${IDLE_S} s after the first 200 and ${IDLE_S} s after a burst of ${BURST} requests`);
   // An existing build and an existing data folder: one run to make both, then the measured ones.
-  const existing = join(scratch, 'existing');
-  await once(existing, false);
-  const warm: Run[] = [];
-  for (let i = 0; i < RUNS; i++) warm.push(await once(existing, true));
-  const fresh: Run[] = [];
-  for (let i = 0; i < RUNS; i++) fresh.push(await once(join(scratch, `fresh-${i}`), true));
-  report('existing build, existing PGlite folder', warm);
-  report('existing build, fresh PGlite folder', fresh);
+  if (FOLDERS !== 'fresh') {
+    const existing = join(scratch, 'existing');
+    await once(existing, false);
+    const warm: Run[] = [];
+    for (let i = 0; i < RUNS; i++) warm.push(await measured(existing));
+    report('existing build, existing PGlite folder', warm);
+  }
+  if (FOLDERS !== 'existing') {
+    const fresh: Run[] = [];
+    for (let i = 0; i < RUNS; i++) fresh.push(await measured(join(scratch, `fresh-${i}`)));
+    report('existing build, fresh PGlite folder', fresh);
+  }
   console.log(`\ncommand: npx tsx bench/startup.ts ${args.join(' ')}`.trimEnd());
 } finally {
   rmSync(scratch, { recursive: true, force: true });
