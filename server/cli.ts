@@ -1,7 +1,9 @@
 // `npm start`: load the config, open the store, start the server, and say where the demo is and which
 // providers are live and which simulated.
+import { createApp } from './app.js';
 import { ConfigError, loadServerConfig } from './config.js';
 import { createLogger, type LogLevel } from './log.js';
+import { serveHttp } from './serve.js';
 import { openStore } from './store/index.js';
 
 /** A configuration problem is the operator's to fix: say what and how, and exit non-zero without a stack. */
@@ -21,12 +23,7 @@ async function main() {
   const config = exitOnConfigError(() => loadServerConfig(process.env));
   const log = createLogger({ level: (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info' });
   const started = Date.now();
-  // The store opens (PGlite compiles and starts PostgreSQL) while the app's modules load: loading them is mostly
-  // waiting on tsx's loader thread, time the store's start-up fills (bench/startup.ts).
-  const opening = openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
-  opening.catch(() => {}); // awaited below; a failure while the modules load is reported from there
-  const [{ createApp }, { serveHttp }] = await Promise.all([import('./app.js'), import('./serve.js')]);
-  const store = await opening;
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
   // Providers check their own config sections (and secrets) as they are built.
   const tollgate = exitOnConfigError(() => createApp({ config, store, log }));
   const served = await serveHttp({ fetch: tollgate.app.fetch, port: config.port, hostname: process.env.HOST ?? '0.0.0.0', limits: config.file.http, log });
