@@ -88,13 +88,43 @@ function trackWrites(engine: Omit<Store, 'writeGeneration'>): Store {
 }
 
 async function openPglite(options: StoreOptions): Promise<Omit<Store, 'writeGeneration'>> {
-  const { PGlite } = await import('@electric-sql/pglite');
+  // PGlite's CommonJS build, by require: through tsx's ESM loader its 800 KB bundle costs ~½ s and ~45 MB at start
+  // (tsx rewrites each dynamic import() with a full source map), and Node reading PGlite's own source maps
+  // another 50–200 ms; by require, with source maps off for this one synchronous load, ~30 ms (bench/startup.ts).
+  const [{ createRequire }, { existsSync }, { join }] = await Promise.all([import('node:module'), import('node:fs'), import('node:path')]);
+  const require = createRequire(import.meta.url);
+  const sourceMaps = process.sourceMapsEnabled;
+  process.setSourceMapsEnabled(false);
+  let pglite: typeof import('@electric-sql/pglite');
+  try {
+    pglite = require('@electric-sql/pglite');
+  } finally {
+    process.setSourceMapsEnabled(sourceMaps);
+  }
+  const { PGlite } = pglite;
+  // shared_buffers is PostgreSQL's page cache, and PGlite's default (128 MB, all of it touched at start) was most of
+  // the server's idle memory; 16 MB holds a Tollgate store many times over and the OS caches the files beneath it.
+  // It changes no durability setting: a commit is written out (WAL) before it returns, as before.
+  const startParams = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   // One process per folder: a second one refuses here, naming the folder and the process that has it.
   const lock = options.dataDir ? lockDataDir(options.dataDir) : undefined;
   let db: InstanceType<typeof PGlite>;
   try {
-    db = await PGlite.create(options.dataDir, options.loadDataDir ? { loadDataDir: options.loadDataDir } : {});
+    // A new folder: PGlite's initdb runs a second PostgreSQL and a tar of its files in the heap of the process that
+    // asks (~900 MB at its peak, ~400 MB kept long after, even from a worker thread); made by a short-lived node
+    // process instead, all of it goes back to the system when that exits, and this one opens an existing folder.
+    if (options.dataDir && !options.loadDataDir && !existsSync(join(options.dataDir, 'PG_VERSION'))) {
+      const { execFile } = await import('node:child_process');
+      const init = `const [pglite, dataDir, startParams] = process.argv.slice(1);
+        require(pglite).PGlite.create(dataDir, { startParams: JSON.parse(startParams) }).then((db) => db.close());`;
+      await new Promise<void>((done, fail) =>
+        execFile(process.execPath, ['-e', init, '--', require.resolve('@electric-sql/pglite'), options.dataDir!, JSON.stringify(startParams)], (err, _stdout, stderr) =>
+          err ? fail(new Error(`PGlite's initdb in ${options.dataDir} failed: ${stderr.trim() || err.message}`)) : done(),
+        ),
+      );
+    }
+    db = await PGlite.create(options.dataDir, { startParams, ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}) });
   } catch (err) {
     lock?.release();
     throw err;
