@@ -63,11 +63,11 @@ export interface Child {
  * dropped (a server logging at info writes a line per request: reading it would load the bench, not the server),
  * stderr kept for errors. Resolves once GET `readyPath` answers 200.
  */
-export async function startChild(name: string, script: string, args: string[], env: Record<string, string | undefined>, readyPath = '/healthz', timeoutMs = 120_000): Promise<Child> {
+export async function startChild(name: string, script: string, args: string[], env: Record<string, string | undefined>, readyPath = '/healthz', timeoutMs = 120_000, nodeArgs = ['--import', 'tsx']): Promise<Child> {
   const port = Number(env.PORT ?? (await freePort()));
   // An undefined value removes the variable (a provider's credentials, DATABASE_URL) from what the child inherits.
   const childEnv = Object.fromEntries(Object.entries({ ...process.env, ...env, PORT: String(port) }).filter(([, v]) => v !== undefined)) as Record<string, string>;
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'ignore', 'pipe'] });
   running.add(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-8192)));
