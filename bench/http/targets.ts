@@ -131,7 +131,7 @@ export async function startTollgate(engine: Engine, options: { peerRows: number 
   for (const key of Object.keys(process.env)) if (/^(STRIPE|MINTBOT|MIMICBOT|MINTOKEN|BONZAI|SUPABASE)_/.test(key)) env[key] = undefined;
   const [server, peer] = await Promise.all([
     // As `npm start` starts it: scripts/start.mjs (builds only if the widgets' sources changed, then server/cli.ts under tsx).
-    startChild(`Tollgate (${engine})`, 'scripts/start.mjs', [], env, '/healthz', 120_000, []),
+    startChild(`Tollgate (${engine})`, 'scripts/start.mjs', [], env, '/healthz', 120_000, process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
     startChild(`peer (${engine})`, 'bench/peer/server.ts', [], { ...peerStore, PEER_KEY_SECRET: SECRETS.keySecret, PEER_ROWS: String(options.peerRows) }),
   ]);
   const health = JSON.parse((await httpSend(server.url, { method: 'GET', path: '/healthz' })).body);
