@@ -3,7 +3,7 @@
 // PGlite data folder and on a fresh one; medians of a few runs. Prints the figures and the command.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from './http/children.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -27,16 +27,6 @@ const FOLDERS = option('folders', 'both');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const probe = createServer();
-    probe.once('error', fail);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => done(port));
-    });
-  });
-}
 
 /** The environment of the server: this one's minus provider credentials and store settings (sandbox mode). */
 function serverEnv(port: number, dataDir: string): NodeJS.ProcessEnv {
