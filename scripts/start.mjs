@@ -6,7 +6,8 @@ import { sourcesHash, staleReason, writeStamp } from './build-stamp.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const stale = staleReason(root);
+// `--help`, `--version` (and a wrong argument) are answered by server/cli.ts: nothing to build for them.
+const stale = process.argv.length > 2 ? null : staleReason(root);
 if (stale) {
   console.log(`tollgate: building the widgets (${stale})`);
   const sources = sourcesHash(root);

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, DEFAULT_CONFIG, loadConfigFile, loadServerConfig, parseConfig } from '../../server/config.js';
@@ -82,6 +82,25 @@ test('the CLI exits non-zero with the field and the fix on a bad config file', (
   assert.equal(half.status, 1);
   assert.match(half.stderr, /RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET are missing/);
   assert.doesNotMatch(half.stderr + half.stdout, /rzp_live_abc/);
+});
+
+test('npm start -- --help and --version answer without building or starting; a wrong argument is refused (exit 2)', () => {
+  // scripts/start.mjs as `npm start` runs it; a DATA_DIR that must stay untouched (nothing opens the store).
+  const dir = mkdtempSync(join(tmpdir(), 'tg-help-'));
+  const env = { ...process.env, PORT: '0', DATA_DIR: join(dir, 'data') };
+  const start = (...args: string[]) => spawnSync(process.execPath, ['scripts/start.mjs', ...args], { env, encoding: 'utf8', timeout: 30_000 });
+  const help = start('--help');
+  assert.equal(help.status, 0, help.stderr);
+  for (const name of ['PORT', 'HOST', 'DATABASE_URL', 'DATA_DIR', 'TOLLGATE_CONFIG', 'TOLLGATE_API_KEY', 'TOLLGATE_SESSION_SECRET']) assert.match(help.stdout, new RegExp(`\\b${name}\\b`));
+  assert.match(help.stdout, /HOST\s+address to listen on \(default 0\.0\.0\.0/);
+  assert.doesNotMatch(help.stdout, /Tollgate is running|building the widgets/);
+  const version = start('-v');
+  assert.equal(version.status, 0);
+  assert.match(version.stdout, /^tollgate \d+\.\d+\.\d+\n$/);
+  const typo = start('--prot', '9000');
+  assert.equal(typo.status, 2);
+  assert.match(typo.stderr, /unknown argument "--prot"/);
+  assert.equal(existsSync(join(dir, 'data')), false, 'no store was opened');
 });
 
 test('unknown keys are refused with their path and the closest valid key, at every level of the file', () => {
