@@ -6,8 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { AppContext } from '../context.js';
 import { AppError, errorBody } from '../errors.js';
 import { storableText } from '../http.js';
-import { Batcher } from '../store/batch.js';
-import type { Store } from '../store/index.js';
+import { Batcher, perStore } from '../store/batch.js';
 
 const TTL_MS = 24 * 60 * 60 * 1000;
 /**
@@ -55,34 +54,28 @@ interface Kept {
  * (store/batch.ts), per store: the claims, and the answers kept. Two claims of one key in a batch: the
  * first one listed gets it.
  */
-const batchers = new WeakMap<Store, { claim: Batcher<Claim, boolean>; keep: Batcher<Kept, void> }>();
-function batchersOf(store: Store) {
-  let b = batchers.get(store);
-  if (!b) {
-    const claim = new Batcher<Claim, boolean>(async (claims) => {
-      const rows = await store.query<{ owner: string }>(
-        `INSERT INTO idempotency_keys (scope, key, fingerprint, owner, locked_until)
-         SELECT scope, key, fingerprint, owner, ${LEASE_END} FROM json_to_recordset($1::json) AS v(scope text, key text, fingerprint text, owner text)
-         ON CONFLICT DO NOTHING RETURNING owner`,
-        [JSON.stringify(claims)],
-      );
-      const won = new Set(rows.map((r) => r.owner));
-      return claims.map((c) => won.has(c.owner));
-    });
-    const keep = new Batcher<Kept, void>(async (answers) => {
-      await store.query(
-        `UPDATE idempotency_keys k SET status = v.status, body = v.body, content_type = v.content_type, locked_until = NULL
-         FROM json_to_recordset($1::json) AS v(scope text, key text, owner text, status integer, body text, content_type text)
-         WHERE k.scope = v.scope AND k.key = v.key AND k.owner = v.owner AND k.status IS NULL`,
-        // As text parameters did: U+0000 and lone surrogates, which a json parameter refuses, become U+FFFD.
-        [JSON.stringify(answers.map((a) => ({ ...a, body: storableText(a.body) })))],
-      );
-      return answers.map(() => undefined);
-    });
-    batchers.set(store, (b = { claim, keep }));
-  }
-  return b;
-}
+const batchersOf = perStore((store) => ({
+  claim: new Batcher<Claim, boolean>(async (claims) => {
+    const rows = await store.query<{ owner: string }>(
+      `INSERT INTO idempotency_keys (scope, key, fingerprint, owner, locked_until)
+       SELECT scope, key, fingerprint, owner, ${LEASE_END} FROM json_to_recordset($1::json) AS v(scope text, key text, fingerprint text, owner text)
+       ON CONFLICT DO NOTHING RETURNING owner`,
+      [JSON.stringify(claims)],
+    );
+    const won = new Set(rows.map((r) => r.owner));
+    return claims.map((c) => won.has(c.owner));
+  }),
+  keep: new Batcher<Kept, void>(async (answers) => {
+    await store.query(
+      `UPDATE idempotency_keys k SET status = v.status, body = v.body, content_type = v.content_type, locked_until = NULL
+       FROM json_to_recordset($1::json) AS v(scope text, key text, owner text, status integer, body text, content_type text)
+       WHERE k.scope = v.scope AND k.key = v.key AND k.owner = v.owner AND k.status IS NULL`,
+      // As text parameters did: U+0000 and lone surrogates, which a json parameter refuses, become U+FFFD.
+      [JSON.stringify(answers.map((a) => ({ ...a, body: storableText(a.body) })))],
+    );
+    return answers.map(() => undefined);
+  }),
+}));
 
 export function idempotencyKeyOf(c: AppContext): string {
   const key = c.req.header('Idempotency-Key');

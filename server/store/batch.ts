@@ -2,6 +2,8 @@
 // is in flight wait for the next one, so there is one statement in flight per batcher and nothing waits
 // for a timer: under load the batches grow, and an item that arrives alone goes at once (next turn). When a
 // batch fails, its items are sent again one by one, so one bad item fails alone.
+import type { Store } from './index.js';
+
 export class Batcher<I, O> {
   private waiting: { item: I; resolve: (o: O) => void; reject: (e: unknown) => void }[] = [];
   private running = false;
@@ -40,4 +42,13 @@ export class Batcher<I, O> {
     }
     this.running = false;
   }
+}
+
+/** One `make(store)` per store, made on first use (each store's batchers: a statement in flight per store). */
+export function perStore<T>(make: (store: Store) => T): (store: Store) => T {
+  const made = new WeakMap<Store, T>();
+  return (store) => {
+    if (!made.has(store)) made.set(store, make(store));
+    return made.get(store)!;
+  };
 }

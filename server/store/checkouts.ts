@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { CheckoutState, CheckoutStatus, Interval, ProviderName } from '../../src/contract/index.js';
 import type { PlanPriceConfig } from '../config.js';
 import { AppError } from '../errors.js';
-import { Batcher } from './batch.js';
+import { Batcher, perStore } from './batch.js';
 import type { Sql, Store } from './index.js';
 
 export interface CheckoutRow {
@@ -53,18 +53,17 @@ export async function findCheckoutByOrder(sql: Sql, providers: ProviderName[], o
  * outside a transaction (verify, a webhook's look-up). The first of `providers` that has the order wins.
  */
 export function loadCheckoutByOrder(store: Store, providers: readonly ProviderName[], orderId: string): Promise<CheckoutRow | undefined> {
-  let loader = orderLoaders.get(store);
-  if (!loader) {
-    loader = new Batcher(async (items) => {
+  return orderLoader(store).add({ providers, orderId });
+}
+const orderLoader = perStore(
+  (store) =>
+    new Batcher<{ providers: readonly ProviderName[]; orderId: string }, CheckoutRow | undefined>(async (items) => {
       const pairs = items.flatMap((item) => item.providers.map((p) => ({ p, o: item.orderId })));
       const rows = await store.query<CheckoutRow>('SELECT * FROM checkouts WHERE (provider, provider_order_id) IN (SELECT p, o FROM json_to_recordset($1::json) AS v(p text, o text))', [JSON.stringify(pairs)]);
-      return items.map((item) => item.providers.map((p) => rows.find((r) => r.provider === p && r.provider_order_id === item.orderId)).find(Boolean));
-    });
-    orderLoaders.set(store, loader);
-  }
-  return loader.add({ providers, orderId });
-}
-const orderLoaders = new WeakMap<Store, Batcher<{ providers: readonly ProviderName[]; orderId: string }, CheckoutRow | undefined>>();
+      const byOrder = new Map(rows.map((r) => [`${r.provider}\n${r.provider_order_id}`, r]));
+      return items.map((item) => item.providers.map((p) => byOrder.get(`${p}\n${item.orderId}`)).find(Boolean));
+    }),
+);
 
 /** The customer's own checkout, or 404 (another customer's checkout is indistinguishable from none). */
 export async function ownCheckout(sql: Sql, customerId: string, id: string): Promise<CheckoutRow> {

@@ -6,7 +6,7 @@ import { AppError } from '../errors.js';
 import { capabilitiesOf } from '../providers/capability-table.js';
 import type { CheckoutRow } from './checkouts.js';
 import type { CustomerRow } from './customers.js';
-import { Batcher } from './batch.js';
+import { Batcher, perStore } from './batch.js';
 import type { Sql, Store } from './index.js';
 
 export interface UpgradeResult {
@@ -32,8 +32,6 @@ const ONE_PERIOD = providersWith((c) => c.renewal === 'one_period');
 /** Unused paid time is carried into a new purchase of these providers' (see the function in migration 8). */
 const CREDITS_UNUSED = providersWith((c) => Boolean(c.creditsUnusedTime));
 
-const MARK_PAID_SQL = 'SELECT tollgate_mark_paid($1, $2, $3, $4, $5, $6, $7, $8::text[], $9::text[]) AS result';
-
 /**
  * Mark a checkout paid by one payment and move the customer to its plan, with one audit row, in one
  * statement (the function `tollgate_mark_paid`, migration 8): the checkout row is locked, the same payment
@@ -47,53 +45,37 @@ const MARK_PAID_SQL = 'SELECT tollgate_mark_paid($1, $2, $3, $4, $5, $6, $7, $8:
  * period, valued at the price paid for it and bought back at the new price: the same plan again extends
  * it by exactly the time left, an upgrade converts the time left at the price ratio.
  */
-export async function markCheckoutPaid(
-  sql: Sql,
-  input: { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date },
-): Promise<UpgradeResult> {
-  const { now } = input;
-  const [{ result }] = await sql.query<{ result: MarkPaidResult }>(MARK_PAID_SQL, [
-    input.checkoutId,
-    input.paymentId,
-    input.source,
-    input.eventId ?? null,
-    now,
-    periodEnd(now, 'month'),
-    periodEnd(now, 'year'),
-    ONE_PERIOD,
-    CREDITS_UNUSED,
-  ]);
+export async function markCheckoutPaid(sql: Sql, input: MarkPaidInput): Promise<UpgradeResult> {
+  const [result] = await markPaidStatement(sql, [input]);
   return upgradeResult(result, input.paymentId);
 }
 
 type MarkPaidResult = { error?: string; old_plan: string; new_plan: string; changed: boolean };
 type MarkPaidInput = { checkoutId: string; paymentId: string; source: string; eventId?: string; now: Date };
 
+/** One statement for one or more payments: each call of `tollgate_mark_paid` in it is what markCheckoutPaid does alone, in order. */
+async function markPaidStatement(sql: Sql, items: readonly MarkPaidInput[]): Promise<MarkPaidResult[]> {
+  const rows = await sql.query<{ result: MarkPaidResult }>(
+    `SELECT tollgate_mark_paid(v.checkout, v.payment, v.source, v.event, v.now, v.month_end, v.year_end, $2::text[], $3::text[]) AS result
+     FROM json_to_recordset($1::json) AS v(i integer, checkout text, payment text, source text, event text, now timestamptz, month_end timestamptz, year_end timestamptz)
+     ORDER BY v.i`,
+    [
+      JSON.stringify(items.map((x, i) => ({ i, checkout: x.checkoutId, payment: x.paymentId, source: x.source, event: x.eventId ?? null, now: x.now, month_end: periodEnd(x.now, 'month'), year_end: periodEnd(x.now, 'year') }))),
+      ONE_PERIOD,
+      CREDITS_UNUSED,
+    ],
+  );
+  return rows.map((r) => r.result);
+}
+
 /**
- * markCheckoutPaid for the requests that pay together (concurrent verifies), in one statement (store/batch.ts):
- * each call of the function in it is what markCheckoutPaid does alone, in order. Outside a transaction only.
+ * markCheckoutPaid for the requests that pay together (concurrent verifies), in one statement (store/batch.ts).
+ * Outside a transaction only.
  */
 export function markCheckoutPaidBatched(store: Store, input: MarkPaidInput): Promise<UpgradeResult> {
-  let batcher = paidBatchers.get(store);
-  if (!batcher) {
-    batcher = new Batcher(async (items) => {
-      const rows = await store.query<{ i: number; result: MarkPaidResult }>(
-        `SELECT v.i, tollgate_mark_paid(v.checkout, v.payment, v.source, v.event, v.now, v.month_end, v.year_end, $2::text[], $3::text[]) AS result
-         FROM json_to_recordset($1::json) AS v(i integer, checkout text, payment text, source text, event text, now timestamptz, month_end timestamptz, year_end timestamptz)
-         ORDER BY v.i`,
-        [
-          JSON.stringify(items.map((x, i) => ({ i, checkout: x.checkoutId, payment: x.paymentId, source: x.source, event: x.eventId ?? null, now: x.now, month_end: periodEnd(x.now, 'month'), year_end: periodEnd(x.now, 'year') }))),
-          ONE_PERIOD,
-          CREDITS_UNUSED,
-        ],
-      );
-      return items.map((_, i) => rows.find((r) => r.i === i)!.result);
-    });
-    paidBatchers.set(store, batcher);
-  }
-  return batcher.add(input).then((result) => upgradeResult(result, input.paymentId));
+  return paidBatcher(store).add(input).then((result) => upgradeResult(result, input.paymentId));
 }
-const paidBatchers = new WeakMap<Store, Batcher<MarkPaidInput, MarkPaidResult>>();
+const paidBatcher = perStore((store) => new Batcher<MarkPaidInput, MarkPaidResult>((items) => markPaidStatement(store, items)));
 
 function upgradeResult(result: MarkPaidResult, paymentId: string): UpgradeResult {
   if (result.error === 'not_found') throw new AppError('not_found', 'No such checkout');
