@@ -8,6 +8,7 @@ import { capabilitiesOf } from './providers/capability-table.js';
 export class Catalog {
   /** The public view per currency and language: the catalog is fixed for the life of the process. */
   private readonly publicCache = new Map<string, PublicPlan[]>();
+  private readonly answerCache = new Map<string, string>();
   /** The catalog's own language first, then every language it has a translation in. */
   readonly locales: readonly string[];
   constructor(readonly file: ConfigFile) {
@@ -82,6 +83,21 @@ export class Catalog {
     const currency = options.currency ?? this.file.routing.default_currency;
     const routed = this.file.routing.currency_providers[currency];
     return ofInterval.find((p) => p.currency === currency && p.provider === routed) ?? ofInterval.find((p) => p.currency === currency) ?? ofInterval[0];
+  }
+
+  /**
+   * `GET /v1/plans`' answer as text, made once per currency, language and trial offer (the catalog never
+   * changes while the server runs). Bounded: any three capital letters are a currency to ask for, not to keep.
+   */
+  plansAnswer(currency: string | null, locale: string, trialUsed: boolean): string {
+    const key = `${currency ?? ''}|${locale}|${trialUsed}`;
+    let text = this.answerCache.get(key);
+    if (text === undefined) {
+      const plans = this.publicPlans(currency, locale);
+      text = JSON.stringify({ plans: trialUsed ? plans.map((plan) => (plan.trial_days ? { ...plan, trial_days: 0 } : plan)) : plans, metrics: this.publicMetrics(locale) });
+      if (this.answerCache.size < 256) this.answerCache.set(key, text);
+    }
+    return text;
   }
 
   publicPlans(currency?: string | null, locale = this.file.locale): PublicPlan[] {
