@@ -68,7 +68,10 @@ export class WebhookInbox {
   /** One statement per batch of events (store/batch.ts). A second delivery of one event in the same batch is not new: the first one is. */
   private readonly stored = new Batcher<InboxEvent, Accepted>(async (events) => {
     const unique = new Map<string, InboxEvent>();
-    for (const event of events) if (!unique.has(keyOf(event.provider, event.event_id))) unique.set(keyOf(event.provider, event.event_id), event);
+    for (const event of events) {
+      const key = keyOf(event.provider, event.event_id);
+      if (!unique.has(key)) unique.set(key, event);
+    }
     const rows = await acceptWebhookEvents(this.deps.store, [...unique.values()]);
     const byKey = new Map(rows.map((row) => [keyOf(row.provider, row.event_id), row]));
     const told = new Set<string>();

@@ -35,6 +35,15 @@ for (const engine of engines()) {
       return { customer, orderId: (await json(res)).action.order_id as string };
     }
     const row = async (eventId: string) => (await store.query<{ outcome: string | null; payload: unknown }>("SELECT outcome, payload FROM webhook_events WHERE provider = 'razorpay' AND event_id = $1", [eventId]))[0];
+    /** A paid order's payment.captured event, stored and not applied: what a process that died between its 2xx and the application leaves behind. */
+    async function leftUnapplied() {
+      const { customer, orderId } = await order();
+      const eventId = `evt_${uniqueId('k')}`;
+      const body = { entity: 'event', event: 'payment.captured', payload: captured(`pay_${uniqueId('k')}`, orderId) };
+      await store.query("INSERT INTO webhook_events (provider, event_id, type, payload) VALUES ('razorpay', $1, 'payment.captured', $2::jsonb)", [eventId, JSON.stringify(body)]);
+      return { customer, eventId, body };
+    }
+    const anotherProcess = () => makeServer({ store, sandboxWebhookDelayMs: 600_000, file: { webhooks: { acknowledge: 'stored' } } });
     const audit = (customer: string) => store.query<{ kind: string }>('SELECT kind FROM plan_changes WHERE customer_id = $1', [customer]);
 
     test('acknowledged once stored (queued), applied right after: one upgrade; redeliveries are duplicate', async () => {
@@ -74,12 +83,8 @@ for (const engine of engines()) {
     });
 
     test('an event acknowledged before a crash (stored, not applied) is applied once by the next process; a redelivery meanwhile adds nothing', async () => {
-      const { customer, orderId } = await order();
-      const eventId = `evt_${uniqueId('k')}`;
-      const body = { entity: 'event', event: 'payment.captured', payload: captured(`pay_${uniqueId('k')}`, orderId) };
-      // What a process that died between its 2xx and the application leaves behind.
-      await store.query("INSERT INTO webhook_events (provider, event_id, type, payload) VALUES ('razorpay', $1, 'payment.captured', $2::jsonb)", [eventId, JSON.stringify(body)]);
-      const next = await makeServer({ store, sandboxWebhookDelayMs: 600_000, file: { webhooks: { acknowledge: 'stored' } } });
+      const { customer, eventId, body } = await leftUnapplied();
+      const next = await anotherProcess();
       try {
         // The provider redelivers while the new process sweeps.
         const redelivered = await json(await next.request('POST', '/v1/webhooks/razorpay', {
@@ -98,11 +103,8 @@ for (const engine of engines()) {
     });
 
     test('two processes applying the same stored event: one applies it, the other finds it applied', async () => {
-      const { customer, orderId } = await order();
-      const eventId = `evt_${uniqueId('r')}`;
-      const payload = { entity: 'event', event: 'payment.captured', payload: captured(`pay_${uniqueId('r')}`, orderId) };
-      await store.query("INSERT INTO webhook_events (provider, event_id, type, payload) VALUES ('razorpay', $1, 'payment.captured', $2::jsonb)", [eventId, JSON.stringify(payload)]);
-      const other = await makeServer({ store, sandboxWebhookDelayMs: 600_000, file: { webhooks: { acknowledge: 'stored' } } });
+      const { customer, eventId } = await leftUnapplied();
+      const other = await anotherProcess();
       try {
         await Promise.all([server.deps.webhookInbox.sweep(), other.deps.webhookInbox.sweep()]);
         await Promise.all([server.deps.webhookInbox.idle(), other.deps.webhookInbox.idle()]);
