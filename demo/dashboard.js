@@ -1,7 +1,7 @@
 // White-label dashboard script: a sandbox session, and the en-IN / hi locale switch for both the
 // Tollgate elements (configure({locale})) and Lumen's own copy around them.
-import { configure } from '/tollgate.js';
-import { startSessionStrip } from '/demo/sandbox-session.js';
+import { configure } from '../tollgate.js';
+import { startSessionStrip } from './sandbox-session.js';
 
 /** Lumen's own strings; the elements bring theirs. */
 const COPY = {

@@ -1,7 +1,7 @@
 // Partner page script: a sandbox session for the demo customer, and a few page reactions to the
 // elements' events. Everything billing-related happens inside the elements and on the server.
-import { configure } from '/tollgate.js';
-import { planName, startSessionStrip } from '/demo/sandbox-session.js';
+import { configure } from '../tollgate.js';
+import { planName, startSessionStrip } from './sandbox-session.js';
 
 void startSessionStrip(configure);
 

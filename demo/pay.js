@@ -1,7 +1,10 @@
 // The hand-off pay page (opened in the system browser from an IDE): takes the session from the
 // URL fragment (never sent to a server in a request line), shows the order and lets
 // <razorpay-checkout checkout="…"> pay it. The editor learns the result from the server.
-import { configure } from '/tollgate.js';
+import { configure } from '../tollgate.js';
+
+/** The Tollgate server this page came from, with the path it is mounted under (…/billing). */
+const API = new URL('..', import.meta.url).href.replace(/\/$/, '');
 
 const checkout = document.querySelector('razorpay-checkout');
 const checkoutId = checkout.getAttribute('checkout');
@@ -37,14 +40,14 @@ if (!token) {
 
 async function loadSummary() {
   try {
-    const response = await fetch(`/v1/checkout/${encodeURIComponent(checkoutId)}`, {
+    const response = await fetch(`${API}/v1/checkout/${encodeURIComponent(checkoutId)}`, {
       headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
     });
     const state = await response.json();
     if (!response.ok) throw new Error(state.error?.message ?? `HTTP ${response.status}`);
     const locale = document.documentElement.lang === 'hi' ? 'hi-IN' : 'en-IN';
     const digits = new Intl.NumberFormat(locale, { style: 'currency', currency: state.currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    const catalog = await fetch('/v1/plans').then((r) => (r.ok ? r.json() : { plans: [] })).catch(() => ({ plans: [] }));
+    const catalog = await fetch(`${API}/v1/plans`).then((r) => (r.ok ? r.json() : { plans: [] })).catch(() => ({ plans: [] }));
     document.querySelector('[data-plan]').textContent = catalog.plans.find((p) => p.id === state.plan)?.name ?? state.plan;
     document.querySelector('[data-interval]').textContent = state.interval === 'year' ? 'Yearly' : state.interval === 'month' ? 'Monthly' : 'One time';
     const major = state.amount / 10 ** digits;

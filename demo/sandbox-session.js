@@ -1,6 +1,8 @@
 // Demo helper: a sandbox customer session for the demo pages. On a real site the partner's backend
 // mints the token (POST /v1/sessions with its API key); the sandbox route stands in for that here.
 const STORAGE_KEY = 'tollgate-demo-customer';
+/** The Tollgate server this page came from, with the path it is mounted under (…/billing). */
+export const API = new URL('..', import.meta.url).href.replace(/\/$/, '');
 
 function store() {
   try {
@@ -34,7 +36,7 @@ export function newCustomer() {
 
 /** `POST /v1/sandbox/session` → the customer token the elements send as a bearer token. */
 export async function sandboxSession(customerId) {
-  const response = await fetch('/v1/sandbox/session', {
+  const response = await fetch(`${API}/v1/sandbox/session`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() },
     body: JSON.stringify({ customer_id: customerId }),
@@ -89,6 +91,6 @@ let catalog;
 export async function planName(id) {
   const known = document.querySelector('plan-picker')?.planNameOf?.(id);
   if (known) return known;
-  catalog ??= fetch('/v1/plans').then((r) => (r.ok ? r.json() : { plans: [] })).catch(() => ({ plans: [] }));
+  catalog ??= fetch(`${API}/v1/plans`).then((r) => (r.ok ? r.json() : { plans: [] })).catch(() => ({ plans: [] }));
   return (await catalog).plans.find((p) => p.id === id)?.name ?? id;
 }

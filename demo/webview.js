@@ -1,7 +1,7 @@
 // IDE webview page script: hand-off mode, the VS Code bridge (postMessage to the extension host,
 // never window.open), and the CSP violation report. Loaded by nonce; no inline handlers, no eval.
-import { configure } from '/tollgate.js';
-import { planName, startSessionStrip } from '/demo/sandbox-session.js';
+import { configure } from '../tollgate.js';
+import { planName, startSessionStrip } from './sandbox-session.js';
 
 configure({ handoff: true });
 void startSessionStrip(configure);

@@ -1,6 +1,7 @@
 // The Hono app's wiring: the providers, the middleware (request id, CORS, body limit, authentication, rate
 // limits, the error envelope) and one sub-app per area. What each does lives in middleware/ and routes/.
 import { Hono } from 'hono';
+import { getPath } from 'hono/utils/url';
 import { Catalog } from './catalog.js';
 import type { ServerConfig } from './config.js';
 import type { AppDeps, AppEnv } from './context.js';
@@ -42,7 +43,10 @@ export interface CreateAppOptions {
 }
 
 export interface TollgateApp {
+  /** The routes, at the root. */
   app: Hono<AppEnv>;
+  /** The app's fetch handler (the same as app.fetch): a path under the config's mount path is routed without it. */
+  fetch: (request: Request) => Response | Promise<Response>;
   deps: AppDeps;
   /** The in-server Razorpay simulator when Razorpay runs in sandbox mode. */
   razorpaySandbox?: ReturnType<typeof razorpaySimulatorOf>;
@@ -55,7 +59,9 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   const now = options.now ?? (() => new Date());
   const fetchFn = options.fetch ?? globalThis.fetch;
   const catalog = new Catalog(config.file);
-  const app = new Hono<AppEnv>();
+  // Mounted under a path (`https://app.example/billing`): `/billing/v1/plans` is routed as `/v1/plans`, and so is
+  // `/v1/plans` itself, which is what a framework that strips the mount path (Express's app.use, Hono's mount) passes on.
+  const app = new Hono<AppEnv>(config.basePath ? { getPath: withoutBasePath(config.basePath) } : {});
 
   // The sandbox's webhooks go to the server's own endpoint as real signed requests, through the whole app.
   const deliverToSelf = async (path: string, init: RequestInit) => app.fetch(new Request(config.publicUrl + path, init));
@@ -110,11 +116,22 @@ export function createApp(options: CreateAppOptions): TollgateApp {
 
   return {
     app,
+    fetch: app.fetch,
     deps,
     razorpaySandbox: razorpaySimulatorOf(deps.providers),
     async close() {
       await Promise.all(providers.map((p) => p.close?.()));
       await deps.webhookInbox.close();
     },
+  };
+}
+
+/** Hono's path of a request, less a leading mount path (`/billing`, `/billing/…`; not `/billingx`). */
+function withoutBasePath(basePath: string): (request: Request) => string {
+  return (request) => {
+    const path = getPath(request);
+    if (!path.startsWith(basePath)) return path;
+    if (path.length === basePath.length) return '/';
+    return path.charCodeAt(basePath.length) === 47 /* '/' */ ? path.slice(basePath.length) : path;
   };
 }

@@ -338,7 +338,12 @@ export interface ServerConfig {
   file: ConfigFile;
   sandbox: boolean;
   port: number;
+  /** Where browsers reach the server, with the path it is mounted under (no trailing slash): every URL it makes starts so. */
   publicUrl: string;
+  /** The public URL's origin (scheme, host, port). */
+  publicOrigin: string;
+  /** The path the server is mounted under (`/billing`), or '' at the root; requests under it are routed without it. */
+  basePath: string;
   dataDir: string;
   databaseUrl?: string;
   apiKey: string | null;
@@ -380,11 +385,15 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     externalJwtSecret = new TextEncoder().encode(value);
   }
 
+  const publicUrl = parsePublicUrl(env.TOLLGATE_PUBLIC_URL ?? `http://localhost:${port}`);
+
   return {
     file: cfg,
     sandbox,
     port,
-    publicUrl: (env.TOLLGATE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
+    publicUrl: publicUrl.href,
+    publicOrigin: publicUrl.origin,
+    basePath: publicUrl.basePath,
     dataDir: env.DATA_DIR ?? '.data',
     databaseUrl: env.DATABASE_URL || undefined,
     apiKey,
@@ -393,6 +402,24 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     razorpay,
     env,
   };
+}
+
+/**
+ * TOLLGATE_PUBLIC_URL: an http(s) URL with no query or fragment; its path (`https://app.example/billing`) is
+ * the mount path. Plain path segments only, so that it can be joined and stripped as text.
+ */
+function parsePublicUrl(text: string): { href: string; origin: string; basePath: string } {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return failConfig(`TOLLGATE_PUBLIC_URL=${text} is not a URL; use the server's public address, e.g. https://billing.example.com or https://app.example.com/billing`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') failConfig(`TOLLGATE_PUBLIC_URL=${text}: use an http or https URL`);
+  if (url.search || url.hash || url.username || url.password) failConfig(`TOLLGATE_PUBLIC_URL=${text}: no query, fragment or credentials; only an origin and an optional mount path`);
+  const basePath = url.pathname.replace(/\/+$/, '');
+  if (basePath && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) failConfig(`TOLLGATE_PUBLIC_URL=${text}: the mount path ${basePath} may hold only letters, digits and . _ ~ - between slashes`);
+  return { href: url.origin + basePath, origin: url.origin, basePath };
 }
 
 export const SANDBOX_PUBLIC_API_KEY = SANDBOX_API_KEY;

@@ -103,7 +103,7 @@ export function allowedReturnUrl(c: AppContext, requested: string | undefined): 
 export function returnUrlFor(config: ServerConfig, requested: string | undefined, origin: string | undefined): URL {
   const url = requested !== undefined ? httpUrl(requested) : (httpUrl(origin) ?? new URL(config.publicUrl));
   if (!url) throw new AppError('validation_error', 'return_url: use an http or https URL');
-  const allowed = config.sandbox || url.origin === config.publicUrl || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
+  const allowed = config.sandbox || url.origin === config.publicOrigin || config.file.allowed_origins.some((o) => new URL(o).origin === url.origin);
   if (!allowed) throw new AppError('validation_error', `return_url: ${url.origin} is not an allowed origin`);
   return url;
 }

@@ -6,7 +6,7 @@ import { extname, join, normalize, relative as relativePath, resolve } from 'nod
 import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
-import { assetResponse, fileAsset, type StaticAsset } from '../static-assets.js';
+import { assetResponse, fileAsset, memoryAsset, type StaticAsset } from '../static-assets.js';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const TYPES: Record<string, string> = {
@@ -39,6 +39,26 @@ function distCache(path: string): string {
  * Serve one file from a folder of the repo (compressed by Accept-Encoding, with an ETag); paths that climb
  * out of it are 404. Files of the build are cached by {@link distCache}; the demo's are revalidated each time.
  */
+/**
+ * A page's root-relative links (`href="/demo/…"`, `src="/tollgate.js"`) with the mount path in front, for a
+ * server mounted under one (`/billing`); a page's scripts find the server from their own URL.
+ */
+function mountedHtml(text: string, basePath: string): string {
+  return basePath ? text.replace(/\b(href|src|action)="\/(?!\/)/g, `$1="${basePath}/`) : text;
+}
+
+/** The demo's pages as served under a mount path: made once per file version (the file's asset is kept while unchanged). */
+const mountedPages = new WeakMap<StaticAsset, StaticAsset>();
+
+function mountedPage(asset: StaticAsset, basePath: string): StaticAsset {
+  let page = mountedPages.get(asset);
+  if (!page) {
+    page = memoryAsset(new TextEncoder().encode(mountedHtml(new TextDecoder().decode(asset.bytes), basePath)) as Uint8Array<ArrayBuffer>, asset.type);
+    mountedPages.set(asset, page);
+  }
+  return page;
+}
+
 async function sendFile(c: AppContext, folder: string, relative: string, headers: Record<string, string> = {}): Promise<Response> {
   const base = join(ROOT, folder);
   const path = normalize(join(base, relative));
@@ -51,16 +71,18 @@ async function sendFile(c: AppContext, folder: string, relative: string, headers
     if (folder === 'dist') throw new AppError('not_found', 'Not built yet: run `npm run build` (npm start does it)');
     throw new AppError('not_found', 'Not found');
   }
+  const { basePath } = c.get('deps').config;
+  if (basePath && path.endsWith('.html')) asset = mountedPage(asset, basePath);
   const response = await assetResponse(c.req.raw, asset, dist ? distCache(path) : 'no-cache');
   // Headers set with c.header() do not reach a returned Response: the route's own go on it here.
   for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
   return response;
 }
 
-async function template(name: string, values: Record<string, string>): Promise<string> {
+async function template(c: AppContext, name: string, values: Record<string, string>): Promise<string> {
   let text = await readFile(join(ROOT, 'demo', name), 'utf8');
   for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, v);
-  return text;
+  return mountedHtml(text, c.get('deps').config.basePath);
 }
 
 export function strictCsp(origin: string, nonce: string): string {
@@ -91,7 +113,7 @@ pageRoutes.get('/demo/webview.html', async (c) => {
   const origin = new URL(c.req.url).origin;
   c.header('Content-Security-Policy', strictCsp(origin, nonce));
   c.header('Cache-Control', 'no-store');
-  return c.html(await template('webview.html', { nonce }));
+  return c.html(await template(c, 'webview.html', { nonce }));
 });
 
 pageRoutes.get('/demo/*', (c) => sendFile(c, 'demo', c.req.path.slice('/demo/'.length)));
@@ -120,5 +142,5 @@ pageRoutes.get('/pay/:id', async (c) => {
   );
   c.header('Cache-Control', 'no-store');
   c.header('Referrer-Policy', 'no-referrer');
-  return c.html(await template('pay.html', { nonce, checkout_id: id }));
+  return c.html(await template(c, 'pay.html', { nonce, checkout_id: id }));
 });

@@ -6,7 +6,8 @@
   'use strict';
   if (window.Razorpay && window.Razorpay.__tollgateSandbox) return;
   var script = document.currentScript;
-  var origin = script && script.src ? new URL(script.src).origin : location.origin;
+  // The server that served this file, with the path it is mounted under: …/billing/sandbox/razorpay/checkout.js.
+  var origin = script && script.src ? script.src.replace(/\/sandbox\/razorpay\/checkout\.js(?:[?#].*)?$/, '') : location.origin;
 
   var css =
     ':host{all:initial}' +

@@ -60,7 +60,7 @@ export function sandboxStripeRoutes(simulator: StripeSimulator): Hono<AppEnv> {
     const id = encodeURIComponent(session.id);
     const body =
       session.status === 'open'
-        ? `${summary(simulator, session)}<form method="post" action="/sandbox/stripe/checkout/${id}/pay"><button class="pay" type="submit">Pay</button></form><form method="post" action="/sandbox/stripe/checkout/${id}/cancel"><button type="submit">Cancel</button></form>`
+        ? `${summary(simulator, session)}<form method="post" action="${c.get('deps').config.basePath}/sandbox/stripe/checkout/${id}/pay"><button class="pay" type="submit">Pay</button></form><form method="post" action="${c.get('deps').config.basePath}/sandbox/stripe/checkout/${id}/cancel"><button type="submit">Cancel</button></form>`
         : `<h1>This checkout is ${esc(session.status)}</h1>${session.success_url ? `<p><a href="${esc(session.success_url)}">Return</a></p>` : ''}`;
     return page(c, 'Sandbox Stripe Checkout', body);
   });
@@ -89,7 +89,7 @@ export function sandboxStripeRoutes(simulator: StripeSimulator): Hono<AppEnv> {
         : `<h1>This checkout is ${esc(session.status)}</h1>`;
     const script = `(function(){var b=document.getElementById('pay');if(!b)return;var m=document.getElementById('msg');
 b.addEventListener('click',function(){b.disabled=true;m.textContent='Processing…';
-fetch(${JSON.stringify(`/sandbox/stripe/embedded/${encodeURIComponent(session.id)}/pay`)},{method:'POST'}).then(function(r){return r.json().then(function(j){if(!r.ok)throw new Error((j.error&&j.error.message)||'failed');return j;});})
+fetch(${JSON.stringify(`${c.get('deps').config.basePath}/sandbox/stripe/embedded/${encodeURIComponent(session.id)}/pay`)},{method:'POST'}).then(function(r){return r.json().then(function(j){if(!r.ok)throw new Error((j.error&&j.error.message)||'failed');return j;});})
 .then(function(j){m.textContent='Paid';if(window.parent!==window)window.parent.postMessage({type:'tollgate:stripe-sandbox-complete',checkout_id:j.checkout_id},${JSON.stringify(target)});})
 .catch(function(e){b.disabled=false;m.textContent=e.message;});});})();`;
     return page(c, 'Sandbox Stripe embedded checkout', body, { script: target ? script : undefined, framable: true });
@@ -115,7 +115,7 @@ fetch(${JSON.stringify(`/sandbox/stripe/embedded/${encodeURIComponent(session.id
         const actions =
           s.status === 'canceled'
             ? ''
-            : `<form method="post" action="/sandbox/stripe/portal/${pid}/${encodeURIComponent(s.id)}/${s.cancel_at_period_end ? 'resume' : 'cancel_at_period_end'}"><button type="submit">${s.cancel_at_period_end ? 'Resume' : 'Cancel at period end'}</button></form><form method="post" action="/sandbox/stripe/portal/${pid}/${encodeURIComponent(s.id)}/cancel_now"><button type="submit">Cancel now</button></form>`;
+            : `<form method="post" action="${c.get('deps').config.basePath}/sandbox/stripe/portal/${pid}/${encodeURIComponent(s.id)}/${s.cancel_at_period_end ? 'resume' : 'cancel_at_period_end'}"><button type="submit">${s.cancel_at_period_end ? 'Resume' : 'Cancel at period end'}</button></form><form method="post" action="${c.get('deps').config.basePath}/sandbox/stripe/portal/${pid}/${encodeURIComponent(s.id)}/cancel_now"><button type="submit">Cancel now</button></form>`;
         return `<section><h1>${esc(price?.product_name ?? s.id)}</h1><p>Status: ${esc(s.status)}${s.cancel_at_period_end ? ' (cancels at period end)' : ''}${end ? `<br><span class="muted">Period ends ${esc(new Date(end * 1000).toISOString().slice(0, 10))}</span>` : ''}</p>${actions}</section>`;
       })
       .join('');
@@ -129,7 +129,7 @@ fetch(${JSON.stringify(`/sandbox/stripe/embedded/${encodeURIComponent(session.id
     if (!portal || !sub || sub.customer !== portal.customer) throw new AppError('not_found', 'No such sandbox subscription');
     if (action !== 'cancel_at_period_end' && action !== 'resume' && action !== 'cancel_now') throw new AppError('validation_error', 'Unknown portal action');
     await simulator.changeSubscription(sub.id, action);
-    return c.redirect(`/sandbox/stripe/portal/${encodeURIComponent(portal.id)}`, 303);
+    return c.redirect(`${c.get('deps').config.basePath}/sandbox/stripe/portal/${encodeURIComponent(portal.id)}`, 303);
   });
 
   return routes;
