@@ -385,7 +385,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     externalJwtSecret = new TextEncoder().encode(value);
   }
 
-  const publicUrl = parsePublicUrl(env.TOLLGATE_PUBLIC_URL ?? `http://localhost:${port}`);
+  const publicUrl = parsePublicUrl(env.TOLLGATE_PUBLIC_URL || `http://localhost:${port}`);
 
   return {
     file: cfg,

@@ -58,7 +58,7 @@ function configFile(config: unknown, env: Record<string, string | undefined>): C
 function publicUrlOf(options: CreateTollgateOptions, env: Record<string, string | undefined>): string | undefined {
   const base = options.basePath?.replace(/\/+$/, '');
   if (base !== undefined && base !== '' && !base.startsWith('/')) throw new ConfigError(`basePath ${options.basePath}: start it with a slash, e.g. /billing`);
-  const given = options.publicUrl ?? env.TOLLGATE_PUBLIC_URL;
+  const given = options.publicUrl || env.TOLLGATE_PUBLIC_URL || undefined;
   if (!base) return given;
   const url = given ?? `http://localhost:${env.PORT ?? 8787}`;
   const path = URL.canParse(url) ? new URL(url).pathname.replace(/\/+$/, '') : '';

@@ -1,0 +1,118 @@
+// The `tollgate-server` package as a user gets it: packed (npm pack), installed into an empty app from the
+// tarball, and run with plain Node (no tsx): the `tollgate` command starts the sandbox server, and
+// createTollgate() mounts it under /billing in the app's own node:http server.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+/** Wait for a line on the child's stdout matching `pattern`; the child's output so far on failure. */
+function waitFor(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what}: timed out; output so far:\n${out}`)), timeoutMs);
+    const onData = (d: Buffer) => {
+      out += d;
+      const m = out.match(pattern);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[0]);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what}: exited with ${code}; output:\n${out}`));
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.on('exit', () => resolve());
+    child.kill('SIGTERM');
+  });
+}
+
+describe('tollgate-server, packed and installed into an empty app', () => {
+  let app: string;
+  let tarball: string;
+
+  before(() => {
+    if (!existsSync(join(root, 'packages/server/server/cli.js'))) execFileSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
+    app = mkdtempSync(join(tmpdir(), 'tollgate-server-app-'));
+    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', app], join(root, 'packages/server'))) as { filename: string; files: { path: string }[] }[];
+    tarball = join(app, packed[0].filename);
+    const paths = packed[0].files.map((f) => f.path);
+    assert.ok(paths.includes('server/cli.js') && paths.includes('server/index.js') && paths.includes('server/index.d.ts'), 'the compiled server and its types');
+    assert.ok(paths.includes('dist/tollgate.js') && paths.includes('demo/pay.html'), 'the widgets and pages it serves');
+    assert.ok(!paths.some((p) => p.endsWith('.ts') && !p.endsWith('.d.ts')), 'no TypeScript sources: plain Node runs it');
+    assert.ok(!paths.some((p) => /(^|\/)test\//.test(p)), 'no tests');
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'partner-app', private: true, type: 'module' }));
+    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
+  });
+  after(() => rmSync(app, { recursive: true, force: true }));
+
+  test('installs without TypeScript, tsx, Vite or a browser toolchain', () => {
+    for (const name of ['tsx', 'typescript', 'vite', 'lit', 'stripe']) assert.equal(existsSync(join(app, 'node_modules', name)), false, `${name} is not installed`);
+    assert.ok(existsSync(join(app, 'node_modules/.bin/tollgate')), 'the tollgate command');
+    const version = execFileSync(join(app, 'node_modules/.bin/tollgate'), ['--version'], { cwd: app, encoding: 'utf8' });
+    assert.equal(version.trim(), `tollgate ${JSON.parse(readFileSync(join(root, 'packages/server/package.json'), 'utf8')).version}`);
+  });
+
+  test('`tollgate` starts the sandbox server: plans, the widgets, the demo', async () => {
+    const child = spawn(join(app, 'node_modules/.bin/tollgate'), [], { cwd: app, env: { ...process.env, PORT: '0', DATA_DIR: join(app, '.data'), DATABASE_URL: '', TOLLGATE_PUBLIC_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const line = await waitFor(child, /port (\d+)/, 'tollgate start');
+      const port = line.match(/\d+/)![0];
+      const base = `http://127.0.0.1:${port}`;
+      const plans = await (await fetch(`${base}/v1/plans`)).json();
+      assert.ok(plans.plans.length > 1);
+      const widgets = await fetch(`${base}/tollgate.js`);
+      assert.equal(widgets.status, 200);
+      assert.match(widgets.headers.get('content-type') ?? '', /javascript/);
+      assert.equal((await fetch(`${base}/demo/partner.html`)).status, 200);
+    } finally {
+      await stop(child);
+    }
+  });
+
+  test('createTollgate() from the installed package, mounted under /billing on node:http', async () => {
+    writeFileSync(
+      join(app, 'server.js'),
+      `import { createServer } from 'node:http';
+import { createTollgate } from 'tollgate-server';
+const server = createServer();
+server.listen(0, '127.0.0.1', async () => {
+  const url = 'http://127.0.0.1:' + server.address().port;
+  const billing = createTollgate({ publicUrl: url + '/billing', log: 'error' });
+  server.on('request', (req, res) => (req.url.startsWith('/billing') ? billing.node(req, res) : res.end('partner')));
+  await billing.ready;
+  console.log('listening ' + url);
+});
+`,
+    );
+    const child = spawn(process.execPath, ['server.js'], { cwd: app, env: { ...process.env, DATA_DIR: join(app, '.data-lib'), DATABASE_URL: '', TOLLGATE_SANDBOX: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = (await waitFor(child, /listening (\S+)/, 'the partner server')).split(' ')[1];
+      const session = await fetch(`${url}/billing/v1/sandbox/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'k-1' }, body: '{"customer_id":"cust_pkg"}' });
+      assert.equal(session.status, 201, await session.clone().text());
+      const { token } = await session.json();
+      const checkout = await fetch(`${url}/billing/v1/checkout`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': 'k-2' }, body: '{"plan":"pro","provider":"razorpay"}' });
+      assert.equal(checkout.status, 201, await checkout.clone().text());
+      assert.equal((await checkout.json()).action.script_url, `${url}/billing/sandbox/razorpay/checkout.js`);
+      assert.equal(await (await fetch(`${url}/`)).text(), 'partner');
+    } finally {
+      await stop(child);
+    }
+  });
+});
