@@ -28,7 +28,7 @@ provider keys it runs in sandbox mode (simulated payments, no money moves) on an
 Environment (README "Configuration" has them all):
   PORT                     port to listen on (default 8787)
   HOST                     address to listen on (default 0.0.0.0, every interface; 127.0.0.1: this machine only)
-  TOLLGATE_PUBLIC_URL      the server's public origin (default http://localhost:$PORT)
+  TOLLGATE_PUBLIC_URL      where browsers reach the server, with its mount path if any (default http://localhost:$PORT)
   TOLLGATE_CONFIG          path of the JSON config file (plans, routing, providers, origins, limits)
   TOLLGATE_SANDBOX         1/0: simulate providers without credentials (default on unless NODE_ENV=production)
   TOLLGATE_API_KEY         your backend's key for POST /v1/sessions, /v1/usage and the admin routes
