@@ -44,7 +44,13 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-type ServerOptions = { timeoutMs?: number; config?: Record<string, unknown>; env?: Record<string, string> };
+type ServerOptions = {
+  timeoutMs?: number;
+  config?: Record<string, unknown>;
+  env?: Record<string, string>;
+  /** Serve as if mounted under this path (`/billing`): TOLLGATE_PUBLIC_URL carries it, and so does the handle's `url`. */
+  basePath?: string;
+};
 
 /** The server could not listen on the port `freePort()` found: something took it in the meantime. */
 class PortTaken extends Error {}
@@ -75,7 +81,7 @@ async function startServerOn(port: number, options: ServerOptions): Promise<Serv
     ...process.env,
     PORT: String(port),
     DATA_DIR: dataDir,
-    TOLLGATE_PUBLIC_URL: url,
+    TOLLGATE_PUBLIC_URL: url + (options.basePath ?? ''),
     TOLLGATE_SESSION_SECRET: sessionSecret,
     LOG_LEVEL: 'warn',
     HOST: '127.0.0.1',
@@ -137,7 +143,7 @@ async function startServerOn(port: number, options: ServerOptions): Promise<Serv
     }
     await new Promise((r) => setTimeout(r, 150));
   }
-  return { url, port, sessionSecret, output: () => log, stop };
+  return { url: url + (options.basePath ?? ''), port, sessionSecret, output: () => log, stop };
 }
 
 export function launchBrowser(): Promise<Browser> {
