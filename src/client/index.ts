@@ -40,7 +40,7 @@ export interface UsageAnswer {
 }
 
 /** A Tollgate error answer: the envelope's code and message, the HTTP status and the request id to quote. */
-export class TollgateApiError extends Error {
+export class TollgateError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -48,15 +48,17 @@ export class TollgateApiError extends Error {
     readonly requestId: string | undefined,
   ) {
     super(message);
-    this.name = 'TollgateApiError';
+    this.name = 'TollgateError';
   }
 }
 
 export interface TollgateClient {
-  /** `POST /v1/sessions`: a customer session token for the elements (`session` attribute or `configure({ session })`). */
-  createSession(request: SessionRequest, options?: { idempotencyKey?: string }): Promise<SessionResponse>;
+  sessions: {
+    /** `POST /v1/sessions`: a customer session token for the elements (`session` attribute or `configure({ session })`). */
+    create(request: SessionRequest, options?: { idempotencyKey?: string }): Promise<SessionResponse>;
+  };
   /** `POST /v1/usage`: add to this period's usage counter of a metric. */
-  reportUsage(report: UsageReport): Promise<UsageAnswer>;
+  track(report: UsageReport): Promise<UsageAnswer>;
 }
 
 export function createClient(options: ClientOptions): TollgateClient {
@@ -69,12 +71,12 @@ export function createClient(options: ClientOptions): TollgateClient {
     const answer = (await response.json().catch(() => undefined)) as { error?: { code: string; message: string; request_id?: string } } | undefined;
     if (!response.ok) {
       const error = answer?.error;
-      throw new TollgateApiError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`, error?.request_id ?? response.headers.get('X-Request-Id') ?? undefined);
+      throw new TollgateError(response.status, error?.code ?? 'http_error', error?.message ?? `HTTP ${response.status}`, error?.request_id ?? response.headers.get('X-Request-Id') ?? undefined);
     }
     return answer as T;
   }
   return {
-    createSession: (request, o = {}) => post<SessionResponse>('/v1/sessions', request, o.idempotencyKey ?? crypto.randomUUID()),
-    reportUsage: (report) => post<UsageAnswer>('/v1/usage', report),
+    sessions: { create: (request, o = {}) => post<SessionResponse>('/v1/sessions', request, o.idempotencyKey ?? crypto.randomUUID()) },
+    track: (report) => post<UsageAnswer>('/v1/usage', report),
   };
 }

@@ -14,7 +14,7 @@ import { getRequestListener } from '@hono/node-server';
 import express from 'express';
 import { Hono } from 'hono';
 import { createTollgate, type Tollgate } from '../../server/index.js';
-import { createClient, TollgateApiError } from '../../src/client/index.js';
+import { createClient, TollgateError } from '../../src/client/index.js';
 import type { Store } from '../../server/store/index.js';
 import { engines, testStore, TEST_ENV, uniqueId } from './helpers.js';
 
@@ -205,11 +205,11 @@ for (const engine of engines()) {
         // The partner backend's typed client (tollgate/client) through the mount.
         const client = createClient({ baseUrl: `${http.url}/billing/`, apiKey: API_KEY });
         const customer = uniqueId();
-        const { token } = await client.createSession({ customer_id: customer, email: 'client@example.in' });
+        const { token } = await client.sessions.create({ customer_id: customer, email: 'client@example.in' });
         assert.equal((await call('GET', `${http.url}/billing/v1/subscription`, { token })).body.plan, 'free');
-        assert.deepEqual(await client.reportUsage({ customer_id: customer, metric: 'messages', quantity: 3 }), { customer_id: customer, metric: 'messages', used: 3 });
-        const refused = await createClient({ baseUrl: `${http.url}/billing`, apiKey: 'tg_wrong' }).createSession({ customer_id: customer }).catch((e: unknown) => e);
-        assert.ok(refused instanceof TollgateApiError);
+        assert.deepEqual(await client.track({ customer_id: customer, metric: 'messages', quantity: 3 }), { customer_id: customer, metric: 'messages', used: 3 });
+        const refused = await createClient({ baseUrl: `${http.url}/billing`, apiKey: 'tg_wrong' }).sessions.create({ customer_id: customer }).catch((e: unknown) => e);
+        assert.ok(refused instanceof TollgateError);
         assert.equal(refused.status, 401);
         assert.equal(refused.code, 'unauthenticated');
         assert.match(refused.requestId ?? '', /^req_/);
