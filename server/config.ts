@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Interval, Metric, ProviderName } from '../src/contract/index.js';
 import { ConfigError } from './errors.js';
+import type { LogLevel } from './log.js';
 import { RazorpaySection, razorpaySecrets, type RazorpaySecrets } from './providers/razorpay/settings.js';
 import { providerSecrets, type ProviderMode } from './providers/settings.js';
 
@@ -338,9 +339,12 @@ export interface ServerConfig {
   file: ConfigFile;
   sandbox: boolean;
   port: number;
+  /** The address to listen on: HOST, else 127.0.0.1 in sandbox mode (this machine only) and 0.0.0.0 live (every interface). */
+  host: string;
   publicUrl: string;
   dataDir: string;
   databaseUrl?: string;
+  logLevel: LogLevel;
   apiKey: string | null;
   sessionSecret: Uint8Array;
   externalJwtSecret?: Uint8Array;
@@ -350,6 +354,12 @@ export interface ServerConfig {
 }
 
 const SANDBOX_API_KEY = 'tg_sandbox_api_key';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Where the store is: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR (`tollgate migrate` needs only this). */
+export function storeLocation(env: Record<string, string | undefined>): { databaseUrl?: string; dataDir: string } {
+  return { databaseUrl: env.DATABASE_URL || undefined, dataDir: env.DATA_DIR ?? '.data' };
+}
 
 /** Build the run-time config from the environment; throws ConfigError with a fix on anything wrong. */
 export function loadServerConfig(env: Record<string, string | undefined> = process.env, file?: ConfigFile): ServerConfig {
@@ -360,6 +370,12 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
 
   const port = Number(env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) failConfig(`PORT=${env.PORT} is not a port number; use e.g. 8787`);
+
+  const publicUrl = (env.TOLLGATE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, '');
+  if (!URL.canParse(publicUrl) || !/^https?:$/.test(new URL(publicUrl).protocol)) failConfig(`TOLLGATE_PUBLIC_URL=${env.TOLLGATE_PUBLIC_URL} is not an http(s) URL; give the server's origin as browsers reach it, e.g. https://billing.example.com`);
+
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) failConfig(`LOG_LEVEL=${env.LOG_LEVEL} is not a level; use ${LOG_LEVELS.join(', ')}`);
 
   const razorpay = razorpaySecrets(env, sandbox);
 
@@ -384,9 +400,11 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     file: cfg,
     sandbox,
     port,
-    publicUrl: (env.TOLLGATE_PUBLIC_URL ?? `http://localhost:${port}`).replace(/\/$/, ''),
-    dataDir: env.DATA_DIR ?? '.data',
-    databaseUrl: env.DATABASE_URL || undefined,
+    // A sandbox (generated secrets, the well-known sandbox API key) is for this machine unless HOST says otherwise.
+    host: env.HOST || (sandbox ? '127.0.0.1' : '0.0.0.0'),
+    publicUrl,
+    ...storeLocation(env),
+    logLevel,
     apiKey,
     sessionSecret: new TextEncoder().encode(sessionSecret),
     externalJwtSecret,
