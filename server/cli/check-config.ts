@@ -62,7 +62,7 @@ export async function checkConfig(env: Record<string, string | undefined>, write
     `  providers:`,
     ...Object.entries(modes).map(([name, mode]) => `    ${name.padEnd(width)}  ${modeText(mode)}`),
     `  plans:        ${config.file.plans.map((p) => p.id).join(', ')} (free plan: ${config.file.free_plan})`,
-    `  store:        ${describeStore(config)} (not opened by check-config)`,
+    `  store:        ${describeStore(config)}; not opened by check-config`,
     `  listen:       ${describeListen(config, config.host, config.port, hostFromEnv)}`,
     `  public URL:   ${config.publicUrl}`,
     `  origins:      ${origins.length ? origins.join(', ') : config.sandbox ? 'any (sandbox mode, allowed_origins empty)' : 'none (allowed_origins empty)'}`,
