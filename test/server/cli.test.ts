@@ -117,6 +117,10 @@ test('check-config on a good sandbox config: exit 0, what is simulated, the stor
   assert.match(run.stdout, /origins: +https:\/\/app\.example, https:\/\/docs\.example$/m);
   assert.doesNotMatch(run.output, /building the widgets|Tollgate is running/);
   assert.equal(existsSync(join(dir, 'data')), false, 'check-config opens no store');
+  // A sandbox whose public URL is another machine's name listens on loopback all the same: said, not refused.
+  const lan = tollgate(['check-config'], { TOLLGATE_PUBLIC_URL: 'http://192.0.2.9:8787' });
+  assert.equal(lan.status, 0, lan.output);
+  assert.match(lan.stdout, /warning: TOLLGATE_PUBLIC_URL names 192\.0\.2\.9, but a sandbox listens on 127\.0\.0\.1 only: set HOST=0\.0\.0\.0/);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -259,6 +263,10 @@ test('a sandbox listens on 127.0.0.1 when HOST is not set: the banner says so an
     assert.equal((await fetch(`${sandbox.url}/healthz`)).status, 200);
     if (external) assert.equal(await accepts(external, port), false, `not reachable on ${external}`);
     else t.diagnostic('no non-loopback IPv4 interface here: only the banner and loopback were checked');
+    // migrate does not open a folder a server has: it names the process that has it.
+    const busy = tollgate(['migrate'], { DATA_DIR: join(dir, 'data') });
+    assert.equal(busy.status, 1, busy.output);
+    assert.match(busy.stderr, new RegExp(`^tollgate: migration failed: .*pid ${sandbox.pid}`));
   } finally {
     await sandbox.stop();
   }
