@@ -1,16 +1,16 @@
 // The `tollgate` command (and `npm start`): `start` (the default), `migrate`, `check-config`, `--help`, `--version`.
 // A configuration problem exits 1 with the field and the fix; a wrong argument exits 2 and nothing starts.
 import { ConfigError, levenshtein } from './config.js';
-import { checkConfig } from './cli/check-config.js';
-import { migrate } from './cli/migrate.js';
-import { start } from './cli/start.js';
 import { COMMAND_USAGE, USAGE, type Command } from './cli/usage.js';
 import { packageVersion } from './cli/version.js';
 
-const COMMANDS: Record<Command, { run: (env: NodeJS.ProcessEnv, write: (text: string) => void) => Promise<void>; failed: string }> = {
-  start: { run: start, failed: 'failed to start' },
-  migrate: { run: migrate, failed: 'migration failed' },
-  'check-config': { run: checkConfig, failed: 'could not check the configuration' },
+type Run = (env: NodeJS.ProcessEnv, write: (text: string) => void) => Promise<void>;
+
+/** Each command's module is loaded when it runs: `--help` and `migrate` do not load the app and its providers. */
+const COMMANDS: Record<Command, { load: () => Promise<Run>; failed: string }> = {
+  start: { load: async () => (await import('./cli/start.js')).start, failed: 'failed to start' },
+  migrate: { load: async () => (await import('./cli/migrate.js')).migrate, failed: 'migration failed' },
+  'check-config': { load: async () => (await import('./cli/check-config.js')).checkConfig, failed: 'could not check the configuration' },
 };
 const NAMES = Object.keys(COMMANDS) as Command[];
 
@@ -53,7 +53,7 @@ async function main(): Promise<void> {
   }
   const command = COMMANDS[invocation.command];
   try {
-    await command.run(process.env, write);
+    await (await command.load())(process.env, write);
   } catch (err) {
     // A configuration problem is the operator's to fix: say what and how, without a stack.
     if (err instanceof ConfigError) process.stderr.write(`tollgate: configuration error\n${err.message}\n`);

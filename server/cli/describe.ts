@@ -38,7 +38,7 @@ export function configWarnings(config: ServerConfig, hostFromEnv: boolean, modes
     warnings.push('allowed_origins is empty: outside sandbox mode no browser page on another origin may call the API; list your pages\' origins');
   for (const [provider, mode] of Object.entries(modes)) {
     const plans = config.file.plans.filter((plan) => plan.prices.some((price) => price.provider === provider)).map((plan) => plan.id);
-    if (mode === 'unavailable' && plans.length > 0) warnings.push(`${provider} is unavailable, yet plans ${plans.join(', ')} have prices through it: those checkouts answer 503 until it is configured`);
+    if (mode === 'unavailable' && plans.length > 0) warnings.push(`${provider} is unavailable, yet plans ${plans.join(', ')} have prices through it: checkouts through it answer 503 (provider_unavailable) until it is configured`);
   }
   return warnings;
 }
