@@ -6,8 +6,11 @@ import { sourcesHash, staleReason, writeStamp } from './build-stamp.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-// `--help`, `--version` (and a wrong argument) are answered by server/cli.ts: nothing to build for them.
-const stale = process.argv.length > 2 ? null : staleReason(root);
+// Only serving needs the widgets: `migrate`, `check-config`, `--help`, `--version` (and a wrong argument) are
+// answered by server/cli.ts without them.
+const args = process.argv.slice(2);
+const serving = args.length === 0 || (args.length === 1 && args[0] === 'start');
+const stale = serving ? staleReason(root) : null;
 if (stale) {
   console.log(`tollgate: building the widgets (${stale})`);
   const sources = sourcesHash(root);

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Interval, Metric, ProviderName } from '../src/contract/index.js';
 import { ConfigError } from './errors.js';
+import type { LogLevel } from './log.js';
 import { RazorpaySection, razorpaySecrets, type RazorpaySecrets } from './providers/razorpay/settings.js';
 import { providerSecrets, type ProviderMode } from './providers/settings.js';
 
@@ -338,6 +339,8 @@ export interface ServerConfig {
   file: ConfigFile;
   sandbox: boolean;
   port: number;
+  /** The address to listen on: HOST, else 127.0.0.1 in sandbox mode (this machine only) and 0.0.0.0 live (every interface). */
+  host: string;
   /** Where browsers reach the server, with the path it is mounted under (no trailing slash): every URL it makes starts so. */
   publicUrl: string;
   /** The public URL's origin (scheme, host, port). */
@@ -346,6 +349,7 @@ export interface ServerConfig {
   basePath: string;
   dataDir: string;
   databaseUrl?: string;
+  logLevel: LogLevel;
   apiKey: string | null;
   sessionSecret: Uint8Array;
   externalJwtSecret?: Uint8Array;
@@ -355,6 +359,12 @@ export interface ServerConfig {
 }
 
 const SANDBOX_API_KEY = 'tg_sandbox_api_key';
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Where the store is: PostgreSQL when DATABASE_URL is set, else PGlite in DATA_DIR (`tollgate migrate` needs only this). */
+export function storeLocation(env: Record<string, string | undefined>): { databaseUrl?: string; dataDir: string } {
+  return { databaseUrl: env.DATABASE_URL || undefined, dataDir: env.DATA_DIR ?? '.data' };
+}
 
 /** Build the run-time config from the environment; throws ConfigError with a fix on anything wrong. */
 export function loadServerConfig(env: Record<string, string | undefined> = process.env, file?: ConfigFile): ServerConfig {
@@ -365,6 +375,11 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
 
   const port = Number(env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) failConfig(`PORT=${env.PORT} is not a port number; use e.g. 8787`);
+
+  const publicUrl = parsePublicUrl(env.TOLLGATE_PUBLIC_URL || `http://localhost:${port}`);
+
+  const logLevel = (env.LOG_LEVEL || 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) failConfig(`LOG_LEVEL=${env.LOG_LEVEL} is not a level; use ${LOG_LEVELS.join(', ')}`);
 
   const razorpay = razorpaySecrets(env, sandbox);
 
@@ -385,17 +400,17 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     externalJwtSecret = new TextEncoder().encode(value);
   }
 
-  const publicUrl = parsePublicUrl(env.TOLLGATE_PUBLIC_URL || `http://localhost:${port}`);
-
   return {
     file: cfg,
     sandbox,
     port,
+    // A sandbox (generated secrets, the well-known sandbox API key) is for this machine unless HOST says otherwise.
+    host: env.HOST || (sandbox ? '127.0.0.1' : '0.0.0.0'),
     publicUrl: publicUrl.href,
     publicOrigin: publicUrl.origin,
     basePath: publicUrl.basePath,
-    dataDir: env.DATA_DIR ?? '.data',
-    databaseUrl: env.DATABASE_URL || undefined,
+    ...storeLocation(env),
+    logLevel,
     apiKey,
     sessionSecret: new TextEncoder().encode(sessionSecret),
     externalJwtSecret,
@@ -409,13 +424,10 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
  * the mount path. Plain path segments only, so that it can be joined and stripped as text.
  */
 function parsePublicUrl(text: string): { href: string; origin: string; basePath: string } {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return failConfig(`TOLLGATE_PUBLIC_URL=${text} is not a URL; use the server's public address, e.g. https://billing.example.com or https://app.example.com/billing`);
+  const url = URL.canParse(text) ? new URL(text) : undefined;
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    return failConfig(`TOLLGATE_PUBLIC_URL=${text} is not an http(s) URL; give the server's address as browsers reach it, e.g. https://billing.example.com, or https://app.example.com/billing when it is mounted under a path`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') failConfig(`TOLLGATE_PUBLIC_URL=${text}: use an http or https URL`);
   if (url.search || url.hash || url.username || url.password) failConfig(`TOLLGATE_PUBLIC_URL=${text}: no query, fragment or credentials; only an origin and an optional mount path`);
   const basePath = url.pathname.replace(/\/+$/, '');
   if (basePath && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath)) failConfig(`TOLLGATE_PUBLIC_URL=${text}: the mount path ${basePath} may hold only letters, digits and . _ ~ - between slashes`);

@@ -43,9 +43,17 @@ export interface StoreOptions {
 }
 
 export async function openStore(options: StoreOptions = {}): Promise<Store> {
+  return (await openAndMigrate(options)).store;
+}
+
+/** A migration, as `schema_migrations` lists it. */
+export type MigrationName = { id: number; name: string };
+
+/** Open the store and say which migrations this opening applied (none: it was up to date); `tollgate migrate` prints them. */
+export async function openAndMigrate(options: StoreOptions = {}): Promise<{ store: Store; applied: MigrationName[] }> {
   const store = trackWrites(options.databaseUrl ? await openPostgres(options.databaseUrl, options.schema) : await openPglite(options));
-  await migrate(store);
-  return store;
+  const applied = await migrate(store);
+  return { store, applied };
 }
 
 /** A statement that writes a table a customer's reads show, or calls one of our functions (migration 8), which do. */
@@ -217,16 +225,19 @@ async function openPostgres(url: string, schema?: string): Promise<Omit<Store, '
   };
 }
 
-async function migrate(store: Store): Promise<void> {
-  await store.transaction(async (tx) => {
+async function migrate(store: Store): Promise<MigrationName[]> {
+  return store.transaction(async (tx) => {
     // Several server instances may start together on one PostgreSQL: one migrates, the others wait.
     if (store.engine === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(72616)');
     await tx.query('CREATE TABLE IF NOT EXISTS schema_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
     const done = new Set((await tx.query<{ id: number }>('SELECT id FROM schema_migrations')).map((r) => r.id));
+    const applied: MigrationName[] = [];
     for (const m of MIGRATIONS) {
       if (done.has(m.id)) continue;
       await tx.exec(m.sql);
       await tx.query('INSERT INTO schema_migrations (id, name) VALUES ($1, $2)', [m.id, m.name]);
+      applied.push({ id: m.id, name: m.name });
     }
+    return applied;
   });
 }
