@@ -66,30 +66,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   // The sandbox's webhooks go to the server's own endpoint as real signed requests, through the whole app.
   const deliverToSelf = async (path: string, init: RequestInit) => app.fetch(new Request(config.publicUrl + path, init));
 
-  const baseDeps = {
-    config,
-    store,
-    log,
-    catalog,
-    now,
-    customerViews: new CustomerViews(store, catalog.freePlan.id),
-    webhookInbox: new WebhookInbox({ store, log, acknowledge: config.file.webhooks.acknowledge }),
-    verifyToken: createTokenVerifier({
-      sessionSecret: config.sessionSecret,
-      sessionTtlSeconds: config.file.session_ttl_seconds,
-      now,
-      external: config.file.external_jwt
-        ? {
-            secret: config.externalJwtSecret,
-            jwksUrl: config.file.external_jwt.jwks_url,
-            issuer: config.file.external_jwt.issuer,
-            audience: config.file.external_jwt.audience,
-            customerClaim: config.file.external_jwt.customer_claim,
-            emailClaim: config.file.external_jwt.email_claim,
-          }
-        : undefined,
-    }),
-  };
+  const baseDeps = appBaseDeps(config, store, log, now, catalog);
 
   const providers = (options.providers ?? createProviders)({ ...baseDeps, fetch: fetchFn, deliverToSelf, sandboxWebhookDelayMs: options.sandboxWebhookDelayMs });
   const deps: AppDeps = { ...baseDeps, providers: new ProviderRegistry(providers) };
@@ -123,6 +100,37 @@ export function createApp(options: CreateAppOptions): TollgateApp {
       await Promise.all(providers.map((p) => p.close?.()));
       await deps.webhookInbox.close();
     },
+  };
+}
+
+/**
+ * What every part of the app is built with, but the providers and their fetch: the config, store, log, catalog,
+ * clock, cached customer views, webhook inbox and token verifier (`tollgate check-config` builds the providers on it).
+ */
+export function appBaseDeps(config: ServerConfig, store: Store, log: Logger, now: () => Date, catalog = new Catalog(config.file)): Omit<AppDeps, 'providers'> {
+  return {
+    config,
+    store,
+    log,
+    catalog,
+    now,
+    customerViews: new CustomerViews(store, catalog.freePlan.id),
+    webhookInbox: new WebhookInbox({ store, log, acknowledge: config.file.webhooks.acknowledge }),
+    verifyToken: createTokenVerifier({
+      sessionSecret: config.sessionSecret,
+      sessionTtlSeconds: config.file.session_ttl_seconds,
+      now,
+      external: config.file.external_jwt
+        ? {
+            secret: config.externalJwtSecret,
+            jwksUrl: config.file.external_jwt.jwks_url,
+            issuer: config.file.external_jwt.issuer,
+            audience: config.file.external_jwt.audience,
+            customerClaim: config.file.external_jwt.customer_claim,
+            emailClaim: config.file.external_jwt.email_claim,
+          }
+        : undefined,
+    }),
   };
 }
 

@@ -1,13 +1,11 @@
 // `tollgate check-config`: the configuration as `tollgate start` would load it (the file, the environment, every
 // provider built from its section and secrets) without opening the store or listening, and what it would run.
-import { Catalog } from '../catalog.js';
+import { appBaseDeps } from '../app.js';
 import { loadServerConfig, SANDBOX_PUBLIC_API_KEY, type ServerConfig } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { createProviders } from '../providers/index.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderDeps } from '../providers/types.js';
-import { WebhookInbox } from '../providers/webhook-inbox.js';
-import { CustomerViews } from '../store/customer-views.js';
 import type { Store } from '../store/index.js';
 import { configWarnings, describeListen, describeStore, modeText } from './describe.js';
 
@@ -26,22 +24,10 @@ function unopenedStore(engine: Store['engine']): Store {
 /** The providers as createApp builds them (each checks its own config section and secrets), with nothing to serve. */
 export async function buildProviders(config: ServerConfig, log: Logger): Promise<ProviderRegistry> {
   const store = unopenedStore(config.databaseUrl ? 'postgres' : 'pglite');
-  const catalog = new Catalog(config.file);
   const refuse = async (): Promise<never> => {
     throw new Error('check-config serves nothing');
   };
-  const deps: ProviderDeps = {
-    config,
-    store,
-    log,
-    catalog,
-    now: () => new Date(),
-    customerViews: new CustomerViews(store, catalog.freePlan.id),
-    webhookInbox: new WebhookInbox({ store, log }),
-    verifyToken: refuse,
-    fetch: refuse,
-    deliverToSelf: refuse,
-  };
+  const deps: ProviderDeps = { ...appBaseDeps(config, store, log, () => new Date()), fetch: refuse, deliverToSelf: refuse };
   const registry = new ProviderRegistry(createProviders(deps));
   await Promise.all(registry.all().map((p) => p.close?.()));
   return registry;
