@@ -75,7 +75,7 @@ function elementSection(el) {
   out.push(`## \`<${el.tagName}>\`\n`);
   if (el.summary) out.push(cell(el.summary) + '\n');
   if (el.description) out.push(el.description.trim() + '\n');
-  out.push(`Class \`${el.name}\` · source \`${el.path}\` · import \`tollgate/dist/elements/${el.tagName}.js\` or the whole \`tollgate.js\`.\n`);
+  out.push(`Class \`${el.name}\` · import \`tollgate/elements/${el.tagName}\` (npm) or \`/elements/${el.tagName}.js\` (from the server), or every element: \`tollgate\` or \`/tollgate.js\`.\n`);
 
   out.push('### Attributes and properties\n');
   out.push(
