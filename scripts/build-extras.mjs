@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { writeContractTypes } from './contract-types.mjs';
-import { elementsOf, reactJsx, svelteElements, vueComponents } from './framework-types.mjs';
+import { elementsOf, reactJsx, svelteElements, vueComponents, vueModule } from './framework-types.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => fileURLToPath(new URL(`../node_modules/.bin/${name}`, import.meta.url));
@@ -60,8 +60,9 @@ const elements = elementsOf(manifest);
 writeFileSync(`${root}dist/types/jsx.d.ts`, reactJsx(elements));
 writeFileSync(`${root}dist/types/vue.d.ts`, vueComponents(elements));
 writeFileSync(`${root}dist/types/svelte.d.ts`, svelteElements(elements));
-// The types-only entries have an empty module too, so a bundler resolving `import 'tollgate/vue'` finds one.
-for (const entry of ['jsx', 'vue', 'svelte']) writeFileSync(`${root}dist/${entry}.js`, `// Types only: see ./types/${entry}.d.ts.\nexport {};\n`);
+writeFileSync(`${root}dist/vue.js`, vueModule(elements));
+// The types-only entries have an empty module too, so a bundler resolving `import 'tollgate/jsx'` finds one.
+for (const entry of ['jsx', 'svelte']) writeFileSync(`${root}dist/${entry}.js`, `// Types only: see ./types/${entry}.d.ts.\nexport {};\n`);
 
 // The manifest's paths point at dist/: each element's module is its entry (the class and its definition),
 // the other modules (base classes, styles) their declarations.

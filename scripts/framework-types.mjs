@@ -57,6 +57,9 @@ export function vueComponents(elements) {
     out.push(`export interface ${el.className}VueProps {`);
     out.push(...members(el, 2), ...el.events.map((e) => `  on${camel('-' + e)}?: ${handler(e)};`), '}', '');
   }
+  out.push('/** The Tollgate tags. */', `export declare const TOLLGATE_TAGS: readonly [${elements.map((el) => `'${el.tag}'`).join(', ')}];`);
+  out.push("/** For Vue's compiler (`compilerOptions.isCustomElement`): true for a Tollgate tag, so Vue leaves it to the browser. */");
+  out.push('export declare function isCustomElement(tag: string): boolean;', '');
   out.push("declare module 'vue' {", '  interface GlobalComponents {');
   for (const el of elements) out.push(`    '${el.tag}': DefineComponent<${el.className}VueProps>;`);
   out.push('  }', '}', '');
@@ -74,4 +77,14 @@ export function svelteElements(elements) {
   for (const el of elements) out.push(`    '${el.tag}': ${el.className}SvelteProps;`);
   out.push('  }', '}', '');
   return out.join('\n');
+}
+
+/** dist/vue.js: the tags and the `isCustomElement` test for Vue's compiler (plain JS, no imports: a vite.config can use it). */
+export function vueModule(elements) {
+  return [
+    header("`tollgate/vue`: the tags for Vue's `compilerOptions.isCustomElement`"),
+    `export const TOLLGATE_TAGS = Object.freeze(${JSON.stringify(elements.map((el) => el.tag))});`,
+    'export const isCustomElement = (tag) => TOLLGATE_TAGS.includes(tag);',
+    '',
+  ].join('\n');
 }
