@@ -155,7 +155,8 @@ const EMBEDS = `## Embedding
 
 ### 1. Script tag on a partner site
 
-One module script; no build step, no framework. The API base defaults to the script's origin.
+One module script; no build step, no framework. The API base defaults to the script's origin, with the
+path the server is mounted at: elements from \`https://app.example/billing/tollgate.js\` call \`https://app.example/billing/v1/…\`.
 \`tollgate.js\` is one request: it imports no other file until a checkout starts (or a page in Hindi
 needs its strings).
 

@@ -2,7 +2,7 @@
 
 /** Settings a page passes to `configure()`; each element attribute overrides its counterpart. */
 export interface TollgateConfig {
-  /** Base URL of the Tollgate server; defaults to the origin that served the elements' script. */
+  /** Base URL of the Tollgate server, with its mount path (`https://app.example/billing`); defaults to where the elements' script came from. */
   api?: string;
   /** Customer session token (from `POST /v1/sessions` on the partner's backend). */
   session?: string;
