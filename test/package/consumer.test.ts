@@ -103,10 +103,16 @@ const out = {};
 for (const entry of entries) out[entry] = Object.keys(await import(entry)).sort();
 const { configure } = await import('tollgate');
 configure({ api: 'https://billing.example' });
+// Server-side rendering a wrapper: React renders the tag, with its attributes.
+const { createElement } = await import('react');
+const { renderToString } = await import('react-dom/server');
+const { PlanPicker } = await import('tollgate/react');
+out.ssr = renderToString(createElement(PlanPicker, { api: 'https://billing.example/billing', currency: 'USD' }));
 console.log(JSON.stringify(out));`;
     const result = await run(process.execPath, ['--input-type=module', '-e', script], consumer.dir);
     assert.equal(result.code, 0, result.output);
-    const exports = JSON.parse(result.output.trim().split('\n').pop()!) as Record<string, string[]>;
+    const exports = JSON.parse(result.output.trim().split('\n').pop()!) as Record<string, string[]> & { ssr: string };
+    assert.match(exports.ssr, /^<plan-picker[^>]*><\/plan-picker>$/, exports.ssr);
     assert.deepEqual(exports.tollgate, ['PaywallGate', 'PlanPicker', 'RazorpayCheckout', 'StripeCheckout', 'TollgateError', 'UsageMeter', 'configure']);
     assert.deepEqual(exports['tollgate/elements/plan-picker'], ['PlanPicker']);
     assert.deepEqual(exports['tollgate/react'], ['PaywallGate', 'PlanPicker', 'RazorpayCheckout', 'StripeCheckout', 'TollgateError', 'UsageMeter', 'configure']);
@@ -135,6 +141,14 @@ console.log(JSON.stringify(out));`;
     assert.match(errors[0], /'number' is not assignable to type 'string'/);
     assert.match(errors[1], /'"weekly"' is not assignable/);
     assert.match(errors[2], /CustomEvent<PlanSelectDetail>/);
+  });
+
+  test('Svelte: svelte/elements knows every tag, its attributes and events; wrong ones fail', async () => {
+    const ok = await run(join(consumer.dir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.svelte.json'], consumer.dir);
+    assert.equal(ok.code, 0, ok.output);
+    const wrong = await run(join(consumer.dir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.svelte-wrong.json'], consumer.dir);
+    assert.notEqual(wrong.code, 0, 'tsc accepted the wrong file');
+    for (const line of [4, 5]) assert.match(wrong.output, new RegExp(`src/svelte-wrong/elements\\.ts\\(${line},\\d+\\): error TS`), wrong.output);
   });
 
   test('React page, cross-origin: both pickers list the plans, the plain tag\'s onplan-select runs, a sandbox payment through the wrapper fires onCheckoutSuccess', async () => {

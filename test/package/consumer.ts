@@ -50,6 +50,7 @@ const CONSUMER_DEV_DEPENDENCIES = {
   '@types/react': '19.3.3',
   '@types/react-dom': '19.3.0',
   '@vitejs/plugin-vue': '6.0.11',
+  svelte: '5.57.3',
   typescript: '5.9.3',
   vite: '8.3.8',
   'vue-tsc': '3.3.14',
@@ -92,6 +93,27 @@ export default defineConfig({
     2,
   ),
   'tsconfig.vue-wrong.json': JSON.stringify({ extends: './tsconfig.vue.json', include: ['src/vue/env.d.ts', 'src/vue-wrong/*.vue'] }, null, 2),
+  'tsconfig.svelte.json': JSON.stringify({ extends: './tsconfig.json', include: ['src/svelte'] }, null, 2),
+  'tsconfig.svelte-wrong.json': JSON.stringify({ extends: './tsconfig.json', include: ['src/svelte-wrong'] }, null, 2),
+  // What svelte-check checks a template's <plan-picker …> against: svelte/elements' SvelteHTMLElements.
+  'src/svelte/elements.ts': `import type { SvelteHTMLElements } from 'svelte/elements';
+import type {} from 'tollgate/svelte';
+
+export const picker: SvelteHTMLElements['plan-picker'] = {
+  api: 'https://billing.example/billing',
+  currency: 'USD',
+  'current-plan': 'free',
+  'onplan-select': (event) => console.log(event.detail.plan, event.detail.interval),
+  'on:checkout-success': (event) => console.log(event.detail.new_plan),
+};
+export const meter: SvelteHTMLElements['usage-meter'] = { 'warn-at': 0.5, class: 'meter', 'onupgrade-request': (event) => console.log(event.detail.plan) };
+`,
+  'src/svelte-wrong/elements.ts': `import type { SvelteHTMLElements } from 'svelte/elements';
+import type {} from 'tollgate/svelte';
+
+export const a: SvelteHTMLElements['plan-picker'] = { currency: 5 };
+export const b: SvelteHTMLElements['plan-picker'] = { 'onplan-select': (event) => event.detail.no_such_field };
+`,
   'react.html': `<!doctype html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>React</title></head>
 <body><div id="root"></div><script type="module" src="/src/react/main.tsx"></script></body></html>
 `,
