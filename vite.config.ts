@@ -13,7 +13,8 @@ const STRIPE_CHUNK = 'chunks/stripe-js.js';
 /**
  * Everything every element needs (Lit, @lit/task, the base class, API client, config, events,
  * formatting, English strings, shared styles) in one chunk: a page pays one request and one gzip
- * dictionary for it instead of five small chunks. Element code and the lazy checkout stay apart.
+ * dictionary for it instead of five small chunks. Element code and the lazy checkout stay apart, and so does
+ * @lit/react (only `tollgate/react` uses it).
  */
 const FOUNDATION =
   /node_modules[\\/](lit|lit-html|lit-element|@lit[\\/](?!react)[^\\/]+)[\\/]|src[\\/](base[\\/]tollgate-element|checkout[\\/]lazy-checkout|api[\\/]|config|events|format|i18n[\\/](index|en)\.|styles[\\/])/;

@@ -22,7 +22,7 @@ run('elements build', bin('vite'), ['build', '--logLevel', 'warn'], { TOLLGATE_B
 run('node build', bin('vite'), ['build', '--logLevel', 'warn'], { TOLLGATE_BUILD: 'node' });
 run('iife build', bin('vite'), ['build', '--logLevel', 'warn'], { TOLLGATE_BUILD: 'iife' });
 
-// Declarations for the browser code only (the contract's zod import stays type-only in users' eyes).
+// Declarations for the browser code only; the contract's (zod's `z.infer`) are then written out without zod.
 mkdirSync(`${root}.tmp`, { recursive: true });
 const tsconfig = `${root}.tmp/tsconfig.types.json`;
 writeFileSync(
