@@ -1,6 +1,7 @@
 // Library builds of the browser elements. `vite build` makes the main ES module; build-extras.mjs
-// runs this config again with TOLLGATE_BUILD=elements (one entry per element, shared chunks) and
-// TOLLGATE_BUILD=iife (classic script). Stripe's loader is always its own lazily imported chunk; the main
+// runs this config again with TOLLGATE_BUILD=elements (the npm entries: index, react and one per element, in one
+// build sharing its chunks: one Lit, one config), TOLLGATE_BUILD=node (the same entries with Lit's Node build, for
+// SSR and test runners: dist/node/) and TOLLGATE_BUILD=iife (classic script). Stripe's loader is always its own lazily imported chunk; the main
 // module has no static chunk; Lit's css`` and html`` templates are whitespace-minified.
 import { defineConfig, parseAst, type Plugin, type UserConfig } from 'vite';
 
@@ -12,10 +13,11 @@ const STRIPE_CHUNK = 'chunks/stripe-js.js';
 /**
  * Everything every element needs (Lit, @lit/task, the base class, API client, config, events,
  * formatting, English strings, shared styles) in one chunk: a page pays one request and one gzip
- * dictionary for it instead of five small chunks. Element code and the lazy checkout stay apart.
+ * dictionary for it instead of five small chunks. Element code and the lazy checkout stay apart, and so does
+ * @lit/react (only `tollgate/react` uses it).
  */
 const FOUNDATION =
-  /node_modules[\\/](lit|lit-html|lit-element|@lit[\\/][^\\/]+)[\\/]|src[\\/](base[\\/]tollgate-element|checkout[\\/]lazy-checkout|api[\\/]|config|events|format|i18n[\\/](index|en)\.|styles[\\/])/;
+  /node_modules[\\/](lit|lit-html|lit-element|@lit[\\/](?!react)[^\\/]+)[\\/]|src[\\/](base[\\/]tollgate-element|checkout[\\/]lazy-checkout|api[\\/]|config|events|format|i18n[\\/](index|en)\.|styles[\\/])/;
 
 const chunkFileNames = (chunk: { moduleIds?: string[]; name: string }): string =>
   chunk.moduleIds?.some((id) => id.includes('@stripe/stripe-js/')) ? STRIPE_CHUNK : 'chunks/[name]-[hash].js';
@@ -129,19 +131,33 @@ const shared: UserConfig = {
   },
 };
 
+/** The npm package's entries: `tollgate`, `tollgate/react` and `tollgate/elements/<name>`. */
+const NPM_ENTRIES = {
+  index: 'src/index.ts',
+  react: 'src/react.ts',
+  ...Object.fromEntries(ELEMENTS.map((el) => [`elements/${el}`, `src/components/${el}/${el}.ts`])),
+};
+
 function variant(name: string): UserConfig {
-  if (name === 'elements') {
+  if (name === 'elements' || name === 'node') {
     return {
       ...shared,
+      // Node: Lit's `node` build (its DOM shim instead of the browser's HTMLElement), so importing never throws.
+      ...(name === 'node' ? { resolve: { conditions: ['node', 'module', 'production'] } } : {}),
       build: {
         ...shared.build,
+        outDir: name === 'node' ? 'dist/node' : 'dist',
         emptyOutDir: false,
         lib: {
-          entry: Object.fromEntries(ELEMENTS.map((el) => [`elements/${el}`, `src/components/${el}/${el}.ts`])),
+          entry: NPM_ENTRIES,
           formats: ['es'],
           fileName: (_format, entryName) => `${entryName}.js`,
         },
         rollupOptions: {
+          // React is the app's: `tollgate/react` imports it; everything else is bundled.
+          external: ['react'],
+          // index.js and react.js import each element's own entry file instead of a chunk beside it: no extra request.
+          preserveEntrySignatures: 'allow-extension',
           // `comments`: no /* @__PURE__ */ marks left for a bundler; these files are loaded as they are.
           output: { chunkFileNames, minify: true, comments: { annotation: false }, codeSplitting: { groups: [{ name: 'shared', test: FOUNDATION }] } },
         },

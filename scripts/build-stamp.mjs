@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import { join, relative, sep } from 'node:path';
 
 /** What `npm run build` reads, relative to the project root: folders are read whole. */
-export const BUILD_INPUTS = ['src', 'vite.config.ts', 'scripts/build-extras.mjs', 'tsconfig.json', 'package.json', 'package-lock.json'];
+export const BUILD_INPUTS = ['src', 'vite.config.ts', 'scripts/build-extras.mjs', 'scripts/contract-types.mjs', 'scripts/framework-types.mjs', 'tsconfig.json', 'package.json', 'package-lock.json'];
 
 export const STAMP = join('dist', '.build-stamp');
 

@@ -75,7 +75,7 @@ function elementSection(el) {
   out.push(`## \`<${el.tagName}>\`\n`);
   if (el.summary) out.push(cell(el.summary) + '\n');
   if (el.description) out.push(el.description.trim() + '\n');
-  out.push(`Class \`${el.name}\` · source \`${el.path}\` · import \`tollgate/dist/elements/${el.tagName}.js\` or the whole \`tollgate.js\`.\n`);
+  out.push(`Class \`${el.name}\` · import \`tollgate/elements/${el.tagName}\` (npm) or \`/elements/${el.tagName}.js\` (from the server), or every element: \`tollgate\` or \`/tollgate.js\`.\n`);
 
   out.push('### Attributes and properties\n');
   out.push(
@@ -155,7 +155,8 @@ const EMBEDS = `## Embedding
 
 ### 1. Script tag on a partner site
 
-One module script; no build step, no framework. The API base defaults to the script's origin.
+One module script; no build step, no framework. The API base defaults to the script's origin, with the
+path the server is mounted at: elements from \`https://app.example/billing/tollgate.js\` call \`https://app.example/billing/v1/…\`.
 \`tollgate.js\` is one request: it imports no other file until a checkout starts (or a page in Hindi
 needs its strings).
 

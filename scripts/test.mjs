@@ -1,6 +1,7 @@
 // `npm test`: every suite — server (node:test, PGlite and PostgreSQL when DATABASE_URL is set), the
-// upstream fakes' self-tests, the widgets in headless Chromium (web-test-runner) and the Playwright e2e
-// against the real server — then one closing line "N passed, N failed".
+// upstream fakes' self-tests, the widgets in headless Chromium (web-test-runner), the npm package (test/package: the
+// tarball and consumer apps installing it) and the Playwright e2e against the real server — then one closing line
+// "N passed, N failed".
 import { spawnSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,6 +89,8 @@ const results = [...checkResults];
 results.push(await run('server', process.execPath, nodeTest('test/server', 2), nodeCounts));
 results.push(await run('fakes', process.execPath, nodeTest('test/fakes-selftest', 2), nodeCounts));
 results.push(await run('browser', 'npx', ['web-test-runner'], wtrCounts));
+// The npm package: the packed tarball, and consumer projects that install it (npm's registry or its cache).
+results.push(await run('package', process.execPath, nodeTest('test/package', 1), nodeCounts));
 if (files('test/e2e').length) results.push(await run('e2e', process.execPath, nodeTest('test/e2e', 1), nodeCounts));
 
 console.log('\n=== summary');

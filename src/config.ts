@@ -2,7 +2,7 @@
 
 /** Settings a page passes to `configure()`; each element attribute overrides its counterpart. */
 export interface TollgateConfig {
-  /** Base URL of the Tollgate server; defaults to the origin that served the elements' script. */
+  /** Base URL of the Tollgate server, with its mount path (`https://app.example/billing`); defaults to where the elements' script came from. */
   api?: string;
   /** Customer session token (from `POST /v1/sessions` on the partner's backend). */
   session?: string;
@@ -20,7 +20,7 @@ export const CONFIG_EVENT = 'tollgate-configure';
 /** Set page-level defaults for every Tollgate element (before or after they render). */
 export function configure(next: TollgateConfig): void {
   Object.assign(settings, next);
-  document.dispatchEvent(new CustomEvent(CONFIG_EVENT));
+  globalThis.document?.dispatchEvent(new CustomEvent(CONFIG_EVENT));
 }
 
 /** The current page-level settings (read-only view). */
@@ -28,19 +28,29 @@ export function getConfig(): Readonly<TollgateConfig> {
   return settings;
 }
 
+/**
+ * The API base for elements loaded from the script at `src`: its origin, and, when the file is one the Tollgate
+ * server serves (tollgate.js, tollgate.iife.js, elements/<x>.js, chunks/<x>.js; not from /node_modules/ or a
+ * framework's /_next/), the path before it too: a server mounted at /billing serves elements that call /billing/v1/….
+ */
+export function apiBaseOf(src: string): string {
+  const url = new URL(src);
+  const mount = /^(?!.*\/(?:node_modules|_next)\/)(.*)\/(?:tollgate(?:\.iife)?|(?:elements|chunks)\/[\w-]+)\.js$/.exec(url.pathname);
+  return url.origin + (mount?.[1] ?? '');
+}
+
 // Where the elements' script came from: `document.currentScript` for the classic (IIFE) build,
 // `import.meta.url` for the ES module build. A partner's one script tag then needs no other config.
-function scriptOrigin(): string {
+// Read once at import, while a classic script is current; in Node (SSR, a test runner) there is no document: ''.
+function scriptBase(): string {
   try {
-    const current = document.currentScript as HTMLScriptElement | null;
-    if (current?.src) return new URL(current.src).origin;
-    return new URL(import.meta.url).origin;
+    return apiBaseOf((document.currentScript as HTMLScriptElement | null)?.src || import.meta.url);
   } catch {
-    return location.origin;
+    return globalThis.location?.origin ?? '';
   }
 }
 
-export const DEFAULT_API_BASE = scriptOrigin();
+export const DEFAULT_API_BASE = scriptBase();
 
 /** Indirection over navigation so tests can observe it; the elements never call `window.open`. */
 export const browserNav = {

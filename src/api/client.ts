@@ -47,6 +47,15 @@ export function newIdempotencyKey(): string {
   return crypto.randomUUID();
 }
 
+/**
+ * `path` against the API base `base`, keeping the base's own path: `/v1/plans` on `https://app.example/billing` is
+ * `https://app.example/billing/v1/plans`. The paths the server sends (a `verify_path`, a `sandbox_url`) are
+ * API-relative and joined the same way; an absolute URL passes through unchanged.
+ */
+export function apiUrl(base: string, path: string): string {
+  return new URL(/^[a-z][\w+.-]*:/i.test(path) ? path : base.replace(/\/*$/, '/') + path.replace(/^\/+/, ''), globalThis.location?.href).href;
+}
+
 const RETRYABLE_STATUS = new Set([502, 503]);
 
 /**
@@ -75,9 +84,9 @@ globalThis.addEventListener?.('checkout-success', forgetAnswers, true);
 export class ApiClient {
   constructor(private readonly options: ClientOptions) {}
 
-  /** Resolve a path (`/v1/plans`) or absolute URL against the base. */
+  /** Resolve a path (`/v1/plans`) or absolute URL against the base (see {@link apiUrl}). */
   url(path: string): string {
-    return new URL(path, this.options.base.endsWith('/') ? this.options.base : this.options.base + '/').href;
+    return apiUrl(this.options.base, path);
   }
 
   get<T>(path: string, options: RequestOptions = {}): Promise<T> {

@@ -7,7 +7,7 @@ import { CONFIG_EVENT, DEFAULT_API_BASE, getConfig } from '../config.js';
 import { msg, type MessageKey } from '../i18n/index.js';
 
 export class TollgateElement extends LitElement {
-  /** Base URL of the Tollgate server; defaults to `configure({api})`, then the script's origin. */
+  /** Base URL of the Tollgate server, with the path it is mounted at (`https://app.example/billing`); defaults to `configure({api})`, then where the script came from. */
   @property() api?: string;
 
   /** Customer session token; defaults to `configure({session})`. */

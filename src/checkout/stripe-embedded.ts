@@ -1,6 +1,7 @@
 // Mounts Stripe's embedded Checkout (or, in sandbox, the server's simulated form in an iframe)
 // into a light-DOM container: Stripe.js refuses to mount inside a shadow root.
 import type { StripeEmbeddedAction } from '../contract/index.js';
+import { apiUrl } from '../api/client.js';
 
 export interface EmbeddedMount {
   destroy(): void;
@@ -22,7 +23,7 @@ export async function mountStripeEmbedded(
   action: StripeEmbeddedAction,
   options: { apiBase: string; checkoutId: string; title: string; onComplete: () => void },
 ): Promise<EmbeddedMount | null> {
-  if (action.sandbox_url) return mountSandbox(container, new URL(action.sandbox_url, options.apiBase), options);
+  if (action.sandbox_url) return mountSandbox(container, new URL(apiUrl(options.apiBase, action.sandbox_url)), options);
   // Loaded only now, as its own chunk: nothing of Stripe is fetched until a Stripe action arrives.
   const { loadStripe } = await import('@stripe/stripe-js/dist/pure.mjs');
   let stripe: StripeLike | null;
@@ -45,7 +46,7 @@ function mountSandbox(
   url: URL,
   options: { apiBase: string; checkoutId: string; title: string; onComplete: () => void },
 ): EmbeddedMount {
-  const serverOrigin = new URL(options.apiBase).origin;
+  const serverOrigin = url.origin; // the iframe's page: the server's, under its mount path too
   const iframe = document.createElement('iframe');
   iframe.src = url.href;
   iframe.title = options.title;

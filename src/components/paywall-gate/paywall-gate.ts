@@ -3,7 +3,8 @@ import { PaywallGate } from './paywall-gate.component.js';
 
 export { PaywallGate };
 
-if (!customElements.get('paywall-gate')) customElements.define('paywall-gate', PaywallGate);
+// Only where there are custom elements: importing this in Node (SSR, a test runner) defines nothing.
+if (globalThis.customElements && !customElements.get('paywall-gate')) customElements.define('paywall-gate', PaywallGate);
 
 declare global {
   interface HTMLElementTagNameMap {

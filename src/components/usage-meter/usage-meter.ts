@@ -3,7 +3,8 @@ import { UsageMeter } from './usage-meter.component.js';
 
 export { UsageMeter };
 
-if (!customElements.get('usage-meter')) customElements.define('usage-meter', UsageMeter);
+// Only where there are custom elements: importing this in Node (SSR, a test runner) defines nothing.
+if (globalThis.customElements && !customElements.get('usage-meter')) customElements.define('usage-meter', UsageMeter);
 
 declare global {
   interface HTMLElementTagNameMap {
