@@ -131,10 +131,12 @@ const shared: UserConfig = {
   },
 };
 
-/** The npm package's entries: `tollgate`, `tollgate/react` and `tollgate/elements/<name>`. */
+/** The npm package's entries: `tollgate`, `tollgate/react`, `tollgate/client` and `tollgate/elements/<name>`. */
 const NPM_ENTRIES = {
   index: 'src/index.ts',
   react: 'src/react.ts',
+  // The partner backend's client: no Lit, no DOM; it shares nothing with the elements.
+  client: 'src/client/index.ts',
   ...Object.fromEntries(ELEMENTS.map((el) => [`elements/${el}`, `src/components/${el}/${el}.ts`])),
 };
 

@@ -61,6 +61,11 @@ writeFileSync(`${root}dist/types/jsx.d.ts`, reactJsx(elements));
 writeFileSync(`${root}dist/types/vue.d.ts`, vueComponents(elements));
 writeFileSync(`${root}dist/types/svelte.d.ts`, svelteElements(elements));
 writeFileSync(`${root}dist/vue.js`, vueModule(elements));
+// `tollgate/server` is the tollgate-server package (a peer the app installs for the server), re-exported, so that
+// the browser package installs none of the server's dependencies.
+const serverEntry = "// tollgate/server: the server lives in the tollgate-server package (npm i tollgate-server).\nexport * from 'tollgate-server';\n";
+writeFileSync(`${root}dist/server.js`, serverEntry);
+writeFileSync(`${root}dist/types/server.d.ts`, serverEntry);
 // The types-only entries have an empty module too, so a bundler resolving `import 'tollgate/jsx'` finds one.
 for (const entry of ['jsx', 'svelte']) writeFileSync(`${root}dist/${entry}.js`, `// Types only: see ./types/${entry}.d.ts.\nexport {};\n`);
 

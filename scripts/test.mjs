@@ -66,10 +66,13 @@ const wtrCounts = (out) => {
   return { passed: last ? Number(last[1]) : 0, failed: last ? Number(last[2]) : 0 };
 };
 
-const build = spawnSync('npm', ['run', 'build', '--silent'], { stdio: 'inherit' });
-if (build.status !== 0) {
-  console.error('npm run build failed');
-  process.exit(1);
+// The widgets, then the server compiled for the tollgate-server package (test/package installs both tarballs).
+for (const script of ['build', 'build:server']) {
+  const build = spawnSync('npm', ['run', script, '--silent'], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.error(`npm run ${script} failed`);
+    process.exit(1);
+  }
 }
 
 // Checks on the build itself: the bundle budget and the generated docs being current.

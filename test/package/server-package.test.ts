@@ -1,9 +1,10 @@
 // The `tollgate-server` package as a user gets it: packed (npm pack), installed into an empty app from the
-// tarball, and run with plain Node (no tsx): the `tollgate` command starts the sandbox server, and
-// createTollgate() mounts it under /billing in the app's own node:http server.
+// tarball beside the `tollgate` one, and run with plain Node (no tsx): the `tollgate` command starts the sandbox
+// server, and createTollgate() from `tollgate/server` mounts it under /billing in the app's own node:http server,
+// where the backend's `tollgate/client` mints a session with the API key.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,21 +53,33 @@ describe('tollgate-server, packed and installed into an empty app', () => {
     app = mkdtempSync(join(tmpdir(), 'tollgate-server-app-'));
     const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', app], join(root, 'packages/server'))) as { filename: string; files: { path: string }[] }[];
     tarball = join(app, packed[0].filename);
+    const browser = JSON.parse(npm(['pack', '--json', '--pack-destination', app], root)) as { filename: string }[];
     const paths = packed[0].files.map((f) => f.path);
     assert.ok(paths.includes('server/cli.js') && paths.includes('server/index.js') && paths.includes('server/index.d.ts'), 'the compiled server and its types');
     assert.ok(paths.includes('dist/tollgate.js') && paths.includes('demo/pay.html'), 'the widgets and pages it serves');
     assert.ok(!paths.some((p) => p.endsWith('.ts') && !p.endsWith('.d.ts')), 'no TypeScript sources: plain Node runs it');
     assert.ok(!paths.some((p) => /(^|\/)test\//.test(p)), 'no tests');
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'partner-app', private: true, type: 'module' }));
-    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
+    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, join(app, browser[0].filename)], app);
   });
   after(() => rmSync(app, { recursive: true, force: true }));
 
   test('installs without TypeScript, tsx, Vite or a browser toolchain', () => {
-    for (const name of ['tsx', 'typescript', 'vite', 'lit', 'stripe']) assert.equal(existsSync(join(app, 'node_modules', name)), false, `${name} is not installed`);
+    for (const name of ['tsx', 'typescript', 'vite', 'stripe', '@stripe/stripe-js', 'esbuild']) assert.equal(existsSync(join(app, 'node_modules', name)), false, `${name} is not installed`);
     assert.ok(existsSync(join(app, 'node_modules/.bin/tollgate')), 'the tollgate command');
     const version = execFileSync(join(app, 'node_modules/.bin/tollgate'), ['--version'], { cwd: app, encoding: 'utf8' });
     assert.equal(version.trim(), `tollgate ${JSON.parse(readFileSync(join(root, 'packages/server/package.json'), 'utf8')).version}`);
+  });
+
+  test('`tollgate check-config`: 0 on the sandbox default, 1 naming the variable on a missing secret', () => {
+    const check = (env: Record<string, string>) =>
+      spawnSync(join(app, 'node_modules/.bin/tollgate'), ['check-config'], { cwd: app, encoding: 'utf8', env: { ...process.env, DATABASE_URL: '', ...env } });
+    const good = check({});
+    assert.equal(good.status, 0, good.stderr);
+    assert.match(good.stdout, /razorpay\s+simulated/);
+    const live = check({ TOLLGATE_SANDBOX: '0', TOLLGATE_API_KEY: 'tg_live_key_0123456789' });
+    assert.equal(live.status, 1);
+    assert.match(live.stderr, /TOLLGATE_SESSION_SECRET is missing/);
   });
 
   test('`tollgate` starts the sandbox server: plans, the widgets, the demo', async () => {
@@ -86,27 +99,27 @@ describe('tollgate-server, packed and installed into an empty app', () => {
     }
   });
 
-  test('createTollgate() from the installed package, mounted under /billing on node:http', async () => {
+  test('createTollgate() from tollgate/server, mounted under /billing on node:http; tollgate/client through it', async () => {
     writeFileSync(
       join(app, 'server.js'),
       `import { createServer } from 'node:http';
-import { createTollgate } from 'tollgate-server';
+import { createTollgate } from 'tollgate/server';
+import { createClient } from 'tollgate/client';
 const server = createServer();
 server.listen(0, '127.0.0.1', async () => {
   const url = 'http://127.0.0.1:' + server.address().port;
   const billing = createTollgate({ publicUrl: url + '/billing', log: 'error' });
   server.on('request', (req, res) => (req.url.startsWith('/billing') ? billing.node(req, res) : res.end('partner')));
   await billing.ready;
-  console.log('listening ' + url);
+  const client = createClient({ baseUrl: url + '/billing', apiKey: 'tg_sandbox_api_key' });
+  const { token } = await client.sessions.create({ customer_id: 'cust_pkg' });
+  console.log('listening ' + url + ' ' + token);
 });
 `,
     );
     const child = spawn(process.execPath, ['server.js'], { cwd: app, env: { ...process.env, DATA_DIR: join(app, '.data-lib'), DATABASE_URL: '', TOLLGATE_SANDBOX: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const url = (await waitFor(child, /listening (\S+)/, 'the partner server')).split(' ')[1];
-      const session = await fetch(`${url}/billing/v1/sandbox/session`, { method: 'POST', headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'k-1' }, body: '{"customer_id":"cust_pkg"}' });
-      assert.equal(session.status, 201, await session.clone().text());
-      const { token } = await session.json();
+      const [, url, token] = (await waitFor(child, /listening (\S+) (\S+)/, 'the partner server')).split(' ');
       const checkout = await fetch(`${url}/billing/v1/checkout`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': 'k-2' }, body: '{"plan":"pro","provider":"razorpay"}' });
       assert.equal(checkout.status, 201, await checkout.clone().text());
       assert.equal((await checkout.json()).action.script_url, `${url}/billing/sandbox/razorpay/checkout.js`);
