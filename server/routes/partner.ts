@@ -14,7 +14,7 @@ import type { CustomerView } from '../store/customer-views.js';
 import { ensureCustomer } from '../store/customers.js';
 import { createGrant, revokeGrant, type GrantRow } from '../store/grants.js';
 import { storableDate } from '../store/index.js';
-import { consumeUsage, usagePeriod } from '../store/usage.js';
+import { consumeUsageBatched, usagePeriod } from '../store/usage.js';
 import { entitlementsAnswer } from './account.js';
 
 export const partnerRoutes = new Hono<AppEnv>();
@@ -97,7 +97,7 @@ partnerRoutes.post('/v1/check', async (c) => {
       if (limit !== null && quantity > limit) return answer(false, 0);
       await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
     }
-    const result = await consumeUsage(store, { customerId: body.customer_id, metric, period: usagePeriod(at), quantity, limit });
+    const result = await consumeUsageBatched(store, { customerId: body.customer_id, metric, period: usagePeriod(at), quantity, limit });
     if (!result.allowed && limit === null) throw new AppError('validation_error', `quantity: this period's ${metric} count would pass 2147483647`);
     return answer(result.allowed, result.used);
   });

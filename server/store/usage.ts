@@ -1,4 +1,5 @@
 // The usage_counters table: what each customer used of each metric, per calendar month (UTC).
+import { Batcher, perStore } from './batch.js';
 import type { Sql, Store } from './index.js';
 
 export function usagePeriod(now: Date): string {
@@ -38,6 +39,29 @@ export async function consumeUsage(sql: Sql, input: { customerId: string; metric
   const [current] = await sql.query<{ used: number }>('SELECT used FROM usage_counters WHERE customer_id = $1 AND metric = $2 AND period = $3', [input.customerId, input.metric, input.period]);
   return { allowed: false, used: current?.used ?? 0 };
 }
+
+type ConsumeInput = Parameters<typeof consumeUsage>[1];
+type ConsumeResult = Awaited<ReturnType<typeof consumeUsage>>;
+
+/**
+ * consumeUsage for the consumes that arrive together (store/batch.ts), in one transaction: each is the same
+ * conditional upsert, in the order they came, and all commit at once (one WAL flush, not one per consume).
+ * Outside a transaction only.
+ */
+export function consumeUsageBatched(store: Store, input: ConsumeInput): Promise<ConsumeResult> {
+  return consumeBatcher(store).add(input);
+}
+const consumeBatcher = perStore(
+  (store) =>
+    new Batcher<ConsumeInput, ConsumeResult>(async (items) => {
+      if (items.length === 1) return [await consumeUsage(store, items[0])];
+      return store.transaction(async (tx) => {
+        const results: ConsumeResult[] = [];
+        for (const item of items) results.push(await consumeUsage(tx, item));
+        return results;
+      });
+    }),
+);
 
 /** What went wrong with a report, for the route to answer. */
 export type RecordUsageResult = { used: number; duplicate: boolean } | { error: 'overflow' } | { error: 'event_mismatch' };
