@@ -50,7 +50,7 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
   try {
     const req = t.requests;
     log(`${engine}: started (Tollgate pid ${t.server.pid}, peer pid ${t.peer.pid}); warming up`);
-    for (const next of [req.plans, req.entitlements, req.subscription]) await closed(t.server.url, next, 1);
+    for (const next of [req.plans, req.entitlements, req.subscription, req.customer, req.checkFeature]) await closed(t.server.url, next, 1);
     await closed(t.peer.url, req.peerVerify, 1);
     await closed(hono, () => ({ method: 'GET', path: '/json' }), 1);
 
@@ -92,6 +92,9 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
         ['GET /v1/plans', req.plans],
         ['GET /v1/entitlements', req.entitlements],
         ['GET /v1/subscription', req.subscription],
+        ['GET /v1/customers/{id} (API key)', req.customer],
+        ['POST /v1/check, feature (API key)', req.checkFeature],
+        ['POST /v1/check, metric with consume (API key)', req.checkConsume],
       ] as const)
         record(path, await closed(t.server.url, next), await bare());
       // Tollgate's verify and the peer's, each after a bare Hono run, in alternating order from run to run.

@@ -22,6 +22,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { checkoutRoutes } from './routes/checkout.js';
 import { healthRoutes } from './routes/health.js';
 import { pageRoutes } from './routes/pages.js';
+import { partnerRoutes } from './routes/partner.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { createTokenVerifier } from './security/tokens.js';
 import { CustomerViews } from './store/customer-views.js';
@@ -83,6 +84,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.route('/', sessionRoutes);
   app.route('/', checkoutRoutes);
   app.route('/', accountRoutes);
+  app.route('/', partnerRoutes);
   for (const p of providers) if (p.routes) app.route('/', p.routes);
   app.route('/', pageRoutes);
 

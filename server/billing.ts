@@ -43,9 +43,30 @@ function grantsAccess(catalog: Catalog, planId: string, status: SubscriptionStat
 
 /**
  * The plan in force now: a one-off purchase (Razorpay order) lapses at its period end; a subscription
- * that is canceled or unpaid falls back to the free plan.
+ * that is canceled or unpaid falls back to the free plan. A manual grant (store/grants.ts) still running
+ * counts when it is better than that: a plan ranking higher in the catalog (which lists plans from the
+ * lowest to the highest) than the paid plan in good standing, or any plan when there is none; so a grant
+ * never downgrades a paying customer, and of two grants the higher plan wins.
  */
-export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date): { planId: string; status: SubscriptionStatus } {
+export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date, grants: readonly ActiveGrant[] = []): { planId: string; status: SubscriptionStatus; grant?: ActiveGrant } {
+  const paid = paidPlan(customer, catalog, now);
+  let best: ActiveGrant | undefined;
+  for (const g of grants) {
+    if (g.until.getTime() <= now.getTime() || g.plan === catalog.freePlan.id || !catalog.plan(g.plan)) continue;
+    if (!best || catalog.rank(g.plan) > catalog.rank(best.plan) || (g.plan === best.plan && g.until > best.until)) best = g;
+  }
+  if (best && (!grantsAccess(catalog, paid.planId, paid.status) || catalog.rank(best.plan) > catalog.rank(paid.planId))) return { planId: best.plan, status: 'active', grant: best };
+  return paid;
+}
+
+/** A manual grant in force: its plan until `until`. */
+export interface ActiveGrant {
+  id: string;
+  plan: string;
+  until: Date;
+}
+
+function paidPlan(customer: CustomerRow, catalog: Catalog, now: Date): { planId: string; status: SubscriptionStatus } {
   const free = catalog.freePlan.id;
   if (customer.plan === free) return { planId: free, status: customer.status };
   if (customer.status === 'canceled' || customer.status === 'unpaid') return { planId: free, status: customer.status };
@@ -54,8 +75,8 @@ export function effectivePlan(customer: CustomerRow, catalog: Catalog, now: Date
 }
 
 /** The customer's subscription as the widgets show it; `used` is this period's usage (store/customer-views.ts). */
-export function subscriptionOf(catalog: Catalog, customer: CustomerRow, used: readonly { metric: string; used: number }[], now: Date, hasPortal: boolean): Subscription {
-  const { planId, status } = effectivePlan(customer, catalog, now);
+export function subscriptionOf(catalog: Catalog, customer: CustomerRow, used: readonly { metric: string; used: number }[], now: Date, hasPortal: boolean, grants: readonly ActiveGrant[] = []): Subscription {
+  const { planId, status, grant } = effectivePlan(customer, catalog, now, grants);
   const plan = catalog.plan(planId)!;
   const usage: Record<string, number | null> = {};
   for (const metric of catalog.metrics) {
@@ -66,16 +87,17 @@ export function subscriptionOf(catalog: Catalog, customer: CustomerRow, used: re
     plan: plan.id,
     planName: plan.name,
     status,
-    cancelAtPeriodEnd: customer.cancel_at_period_end,
-    currentPeriodEnd: planId === catalog.freePlan.id ? null : iso(customer.current_period_end),
-    interval: planId === customer.plan && planId !== catalog.freePlan.id ? customer.plan_interval : null,
+    // A granted plan ends at the grant's `until` and nothing renews it.
+    cancelAtPeriodEnd: grant ? true : customer.cancel_at_period_end,
+    currentPeriodEnd: grant ? grant.until.toISOString() : planId === catalog.freePlan.id ? null : iso(customer.current_period_end),
+    interval: !grant && planId === customer.plan && planId !== catalog.freePlan.id ? customer.plan_interval : null,
     usage,
     hasPortal,
   };
 }
 
-export function entitlementsOf(catalog: Catalog, customer: CustomerRow, now: Date): Entitlements {
-  const { planId, status } = effectivePlan(customer, catalog, now);
+export function entitlementsOf(catalog: Catalog, customer: CustomerRow, now: Date, grants: readonly ActiveGrant[] = []): Entitlements {
+  const { planId, status } = effectivePlan(customer, catalog, now, grants);
   const plan = catalog.plan(planId)!;
   return {
     plan: plan.id,

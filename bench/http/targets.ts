@@ -24,9 +24,13 @@ const SECRETS = {
   webhookSecret: 'bench_razorpay_webhook_secret',
 };
 
-/** The config file: the demo catalog with every rate limit and the per-client connection cap out of the way. */
+/**
+ * The config file: the demo catalog with every rate limit and the per-client connection cap out of the way, and
+ * the free plan's messages limit out of reach, so that every metered check (POST /v1/check with consume) fits.
+ */
 const BENCH_CONFIG = {
   ...DEFAULT_CONFIG,
+  plans: DEFAULT_CONFIG.plans.map((p) => (p.id === (DEFAULT_CONFIG.free_plan ?? 'free') ? { ...p, limits: { ...p.limits, messages: 2_000_000_000 } } : p)),
   rate_limits: { customer: { limit: 1_000_000_000, window_s: 60 }, ip: { limit: 1_000_000_000, window_s: 60 }, api_key: { limit: 1_000_000_000, window_s: 60 } },
   // Keep-alive connections idle between runs stay open, so no run races a server closing one. The headers
   // timeout too: Node counts it on an idle keep-alive connection as well, and answers 408 there once it passes.
@@ -207,6 +211,10 @@ function requestMakers(tag: string, readers: string[], pool: FreshCheckout[], ne
   let read = 0;
   let events = 0;
   const reader = () => ({ Authorization: `Bearer ${readers[read++ % readers.length]}` });
+  // The partner backend's calls (API key) about the same customers (bench_reader_<n>, made by POST /v1/sessions).
+  let asked = 0;
+  const partner = { ...json, Authorization: `Bearer ${SECRETS.apiKey}` };
+  const readerId = () => `bench_reader_${asked++ % readers.length}`;
   const verify = (c: FreshCheckout): Req => ({
     method: 'POST',
     path: '/v1/razorpay/verify',
@@ -225,6 +233,9 @@ function requestMakers(tag: string, readers: string[], pool: FreshCheckout[], ne
     plans: (): Req => ({ method: 'GET', path: '/v1/plans' }),
     entitlements: (): Req => ({ method: 'GET', path: '/v1/entitlements', headers: reader() }),
     subscription: (): Req => ({ method: 'GET', path: '/v1/subscription', headers: reader() }),
+    customer: (): Req => ({ method: 'GET', path: `/v1/customers/${readerId()}`, headers: { Authorization: partner.Authorization } }),
+    checkFeature: (): Req => ({ method: 'POST', path: '/v1/check', headers: partner, body: JSON.stringify({ customer_id: readerId(), feature: 'export' }) }),
+    checkConsume: (): Req => ({ method: 'POST', path: '/v1/check', headers: partner, body: JSON.stringify({ customer_id: readerId(), metric: 'messages', consume: true }) }),
     verify: (): Req | null => {
       const c = pool.pop();
       return c ? verify(c) : null;

@@ -15,7 +15,14 @@ export const accountRoutes = new Hono<AppEnv>();
 async function customerView(c: AppContext): Promise<CustomerView> {
   const identity = await requireCustomer(c);
   const { customerViews, now } = c.get('deps');
-  return customerViews.get({ id: identity.customerId, email: identity.email, name: identity.name }, usagePeriod(now()));
+  const at = now();
+  return customerViews.get({ id: identity.customerId, email: identity.email, name: identity.name }, usagePeriod(at), at);
+}
+
+/** `GET /v1/entitlements`' answer for a customer's view: the customer session's and the API key's (`GET /v1/customers/{id}/entitlements`, routes/partner.ts). */
+export function entitlementsAnswer(c: AppContext, view: CustomerView): Response {
+  const { catalog, now } = c.get('deps');
+  return c.json(entitlementsOf(catalog, view.customer, now(), view.grants));
 }
 
 /** Providers that bill this customer and have a portal, asked in order. */
@@ -30,7 +37,7 @@ accountRoutes.get('/v1/subscription', async (c) => {
   // A provider that keeps the subscription itself (MimicBot) answers for the customers it bills.
   const billing = customer.billing_provider ? providers.get(customer.billing_provider as never) : undefined;
   const upstream = billing?.subscription ? await billing.subscription(customer, c.get('customer')!) : null;
-  const subscription = upstream ?? subscriptionOf(catalog, customer, view.usage, now(), hasPortal(c, view));
+  const subscription = upstream ?? subscriptionOf(catalog, customer, view.usage, now(), hasPortal(c, view), view.grants);
   const locale = answerLocale(c);
   return c.json({
     ...subscription,
@@ -40,11 +47,7 @@ accountRoutes.get('/v1/subscription', async (c) => {
   } satisfies Subscription);
 });
 
-accountRoutes.get('/v1/entitlements', async (c) => {
-  const { customer } = await customerView(c);
-  const { catalog, now } = c.get('deps');
-  return c.json(entitlementsOf(catalog, customer, now()));
-});
+accountRoutes.get('/v1/entitlements', async (c) => entitlementsAnswer(c, await customerView(c)));
 
 accountRoutes.post('/v1/portal', async (c) => {
   const identity = await requireCustomer(c);

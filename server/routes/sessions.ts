@@ -1,14 +1,14 @@
 // Partner-backend routes (API key): customer sessions and usage reports; and the sandbox-only demo session.
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { SessionRequest, UsageReport, type SessionResponse } from '../../src/contract/index.js';
+import { SessionRequest, UsageReport, type SessionResponse, type UsageAnswer } from '../../src/contract/index.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { clientIp, readJson, requireApiKey } from '../http.js';
-import { withIdempotency } from '../security/idempotency.js';
+import { API_KEY_SCOPE, withIdempotency, withOptionalIdempotency } from '../security/idempotency.js';
 import { issueSessionToken } from '../security/tokens.js';
 import { ensureCustomer } from '../store/customers.js';
-import { addUsage, usagePeriod } from '../store/usage.js';
+import { recordUsage, usagePeriod } from '../store/usage.js';
 
 export const sessionRoutes = new Hono<AppEnv>();
 
@@ -39,15 +39,24 @@ sessionRoutes.post('/v1/sandbox/session', async (c) => {
   });
 });
 
-// Usage counters for the current period (the partner's backend reports what the customer used).
+// Usage counters for the current period (the partner's backend reports what the customer used). A retry
+// counts once with the same Idempotency-Key (the answer is kept) or the same event_id (kept in SQL per
+// customer, on every instance); a negative quantity is a correction, audited, and stops the count at 0.
 sessionRoutes.post('/v1/usage', async (c) => {
   requireApiKey(c);
-  const body = await readJson(c, UsageReport);
-  const { store, catalog, now } = c.get('deps');
-  if (!catalog.metrics.some((m) => m.id === body.metric)) throw new AppError('validation_error', `metric: unknown metric "${body.metric}"; known: ${catalog.metrics.map((m) => m.id).join(', ')}`);
-  await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
-  // The counter is an SQL integer: a report that would take it past 2^31 - 1 is refused, not an overflow (500).
-  const used = await addUsage(store, { customerId: body.customer_id, metric: body.metric, period: usagePeriod(now()), quantity: body.quantity });
-  if (used === null) throw new AppError('validation_error', `quantity: this period's ${body.metric} count would pass 2147483647`);
-  return c.json({ customer_id: body.customer_id, metric: body.metric, used });
+  return withOptionalIdempotency(c, API_KEY_SCOPE, async () => {
+    const body = await readJson(c, UsageReport);
+    const { store, catalog, now } = c.get('deps');
+    if (!catalog.metrics.some((m) => m.id === body.metric)) throw new AppError('validation_error', `metric: unknown metric "${body.metric}"; known: ${catalog.metrics.map((m) => m.id).join(', ')}`);
+    await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
+    const result = await recordUsage(store, {
+      customerId: body.customer_id, metric: body.metric, period: usagePeriod(now()), quantity: body.quantity, eventId: body.event_id, reason: body.reason, requestId: c.get('requestId'),
+    });
+    // The counter is an SQL integer: a report that would take it past 2^31 - 1 is refused, not an overflow (500).
+    if ('error' in result && result.error === 'overflow') throw new AppError('validation_error', `quantity: this period's ${body.metric} count would pass 2147483647`);
+    if ('error' in result) throw new AppError('idempotency_key_mismatch', `event_id: "${body.event_id}" was already counted with another metric or quantity`);
+    return c.json({
+      customer_id: body.customer_id, metric: body.metric, used: result.used, ...(body.event_id !== undefined ? { event_id: body.event_id, duplicate: result.duplicate } : {}),
+    } satisfies UsageAnswer);
+  });
 });

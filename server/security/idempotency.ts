@@ -181,3 +181,11 @@ async function runAndKeep(c: AppContext, scope: string, key: string, owner: stri
   await batchersOf(store).keep.add({ scope, key, owner, status: response.status, body, content_type: response.headers.get('Content-Type') ?? 'application/json' });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
 }
+
+/** The Idempotency-Key scope of the partner backend's (API-key) calls. */
+export const API_KEY_SCOPE = 'api_key';
+
+/** {@link withIdempotency} when the request carries an Idempotency-Key, else `handler` as it is (API-key calls, where the key is optional). */
+export function withOptionalIdempotency(c: AppContext, scope: string, handler: () => Promise<Response>): Promise<Response> {
+  return c.req.header('Idempotency-Key') === undefined ? handler() : withIdempotency(c, scope, handler);
+}

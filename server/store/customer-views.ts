@@ -1,6 +1,8 @@
-// What the read paths (GET /v1/entitlements, /v1/subscription) need of a customer, in one statement and
-// behind a bounded cache: the row, this period's usage and the providers that know the customer. A read
-// never writes: a customer with no row yet reads as a new customer on the free plan.
+// What the read paths (GET /v1/entitlements, /v1/subscription, the API key's /v1/customers/{id} and
+// /v1/check) need of a customer, in one statement and behind a bounded cache: the row, this period's usage,
+// the providers that know the customer and the grants in force. A read never writes: a customer with no
+// row yet reads as a new customer on the free plan.
+import type { ActiveGrant } from '../billing.js';
 import type { CustomerRow } from './customers.js';
 import type { Store } from './index.js';
 
@@ -10,6 +12,10 @@ export interface CustomerView {
   usage: { metric: string; used: number }[];
   /** Providers holding an upstream customer for this customer (provider_customers). */
   linked: string[];
+  /** Manual grants in force when it was read (store/grants.ts), the soonest to end first. */
+  grants: ActiveGrant[];
+  /** The last change of a grant (made, revoked, or run out) by then; null with none. */
+  grantsChangedAt: Date | null;
   /** False for a customer with no row yet (shown as new, on the free plan). */
   stored: boolean;
 }
@@ -17,7 +23,11 @@ export interface CustomerView {
 const VIEW_SQL = `
 SELECT c.*,
   COALESCE((SELECT json_agg(json_build_object('metric', u.metric, 'used', u.used)) FROM usage_counters u WHERE u.customer_id = c.id AND u.period = $2), '[]'::json) AS view_usage,
-  COALESCE((SELECT json_agg(p.provider) FROM provider_customers p WHERE p.customer_id = c.id), '[]'::json) AS view_linked
+  COALESCE((SELECT json_agg(p.provider) FROM provider_customers p WHERE p.customer_id = c.id), '[]'::json) AS view_linked,
+  COALESCE((SELECT json_agg(json_build_object('id', g.id, 'plan', g.plan, 'until', g.until) ORDER BY g.until) FROM plan_grants g
+    WHERE g.customer_id = c.id AND g.revoked_at IS NULL AND g.until > $3::timestamptz), '[]'::json) AS view_grants,
+  (SELECT max(CASE WHEN LEAST(g.until, COALESCE(g.revoked_at, g.until)) <= $3::timestamptz THEN LEAST(g.until, COALESCE(g.revoked_at, g.until)) ELSE g.created_at END)
+    FROM plan_grants g WHERE g.customer_id = c.id) AS view_grants_changed_at
 FROM customers c WHERE c.id = $1`;
 
 /** How many customers' views are kept; the least recently read goes first. */
@@ -31,7 +41,7 @@ const CAPACITY = 10_000;
 export const SHARED_STORE_STALENESS_MS = 1_000;
 
 export class CustomerViews {
-  private readonly views = new Map<string, { view: CustomerView; generation: number; at: number }>();
+  private readonly views = new Map<string, { view: CustomerView; generation: number; at: number; endsAt: number }>();
   private readonly ttlMs: number;
 
   constructor(
@@ -45,33 +55,50 @@ export class CustomerViews {
 
   private readonly clock: () => number;
 
-  async get(customer: { id: string; email?: string; name?: string }, period: string): Promise<CustomerView> {
+  /** The customer's view in `period` as of `now` (which also decides which grants are in force). */
+  async get(customer: { id: string; email?: string; name?: string }, period: string, now: Date = new Date()): Promise<CustomerView> {
     const key = `${customer.id}\n${period}`;
     const generation = this.store.writeGeneration;
     const cached = this.views.get(key);
-    if (cached && cached.generation === generation && this.clock() - cached.at < this.ttlMs) {
+    // A view holding a grant is kept no later than the grant's end: then it reads again and the grant is gone.
+    if (cached && cached.generation === generation && this.clock() - cached.at < this.ttlMs && now.getTime() < cached.endsAt) {
       // Most recently read last: the Map's order is the eviction order.
       this.views.delete(key);
       this.views.set(key, cached);
       return cached.view;
     }
     const at = this.clock();
-    const [row] = await this.store.query<CustomerRow & { view_usage: CustomerView['usage']; view_linked: string[] }>(VIEW_SQL, [customer.id, period]);
+    const [row] = await this.store.query<ViewRow>(VIEW_SQL, [customer.id, period, now]);
     const view: CustomerView = row
-      ? { customer: withoutViewColumns(row), usage: row.view_usage, linked: row.view_linked, stored: true }
-      : { customer: newCustomer(customer, this.freePlan), usage: [], linked: [], stored: false };
+      ? {
+          customer: withoutViewColumns(row),
+          usage: row.view_usage,
+          linked: row.view_linked,
+          grants: row.view_grants.map((g) => ({ id: g.id, plan: g.plan, until: new Date(g.until) })),
+          grantsChangedAt: row.view_grants_changed_at ? new Date(row.view_grants_changed_at) : null,
+          stored: true,
+        }
+      : { customer: newCustomer(customer, this.freePlan), usage: [], linked: [], grants: [], grantsChangedAt: null, stored: false };
+    const endsAt = view.grants.length ? Math.min(...view.grants.map((g) => g.until.getTime())) : Number.POSITIVE_INFINITY;
     // Kept only if nothing was written while it was read (a write that finished meanwhile may not be in it).
     if (this.store.writeGeneration === generation) {
       this.views.delete(key);
       if (this.views.size >= CAPACITY) this.views.delete(this.views.keys().next().value!);
-      this.views.set(key, { view, generation, at });
+      this.views.set(key, { view, generation, at, endsAt });
     }
     return view;
   }
 }
 
-function withoutViewColumns(row: CustomerRow & { view_usage?: unknown; view_linked?: unknown }): CustomerRow {
-  const { view_usage: _usage, view_linked: _linked, ...customer } = row;
+type ViewRow = CustomerRow & {
+  view_usage: CustomerView['usage'];
+  view_linked: string[];
+  view_grants: { id: string; plan: string; until: string }[];
+  view_grants_changed_at: Date | string | null;
+};
+
+function withoutViewColumns(row: ViewRow): CustomerRow {
+  const { view_usage: _usage, view_linked: _linked, view_grants: _grants, view_grants_changed_at: _changed, ...customer } = row;
   return customer;
 }
 

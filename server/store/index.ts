@@ -13,7 +13,7 @@ export interface Sql {
 export interface Store extends Sql {
   readonly engine: 'pglite' | 'postgres';
   /**
-   * Bumped once a write to what a customer's reads show (customers, usage_counters, provider_customers)
+   * Bumped once a write to what a customer's reads show (customers, usage_counters, provider_customers, plan_grants)
    * has finished in this process: after a statement's answer, after a transaction's commit or rollback.
    * Read caches (store/customer-views.ts) drop what they read before it.
    */
@@ -57,7 +57,7 @@ export async function openAndMigrate(options: StoreOptions = {}): Promise<{ stor
 }
 
 /** A statement that writes a table a customer's reads show, or calls one of our functions (migration 8), which do. */
-const WRITES_CUSTOMER_STATE = /^\s*(?:INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(?:customers|usage_counters|provider_customers)\b|\btollgate_\w+\(/i;
+const WRITES_CUSTOMER_STATE = /^\s*(?:INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(?:customers|usage_counters|provider_customers|plan_grants)\b|\btollgate_\w+\(/i;
 
 /** The engine's store with its writeGeneration kept (see Store). */
 function trackWrites(engine: Omit<Store, 'writeGeneration'>): Store {

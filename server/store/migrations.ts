@@ -276,4 +276,51 @@ ALTER TABLE rate_limit_counters ADD COLUMN IF NOT EXISTS requested integer NOT N
 ALTER TABLE rate_limit_counters ADD COLUMN IF NOT EXISTS granted integer NOT NULL DEFAULT 0;
 `,
   },
+  {
+    id: 11,
+    name: 'partner_api',
+    // The partner backend's API (routes/partner.ts): usage reports keyed by the partner's event id (a retry
+    // with the same event_id counts once, whatever the instance), the audit of usage corrections (a
+    // negative quantity), and manual plan grants (support, promotions) that count while `until` is ahead.
+    // A grant and its revocation are audited in plan_changes too (kind 'grant' / 'grant_revoke').
+    sql: `
+CREATE TABLE IF NOT EXISTS usage_events (
+  customer_id text NOT NULL REFERENCES customers(id),
+  event_id text NOT NULL,
+  metric text NOT NULL,
+  period text NOT NULL,
+  quantity integer NOT NULL,
+  -- the counter after this event: what a retry of it answers
+  used integer NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (customer_id, event_id)
+);
+CREATE TABLE IF NOT EXISTS usage_adjustments (
+  id serial PRIMARY KEY,
+  customer_id text NOT NULL REFERENCES customers(id),
+  metric text NOT NULL,
+  period text NOT NULL,
+  -- asked for (negative) and applied (the counter never goes below 0, so applied >= requested)
+  requested integer NOT NULL,
+  applied integer NOT NULL,
+  used_before integer NOT NULL,
+  used_after integer NOT NULL,
+  event_id text,
+  reason text,
+  request_id text,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS usage_adjustments_customer ON usage_adjustments (customer_id, id);
+CREATE TABLE IF NOT EXISTS plan_grants (
+  id text PRIMARY KEY,
+  customer_id text NOT NULL REFERENCES customers(id),
+  plan text NOT NULL,
+  until timestamptz NOT NULL,
+  reason text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  revoked_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS plan_grants_customer ON plan_grants (customer_id, until);
+`,
+  },
 ];

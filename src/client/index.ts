@@ -1,5 +1,6 @@
 // `tollgate/client`: a typed client for your backend's calls to the Tollgate server with TOLLGATE_API_KEY
-// (customer sessions for the elements, usage reports). Any runtime with fetch; never ship the key to a browser.
+// (customer sessions for the elements, customers' state, checks, usage reports, grants). Any runtime with
+// fetch; never ship the key to a browser.
 
 /** `POST /v1/sessions` (README "API"): who the session is for; a new customer starts on the free plan. */
 export interface SessionRequest {
@@ -29,14 +30,93 @@ export interface ClientOptions {
 export interface UsageReport {
   customer_id: string;
   metric: string;
+  /** Negative to correct (audited; the count stops at 0). */
   quantity: number;
+  /** Your id of this event: the same event_id again (a retry, from any of your instances) counts once. */
+  event_id?: string;
+  /** Why a correction was made, kept with its audit row. */
+  reason?: string;
 }
 
 export interface UsageAnswer {
   customer_id: string;
   metric: string;
-  /** This period's count after the report. */
+  /** This period's count after the report (after its first report, for a repeated event_id). */
   used: number;
+  event_id?: string;
+  /** True when the event_id had been counted already. */
+  duplicate?: boolean;
+}
+
+/** `GET /v1/customers/{id}`: the plan in force (paid or granted), its state, this period's usage, when it last changed. */
+export interface CustomerState {
+  customer_id: string;
+  plan: string;
+  status: 'active' | 'trialing' | 'past_due' | 'canceled' | 'unpaid';
+  has_access: boolean;
+  features: string[];
+  current_period_end: string | null;
+  cancel_at_period_end: boolean;
+  interval: 'month' | 'year' | 'once' | null;
+  /** The usage period, a calendar month (UTC): `2026-12`. */
+  period: string;
+  /** Per metric: this period's count and the plan's limit (null: unlimited). */
+  usage: Record<string, { used: number; limit: number | null }>;
+  provider: string | null;
+  /** The grant in force when the plan is a granted one. */
+  grant: { grant_id: string; plan: string; until: string } | null;
+  updated_at: string;
+}
+
+/** `GET /v1/customers/{id}/entitlements`: what `GET /v1/entitlements` answers the customer's session. */
+export interface Entitlements {
+  plan: string;
+  features: string[];
+  limits: Record<string, number | null>;
+  has_access: boolean;
+}
+
+export interface FeatureCheckRequest {
+  customer_id: string;
+  feature: string;
+}
+export interface FeatureCheck {
+  allowed: boolean;
+  plan: string;
+  reason: 'included' | 'not_included';
+}
+
+export interface MetricCheckRequest {
+  customer_id: string;
+  metric: string;
+  /** Default 1. */
+  quantity?: number;
+  /** Record the quantity, only if it fits within the limit (atomically). */
+  consume?: boolean;
+}
+export interface MetricCheck {
+  allowed: boolean;
+  /** This period's count (after the consume, when it fitted). */
+  used: number;
+  /** null: unlimited. */
+  limit: number | null;
+  remaining: number | null;
+}
+
+export interface GrantRequest {
+  plan: string;
+  /** When it ends: an ISO 8601 time with an offset, or a Date. */
+  until: string | Date;
+  reason: string;
+}
+export interface Grant {
+  grant_id: string;
+  customer_id: string;
+  plan: string;
+  until: string;
+  reason: string;
+  created_at: string;
+  revoked_at: string | null;
 }
 
 /** A Tollgate error answer: the envelope's code and message, the HTTP status and the request id to quote. */
@@ -57,17 +137,36 @@ export interface TollgateClient {
     /** `POST /v1/sessions`: a customer session token for the elements (`session` attribute or `configure({ session })`). */
     create(request: SessionRequest, options?: { idempotencyKey?: string }): Promise<SessionResponse>;
   };
-  /** `POST /v1/usage`: add to this period's usage counter of a metric. */
-  track(report: UsageReport): Promise<UsageAnswer>;
+  customers: {
+    /** `GET /v1/customers/{id}`; a customer never seen is a TollgateError `not_found` (404). */
+    get(customerId: string): Promise<CustomerState>;
+    /** `GET /v1/customers/{id}/entitlements` (a customer never seen: the free plan's). */
+    entitlements(customerId: string): Promise<Entitlements>;
+  };
+  /**
+   * `POST /v1/check`: a feature (`{customer_id, feature}`), or a metric (`{customer_id, metric, quantity?,
+   * consume?}`); with `idempotencyKey`, a retried consume counts once.
+   */
+  check(request: FeatureCheckRequest): Promise<FeatureCheck>;
+  check(request: MetricCheckRequest, options?: { idempotencyKey?: string }): Promise<MetricCheck>;
+  /** `POST /v1/usage`: add to this period's usage counter of a metric (`event_id` or `idempotencyKey`: a retry counts once). */
+  track(report: UsageReport, options?: { idempotencyKey?: string }): Promise<UsageAnswer>;
+  grants: {
+    /** `POST /v1/customers/{id}/grants`: the plan until `until` (never below a better paid plan), audited. */
+    create(customerId: string, grant: GrantRequest, options?: { idempotencyKey?: string }): Promise<Grant>;
+    /** `DELETE /v1/customers/{id}/grants/{grant_id}`: ends it now. */
+    delete(customerId: string, grantId: string): Promise<Grant>;
+  };
 }
 
 export function createClient(options: ClientOptions): TollgateClient {
   const base = options.baseUrl.replace(/\/+$/, '');
   const fetchFn = options.fetch ?? globalThis.fetch;
-  async function post<T>(path: string, body: unknown, idempotencyKey?: string): Promise<T> {
-    const headers: Record<string, string> = { Authorization: `Bearer ${options.apiKey}`, 'Content-Type': 'application/json', Accept: 'application/json' };
+  async function call<T>(method: string, path: string, body?: unknown, idempotencyKey?: string): Promise<T> {
+    const headers: Record<string, string> = { Authorization: `Bearer ${options.apiKey}`, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (idempotencyKey) headers['Idempotency-Key'] = idempotencyKey;
-    const response = await fetchFn(base + path, { method: 'POST', headers, body: JSON.stringify(body) });
+    const response = await fetchFn(base + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     const answer = (await response.json().catch(() => undefined)) as { error?: { code: string; message: string; request_id?: string } } | undefined;
     if (!response.ok) {
       const error = answer?.error;
@@ -75,8 +174,20 @@ export function createClient(options: ClientOptions): TollgateClient {
     }
     return answer as T;
   }
+  const post = <T>(path: string, body: unknown, idempotencyKey?: string) => call<T>('POST', path, body, idempotencyKey);
+  const customer = (id: string) => `/v1/customers/${encodeURIComponent(id)}`;
   return {
     sessions: { create: (request, o = {}) => post<SessionResponse>('/v1/sessions', request, o.idempotencyKey ?? crypto.randomUUID()) },
-    track: (report) => post<UsageAnswer>('/v1/usage', report),
+    customers: {
+      get: (id) => call<CustomerState>('GET', customer(id)),
+      entitlements: (id) => call<Entitlements>('GET', `${customer(id)}/entitlements`),
+    },
+    check: ((request: FeatureCheckRequest | MetricCheckRequest, o: { idempotencyKey?: string } = {}) => post('/v1/check', request, o.idempotencyKey)) as TollgateClient['check'],
+    track: (report, o = {}) => post<UsageAnswer>('/v1/usage', report, o.idempotencyKey),
+    grants: {
+      create: (id, grant, o = {}) =>
+        post<Grant>(`${customer(id)}/grants`, { ...grant, until: grant.until instanceof Date ? grant.until.toISOString() : grant.until }, o.idempotencyKey ?? crypto.randomUUID()),
+      delete: (id, grantId) => call<Grant>('DELETE', `${customer(id)}/grants/${encodeURIComponent(grantId)}`),
+    },
   };
 }

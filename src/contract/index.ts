@@ -211,13 +211,101 @@ export const PortalRequest = z.object({ return_url: z.url({ protocol: /^https?$/
 export const PortalResponse = z.object({ url: z.string() });
 export type PortalResponse = z.infer<typeof PortalResponse>;
 
+/** A partner's key for one report or consume (an event id, an Idempotency-Key): 1–255 visible ASCII characters. */
+const EventKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'use 1–255 visible ASCII characters');
+
 export const UsageReport = z.object({
   customer_id: SessionRequest.shape.customer_id,
   metric: z.string().min(1).max(64),
-  /** Added to the period's count; negative to correct. */
+  /** Added to the period's count; negative to correct (audited; the count never goes below 0). */
   quantity: z.number().int().min(-1_000_000).max(1_000_000),
+  /** The partner's id of this event: a report with an event_id already counted for this customer counts once. */
+  event_id: EventKey.optional(),
+  /** Why a correction (negative quantity) was made, kept with its audit row. */
+  reason: z.string().max(500).optional(),
 });
 export type UsageReport = z.infer<typeof UsageReport>;
+
+/** `POST /v1/usage`'s answer: the period's count after the report (after the first one, for a repeated event_id). */
+export const UsageAnswer = z.object({
+  customer_id: z.string(),
+  metric: z.string(),
+  used: z.number(),
+  event_id: z.string().optional(),
+  /** True when this event_id had been counted already (nothing was added). */
+  duplicate: z.boolean().optional(),
+});
+export type UsageAnswer = z.infer<typeof UsageAnswer>;
+
+/**
+ * `POST /v1/check` (API key): a feature (`{customer_id, feature}`) or a metric (`{customer_id, metric,
+ * quantity?, consume?}`), one of the two. With `consume`, the quantity is recorded only if it fits.
+ */
+export const CheckRequest = z
+  .object({
+    customer_id: SessionRequest.shape.customer_id,
+    feature: z.string().min(1).max(64).optional(),
+    metric: z.string().min(1).max(64).optional(),
+    quantity: z.number().int().min(1).max(1_000_000).optional(),
+    consume: z.boolean().optional(),
+  })
+  .superRefine((body, ctx) => {
+    if ((body.feature === undefined) === (body.metric === undefined)) ctx.addIssue({ code: 'custom', path: ['feature'], message: 'give either feature or metric (one of the two)' });
+    else if (body.feature !== undefined && (body.quantity !== undefined || body.consume !== undefined)) ctx.addIssue({ code: 'custom', path: [body.quantity !== undefined ? 'quantity' : 'consume'], message: 'only with metric' });
+  });
+export type CheckRequest = z.infer<typeof CheckRequest>;
+
+/** A feature check: `reason` is `included` (the plan in force has it) or `not_included`. */
+export const FeatureCheck = z.object({ allowed: z.boolean(), plan: z.string(), reason: z.enum(['included', 'not_included']) });
+export type FeatureCheck = z.infer<typeof FeatureCheck>;
+
+/** A metric check: this period's count (after a consume that fitted), the plan's limit (null: unlimited) and what is left. */
+export const MetricCheck = z.object({ allowed: z.boolean(), used: z.number(), limit: z.number().nullable(), remaining: z.number().nullable() });
+export type MetricCheck = z.infer<typeof MetricCheck>;
+
+/** `POST /v1/customers/{id}/grants`: a manual plan until a time in the future, with why. */
+export const GrantRequest = z.object({
+  plan: z.string().min(1).max(64),
+  until: z.iso.datetime({ offset: true }),
+  reason: z.string().min(1).max(500),
+});
+export type GrantRequest = z.infer<typeof GrantRequest>;
+
+export const Grant = z.object({
+  grant_id: z.string(),
+  customer_id: z.string(),
+  plan: z.string(),
+  until: z.string(),
+  reason: z.string(),
+  created_at: z.string(),
+  /** Set once the grant was deleted. */
+  revoked_at: z.string().nullable(),
+});
+export type Grant = z.infer<typeof Grant>;
+
+/**
+ * `GET /v1/customers/{id}` (API key): the plan in force (paid or granted) and its state, this period's
+ * usage against the plan's limits, the features, and when the plan or status last changed.
+ */
+export const CustomerState = z.object({
+  customer_id: z.string(),
+  plan: z.string(),
+  status: SubscriptionStatus,
+  has_access: z.boolean(),
+  features: z.array(z.string()),
+  current_period_end: z.string().nullable(),
+  cancel_at_period_end: z.boolean(),
+  interval: Interval.nullable(),
+  /** The usage period (a calendar month, UTC: `2026-12`). */
+  period: z.string(),
+  usage: z.record(z.string(), z.object({ used: z.number(), limit: z.number().nullable() })),
+  /** The provider billing the customer, if any. */
+  provider: z.string().nullable(),
+  /** The grant in force, when the plan is a granted one. */
+  grant: z.object({ grant_id: z.string(), plan: z.string(), until: z.string() }).nullable(),
+  updated_at: z.string(),
+});
+export type CustomerState = z.infer<typeof CustomerState>;
 
 export const ERROR_CODES = [
   'unauthenticated',
