@@ -137,8 +137,8 @@ export const ConfigFile = z
     /** When a webhook is answered: once stored in the inbox ("stored", then applied right after), or once applied too ("applied"). */
     webhooks: z.strictObject({ acknowledge: z.enum(['stored', 'applied']).default('stored') }).default({ acknowledge: 'stored' }),
     rate_limits: z
-      .strictObject({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }), api_key: RateLimit.default({ limit: 600, window_s: 60 }) })
-      .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 }, api_key: { limit: 600, window_s: 60 } }),
+      .strictObject({ customer: RateLimit.default({ limit: 120, window_s: 60 }), ip: RateLimit.default({ limit: 60, window_s: 60 }), api_key: RateLimit.default({ limit: 600_000, window_s: 60 }) })
+      .default({ customer: { limit: 120, window_s: 60 }, ip: { limit: 60, window_s: 60 }, api_key: { limit: 600_000, window_s: 60 } }),
     /** Reverse proxies whose X-Forwarded-For (or RFC 7239 Forwarded) hops are believed; absent: the socket address is the client. */
     trust_proxy: z
       .strictObject({

@@ -160,9 +160,9 @@ test("every config in the repo parses: examples/, the README's example, the demo
   parseConfig(DEFAULT_CONFIG, 'default config');
 });
 
-test('rate_limits.api_key defaults to 600 / 60 s; trust_proxy takes addresses and CIDR blocks, and names a bad one', () => {
+test('rate_limits.api_key defaults to 600,000 / 60 s (a backend checks on every request); trust_proxy takes addresses and CIDR blocks, and names a bad one', () => {
   const cfg = parseConfig(DEFAULT_CONFIG);
-  assert.deepEqual(cfg.rate_limits.api_key, { limit: 600, window_s: 60 });
+  assert.deepEqual(cfg.rate_limits.api_key, { limit: 600_000, window_s: 60 });
   assert.equal(cfg.trust_proxy, undefined);
   const proxied = parseConfig({ ...DEFAULT_CONFIG, trust_proxy: { proxies: ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7'] } });
   assert.deepEqual(proxied.trust_proxy, { proxies: ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7'], header: 'x-forwarded-for' });
