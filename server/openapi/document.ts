@@ -190,6 +190,10 @@ function operation(route: RouteSpec, ref: (schema: z.ZodType, io: 'input' | 'out
     };
   }
 
+  for (const [status, response] of Object.entries(responses) as [string, Json][]) {
+    response.headers = { ...(response.headers as Json | undefined), 'X-Request-Id': { $ref: '#/components/headers/RequestId' }, ...(status === '429' ? { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } : {}) };
+  }
+
   return {
     operationId: operationId(route),
     summary: route.summary,
@@ -246,6 +250,10 @@ export function openApiDocument(options: { serverUrl?: string } = {}): Json {
     paths,
     components: {
       schemas: reachable(schemas, paths),
+      headers: {
+        RequestId: { description: 'The id of this request, as in the error envelope and the server’s log', required: true, schema: { type: 'string', pattern: '^req_' } },
+        RetryAfter: { description: 'Seconds to wait before retrying', required: true, schema: { type: 'string', pattern: '^[0-9]+$' } },
+      },
       securitySchemes: {
         customerSession: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A customer session (POST /v1/sessions, or your identity provider’s JWT with external_jwt); a hand-off token where an operation says so' },
         apiKey: { type: 'http', scheme: 'bearer', description: 'The partner’s TOLLGATE_API_KEY, from its backend only' },

@@ -15,7 +15,7 @@ import { engines, json, makeServer, startEveryBackend, testStore, TEST_ENV, uniq
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
 
-type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }> }>; security?: unknown[]; [extension: `x-${string}`]: unknown };
+type Operation = { responses: Record<string, { content?: Record<string, { schema: unknown }>; headers?: Record<string, unknown> }>; security?: unknown[]; [extension: `x-${string}`]: unknown };
 type Doc = { openapi: string; paths: Record<string, Record<string, Operation>>; servers: { url: string }[]; components: { schemas: Record<string, unknown>; securitySchemes: Record<string, Record<string, unknown>> } };
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
@@ -48,12 +48,13 @@ function schemaChecker(doc: Doc) {
   /** `schema` with its `#/components/…` refs pointing into the added document. */
   const rebased = (value: unknown): unknown =>
     Array.isArray(value) ? value.map(rebased) : value && typeof value === 'object' ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' ? base + v : rebased(v)])) : value;
-  return (route: string, status: number, body: unknown) => {
+  const check = (route: string, status: number, body: unknown) => {
     const [method, path] = route.split(' ');
     const op = doc.paths[openApiPath(path)]?.[method.toLowerCase()];
     assert.ok(op, `${route} is not in the document`);
     const declared = op.responses[String(status)];
     assert.ok(declared, `${route} answered ${status}, which the document does not declare (it declares ${Object.keys(op.responses).join(', ')}): ${JSON.stringify(body).slice(0, 300)}`);
+    assert.ok(declared.headers?.['X-Request-Id'], `${route} ${status} declares X-Request-Id`);
     const schema = declared.content?.['application/json']?.schema;
     assert.ok(schema, `${route} ${status} declares no JSON body`);
     const key = `${route} ${status}`;
@@ -61,6 +62,13 @@ function schemaChecker(doc: Doc) {
     if (!validate) cache.set(key, (validate = ajv.compile(rebased(schema) as object)));
     assert.ok(validate(body), `${route} ${status}: the answer does not match its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 600)}`);
   };
+  /** `value` against one component schema (an SSE event's data). */
+  const component = (name: string, value: unknown) => {
+    const validate = ajv.getSchema(`${base}#/components/schemas/${name}`);
+    assert.ok(validate, name);
+    assert.ok(validate(value), `${name}: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value).slice(0, 600)}`);
+  };
+  return Object.assign(check, { component });
 }
 
 test('the document is valid OpenAPI 3.1, with every error code and both bearer schemes', async () => {
@@ -167,6 +175,7 @@ for (const engine of engines()) {
         const [method, template] = route.split(' ');
         const path = template.replace(/:([A-Za-z_]+)/g, (_m, name: string) => encodeURIComponent(options.params?.[name] ?? '')) + (options.query ?? '');
         const res = await server.request(method, path, options);
+        assert.match(res.headers.get('x-request-id') ?? '', /^req_/, `${route}: X-Request-Id`);
         const type = res.headers.get('content-type') ?? '';
         const body = type.startsWith('application/json') ? await res.json() : await res.text();
         if (type.startsWith('application/json')) check(route, res.status, body);
@@ -219,6 +228,23 @@ for (const engine of engines()) {
         assert.equal(verified.body.new_plan, 'pro');
         assert.equal((await call('POST /v1/razorpay/verify', { token, body: { plan: 'pro', ...paid.body } })).status, 200);
         assert.equal((await call('GET /v1/checkout/:id', { token, params: { id: checkoutId } })).body.status, 'paid');
+        // The paid checkout's event stream: one status event (a CheckoutState), then it ends.
+        const events = await call('GET /v1/checkout/:id/events', { params: { id: checkoutId }, query: `?token=${encodeURIComponent(token)}` });
+        assert.equal(events.status, 200);
+        const data = /^event: status\ndata: (.*)$/m.exec(events.body)?.[1];
+        assert.ok(data, events.body);
+        check.component('CheckoutState', JSON.parse(data));
+        assert.equal(JSON.parse(data).status, 'paid');
+
+        // A hand-off checkout, started from the system browser with its hand-off token (which works for that checkout only).
+        const other = (await call('POST /v1/sessions', { token: apiKey, body: { customer_id: uniqueId() } })).body.token;
+        const handoff = await call('POST /v1/checkout', { token: other, body: { plan: 'pro', mode: 'handoff' } });
+        assert.equal(handoff.body.action.type, 'handoff');
+        const handoffToken = new URL(handoff.body.action.url).hash.slice('#token='.length);
+        assert.equal((await call('GET /v1/entitlements', { token: handoffToken })).status, 403);
+        const started = await call('POST /v1/checkout/:id/start', { token: handoffToken, params: { id: handoff.body.checkout_id } });
+        assert.equal(started.body.action.type, 'razorpay');
+        assert.equal((await call('GET /v1/checkout/:id', { token: handoffToken, params: { id: handoff.body.checkout_id } })).body.status, 'pending');
 
         // The sandbox's signed webhooks, delivered again: a duplicate, acknowledged; a forged one, refused.
         await server.razorpaySandbox!.settle();
@@ -254,8 +280,8 @@ for (const engine of engines()) {
         assert.equal((await call('DELETE /v1/customers/:id/grants/:grant_id', { token: apiKey, params: { id: customer, grant_id: 'grt_none' } })).status, 404);
 
         // Every status of the flow was one the document declares, and each kind of error came up.
-        for (const status of [200, 201, 400, 401, 404, 409]) assert.ok([...checked].some((c) => c.endsWith(` ${status}`)), String(status));
-        assert.ok(new Set([...checked].map((c) => c.split(' ').slice(0, 2).join(' '))).size >= 22, [...checked].join('\n'));
+        for (const status of [200, 201, 400, 401, 403, 404, 409]) assert.ok([...checked].some((c) => c.endsWith(` ${status}`)), String(status));
+        assert.ok(new Set([...checked].map((c) => c.split(' ').slice(0, 2).join(' '))).size >= 23, [...checked].join('\n'));
       });
     });
   });
