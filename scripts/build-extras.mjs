@@ -1,6 +1,6 @@
 // Runs after `vite build`: the npm entries (index, react, one per element; dist/node/ for Node), the IIFE,
 // `.d.ts` types into dist/types/ (with the framework declarations made from the manifest) and the
-// custom-elements manifest dist/custom-elements.json, its paths pointing at dist/.
+// custom-elements manifest dist/custom-elements.json, its paths pointing at dist/; the OpenAPI document dist/openapi.json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,7 @@ function run(label, command, args, env = {}) {
 run('elements build', bin('vite'), ['build', '--logLevel', 'warn'], { TOLLGATE_BUILD: 'elements' });
 run('node build', bin('vite'), ['build', '--logLevel', 'warn'], { TOLLGATE_BUILD: 'node' });
 run('iife build', bin('vite'), ['build', '--logLevel', 'warn'], { TOLLGATE_BUILD: 'iife' });
+run('openapi document', bin('tsx'), ['scripts/openapi.ts']);
 
 // Declarations for the browser code only; the contract's (zod's `z.infer`) are then written out without zod.
 mkdirSync(`${root}.tmp`, { recursive: true });
@@ -85,4 +86,4 @@ for (const module of repath(manifest.modules)) {
 }
 for (const module of modules.values()) module.exports = [...new Map((module.exports ?? []).map((e) => [`${e.kind} ${e.name}`, e])).values()];
 writeFileSync(manifestPath, JSON.stringify({ ...manifest, modules: [...modules.values()] }, null, 2) + '\n');
-console.log('build-extras: dist/index.js, dist/react.js, dist/elements/, dist/node/, dist/tollgate.iife.js, dist/types/, dist/custom-elements.json');
+console.log('build-extras: dist/index.js, dist/react.js, dist/elements/, dist/node/, dist/tollgate.iife.js, dist/types/, dist/custom-elements.json, dist/openapi.json');

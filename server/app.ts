@@ -21,6 +21,7 @@ import { accountRoutes } from './routes/account.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { checkoutRoutes } from './routes/checkout.js';
 import { healthRoutes } from './routes/health.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes } from './routes/pages.js';
 import { partnerRoutes } from './routes/partner.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -80,6 +81,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.use('/v1/*', rateLimits({ config, store, log, now, sharedRateLimits: options.sharedRateLimits }));
 
   app.route('/', healthRoutes);
+  app.route('/', openApiRoutes);
   app.route('/', catalogRoutes);
   app.route('/', sessionRoutes);
   app.route('/', checkoutRoutes);

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../src/contract/index.js';
 
 export type { ErrorCode };
 
-const STATUS_OF: Record<ErrorCode, number> = {
+export const STATUS_OF: Record<ErrorCode, number> = {
   unauthenticated: 401,
   invalid_token: 401,
   validation_error: 400,

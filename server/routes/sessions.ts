@@ -30,11 +30,14 @@ sessionRoutes.post('/v1/sessions', async (c) => {
   return c.json(await mint(c, body), 201);
 });
 
+/** `POST /v1/sandbox/session`'s body: a demo customer, `demo` by default. */
+export const SandboxSessionRequest = z.object({ customer_id: SessionRequest.shape.customer_id.default('demo'), email: z.email().optional(), name: z.string().max(200).optional() });
+
 // Sandbox only: the demo pages get a session for a demo customer without the API key.
 sessionRoutes.post('/v1/sandbox/session', async (c) => {
   if (!c.get('deps').config.sandbox) throw new AppError('not_found', 'Not found');
   return withIdempotency(c, `ip:${clientIp(c)}`, async () => {
-    const body = await readJson(c, z.object({ customer_id: SessionRequest.shape.customer_id.default('demo'), email: z.email().optional(), name: z.string().max(200).optional() }));
+    const body = await readJson(c, SandboxSessionRequest);
     return c.json(await mint(c, { customer_id: body.customer_id, email: body.email ?? `${body.customer_id}@example.com`, name: body.name ?? 'Demo Customer' }), 201);
   });
 });

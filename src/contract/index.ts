@@ -211,6 +211,20 @@ export const PortalRequest = z.object({ return_url: z.url({ protocol: /^https?$/
 export const PortalResponse = z.object({ url: z.string() });
 export type PortalResponse = z.infer<typeof PortalResponse>;
 
+/** `GET /healthz`: 200 while the store answers, 503 (the same shape, `ok: false`) when it does not. */
+export const Health = z.object({
+  ok: z.boolean(),
+  store: z.enum(['pglite', 'postgres']),
+  sandbox: z.boolean(),
+  /** Each configured provider's mode (`live`, `sandbox`, `unavailable`). */
+  providers: z.record(z.string(), z.string()),
+});
+export type Health = z.infer<typeof Health>;
+
+/** A provider's webhook, acknowledged: `outcome` says what was done (`applied`, `duplicate`, `ignored`, `queued`, …). */
+export const WebhookAnswer = z.object({ received: z.literal(true), outcome: z.string() });
+export type WebhookAnswer = z.infer<typeof WebhookAnswer>;
+
 /** A partner's key for one report or consume (an event id, an Idempotency-Key): 1–255 visible ASCII characters. */
 const EventKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, 'use 1–255 visible ASCII characters');
 
@@ -262,6 +276,10 @@ export type FeatureCheck = z.infer<typeof FeatureCheck>;
 /** A metric check: this period's count (after a consume that fitted), the plan's limit (null: unlimited) and what is left. */
 export const MetricCheck = z.object({ allowed: z.boolean(), used: z.number(), limit: z.number().nullable(), remaining: z.number().nullable() });
 export type MetricCheck = z.infer<typeof MetricCheck>;
+
+/** `POST /v1/check`'s answer: a feature's or a metric's check. */
+export const CheckAnswer = z.union([FeatureCheck, MetricCheck]);
+export type CheckAnswer = z.infer<typeof CheckAnswer>;
 
 /** `POST /v1/customers/{id}/grants`: a manual plan until a time in the future, with why. */
 export const GrantRequest = z.object({

@@ -25,7 +25,7 @@ function exportTargets(): string[] {
 
 describe('npm pack', () => {
   test('holds dist/, README.md, LICENSE and the manifest, and nothing of the tests or the server', () => {
-    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/custom-elements.json', 'dist/index.js', 'dist/react.js', 'dist/tollgate.js', 'dist/tollgate.iife.js']) {
+    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/custom-elements.json', 'dist/openapi.json', 'dist/index.js', 'dist/react.js', 'dist/tollgate.js', 'dist/tollgate.iife.js']) {
       assert.ok(packed.files.includes(file), `${file} is in the tarball`);
     }
     const stray = packed.files.filter((f) => !/^(dist\/|README\.md$|LICENSE$|package\.json$)/.test(f) || /\.test\.|fakes|screenshot|\.png$|^dist\/\.build-stamp$|(?<!\.d)\.ts$/.test(f));

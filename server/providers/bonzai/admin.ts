@@ -13,13 +13,13 @@ import type { BonzaiSettings } from './settings.js';
 import { applyGrant, settleAfterRevoke, type GrantRow } from './state.js';
 
 const CustomerId = z.string().min(1).max(128).regex(/^[A-Za-z0-9_.:@-]+$/, 'letters, digits and _ . : @ - only');
-const InviteRequest = z.object({
+export const InviteRequest = z.object({
   email: z.email().max(254),
   name: z.string().min(1).max(200).optional(),
   code: z.string().min(1).max(191).optional(),
   customer_id: CustomerId.optional(),
 });
-const RevokeRequest = z
+export const RevokeRequest = z
   .object({ email: z.email().max(254).optional(), user_id: z.string().min(1).max(191).optional(), code: z.string().min(1).max(191).optional() })
   .refine((v) => v.email || v.user_id || v.code, { message: 'give at least one of email, user_id or code' });
 

@@ -11,7 +11,7 @@ import type { ProviderDeps } from '../types.js';
 import { mimicbotCodeOf, type MimicbotClient, type MimicbotSubscription } from './client.js';
 import type { MimicbotTokenStore } from './tokens.js';
 
-const TokenRequest = z.object({ token: z.string().min(8).max(4096).regex(/^\S+$/, 'a bearer token has no spaces') }).strict();
+export const TokenRequest = z.object({ token: z.string().min(8).max(4096).regex(/^\S+$/, 'a bearer token has no spaces') }).strict();
 
 export function mimicbotAdminRoutes(deps: ProviderDeps, ctx: { client: MimicbotClient; tokens: MimicbotTokenStore; customerTokens: boolean; view(sub: MimicbotSubscription): Subscription }): Hono<AppEnv> {
   const { store, log, catalog } = deps;

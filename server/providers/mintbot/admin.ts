@@ -14,9 +14,9 @@ import type { Store } from '../../store/index.js';
 import { mintbotIdempotencyKey, upstreamValidationMessage, type MintbotClient } from './client.js';
 import { mintbotUpstreamOf } from './settings.js';
 
-const ORDER_STATUSES = ['awaiting_payment', 'completed', 'deployed', 'deploy_failed', 'expired'] as const;
+export const ORDER_STATUSES = ['awaiting_payment', 'completed', 'deployed', 'deploy_failed', 'expired'] as const;
 
-const RenewRequest = z
+export const RenewRequest = z
   .object({
     duration_days: z.number().int().min(1).max(365).optional(),
     /** Where mintbot's checkout returns to; `{ORDER_ID}` is added. Defaults to this server's public URL. */

@@ -10,7 +10,7 @@ import type { RazorpaySimulator } from './simulator.js';
 
 const CHECKOUT_JS = memoryAsset(new Uint8Array(readFileSync(new URL('./checkout.js', import.meta.url))), 'text/javascript; charset=utf-8');
 
-const PayRequest = z.object({
+export const PayRequest = z.object({
   key: z.string(),
   order_id: z.string().min(1).max(64),
   outcome: z.enum(['success', 'failure']),
