@@ -315,6 +315,11 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
 CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (endpoint, id) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS webhook_deliveries_recent ON webhook_deliveries (id DESC);
 
+-- A time as events carry it: ISO 8601 in UTC, to the millisecond ("2026-12-01T10:00:00.000Z").
+CREATE OR REPLACE FUNCTION tollgate_iso(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$fn$;
+
 -- Queue one event for every endpoint that takes its type, in the caller's transaction; its id, or NULL when none does.
 CREATE OR REPLACE FUNCTION tollgate_enqueue_event(p_type text, p_data jsonb) RETURNS text LANGUAGE plpgsql AS $fn$
 DECLARE
@@ -333,7 +338,7 @@ CREATE OR REPLACE FUNCTION tollgate_plan_changed_event() RETURNS trigger LANGUAG
 BEGIN
   PERFORM tollgate_enqueue_event('customer.plan_changed', jsonb_build_object(
     'customer_id', NEW.customer_id, 'old_plan', NEW.old_plan, 'new_plan', NEW.new_plan, 'kind', NEW.kind,
-    'source', NEW.source, 'checkout_id', NEW.checkout_id, 'at', NEW.created_at));
+    'source', NEW.source, 'checkout_id', NEW.checkout_id, 'at', tollgate_iso(NEW.created_at)));
   RETURN NULL;
 END
 $fn$;
@@ -344,7 +349,7 @@ BEGIN
   PERFORM tollgate_enqueue_event(CASE NEW.status WHEN 'paid' THEN 'checkout.paid' WHEN 'failed' THEN 'checkout.failed' ELSE 'payment.refunded' END, jsonb_build_object(
     'checkout_id', NEW.id, 'customer_id', NEW.customer_id, 'plan', NEW.plan, 'interval', NEW.interval, 'provider', NEW.provider,
     'amount', NEW.amount, 'currency', NEW.currency, 'status', NEW.status, 'payment_id', NEW.payment_id,
-    'error', NEW.last_error, 'at', COALESCE(NEW.updated_at, now())));
+    'error', NEW.last_error, 'at', tollgate_iso(COALESCE(NEW.updated_at, now()))));
   RETURN NULL;
 END
 $fn$;
@@ -356,8 +361,8 @@ CREATE OR REPLACE FUNCTION tollgate_subscription_event() RETURNS trigger LANGUAG
 BEGIN
   PERFORM tollgate_enqueue_event('subscription.updated', jsonb_build_object(
     'customer_id', NEW.id, 'plan', NEW.plan, 'status', NEW.status, 'cancel_at_period_end', NEW.cancel_at_period_end,
-    'current_period_end', NEW.current_period_end, 'interval', NEW.plan_interval, 'provider', NEW.billing_provider,
-    'at', COALESCE(NEW.updated_at, now())));
+    'current_period_end', tollgate_iso(NEW.current_period_end), 'interval', NEW.plan_interval, 'provider', NEW.billing_provider,
+    'at', tollgate_iso(COALESCE(NEW.updated_at, now()))));
   RETURN NULL;
 END
 $fn$;
