@@ -15,6 +15,8 @@ export const RETRY_SCHEDULE_MS = [5_000, 5 * 60_000, 30 * 60_000, 2 * 3_600_000,
 
 /** How often the outbox is looked at for what this process was not told of (other instances, a restart, a due retry). */
 const SWEEP_MS = 5_000;
+/** How long an endpoint's lease outlasts one attempt: an instance that died mid-attempt holds it this much longer. */
+const LEASE_MARGIN_MS = 10_000;
 /** Deliveries read at once per endpoint. */
 const BATCH = 50;
 
@@ -99,7 +101,7 @@ export class PartnerWebhooks {
   /** Deliver an endpoint's due deliveries in order, if this process gets its lease; stop at the first one not done. */
   private async deliverTo(endpoint: PartnerWebhookConfig): Promise<void> {
     const { store, log } = this.deps;
-    const leaseMs = endpoint.timeoutMs + 30_000;
+    const leaseMs = endpoint.timeoutMs + LEASE_MARGIN_MS;
     try {
       if (!(await claimEndpoint(store, endpoint.url, this.owner, leaseMs))) return;
       try {

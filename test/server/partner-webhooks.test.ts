@@ -4,13 +4,18 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { loadServerConfig, parseConfig, DEFAULT_CONFIG } from '../../server/config.js';
 import { openStore, type Sql, type Store } from '../../server/store/index.js';
 import { enqueueEvent } from '../../server/store/outbox.js';
+import { signRazorpayWebhook } from '../../server/security/signatures.js';
 import { engines, eventually, json, makeServer, testStore, TEST_ENV, uniqueId, type TestServer } from './helpers.js';
+import { spawnServer, type ServerProcess } from './server-process.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const API = { token: TEST_ENV.TOLLGATE_API_KEY };
@@ -155,6 +160,41 @@ for (const engine of engines()) {
       const rows = (await deliveries(server)).filter((d) => mine().some((e) => e.id === d.event_id));
       assert.equal(rows.length, 3);
       for (const d of rows) assert.deepEqual([d.status, d.attempts, d.last_status, d.endpoint], ['delivered', 1, 200, receiver.url]);
+    });
+
+    test('a failed payment sends checkout.failed; a full refund sends payment.refunded and the revert', async () => {
+      const { receiver, server } = await setup();
+      const webhook = (event: string, payload: Record<string, unknown>) => {
+        const raw = JSON.stringify({ entity: 'event', account_id: 'acc_test', event, contains: Object.keys(payload), payload, created_at: Math.floor(Date.now() / 1000) });
+        return server.request('POST', '/v1/webhooks/razorpay', {
+          rawBody: raw,
+          idempotencyKey: null,
+          headers: { 'X-Razorpay-Signature': signRazorpayWebhook(server.deps.config.razorpay.webhookSecret, raw), 'X-Razorpay-Event-Id': `evt_${uniqueId('t')}` },
+        });
+      };
+      const payment = (id: string, order_id: string, extra: Record<string, unknown> = {}) => ({ payment: { entity: { id, entity: 'payment', order_id, amount: 159900, currency: 'INR', status: 'captured', ...extra } } });
+      const customer = uniqueId();
+      const token = await server.session(customer);
+      const declined = await json(await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } }));
+      const failed = await webhook('payment.failed', payment('pay_declined0001', declined.action.order_id, { status: 'failed', error_code: 'BAD_REQUEST_ERROR', error_description: 'Payment was declined by the bank' }));
+      assert.equal((await json(failed)).outcome, 'failure_recorded');
+      await eventually(() => receiver.events().some((e) => e.type === 'checkout.failed'), 'checkout.failed');
+      const failedEvent = receiver.events().find((e) => e.type === 'checkout.failed')!;
+      assert.deepEqual([failedEvent.data.checkout_id, failedEvent.data.customer_id, failedEvent.data.status], [declined.checkout_id, customer, 'failed']);
+      assert.deepEqual(failedEvent.data.error, { code: 'BAD_REQUEST_ERROR', message: 'Payment was declined by the bank' });
+
+      const co = await json(await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro' } }));
+      const paid = server.razorpaySandbox!.pay(co.action.order_id);
+      assert.equal((await server.request('POST', '/v1/razorpay/verify', { token, body: { plan: 'pro', ...paid } })).status, 200);
+      await server.razorpaySandbox!.settle();
+      const full = { refund: { entity: { id: `rfnd_${uniqueId('r')}`, entity: 'refund', amount: 159900, payment_id: paid.razorpay_payment_id } } };
+      assert.equal((await json(await webhook('refund.created', full))).outcome, 'reverted');
+      await eventually(() => receiver.events().some((e) => e.type === 'payment.refunded'), 'payment.refunded');
+      const refunded = receiver.events().find((e) => e.type === 'payment.refunded')!;
+      assert.deepEqual([refunded.data.checkout_id, refunded.data.payment_id, refunded.data.status], [co.checkout_id, paid.razorpay_payment_id, 'refunded']);
+      await eventually(() => receiver.events().some((e) => e.type === 'customer.plan_changed' && e.data.kind === 'revert'), 'the revert');
+      const plans = receiver.events().filter((e) => e.type === 'customer.plan_changed').map((e) => [e.data.kind, e.data.old_plan, e.data.new_plan]);
+      assert.deepEqual(plans, [['upgrade', 'free', 'pro'], ['revert', 'pro', 'free']]);
     });
 
     test('a receiver answering 500 then 200 gets the same webhook-id twice; the delivery ends delivered after 2 attempts', async () => {
@@ -322,6 +362,66 @@ for (const engine of engines()) {
       }
       const limited = await deliveries(server, '?limit=1&status=delivered');
       assert.equal(limited.length, 1);
+    });
+  });
+}
+
+for (const engine of engines()) {
+  describe(`kill -9 between the state change and the delivery (${engine})`, () => {
+    let dir: string;
+    let server: ServerProcess | undefined;
+    let dropData = async () => {};
+    after(async () => {
+      await server?.stop('SIGKILL');
+      await dropData();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test('the events of a payment are delivered by the restarted server, the interrupted one with its webhook-id', { timeout: 240_000 }, async () => {
+      dir = mkdtempSync(join(tmpdir(), 'tollgate-outbox-'));
+      // Until the kill, the receiver holds every request open: the first delivery is mid-attempt when the server dies.
+      let answering = false;
+      const receiver = await startReceiver(() => (answering ? { status: 200 } : 'hang'));
+      after(() => receiver.close());
+      const config = join(dir, 'tollgate.json');
+      writeFileSync(config, JSON.stringify({ ...DEFAULT_CONFIG, partner_webhooks: [{ url: receiver.url, secret_env: 'PARTNER_WEBHOOK_SECRET', timeout_ms: 1_000 }] }));
+      const env: Record<string, string> = { ...TEST_ENV, TOLLGATE_CONFIG: config, TOLLGATE_SANDBOX: '1', PARTNER_WEBHOOK_SECRET: SECRET };
+      if (engine === 'pglite') env.DATA_DIR = join(dir, 'data');
+      else {
+        const schema = `outbox_${randomBytes(5).toString('hex')}`;
+        const base = process.env.DATABASE_URL!;
+        await (await openStore({ databaseUrl: base, schema })).close();
+        env.DATABASE_URL = `${base}${base.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+        dropData = async () => {
+          const store = await openStore({ databaseUrl: base, schema });
+          await store.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+          await store.close();
+        };
+      }
+      server = await spawnServer(env);
+      const call = async (path: string, body: unknown, token: string) => {
+        const res = await fetch(server!.url + path, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}`, 'Idempotency-Key': randomBytes(8).toString('hex') }, body: JSON.stringify(body) });
+        assert.ok(res.ok, `${path}: ${res.status} ${await res.clone().text()}`);
+        return json(res);
+      };
+      const customer = uniqueId();
+      const { token } = await call('/v1/sessions', { customer_id: customer }, TEST_ENV.TOLLGATE_API_KEY);
+      const { action } = await call('/v1/checkout', { plan: 'pro' }, token);
+      const paid = await call('/sandbox/razorpay/pay', { key: action.key_id, order_id: action.order_id, outcome: 'success' }, token);
+      await call('/v1/razorpay/verify', { plan: 'pro', razorpay_order_id: paid.razorpay_order_id, razorpay_payment_id: paid.razorpay_payment_id, razorpay_signature: paid.razorpay_signature }, token);
+      await eventually(() => receiver.received.length >= 1, 'the first attempt in flight', 30_000);
+      await server.stop('SIGKILL');
+      const interrupted = String(receiver.received[0].headers['webhook-id']);
+
+      answering = true;
+      server = await spawnServer(env);
+      const mine = () => receiver.events().filter((e) => e.data.customer_id === customer);
+      // The dead server's lease on the endpoint runs out (timeout_ms + 10 s), then the new one delivers.
+      await eventually(() => ['customer.plan_changed', 'checkout.paid', 'subscription.updated'].every((t) => mine().some((e) => e.type === t)), 'every event after the restart', 120_000);
+      assert.ok(receiver.events().filter((e) => e.id === interrupted).length >= 2, 'the interrupted delivery was sent again with its webhook-id');
+      assert.equal(new Set(mine().map((e) => e.id)).size, 3, JSON.stringify(mine().map((e) => [e.id, e.type])));
+      await server.stop('SIGTERM');
+      server = undefined;
     });
   });
 }
