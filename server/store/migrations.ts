@@ -281,7 +281,7 @@ ALTER TABLE rate_limit_counters ADD COLUMN IF NOT EXISTS granted integer NOT NUL
     name: 'partner_outbox',
     // Events to the partner's own backend (Standard Webhooks), queued by triggers in the transaction of the
     // change that causes them: a rollback queues nothing, a commit loses nothing. partner_endpoints is the
-    // config's partner_webhooks (synced at start, providers/partner-webhooks.ts): with none, nothing is queued.
+    // config's partner_webhooks (synced at start, services/partner-webhooks.ts): with none, nothing is queued.
     // Deliveries to one endpoint go in id order; the endpoint row is leased to the instance delivering them.
     sql: `
 CREATE TABLE IF NOT EXISTS partner_endpoints (
@@ -300,7 +300,9 @@ CREATE TABLE IF NOT EXISTS outbox_events (
 );
 CREATE TABLE IF NOT EXISTS webhook_deliveries (
   id bigserial PRIMARY KEY,
-  event_id text NOT NULL REFERENCES outbox_events(id),
+  -- outbox_events(id); no foreign key: both rows are written by one function, and the key's check would be a
+  -- trigger of its own on every event
+  event_id text NOT NULL,
   endpoint text NOT NULL,
   status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
   attempts integer NOT NULL DEFAULT 0,
@@ -313,7 +315,6 @@ CREATE TABLE IF NOT EXISTS webhook_deliveries (
   UNIQUE (event_id, endpoint)
 );
 CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (endpoint, id) WHERE status = 'pending';
-CREATE INDEX IF NOT EXISTS webhook_deliveries_recent ON webhook_deliveries (id DESC);
 
 -- A time as events carry it: ISO 8601 in UTC, to the millisecond ("2026-12-01T10:00:00.000Z").
 CREATE OR REPLACE FUNCTION tollgate_iso(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
@@ -334,6 +335,8 @@ BEGIN
 END
 $fn$;
 
+-- The triggers' functions. The triggers themselves exist only while an endpoint is configured (created and
+-- dropped by store/outbox.ts syncEndpoints): with none, a change costs nothing at all.
 CREATE OR REPLACE FUNCTION tollgate_plan_changed_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
   PERFORM tollgate_enqueue_event('customer.plan_changed', jsonb_build_object(
@@ -342,7 +345,6 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-CREATE TRIGGER plan_changes_event AFTER INSERT ON plan_changes FOR EACH ROW EXECUTE FUNCTION tollgate_plan_changed_event();
 
 CREATE OR REPLACE FUNCTION tollgate_checkout_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -353,9 +355,6 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-CREATE TRIGGER checkouts_event AFTER UPDATE OF status ON checkouts FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status AND NEW.status IN ('paid', 'failed', 'refunded'))
-  EXECUTE FUNCTION tollgate_checkout_event();
 
 CREATE OR REPLACE FUNCTION tollgate_subscription_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
 BEGIN
@@ -366,9 +365,6 @@ BEGIN
   RETURN NULL;
 END
 $fn$;
-CREATE TRIGGER customers_subscription_event AFTER UPDATE ON customers FOR EACH ROW
-  WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.cancel_at_period_end IS DISTINCT FROM NEW.cancel_at_period_end OR OLD.current_period_end IS DISTINCT FROM NEW.current_period_end)
-  EXECUTE FUNCTION tollgate_subscription_event();
 `,
   },
 ];

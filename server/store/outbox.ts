@@ -18,12 +18,45 @@ export async function enqueueEvent(sql: Sql, type: PartnerEventType, data: Recor
   return row.id;
 }
 
-/** Make partner_endpoints the configured endpoints: from now on, changes queue events for exactly these. */
+/**
+ * The triggers that queue events (their functions are migration 13's). They exist only while an endpoint is
+ * configured, so that with none a change pays nothing, not even a trigger's call.
+ */
+const TRIGGERS: { name: string; table: string; create: string }[] = [
+  { name: 'plan_changes_event', table: 'plan_changes', create: 'AFTER INSERT ON plan_changes FOR EACH ROW EXECUTE FUNCTION tollgate_plan_changed_event()' },
+  {
+    name: 'checkouts_event',
+    table: 'checkouts',
+    create: `AFTER UPDATE OF status ON checkouts FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status AND NEW.status IN ('paid', 'failed', 'refunded'))
+      EXECUTE FUNCTION tollgate_checkout_event()`,
+  },
+  {
+    name: 'customers_subscription_event',
+    table: 'customers',
+    create: `AFTER UPDATE ON customers FOR EACH ROW
+      WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.cancel_at_period_end IS DISTINCT FROM NEW.cancel_at_period_end OR OLD.current_period_end IS DISTINCT FROM NEW.current_period_end)
+      EXECUTE FUNCTION tollgate_subscription_event()`,
+  },
+];
+
+/**
+ * Make partner_endpoints the configured endpoints, and the triggers exist exactly when there is one: from
+ * the commit on, changes queue events for exactly these. The DDL runs only when that changes (a first start
+ * with endpoints, or without them after), under a lock, so instances starting together do it once.
+ */
 export async function syncEndpoints(store: Store, endpoints: readonly { url: string; events: readonly string[] | null }[]): Promise<void> {
   await store.transaction(async (tx) => {
+    if (store.engine === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(72617)');
     await tx.query('DELETE FROM partner_endpoints WHERE NOT (url = ANY ($1::text[]))', [endpoints.map((e) => e.url)]);
     for (const e of endpoints) {
       await tx.query('INSERT INTO partner_endpoints (url, events) VALUES ($1, $2::text[]) ON CONFLICT (url) DO UPDATE SET events = EXCLUDED.events', [e.url, e.events]);
+    }
+    const present = new Set(
+      (await tx.query<{ tgname: string }>('SELECT tgname FROM pg_trigger WHERE tgrelid = ANY (ARRAY[$1::regclass, $2::regclass, $3::regclass]) AND NOT tgisinternal', ['plan_changes', 'checkouts', 'customers'])).map((r) => r.tgname),
+    );
+    for (const t of TRIGGERS) {
+      if (endpoints.length > 0 && !present.has(t.name)) await tx.exec(`CREATE TRIGGER ${t.name} ${t.create}`);
+      if (endpoints.length === 0 && present.has(t.name)) await tx.exec(`DROP TRIGGER ${t.name} ON ${t.table}`);
     }
   });
 }

@@ -325,6 +325,9 @@ for (const engine of engines()) {
       await none.deps.partnerWebhooks.ready;
       const [{ endpoints }] = await store.query<{ endpoints: number }>('SELECT count(*)::int AS endpoints FROM partner_endpoints');
       assert.equal(endpoints, 0);
+      // No endpoint, no trigger: a change pays nothing for the outbox.
+      const triggers = await store.query<{ tgname: string }>("SELECT tgname FROM pg_trigger WHERE tgname IN ('plan_changes_event', 'checkouts_event', 'customers_subscription_event')");
+      assert.deepEqual(triggers, []);
       const later = uniqueId();
       await changePlan(store, later);
       const [{ m }] = await store.query<{ m: number }>("SELECT count(*)::int AS m FROM outbox_events WHERE data->>'customer_id' = $1", [later]);
