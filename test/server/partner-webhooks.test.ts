@@ -16,6 +16,7 @@ import { enqueueEvent } from '../../server/store/outbox.js';
 import { signRazorpayWebhook } from '../../server/security/signatures.js';
 import { engines, eventually, json, makeServer, testStore, TEST_ENV, uniqueId, type TestServer } from './helpers.js';
 import { spawnServer, type ServerProcess } from './server-process.js';
+import { webhooks, WebhookVerificationError } from '../../src/client/index.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 const API = { token: TEST_ENV.TOLLGATE_API_KEY };
@@ -151,6 +152,20 @@ for (const engine of engines()) {
       assert.equal(byType['subscription.updated'].data.status, 'active');
       assert.equal(byType['subscription.updated'].data.plan, 'pro');
       assert.ok(Date.parse(byType['subscription.updated'].data.current_period_end) > Date.now());
+      // tollgate/client's verify accepts the same deliveries, as Headers or a node:http header record, and refuses a changed one.
+      for (const r of receiver.received.filter((x) => mine().some((e) => e.id === x.headers['webhook-id']))) {
+        const asRecord = await webhooks.verify(r.body, r.headers as Record<string, string>, SECRET);
+        assert.deepEqual(asRecord, verify(r));
+        assert.deepEqual(await webhooks.verify(new TextEncoder().encode(r.body), new Headers(r.headers as Record<string, string>), SECRET), asRecord);
+        const refused = async (body: string, headers: Record<string, string>, secret: string, code: string, nowSeconds?: number) =>
+          assert.rejects(webhooks.verify(body, headers, secret, { nowSeconds }), (err: unknown) => err instanceof WebhookVerificationError && err.code === code);
+        const h = r.headers as Record<string, string>;
+        await refused(r.body.replace('"data"', '"data" '), h, SECRET, 'invalid_signature');
+        await refused(r.body, h, `whsec_${randomBytes(32).toString('base64')}`, 'invalid_signature');
+        await refused(r.body, { ...h, 'webhook-id': 'msg_other' }, SECRET, 'invalid_signature');
+        await refused(r.body, h, SECRET, 'timestamp_out_of_range', Number(h['webhook-timestamp']) + 301);
+        await refused(r.body, { 'webhook-id': h['webhook-id'] }, SECRET, 'missing_headers');
+      }
       for (const e of mine()) {
         assert.match(e.id, /^msg_[0-9a-f]{32}$/);
         assert.ok(Math.abs(Date.parse(e.timestamp) - Date.now()) < 600_000);
