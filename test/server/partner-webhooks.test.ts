@@ -16,6 +16,7 @@ import { enqueueEvent } from '../../server/store/outbox.js';
 import { signRazorpayWebhook } from '../../server/security/signatures.js';
 import { engines, eventually, json, makeServer, testStore, TEST_ENV, uniqueId, type TestServer } from './helpers.js';
 import { spawnServer, type ServerProcess } from './server-process.js';
+import { checkConfig } from '../../server/cli/check-config.js';
 import { webhooks, WebhookVerificationError } from '../../src/client/index.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -454,6 +455,20 @@ describe('partner_webhooks config', () => {
     const [endpoint] = loadServerConfig({ ...TEST_ENV, PARTNER_SECRET: SECRET }, cfg).partnerWebhooks;
     assert.deepEqual([endpoint.url, endpoint.events, endpoint.timeoutMs], ['https://api.example.com/events', null, 10_000]);
     assert.deepEqual(Buffer.from(endpoint.key).toString('base64'), SECRET.slice('whsec_'.length));
+  });
+  test('tollgate check-config refuses a missing secret, naming the variable, and passes with it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tollgate-pw-config-'));
+    try {
+      const path = join(dir, 'tollgate.json');
+      writeFileSync(path, JSON.stringify({ ...DEFAULT_CONFIG, partner_webhooks: [{ url: 'https://api.example.com/events', secret_env: 'PARTNER_SECRET' }] }));
+      const env = { ...TEST_ENV, TOLLGATE_CONFIG: path, TOLLGATE_SANDBOX: '1' };
+      await assert.rejects(checkConfig(env, () => {}), /partner_webhooks\[0\]\.secret_env names PARTNER_SECRET, which is not set/);
+      let out = '';
+      await checkConfig({ ...env, PARTNER_SECRET: SECRET }, (text) => (out += text));
+      assert.match(out, /the configuration is valid/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
   test('unknown keys, unknown event types, duplicate and non-http URLs are refused with a fix', () => {
     assert.throws(() => file([{ url: 'https://a.example/e', secret_env: 'S', secert: 'x' }]), /partner_webhooks\[0\]: unknown key "secert"/);
