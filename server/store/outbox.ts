@@ -62,13 +62,16 @@ export async function syncEndpoints(store: Store, endpoints: readonly { url: str
 }
 
 /**
- * Lease an endpoint to `owner` for `leaseMs` (renewing its own lease), unless another instance holds it:
- * the row is locked with SKIP LOCKED, so instances racing for it never wait and exactly one wins.
+ * Lease an endpoint to `owner` for `leaseMs` (renewing its own lease) when a delivery to it is due, unless
+ * another instance holds it: the row is locked with SKIP LOCKED, so instances racing for it never wait and
+ * exactly one wins. Nothing due: one statement that changes nothing.
  */
 export async function claimEndpoint(store: Store, url: string, owner: string, leaseMs: number): Promise<boolean> {
   const rows = await store.query(
     `UPDATE partner_endpoints e SET lease_owner = $2, leased_until = clock_timestamp() + $3 * interval '1 millisecond'
-     FROM (SELECT url FROM partner_endpoints WHERE url = $1 AND (leased_until IS NULL OR leased_until < clock_timestamp() OR lease_owner = $2) FOR UPDATE SKIP LOCKED) c
+     FROM (SELECT url FROM partner_endpoints WHERE url = $1 AND (leased_until IS NULL OR leased_until < clock_timestamp() OR lease_owner = $2)
+             AND EXISTS (SELECT 1 FROM webhook_deliveries WHERE endpoint = $1 AND status = 'pending' AND next_attempt_at <= clock_timestamp())
+           FOR UPDATE SKIP LOCKED) c
      WHERE e.url = c.url RETURNING e.url`,
     [url, owner, leaseMs],
   );
