@@ -25,6 +25,8 @@ import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes } from './routes/pages.js';
 import { partnerRoutes } from './routes/partner.js';
 import { sessionRoutes } from './routes/sessions.js';
+import { webhookDeliveryRoutes } from './routes/webhook-deliveries.js';
+import { PartnerWebhooks, type PartnerWebhookOptions } from './services/partner-webhooks.js';
 import { createTokenVerifier } from './security/tokens.js';
 import { CustomerViews } from './store/customer-views.js';
 import type { Store } from './store/index.js';
@@ -42,6 +44,8 @@ export interface CreateAppOptions {
   sharedRateLimits?: boolean;
   /** The providers; defaults to all six (providers/index.ts). */
   providers?: (deps: ProviderDeps) => Provider[];
+  /** The partner webhooks' retry schedule and sweep (tests: milliseconds rather than hours). */
+  partnerWebhooks?: PartnerWebhookOptions;
 }
 
 export interface TollgateApp {
@@ -68,7 +72,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   // The sandbox's webhooks go to the server's own endpoint as real signed requests, through the whole app.
   const deliverToSelf = async (path: string, init: RequestInit) => app.fetch(new Request(config.publicUrl + path, init));
 
-  const baseDeps = appBaseDeps(config, store, log, now, catalog);
+  const baseDeps = appBaseDeps(config, store, log, now, catalog, options.partnerWebhooks);
 
   const providers = (options.providers ?? createProviders)({ ...baseDeps, fetch: fetchFn, deliverToSelf, sandboxWebhookDelayMs: options.sandboxWebhookDelayMs });
   const deps: AppDeps = { ...baseDeps, providers: new ProviderRegistry(providers) };
@@ -87,6 +91,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.route('/', checkoutRoutes);
   app.route('/', accountRoutes);
   app.route('/', partnerRoutes);
+  app.route('/', webhookDeliveryRoutes);
   for (const p of providers) if (p.routes) app.route('/', p.routes);
   app.route('/', pageRoutes);
 
@@ -94,6 +99,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.onError(onError(log));
   // Every provider's endpoint is registered: apply what a crash left stored but not applied, and keep looking.
   deps.webhookInbox.start();
+  deps.partnerWebhooks.start();
 
   return {
     app,
@@ -103,15 +109,16 @@ export function createApp(options: CreateAppOptions): TollgateApp {
     async close() {
       await Promise.all(providers.map((p) => p.close?.()));
       await deps.webhookInbox.close();
+      await deps.partnerWebhooks.close();
     },
   };
 }
 
 /**
  * What every part of the app is built with, but the providers and their fetch: the config, store, log, catalog,
- * clock, cached customer views, webhook inbox and token verifier (`tollgate check-config` builds the providers on it).
+ * clock, cached customer views, webhook inbox, partner webhooks and token verifier (`tollgate check-config` builds the providers on it).
  */
-export function appBaseDeps(config: ServerConfig, store: Store, log: Logger, now: () => Date, catalog = new Catalog(config.file)): Omit<AppDeps, 'providers'> {
+export function appBaseDeps(config: ServerConfig, store: Store, log: Logger, now: () => Date, catalog = new Catalog(config.file), partnerWebhooks: PartnerWebhookOptions = {}): Omit<AppDeps, 'providers'> {
   return {
     config,
     store,
@@ -120,6 +127,7 @@ export function appBaseDeps(config: ServerConfig, store: Store, log: Logger, now
     now,
     customerViews: new CustomerViews(store, catalog.freePlan.id),
     webhookInbox: new WebhookInbox({ store, log, acknowledge: config.file.webhooks.acknowledge }),
+    partnerWebhooks: new PartnerWebhooks({ store, log, endpoints: config.partnerWebhooks, ...partnerWebhooks }),
     verifyToken: createTokenVerifier({
       sessionSecret: config.sessionSecret,
       sessionTtlSeconds: config.file.session_ttl_seconds,

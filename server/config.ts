@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 import type { LogLevel } from './log.js';
 import { RazorpaySection, razorpaySecrets, type RazorpaySecrets } from './providers/razorpay/settings.js';
 import { providerSecrets, type ProviderMode } from './providers/settings.js';
+import { PARTNER_EVENT_TYPES } from './store/outbox.js';
 
 export { providerSecrets, type ProviderMode };
 
@@ -119,6 +120,17 @@ const RateLimit = z.strictObject({ limit: z.number().int().positive(), window_s:
 /** A provider's own section (stripe, mintbot…): its keys are checked by the provider's settings parser. */
 const ProviderSection = z.record(z.string(), z.unknown()).optional();
 
+/** An endpoint of the partner's own backend that receives Tollgate's events (Standard Webhooks). */
+const PartnerWebhook = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'use an http(s) URL of your backend, e.g. "https://api.example.com/tollgate/events"' }),
+  /** The event types it receives; absent: all of them. */
+  events: z.array(z.enum(PARTNER_EVENT_TYPES)).min(1, 'list at least one event type, or leave "events" out for all of them').optional(),
+  /** Name of the environment variable that holds the signing secret, `whsec_` + base64 (never the secret itself). */
+  secret_env: z.string().regex(/^[A-Z][A-Z0-9_]*$/, 'name an environment variable, e.g. "TOLLGATE_WEBHOOK_SECRET"'),
+  /** How long one attempt may take before it counts as failed. */
+  timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
+});
+
 export const ConfigFile = z
   .strictObject({
     /** The business name shown in payment modals. */
@@ -147,6 +159,8 @@ export const ConfigFile = z
         header: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
       })
       .optional(),
+    /** The partner's backends that receive events (customer.plan_changed, checkout.paid…), signed per Standard Webhooks. */
+    partner_webhooks: z.array(PartnerWebhook).default([]),
     /** Accept an external issuer's JWT (e.g. Supabase's) as the customer session. */
     external_jwt: z
       .strictObject({
@@ -203,6 +217,11 @@ export const ConfigFile = z
       for (const locale of Object.keys(m.translations ?? {})) {
         if (!LOCALE_TAG.test(locale)) ctx.addIssue({ code: 'custom', path: ['metrics', i, 'translations', locale], message: LOCALE_HINT });
       }
+    });
+    const urls = new Set<string>();
+    cfg.partner_webhooks.forEach((w, i) => {
+      if (urls.has(w.url)) ctx.addIssue({ code: 'custom', path: ['partner_webhooks', i, 'url'], message: `${w.url} is listed twice; list each endpoint once (with every event type it takes)` });
+      urls.add(w.url);
     });
     if (!ids.has(cfg.free_plan)) ctx.addIssue({ code: 'custom', path: ['free_plan'], message: `no plan "${cfg.free_plan}" in "plans"; add it or set free_plan to an existing id` });
   });
@@ -356,6 +375,33 @@ export interface ServerConfig {
   razorpay: RazorpaySecrets;
   /** Secrets for the other providers, by env var name, read by their adapters. */
   env: Record<string, string | undefined>;
+  /** The partner_webhooks endpoints with their signing secrets (services/partner-webhooks.ts). */
+  partnerWebhooks: PartnerWebhookConfig[];
+}
+
+export interface PartnerWebhookConfig {
+  url: string;
+  /** null: every event type. */
+  events: string[] | null;
+  /** The HMAC key: the base64 after `whsec_`, decoded. */
+  key: Uint8Array;
+  timeoutMs: number;
+}
+
+/** A Standard Webhooks secret: `whsec_` + base64 of 24–64 random bytes. */
+const WEBHOOK_SECRET = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
+
+/** The partner_webhooks endpoints with their secrets from the environment; a missing or malformed secret names the variable. */
+function partnerWebhooksOf(cfg: ConfigFile, env: Record<string, string | undefined>): PartnerWebhookConfig[] {
+  return cfg.partner_webhooks.map((w, i) => {
+    const fix = 'set it to whsec_ followed by base64 of 24–64 random bytes, e.g. `echo whsec_$(openssl rand -base64 32)`';
+    const value = env[w.secret_env];
+    if (!value) failConfig(`partner_webhooks[${i}].secret_env names ${w.secret_env}, which is not set; ${fix}`);
+    const match = WEBHOOK_SECRET.exec(value);
+    const key = match ? Buffer.from(match[1], 'base64') : Buffer.alloc(0);
+    if (key.length < 24 || key.length > 64) failConfig(`${w.secret_env} (partner_webhooks[${i}].secret_env) is not a webhook secret; ${fix}`);
+    return { url: w.url, events: w.events ?? null, key: new Uint8Array(key), timeoutMs: w.timeout_ms };
+  });
 }
 
 const SANDBOX_API_KEY = 'tg_sandbox_api_key';
@@ -416,6 +462,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     externalJwtSecret,
     razorpay,
     env,
+    partnerWebhooks: partnerWebhooksOf(cfg, env),
   };
 }
 

@@ -8,6 +8,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import type { Catalog } from './catalog.js';
 import type { CustomerViews } from './store/customer-views.js';
 import type { WebhookInbox } from './providers/webhook-inbox.js';
+import type { PartnerWebhooks } from './services/partner-webhooks.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -21,6 +22,8 @@ export interface AppDeps {
   customerViews: CustomerViews;
   /** Verified webhooks, stored before they are acknowledged and applied once (providers/webhook-inbox.ts). */
   webhookInbox: WebhookInbox;
+  /** Events to the partner's backend, delivered from the outbox (services/partner-webhooks.ts). */
+  partnerWebhooks: PartnerWebhooks;
 }
 
 export type AppEnv = {

@@ -18,6 +18,11 @@ export interface Store extends Sql {
    * Read caches (store/customer-views.ts) drop what they read before it.
    */
   readonly writeGeneration: number;
+  /**
+   * Call `listener` once a write that may queue partner events (customers, checkouts, plan_changes, our
+   * functions: store/outbox.ts's triggers) has finished in this process, after its commit; returns the unwatch.
+   */
+  watchWrites?(listener: () => void): () => void;
   /** Run fn in one transaction; concurrent transactions on PostgreSQL are retried on serialization failures. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -59,16 +64,25 @@ export async function openAndMigrate(options: StoreOptions = {}): Promise<{ stor
 /** A statement that writes a table a customer's reads show, or calls one of our functions (migration 8), which do. */
 const WRITES_CUSTOMER_STATE = /^\s*(?:INSERT|UPDATE|DELETE|WITH)\b[\s\S]*\b(?:customers|usage_counters|provider_customers|plan_grants)\b|\btollgate_\w+\(/i;
 
-/** The engine's store with its writeGeneration kept (see Store). */
-function trackWrites(engine: Omit<Store, 'writeGeneration'>): Store {
+/** A statement that may queue partner events (migration 13's triggers), or calls one of our functions. */
+const MAY_QUEUE_EVENTS = /^\s*(?:INSERT|UPDATE|WITH)\b[\s\S]*\b(?:customers|checkouts|plan_changes)\b|\btollgate_\w+\(/i;
+
+/** The engine's store with its writeGeneration and write listeners kept (see Store). */
+function trackWrites(engine: Omit<Store, 'writeGeneration' | 'watchWrites'>): Store {
   let generation = 0;
-  const watch = (sql: Sql, onWrite: () => void): Sql => ({
+  const listeners = new Set<() => void>();
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
+  const watch = (sql: Sql, onWrite: () => void, onEvents: () => void): Sql => ({
     query: async <T>(text: string, params?: unknown[]) => {
       const write = WRITES_CUSTOMER_STATE.test(text);
+      const events = listeners.size > 0 && MAY_QUEUE_EVENTS.test(text);
       try {
         return await sql.query<T>(text, params);
       } finally {
         if (write) onWrite();
+        if (events) onEvents();
       }
     },
     exec: async (script: string) => {
@@ -81,21 +95,27 @@ function trackWrites(engine: Omit<Store, 'writeGeneration'>): Store {
   });
   const store = Object.create(engine) as Store;
   Object.defineProperty(store, 'writeGeneration', { get: () => generation });
-  const direct = watch(engine, () => generation++);
+  const direct = watch(engine, () => generation++, notify);
   store.query = direct.query;
   store.exec = direct.exec;
+  store.watchWrites = (listener) => {
+    listeners.add(listener);
+    return () => listeners.delete(listener);
+  };
   store.transaction = async <T>(fn: (tx: Sql) => Promise<T>) => {
     let wrote = false;
+    let events = false;
     try {
-      return await engine.transaction((tx) => fn(watch(tx, () => (wrote = true))));
+      return await engine.transaction((tx) => fn(watch(tx, () => (wrote = true), () => (events = true))));
     } finally {
       if (wrote) generation++;
+      if (events) notify();
     }
   };
   return store;
 }
 
-async function openPglite(options: StoreOptions): Promise<Omit<Store, 'writeGeneration'>> {
+async function openPglite(options: StoreOptions): Promise<Omit<Store, 'writeGeneration' | 'watchWrites'>> {
   // PGlite's CommonJS build, by require: through tsx's ESM loader its 800 KB bundle costs ~½ s and ~45 MB at start
   // (tsx rewrites each dynamic import() with a full source map), and Node reading PGlite's own source maps
   // another 50–200 ms; by require, with source maps off for this one synchronous load, ~30 ms (bench/startup.ts).
@@ -163,7 +183,7 @@ async function openPglite(options: StoreOptions): Promise<Omit<Store, 'writeGene
     },
     // Tests use this to clone a migrated database.
     dumpDataDir: () => db.dumpDataDir('none'),
-  } as Omit<Store, 'writeGeneration'>;
+  } as Omit<Store, 'writeGeneration' | 'watchWrites'>;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']); // serialization_failure, deadlock_detected
@@ -185,7 +205,7 @@ function preparedStatements() {
   };
 }
 
-async function openPostgres(url: string, schema?: string): Promise<Omit<Store, 'writeGeneration'>> {
+async function openPostgres(url: string, schema?: string): Promise<Omit<Store, 'writeGeneration' | 'watchWrites'>> {
   const pg = (await import('pg')).default;
   if (schema && !/^[a-z_][a-z0-9_]*$/.test(schema)) throw new Error(`bad schema name ${schema}`);
   const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });

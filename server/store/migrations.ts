@@ -323,4 +323,95 @@ CREATE TABLE IF NOT EXISTS plan_grants (
 CREATE INDEX IF NOT EXISTS plan_grants_customer ON plan_grants (customer_id, until);
 `,
   },
+  {
+    id: 13,
+    name: 'partner_outbox',
+    // Events to the partner's own backend (Standard Webhooks), queued by triggers in the transaction of the
+    // change that causes them: a rollback queues nothing, a commit loses nothing. partner_endpoints is the
+    // config's partner_webhooks (synced at start, services/partner-webhooks.ts): with none, nothing is queued.
+    // Deliveries to one endpoint go in id order; the endpoint row is leased to the instance delivering them.
+    sql: `
+CREATE TABLE IF NOT EXISTS partner_endpoints (
+  url text PRIMARY KEY,
+  -- the event types it takes; NULL: every type
+  events text[],
+  lease_owner text,
+  leased_until timestamptz
+);
+CREATE TABLE IF NOT EXISTS outbox_events (
+  -- the webhook-id: the same on every attempt and replay
+  id text PRIMARY KEY,
+  type text NOT NULL,
+  data jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+  id bigserial PRIMARY KEY,
+  -- outbox_events(id); no foreign key: both rows are written by one function, and the key's check would be a
+  -- trigger of its own on every event
+  event_id text NOT NULL,
+  endpoint text NOT NULL,
+  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'delivered', 'failed')),
+  attempts integer NOT NULL DEFAULT 0,
+  next_attempt_at timestamptz NOT NULL DEFAULT now(),
+  last_attempt_at timestamptz,
+  last_status integer,
+  last_error text,
+  delivered_at timestamptz,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (event_id, endpoint)
+);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_pending ON webhook_deliveries (endpoint, id) WHERE status = 'pending';
+
+-- A time as events carry it: ISO 8601 in UTC, to the millisecond ("2026-12-01T10:00:00.000Z").
+CREATE OR REPLACE FUNCTION tollgate_iso(t timestamptz) RETURNS text LANGUAGE sql IMMUTABLE AS $fn$
+  SELECT to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+$fn$;
+
+-- Queue one event for every endpoint that takes its type, in the caller's transaction; its id, or NULL when none does.
+CREATE OR REPLACE FUNCTION tollgate_enqueue_event(p_type text, p_data jsonb) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+  msg text;
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM partner_endpoints WHERE events IS NULL OR p_type = ANY (events)) THEN RETURN NULL; END IF;
+  msg := 'msg_' || replace(gen_random_uuid()::text, '-', '');
+  INSERT INTO outbox_events (id, type, data) VALUES (msg, p_type, p_data);
+  INSERT INTO webhook_deliveries (event_id, endpoint)
+    SELECT msg, url FROM partner_endpoints WHERE events IS NULL OR p_type = ANY (events) ORDER BY url;
+  RETURN msg;
+END
+$fn$;
+
+-- The triggers' functions. The triggers themselves exist only while an endpoint is configured (created and
+-- dropped by store/outbox.ts syncEndpoints): with none, a change costs nothing at all.
+CREATE OR REPLACE FUNCTION tollgate_plan_changed_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM tollgate_enqueue_event('customer.plan_changed', jsonb_build_object(
+    'customer_id', NEW.customer_id, 'old_plan', NEW.old_plan, 'new_plan', NEW.new_plan, 'kind', NEW.kind,
+    'source', NEW.source, 'checkout_id', NEW.checkout_id, 'at', tollgate_iso(NEW.created_at)));
+  RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tollgate_checkout_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM tollgate_enqueue_event(CASE NEW.status WHEN 'paid' THEN 'checkout.paid' WHEN 'failed' THEN 'checkout.failed' ELSE 'payment.refunded' END, jsonb_build_object(
+    'checkout_id', NEW.id, 'customer_id', NEW.customer_id, 'plan', NEW.plan, 'interval', NEW.interval, 'provider', NEW.provider,
+    'amount', NEW.amount, 'currency', NEW.currency, 'status', NEW.status, 'payment_id', NEW.payment_id,
+    'error', NEW.last_error, 'at', tollgate_iso(COALESCE(NEW.updated_at, now()))));
+  RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tollgate_subscription_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM tollgate_enqueue_event('subscription.updated', jsonb_build_object(
+    'customer_id', NEW.id, 'plan', NEW.plan, 'status', NEW.status, 'cancel_at_period_end', NEW.cancel_at_period_end,
+    'current_period_end', tollgate_iso(NEW.current_period_end), 'interval', NEW.plan_interval, 'provider', NEW.billing_provider,
+    'at', tollgate_iso(COALESCE(NEW.updated_at, now()))));
+  RETURN NULL;
+END
+$fn$;
+`,
+  },
 ];

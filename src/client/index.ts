@@ -1,6 +1,6 @@
 // `tollgate/client`: a typed client for your backend's calls to the Tollgate server with TOLLGATE_API_KEY
-// (customer sessions for the elements, customers' state, checks, usage reports, grants). Any runtime with
-// fetch; never ship the key to a browser.
+// (customer sessions for the elements, customers' state, checks, usage reports, grants), and the check of the
+// events it sends your backend (webhooks.verify). Any runtime with fetch; never ship the key to a browser.
 
 /** `POST /v1/sessions` (README "API"): who the session is for; a new customer starts on the free plan. */
 export interface SessionRequest {
@@ -191,3 +191,82 @@ export function createClient(options: ClientOptions): TollgateClient {
     },
   };
 }
+
+/** An event Tollgate sent to your backend (README "Events to your backend"): its type, when it happened, its data. */
+export interface TollgateEvent<D = Record<string, unknown>> {
+  type: string;
+  timestamp: string;
+  data: D;
+}
+
+/** Why {@link webhooks}.verify refused a delivery. */
+export class WebhookVerificationError extends Error {
+  constructor(
+    readonly code: 'missing_headers' | 'timestamp_out_of_range' | 'invalid_signature' | 'invalid_secret' | 'invalid_json',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'WebhookVerificationError';
+  }
+}
+
+type HeaderSource = Headers | Record<string, string | string[] | undefined>;
+
+function headerOf(headers: HeaderSource, name: string): string | undefined {
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
+  const record = headers as Record<string, string | string[] | undefined>;
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : record[key];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Standard Webhooks verification with WebCrypto (Node ≥ 20, Deno, Bun, edge runtimes), no dependency. */
+export const webhooks = {
+  /**
+   * Check a delivery's `webhook-signature` (any of its `v1,` signatures) against the raw body and its
+   * `webhook-id` and `webhook-timestamp`, with your endpoint's `whsec_…` secret, and refuse a timestamp more
+   * than `toleranceSeconds` (default 300) from now; then the parsed event. Dedupe on `webhook-id`.
+   */
+  async verify<D = Record<string, unknown>>(rawBody: string | Uint8Array, headers: HeaderSource, secret: string, options: { toleranceSeconds?: number; nowSeconds?: number } = {}): Promise<TollgateEvent<D>> {
+    const id = headerOf(headers, 'webhook-id');
+    const timestamp = headerOf(headers, 'webhook-timestamp');
+    const signatures = headerOf(headers, 'webhook-signature');
+    if (!id || !timestamp || !signatures) throw new WebhookVerificationError('missing_headers', 'webhook-id, webhook-timestamp and webhook-signature are required');
+    const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
+    const sent = /^\d+$/.test(timestamp) ? Number(timestamp) : NaN;
+    if (!(Math.abs(now - sent) <= (options.toleranceSeconds ?? 300))) throw new WebhookVerificationError('timestamp_out_of_range', 'webhook-timestamp is too far from now');
+    let key: Uint8Array<ArrayBuffer>;
+    try {
+      key = Uint8Array.from(atob(secret.replace(/^whsec_/, '')), (c) => c.charCodeAt(0));
+    } catch {
+      throw new WebhookVerificationError('invalid_secret', 'the secret is not whsec_ followed by base64');
+    }
+    const body = typeof rawBody === 'string' ? new TextEncoder().encode(rawBody) : rawBody;
+    const prefix = new TextEncoder().encode(`${id}.${timestamp}.`);
+    const signed = new Uint8Array(prefix.length + body.length);
+    signed.set(prefix);
+    signed.set(body, prefix.length);
+    const hmac = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+    const expected = new Uint8Array(await crypto.subtle.sign('HMAC', hmac, signed));
+    const matches = signatures.split(' ').some((entry) => {
+      const [version, value] = entry.split(',', 2);
+      if (version !== 'v1' || !value) return false;
+      let given: Uint8Array;
+      try {
+        given = Uint8Array.from(atob(value), (c) => c.charCodeAt(0));
+      } catch {
+        return false;
+      }
+      // Constant time over the signature's length (which is no secret: it is SHA-256's).
+      let diff = given.length ^ expected.length;
+      for (let i = 0; i < expected.length; i++) diff |= expected[i] ^ (given[i] ?? 0);
+      return diff === 0;
+    });
+    if (!matches) throw new WebhookVerificationError('invalid_signature', 'no webhook-signature matches the body');
+    try {
+      return JSON.parse(new TextDecoder().decode(body)) as TollgateEvent<D>;
+    } catch {
+      throw new WebhookVerificationError('invalid_json', 'the body is not JSON');
+    }
+  },
+};
