@@ -18,6 +18,9 @@ import {
   RazorpayVerifyRequest,
   RazorpayVerifyResponse,
   SessionRequest,
+  WebhookDeliveryList,
+  WebhookDeliveryQuery,
+  WebhookDeliveryReplay,
   SessionResponse,
   Subscription,
   UsageAnswer,
@@ -137,6 +140,12 @@ export const ROUTES: RouteSpec[] = [
     responses: { 200: CheckAnswer },
   },
   { method: 'post', path: '/v1/customers/:id/grants', summary: 'Grant a plan until a time (audited; never downgrades a paying customer)', tag: 'Partner', auth: ['api_key'], body: GrantRequest, idempotency: 'required', responses: { 201: Grant } },
+  {
+    method: 'get', path: '/v1/webhook-deliveries', summary: 'Recent deliveries of events to your partner_webhooks endpoints', tag: 'Partner', auth: ['api_key'],
+    query: { status: { schema: WebhookDeliveryQuery.shape.status.unwrap(), description: 'Only deliveries in this status' }, limit: { schema: WebhookDeliveryQuery.shape.limit.unwrap(), description: 'At most this many, newest first (default 50)' } },
+    responses: { 200: WebhookDeliveryList },
+  },
+  { method: 'post', path: '/v1/webhook-deliveries/:id/replay', summary: 'Deliver an event again now (the same webhook-id)', tag: 'Partner', auth: ['api_key'], responses: { 202: WebhookDeliveryReplay }, errors: ['not_found'] },
   { method: 'delete', path: '/v1/customers/:id/grants/:grant_id', summary: 'End a grant now (deleting it again answers the same)', tag: 'Partner', auth: ['api_key'], responses: { 200: Grant }, errors: ['not_found'] },
 
   // Providers' admin routes for the partner's backend
@@ -200,6 +209,7 @@ export const ROUTES: RouteSpec[] = [
 /** Path parameters' descriptions: by path prefix for `:id`, else by name. */
 export const ID_PARAMS: [prefix: string, description: string][] = [
   ['/v1/customers/', 'The customer id (as given to POST /v1/sessions)'],
+  ['/v1/webhook-deliveries/', 'The delivery id (`id` in GET /v1/webhook-deliveries)'],
   ['/v1/checkout/', 'The checkout id (`checkout_id`)'],
   ['/pay/', 'The checkout id (`checkout_id`)'],
   ['/v1/admin/mintbot/', 'The mintbot order id (a number)'],

@@ -1,6 +1,6 @@
 // The partner's view of the events sent to its backend (API key): recent deliveries, and a replay of one.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import { WebhookDeliveryQuery } from '../../src/contract/index.js';
 import type { AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { requireApiKey } from '../http.js';
@@ -8,14 +8,9 @@ import { listDeliveries, replayDelivery } from '../store/outbox.js';
 
 export const webhookDeliveryRoutes = new Hono<AppEnv>();
 
-const ListQuery = z.strictObject({
-  status: z.enum(['pending', 'delivered', 'failed']).optional(),
-  limit: z.coerce.number().int().min(1).max(500).default(50),
-});
-
 webhookDeliveryRoutes.get('/v1/webhook-deliveries', async (c) => {
   requireApiKey(c);
-  const query = ListQuery.safeParse(c.req.query());
+  const query = WebhookDeliveryQuery.safeParse(c.req.query());
   if (!query.success) {
     const issue = query.error.issues[0];
     throw new AppError('validation_error', `${issue.path.join('.') || 'query'}: ${issue.message}`);

@@ -353,3 +353,28 @@ export const ErrorEnvelope = z.object({
   error: z.object({ code: z.string(), message: z.string(), request_id: z.string() }),
 });
 export type ErrorEnvelope = z.infer<typeof ErrorEnvelope>;
+
+/** One event's delivery to one partner_webhooks endpoint (GET /v1/webhook-deliveries). */
+export const WebhookDelivery = z.object({
+  id: z.string(),
+  /** The event's `webhook-id` (the same on every attempt and replay). */
+  event_id: z.string(),
+  event_type: z.string(),
+  endpoint: z.string(),
+  status: z.enum(['pending', 'delivered', 'failed']),
+  attempts: z.number().int(),
+  last_status: z.number().int().nullable(),
+  last_error: z.string().nullable(),
+  last_attempt_at: z.string().nullable(),
+  next_attempt_at: z.string().nullable(),
+  delivered_at: z.string().nullable(),
+  created_at: z.string(),
+});
+export type WebhookDelivery = z.infer<typeof WebhookDelivery>;
+/** GET /v1/webhook-deliveries's query. */
+export const WebhookDeliveryQuery = z.strictObject({
+  status: WebhookDelivery.shape.status.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+export const WebhookDeliveryList = z.object({ deliveries: z.array(WebhookDelivery) });
+export const WebhookDeliveryReplay = z.object({ delivery: WebhookDelivery });
