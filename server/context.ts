@@ -8,6 +8,7 @@ import type { ProviderRegistry } from './providers/registry.js';
 import type { Catalog } from './catalog.js';
 import type { CustomerViews } from './store/customer-views.js';
 import type { WebhookInbox } from './providers/webhook-inbox.js';
+import type { EntitlementTokens } from './security/entitlement-tokens.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -21,6 +22,8 @@ export interface AppDeps {
   customerViews: CustomerViews;
   /** Verified webhooks, stored before they are acknowledged and applied once (providers/webhook-inbox.ts). */
   webhookInbox: WebhookInbox;
+  /** Signed entitlement tokens and their JWKS (security/entitlement-tokens.ts). */
+  entitlementTokens: EntitlementTokens;
 }
 
 export type AppEnv = {

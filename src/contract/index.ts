@@ -204,6 +204,9 @@ export const Entitlements = z.object({
   features: z.array(z.string()),
   limits: z.record(z.string(), z.number().nullable()),
   has_access: z.boolean(),
+  /** With `?token=1` while tokens are on: a JWS (EdDSA) of these and this period's usage; keys at /.well-known/jwks.json. */
+  token: z.string().optional(),
+  token_expires_at: z.string().optional(),
 });
 export type Entitlements = z.infer<typeof Entitlements>;
 
