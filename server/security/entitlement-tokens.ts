@@ -44,6 +44,8 @@ export interface EntitlementClaims extends Omit<Entitlements, 'token' | 'token_e
   usage: Record<string, number>;
 }
 
+/** The DER of an Ed25519 PKCS#8 private key up to its 32-byte seed (RFC 8410). */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const KID = /^[A-Za-z0-9._~-]{1,64}$/;
 
 function keyError(detail: string): never {
@@ -59,12 +61,10 @@ function parseKey(jwk: unknown, index: number): EntitlementKey {
   if (typeof k.kid !== 'string' || !KID.test(k.kid)) keyError(`${at} has no usable "kid" (1 to 64 letters, digits or . _ ~ -)`);
   if (k.alg !== undefined && k.alg !== 'EdDSA') keyError(`${at} ("${k.kid}") has alg "${String(k.alg)}"; Ed25519 keys sign with "EdDSA"`);
   if (typeof k.d !== 'string') keyError(`${at} ("${k.kid}") has no private part ("d"), which the server signs with (the JWKS it serves holds only the public part)`);
-  let privateKey: KeyObject;
-  try {
-    privateKey = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: k.d, x: typeof k.x === 'string' ? k.x : undefined } as never, format: 'jwk' });
-  } catch (err) {
-    return keyError(`${at} ("${k.kid}") is not a valid Ed25519 private key (${(err as Error).message})`);
-  }
+  // From `d` alone (PKCS#8 around the 32-byte seed), so that `x` is derived, then compared with the one given.
+  const seed = Buffer.from(k.d, 'base64url');
+  if (seed.length !== 32 || seed.toString('base64url') !== k.d) keyError(`${at} ("${k.kid}") is not a valid Ed25519 private key ("d" is not 32 bytes in base64url)`);
+  const privateKey: KeyObject = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   const x = (createPublicKey(privateKey).export({ format: 'jwk' }) as { x: string }).x;
   if (k.x !== undefined && k.x !== x) keyError(`${at} ("${k.kid}"): its "x" is not the public key of its "d"`);
   return { kid: k.kid, privateKey, publicJwk: { kty: 'OKP', crv: 'Ed25519', x, kid: k.kid, alg: 'EdDSA', use: 'sig' } };

@@ -351,7 +351,9 @@ test('bad TOLLGATE_ENTITLEMENT_KEYS are refused at start with what is wrong', ()
   refused(JSON.stringify([{ ...key, kid: undefined }]), /key \[0\] has no usable "kid"/);
   refused(JSON.stringify([{ ...key, x: privateJwk('b').x }]), /its "x" is not the public key of its "d"/);
   refused(JSON.stringify([{ ...key, d: 'AAAA' }]), /is not a valid Ed25519 private key/);
-  // One JWK (not in an array) and the signing key first.
+  // Without "x" it is derived from "d"; one JWK (not in an array); the signing key first.
+  const { x, ...noX } = key;
+  assert.equal(load(JSON.stringify([noX]))().entitlementKeys.keys[0].publicJwk.x, x);
   assert.equal(load(JSON.stringify(key))().entitlementKeys.keys[0].kid, 'a');
   const two = load(JSON.stringify([privateJwk('new'), key]))().entitlementKeys;
   assert.deepEqual({ source: two.source, kids: two.keys.map((k) => k.kid) }, { source: 'environment', kids: ['new', 'a'] });
