@@ -3,7 +3,7 @@
 // public keys as the JWKS at /.well-known/jwks.json, and a token cached per customer view until near its exp.
 import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { SignJWT } from 'jose';
-import type { Entitlements } from '../../src/contract/index.js';
+import type { Entitlements, Jwks } from '../../src/contract/index.js';
 import { ConfigError } from '../errors.js';
 import { memoryAsset, type StaticAsset } from '../static-assets.js';
 import type { CustomerView } from '../store/customer-views.js';
@@ -15,14 +15,7 @@ export const ENTITLEMENT_TOKEN_TYPE = 'tollgate-entitlements+jwt';
 export const MAX_ENTITLEMENT_TTL_S = 300;
 
 /** A public key as the JWKS publishes it. */
-export interface PublicJwk {
-  kty: 'OKP';
-  crv: 'Ed25519';
-  x: string;
-  kid: string;
-  alg: 'EdDSA';
-  use: 'sig';
-}
+export type PublicJwk = Jwks['keys'][number];
 
 export interface EntitlementKey {
   kid: string;
@@ -126,7 +119,7 @@ export class EntitlementTokens {
 
   constructor(private readonly options: { keys: EntitlementKey[]; issuer: string; audience?: string; ttlSeconds: number }) {
     this.signer = options.keys[0];
-    const body = JSON.stringify({ keys: options.keys.map((k) => k.publicJwk) });
+    const body = JSON.stringify({ keys: options.keys.map((k) => k.publicJwk) } satisfies Jwks);
     this.jwks = memoryAsset(new TextEncoder().encode(body), 'application/json');
   }
 
