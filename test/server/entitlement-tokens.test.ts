@@ -11,6 +11,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose';
 import type { z } from 'zod';
 import { ConfigError, DEFAULT_CONFIG, loadServerConfig, parseConfig, type ConfigFile } from '../../server/config.js';
+import { checkConfig } from '../../server/cli/check-config.js';
 import { signRazorpayPayment } from '../../server/security/signatures.js';
 import type { Store } from '../../server/store/index.js';
 import { usagePeriod } from '../../server/store/usage.js';
@@ -361,4 +362,15 @@ test('bad TOLLGATE_ENTITLEMENT_KEYS are refused at start with what is wrong', ()
   assert.equal(load(JSON.stringify(key))().entitlementKeys.keys[0].kid, 'a');
   const two = load(JSON.stringify([privateJwk('new'), key]))().entitlementKeys;
   assert.deepEqual({ source: two.source, kids: two.keys.map((k) => k.kid) }, { source: 'environment', kids: ['new', 'a'] });
+});
+
+test('check-config says whether tokens are signed, with which kid, from where', async () => {
+  const lineOf = async (env: Record<string, string>) => {
+    let out = '';
+    await checkConfig({ ...TEST_ENV, ...env }, (text) => (out += text));
+    return out.split('\n').find((l) => l.startsWith('  entitlements: '));
+  };
+  assert.match((await lineOf({ TOLLGATE_SANDBOX: '1' }))!, /^ {2}entitlements: tokens signed with kid sandbox-[0-9a-f]{12}, a key made for this process .*; 300 s each$/);
+  assert.equal(await lineOf({ TOLLGATE_SANDBOX: '1', TOLLGATE_ENTITLEMENT_KEYS: JSON.stringify([privateJwk('k2'), privateJwk('k1')]) }), '  entitlements: tokens signed with kid k2, 2 keys from TOLLGATE_ENTITLEMENT_KEYS; 300 s each');
+  assert.match((await lineOf({ ...LIVE_RAZORPAY_ENV }))!, /^ {2}entitlements: tokens off \(live mode, TOLLGATE_ENTITLEMENT_KEYS unset\)/);
 });
