@@ -1,14 +1,17 @@
 // `npm run bench:micro` (the second half of `npm run bench`): the server's hot paths measured in-process against
 // baselines taken in the same run, so the figures are ratios that survive a noisy shared machine, and the SQL
 // statements each hot request sends (the store wrapped to count them). Prints the command that made them.
-import { createHmac } from 'node:crypto';
+import { createHmac, generateKeyPairSync, verify as cryptoVerify } from 'node:crypto';
 import { Hono } from 'hono';
+import { jwtVerify, SignJWT } from 'jose';
 import { createApp } from '../server/app.js';
 import { DEFAULT_CONFIG, loadServerConfig, parseConfig } from '../server/config.js';
 import { createLogger } from '../server/log.js';
 import { openStore, type Store } from '../server/store/index.js';
 import { signRazorpayPayment, signRazorpayWebhook, verifyRazorpayWebhook, verifyTimestampedSignature, signTimestamped } from '../server/security/signatures.js';
 import { issueSessionToken } from '../server/security/tokens.js';
+import { ENTITLEMENT_TOKEN_TYPE } from '../server/security/entitlement-tokens.js';
+import { verifyEntitlements } from '../src/client/index.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
@@ -50,6 +53,8 @@ async function benchStore(store: Store, label: string) {
     await compare(`GET /v1/plans, rate limits shared in ${label}`, 'GET /v1/plans, rate limits in memory', 2000, () => app.request('/v1/plans'), () => local.request('/v1/plans'));
   }
   await compare(`GET /v1/entitlements (${label})`, 'GET /v1/plans', 500, () => app.request('/v1/entitlements', { headers: auth }), () => app.request('/v1/plans'));
+  // The signed token's cost on the hot path: a token cached with the customer view, signed again only when the view changes.
+  await compare(`GET /v1/entitlements?token=1 (${label})`, 'GET /v1/entitlements', 500, () => app.request('/v1/entitlements?token=1', { headers: auth }), () => app.request('/v1/entitlements', { headers: auth }));
 
   let n = 0;
   const checkout = () =>
@@ -77,6 +82,39 @@ async function benchStore(store: Store, label: string) {
     },
     () => app.request('/v1/entitlements', { headers: auth }),
   );
+}
+
+/**
+ * Verifying an entitlement token locally (what a partner backend does on each of its requests): tollgate/client's
+ * verifyEntitlements on the same token again (its signature remembered until exp) and on a new token each time
+ * (one WebCrypto Ed25519 verify), against jose's jwtVerify and node:crypto's bare Ed25519 verify of the same bytes.
+ */
+async function benchEntitlementVerify() {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const jwks = { keys: [{ ...(publicKey.export({ format: 'jwk' }) as JsonWebKey), kid: 'bench', alg: 'EdDSA', use: 'sig' }] };
+  const nowS = Math.floor(Date.now() / 1000);
+  const claims = { plan: 'pro', features: ['basic', 'export'], limits: { messages: 100 }, has_access: true, period: '2026-12', usage: { messages: 3 } };
+  const sign = (sub: string) =>
+    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: 'bench', typ: ENTITLEMENT_TOKEN_TYPE }).setIssuer('http://bench.local').setSubject(sub).setIssuedAt(nowS).setExpirationTime(nowS + 300).sign(privateKey);
+  const iterations = 400;
+  const tokens: string[] = [];
+  for (let i = 0; i < iterations * (ROUNDS + 1) * 2; i++) tokens.push(await sign(`cust_${i}`));
+  const token = tokens[0];
+  const joseOptions = { issuer: 'http://bench.local', algorithms: ['EdDSA'], typ: ENTITLEMENT_TOKEN_TYPE };
+  const [head, body, signature] = token.split('.');
+  const signed = Buffer.from(`${head}.${body}`);
+  const rawSignature = Buffer.from(signature, 'base64url');
+  await verifyEntitlements(token, { jwks, issuer: 'http://bench.local' });
+  await compare('verify an entitlement token locally: tollgate/client, the same token again', 'jose jwtVerify (EdDSA, key imported once)', 20000, () => verifyEntitlements(token, { jwks, issuer: 'http://bench.local' }), () => jwtVerify(token, publicKey, joseOptions));
+  let fresh = 0;
+  await compare(
+    'verify an entitlement token locally: tollgate/client, a new token each time (WebCrypto Ed25519)',
+    'node:crypto Ed25519 verify of the same bytes',
+    iterations,
+    () => verifyEntitlements(tokens[++fresh], { jwks, issuer: 'http://bench.local' }),
+    () => cryptoVerify(null, signed, publicKey, rawSignature),
+  );
+  await compare('verify an entitlement token locally: jose jwtVerify (EdDSA, key imported once)', 'node:crypto Ed25519 verify of the same bytes', iterations, () => jwtVerify(token, publicKey, joseOptions), () => cryptoVerify(null, signed, publicKey, rawSignature));
 }
 
 /** Counts of what went to the store since the last reset: statements (any call but transaction/close) and transactions. */
@@ -192,6 +230,8 @@ async function main() {
   const rawHmac = () => createHmac('sha256', secret).update(body).digest('hex') === sig;
   await compare('Razorpay webhook verify (constant time)', 'raw HMAC + ===', 20000, () => verifyRazorpayWebhook(secret, body, sig), rawHmac);
   await compare('t=,v1= header verify (Stripe/mintbot)', 'raw HMAC + ===', 20000, () => verifyTimestampedSignature({ secret, payload: body, header }), rawHmac);
+
+  await benchEntitlementVerify();
 
   const pglite = await openStore();
   await benchStore(pglite, 'PGlite');

@@ -24,10 +24,12 @@ import { healthRoutes } from './routes/health.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes } from './routes/pages.js';
 import { partnerRoutes } from './routes/partner.js';
+import { jwksRoutes } from './routes/jwks.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.js';
 import { PartnerWebhooks, type PartnerWebhookOptions } from './services/partner-webhooks.js';
 import { createTokenVerifier } from './security/tokens.js';
+import { EntitlementTokens } from './security/entitlement-tokens.js';
 import { CustomerViews } from './store/customer-views.js';
 import type { Store } from './store/index.js';
 
@@ -92,6 +94,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.route('/', accountRoutes);
   app.route('/', partnerRoutes);
   app.route('/', webhookDeliveryRoutes);
+  app.route('/', jwksRoutes);
   for (const p of providers) if (p.routes) app.route('/', p.routes);
   app.route('/', pageRoutes);
 
@@ -128,6 +131,7 @@ export function appBaseDeps(config: ServerConfig, store: Store, log: Logger, now
     customerViews: new CustomerViews(store, catalog.freePlan.id),
     webhookInbox: new WebhookInbox({ store, log, acknowledge: config.file.webhooks.acknowledge }),
     partnerWebhooks: new PartnerWebhooks({ store, log, endpoints: config.partnerWebhooks, ...partnerWebhooks }),
+    entitlementTokens: new EntitlementTokens({ keys: config.entitlementKeys.keys, issuer: config.publicUrl, audience: config.file.entitlement_tokens.audience, ttlSeconds: config.file.entitlement_tokens.ttl_seconds }),
     verifyToken: createTokenVerifier({
       sessionSecret: config.sessionSecret,
       sessionTtlSeconds: config.file.session_ttl_seconds,

@@ -6,6 +6,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { Interval, Metric, ProviderName } from '../src/contract/index.js';
 import { ConfigError } from './errors.js';
+import { entitlementKeysFrom, MAX_ENTITLEMENT_TTL_S, type EntitlementKeys } from './security/entitlement-tokens.js';
 import type { LogLevel } from './log.js';
 import { RazorpaySection, razorpaySecrets, type RazorpaySecrets } from './providers/razorpay/settings.js';
 import { providerSecrets, type ProviderMode } from './providers/settings.js';
@@ -142,6 +143,13 @@ export const ConfigFile = z
     /** Run simulated providers for every provider without credentials. */
     sandbox: z.boolean().optional(),
     session_ttl_seconds: z.number().int().min(60).max(3600, 'session tokens live at most 1 h (3600)').default(3600),
+    /** The signed tokens of GET /v1/entitlements?token=1 (keys: TOLLGATE_ENTITLEMENT_KEYS): how long each lives, and its `aud`. */
+    entitlement_tokens: z
+      .strictObject({
+        ttl_seconds: z.number().int().min(30).max(MAX_ENTITLEMENT_TTL_S, `entitlement tokens live at most 5 min (${MAX_ENTITLEMENT_TTL_S})`).default(MAX_ENTITLEMENT_TTL_S),
+        audience: z.string().min(1).max(256).optional(),
+      })
+      .default({ ttl_seconds: MAX_ENTITLEMENT_TTL_S }),
     body_limit_bytes: z.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
     upstream_timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
     /** The HTTP server: how long a client may take to send a request, and how many connections it may hold. */
@@ -372,6 +380,8 @@ export interface ServerConfig {
   apiKey: string | null;
   sessionSecret: Uint8Array;
   externalJwtSecret?: Uint8Array;
+  /** The keys that sign entitlement tokens (security/entitlement-tokens.ts): TOLLGATE_ENTITLEMENT_KEYS, one per process in sandbox, or none. */
+  entitlementKeys: EntitlementKeys;
   razorpay: RazorpaySecrets;
   /** Secrets for the other providers, by env var name, read by their adapters. */
   env: Record<string, string | undefined>;
@@ -460,6 +470,7 @@ export function loadServerConfig(env: Record<string, string | undefined> = proce
     apiKey,
     sessionSecret: new TextEncoder().encode(sessionSecret),
     externalJwtSecret,
+    entitlementKeys: entitlementKeysFrom(env, sandbox),
     razorpay,
     env,
     partnerWebhooks: partnerWebhooksOf(cfg, env),

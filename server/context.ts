@@ -9,6 +9,7 @@ import type { Catalog } from './catalog.js';
 import type { CustomerViews } from './store/customer-views.js';
 import type { WebhookInbox } from './providers/webhook-inbox.js';
 import type { PartnerWebhooks } from './services/partner-webhooks.js';
+import type { EntitlementTokens } from './security/entitlement-tokens.js';
 
 export interface AppDeps {
   config: ServerConfig;
@@ -24,6 +25,8 @@ export interface AppDeps {
   webhookInbox: WebhookInbox;
   /** Events to the partner's backend, delivered from the outbox (services/partner-webhooks.ts). */
   partnerWebhooks: PartnerWebhooks;
+  /** Signed entitlement tokens and their JWKS (security/entitlement-tokens.ts). */
+  entitlementTokens: EntitlementTokens;
 }
 
 export type AppEnv = {

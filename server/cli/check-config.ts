@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../log.js';
 import { createProviders } from '../providers/index.js';
 import { ProviderRegistry } from '../providers/registry.js';
 import type { ProviderDeps } from '../providers/types.js';
+import { describeEntitlementKeys } from '../security/entitlement-tokens.js';
 import type { Store } from '../store/index.js';
 import { configWarnings, describeListen, describeStore, modeText } from './describe.js';
 
@@ -55,6 +56,7 @@ export async function checkConfig(env: Record<string, string | undefined>, write
     `  client IP:    ${config.file.trust_proxy ? `${config.file.trust_proxy.header} from ${config.file.trust_proxy.proxies.join(', ')} (trust_proxy)` : 'the socket address (no trust_proxy)'}`,
     `  API key:      ${env.TOLLGATE_API_KEY ? 'set (TOLLGATE_API_KEY)' : `the sandbox key, ${SANDBOX_PUBLIC_API_KEY} (TOLLGATE_API_KEY unset)`}`,
     `  sessions:     ${env.TOLLGATE_SESSION_SECRET ? 'signed with TOLLGATE_SESSION_SECRET' : 'signed with a random secret per process (sandbox; TOLLGATE_SESSION_SECRET unset)'}`,
+    `  entitlements: tokens ${describeEntitlementKeys(config.entitlementKeys, config.file.entitlement_tokens.ttl_seconds)}`,
     ...configWarnings(config, hostFromEnv, modes).map((w) => `  warning: ${w}`),
   ];
   write(lines.join('\n') + '\n');

@@ -12,6 +12,7 @@ import {
   Grant,
   GrantRequest,
   Health,
+  Jwks,
   PlansResponse,
   PortalRequest,
   PortalResponse,
@@ -70,6 +71,7 @@ export interface RouteSpec {
 }
 
 const locale = { schema: z.string().max(64), description: 'A catalog language (`fr`, `de-CH`); else Accept-Language is used' };
+const token = { schema: z.enum(['1', 'true', '0', 'false']), description: '`1`: also a signed entitlement token (`token`, `token_expires_at`) to verify offline against /.well-known/jwks.json' };
 
 /** Razorpay's Checkout handler response, as the sandbox modal receives it (docs/upstream/razorpay.md). */
 const SandboxPayAnswer = z.union([
@@ -82,6 +84,7 @@ const MintbotUpstream = z.looseObject({});
 
 export const ROUTES: RouteSpec[] = [
   // Meta
+  { method: 'get', path: '/.well-known/jwks.json', summary: 'The public keys of the entitlement tokens (Ed25519; the signing key first, two during a rotation)', tag: 'Meta', auth: ['none'], responses: { 200: Jwks } },
   { method: 'get', path: '/healthz', summary: 'Health: the store answers, the engine, sandbox or not, each provider’s mode', tag: 'Meta', auth: ['none'], responses: { 200: Health, 503: Health } },
   { method: 'get', path: '/openapi.json', summary: 'This document (OpenAPI 3.1)', tag: 'Meta', auth: ['none'], responses: { 200: z.looseObject({ openapi: z.string() }) } },
 
@@ -125,7 +128,7 @@ export const ROUTES: RouteSpec[] = [
 
   // The customer's account
   { method: 'get', path: '/v1/subscription', summary: 'The customer’s subscription (MimicBot’s shape) and usage', tag: 'Account', auth: ['customer'], query: { locale }, responses: { 200: Subscription }, errors: ['upstream_error', 'provider_unavailable'] },
-  { method: 'get', path: '/v1/entitlements', summary: 'What the customer’s plan in force allows', tag: 'Account', auth: ['customer'], responses: { 200: Entitlements } },
+  { method: 'get', path: '/v1/entitlements', summary: 'What the customer’s plan in force allows', tag: 'Account', auth: ['customer'], query: { token }, responses: { 200: Entitlements } },
   {
     method: 'post', path: '/v1/portal', summary: 'A link to the billing provider’s portal', tag: 'Account', auth: ['customer'], body: PortalRequest, idempotency: 'required',
     responses: { 200: PortalResponse }, errors: ['not_found', 'upstream_error', 'provider_unavailable'],
@@ -134,7 +137,7 @@ export const ROUTES: RouteSpec[] = [
   // The partner's backend
   { method: 'post', path: '/v1/usage', summary: 'Report usage (a retry with the same Idempotency-Key or event_id counts once; negative: a correction)', tag: 'Partner', auth: ['api_key'], body: UsageReport, idempotency: 'optional', responses: { 200: UsageAnswer } },
   { method: 'get', path: '/v1/customers/:id', summary: 'A customer’s plan, status, period, usage and limits, features', tag: 'Partner', auth: ['api_key'], responses: { 200: CustomerState }, errors: ['not_found'] },
-  { method: 'get', path: '/v1/customers/:id/entitlements', summary: 'What GET /v1/entitlements answers that customer', tag: 'Partner', auth: ['api_key'], responses: { 200: Entitlements } },
+  { method: 'get', path: '/v1/customers/:id/entitlements', summary: 'What GET /v1/entitlements answers that customer', tag: 'Partner', auth: ['api_key'], query: { token }, responses: { 200: Entitlements } },
   {
     method: 'post', path: '/v1/check', summary: 'Check a feature, or a metric’s quantity (with `consume`: recorded only if it fits, atomically)', tag: 'Partner', auth: ['api_key'], body: CheckRequest, idempotency: 'optional',
     responses: { 200: CheckAnswer },

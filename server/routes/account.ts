@@ -1,6 +1,6 @@
 // The customer's own state: subscription (MimicBot's shape), entitlements, and the billing portal.
 import { Hono } from 'hono';
-import { PortalRequest, type Subscription } from '../../src/contract/index.js';
+import { PortalRequest, type Entitlements, type Subscription } from '../../src/contract/index.js';
 import { entitlementsOf, subscriptionOf } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
@@ -19,11 +19,27 @@ async function customerView(c: AppContext): Promise<CustomerView> {
   return customerViews.get({ id: identity.customerId, email: identity.email, name: identity.name }, usagePeriod(at), at);
 }
 
-/** `GET /v1/entitlements`' answer for a customer's view: the customer session's and the API key's (`GET /v1/customers/{id}/entitlements`, routes/partner.ts). */
-export function entitlementsAnswer(c: AppContext, view: CustomerView): Response {
-  const { catalog, now } = c.get('deps');
-  return c.json(entitlementsOf(catalog, view.customer, now(), view.grants));
+/**
+ * `GET /v1/entitlements`' answer for a customer's view: the customer session's and the API key's (`GET
+ * /v1/customers/{id}/entitlements`, routes/partner.ts). With `?token=1`, also a signed token of it (and of this
+ * period's usage) to verify offline, while tokens are on (security/entitlement-tokens.ts); asked for only, so
+ * the widgets' calls stay as small and as cheap as before.
+ */
+export async function entitlementsAnswer(c: AppContext, view: CustomerView): Promise<Response> {
+  const { catalog, now, entitlementTokens } = c.get('deps');
+  const at = now();
+  const entitlements = entitlementsOf(catalog, view.customer, at, view.grants);
+  const ask = c.req.query('token');
+  if (ask !== undefined && !TOKEN_ASK.includes(ask)) throw new AppError('validation_error', `token: use token=1 to ask for a signed token (or 0 for none), not "${ask}"`);
+  if (ask !== '1' && ask !== 'true') return c.json(entitlements);
+  const period = usagePeriod(at);
+  const usage = Object.fromEntries(catalog.metrics.map((m) => [m.id, view.usage.find((u) => u.metric === m.id)?.used ?? 0]));
+  const signed = await entitlementTokens.tokenFor(view, { ...entitlements, period, usage }, at);
+  if (!signed) return c.json(entitlements);
+  return c.json({ ...entitlements, token: signed.token, token_expires_at: new Date(signed.exp * 1000).toISOString() } satisfies Entitlements);
 }
+
+const TOKEN_ASK = ['1', 'true', '0', 'false'];
 
 /** Providers that bill this customer and have a portal, asked in order. */
 function hasPortal(c: AppContext, view: CustomerView): boolean {

@@ -1,6 +1,7 @@
 // `tollgate/client`: a typed client for your backend's calls to the Tollgate server with TOLLGATE_API_KEY
-// (customer sessions for the elements, customers' state, checks, usage reports, grants), and the check of the
-// events it sends your backend (webhooks.verify). Any runtime with fetch; never ship the key to a browser.
+// (customer sessions for the elements, customers' state, checks, usage reports, grants), the check of the
+// events it sends your backend (webhooks.verify) and the offline verifier of entitlement tokens (WebCrypto
+// Ed25519). Any runtime with fetch; never ship the key to a browser.
 
 /** `POST /v1/sessions` (README "API"): who the session is for; a new customer starts on the free plan. */
 export interface SessionRequest {
@@ -74,6 +75,29 @@ export interface Entitlements {
   features: string[];
   limits: Record<string, number | null>;
   has_access: boolean;
+  /** Asked for with `{ token: true }` (`?token=1`), while the server signs tokens: verify it with {@link verifyEntitlements}. */
+  token?: string;
+  token_expires_at?: string;
+}
+
+/** What an entitlement token says, once verified: the answer's fields, this period's usage, and the JWT's own claims. */
+export interface EntitlementClaims {
+  /** The server's public URL. */
+  iss: string;
+  /** The customer id. */
+  sub: string;
+  /** Set when the server's config has entitlement_tokens.audience. */
+  aud?: string;
+  /** Issued at and expires at, in seconds since the epoch (exp − iat ≤ 300). */
+  iat: number;
+  exp: number;
+  plan: string;
+  features: string[];
+  limits: Record<string, number | null>;
+  has_access: boolean;
+  /** The usage period (a calendar month, UTC) and each metric's count in it when the token was made. */
+  period: string;
+  usage: Record<string, number>;
 }
 
 export interface FeatureCheckRequest {
@@ -140,9 +164,11 @@ export interface TollgateClient {
   customers: {
     /** `GET /v1/customers/{id}`; a customer never seen is a TollgateError `not_found` (404). */
     get(customerId: string): Promise<CustomerState>;
-    /** `GET /v1/customers/{id}/entitlements` (a customer never seen: the free plan's). */
-    entitlements(customerId: string): Promise<Entitlements>;
+    /** `GET /v1/customers/{id}/entitlements` (a customer never seen: the free plan's); `token: true` asks for a signed token too. */
+    entitlements(customerId: string, options?: { token?: boolean }): Promise<Entitlements>;
   };
+  /** {@link verifyEntitlements} against this server's `/.well-known/jwks.json`. */
+  verifyEntitlements(token: string, options?: Omit<VerifyEntitlementsOptions, 'jwks' | 'jwksUrl'>): Promise<EntitlementClaims>;
   /**
    * `POST /v1/check`: a feature (`{customer_id, feature}`), or a metric (`{customer_id, metric, quantity?,
    * consume?}`); with `idempotencyKey`, a retried consume counts once.
@@ -180,8 +206,9 @@ export function createClient(options: ClientOptions): TollgateClient {
     sessions: { create: (request, o = {}) => post<SessionResponse>('/v1/sessions', request, o.idempotencyKey ?? crypto.randomUUID()) },
     customers: {
       get: (id) => call<CustomerState>('GET', customer(id)),
-      entitlements: (id) => call<Entitlements>('GET', `${customer(id)}/entitlements`),
+      entitlements: (id, o = {}) => call<Entitlements>('GET', `${customer(id)}/entitlements${o.token ? '?token=1' : ''}`),
     },
+    verifyEntitlements: (token, o = {}) => verifyEntitlements(token, { fetch: fetchFn, ...o, jwksUrl: `${base}/.well-known/jwks.json` }),
     check: ((request: FeatureCheckRequest | MetricCheckRequest, o: { idempotencyKey?: string } = {}) => post('/v1/check', request, o.idempotencyKey)) as TollgateClient['check'],
     track: (report, o = {}) => post<UsageAnswer>('/v1/usage', report, o.idempotencyKey),
     grants: {
@@ -270,3 +297,170 @@ export const webhooks = {
     }
   },
 };
+export interface VerifyEntitlementsOptions {
+  /** The server's public keys, as `/.well-known/jwks.json` serves them; or `jwksUrl` to fetch them (once, then on an unknown kid). */
+  jwks?: { keys: JsonWebKey[] };
+  jwksUrl?: string;
+  /** The server's public URL (TOLLGATE_PUBLIC_URL): refuse tokens of any other issuer. */
+  issuer?: string;
+  /** The config's entitlement_tokens.audience: refuse tokens for any other. */
+  audience?: string;
+  /** How far the two clocks may disagree, in seconds; default 30. */
+  clockToleranceSeconds?: number;
+  /** Default: the global fetch (for jwksUrl). */
+  fetch?: typeof fetch;
+  /** The clock, in ms since the epoch; default Date.now. */
+  now?: () => number;
+}
+
+/** Why a token was refused. */
+export class EntitlementTokenError extends Error {
+  constructor(
+    readonly code: 'malformed' | 'unknown_key' | 'bad_signature' | 'expired' | 'not_yet_valid' | 'wrong_issuer' | 'wrong_audience' | 'jwks_unavailable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EntitlementTokenError';
+  }
+}
+
+/** The JWS header's `typ` of Tollgate's entitlement tokens. */
+export const ENTITLEMENT_TOKEN_TYPE = 'tollgate-entitlements+jwt';
+/** An unknown kid makes a JWKS fetched at most this often (a stream of forged kids cannot hammer the server). */
+const JWKS_REFETCH_MS = 30_000;
+/** A fetched JWKS is fetched again at its next use after this (keys taken out of it stop verifying). */
+const JWKS_MAX_AGE_MS = 10 * 60_000;
+/** Tokens whose signature verified, per key set: a backend sees the same token on every request until it renews it. */
+const VERIFIED_CAPACITY = 10_000;
+
+/** One key set (a URL's or an object's): its imported keys, and the tokens that verified against them. */
+interface KeySet {
+  keys: Map<string, Promise<CryptoKey>>;
+  fetchedAt: number;
+  /** When the last fetch started (rate-limits refetches), and the fetch in flight. */
+  triedAt: number;
+  loading?: Promise<void>;
+  verified: Map<string, { header: Record<string, unknown>; payload: Record<string, unknown> }>;
+}
+
+const urlKeySets = new Map<string, KeySet>();
+const objectKeySets = new WeakMap<object, KeySet>();
+
+function importKeys(jwks: { keys?: unknown }): Map<string, Promise<CryptoKey>> {
+  const keys = new Map<string, Promise<CryptoKey>>();
+  for (const jwk of Array.isArray(jwks.keys) ? (jwks.keys as (JsonWebKey & { kid?: string })[]) : []) {
+    if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || typeof jwk.kid !== 'string' || typeof jwk.x !== 'string') continue;
+    const imported = crypto.subtle.importKey('jwk', { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, { name: 'Ed25519' }, false, ['verify']);
+    imported.catch(() => {}); // a bad key refuses its own tokens when used, not the set
+    keys.set(jwk.kid, imported);
+  }
+  return keys;
+}
+
+function keySetOf(options: VerifyEntitlementsOptions): KeySet {
+  if (options.jwks) {
+    let set = objectKeySets.get(options.jwks);
+    if (!set) objectKeySets.set(options.jwks, (set = { keys: importKeys(options.jwks), fetchedAt: Infinity, triedAt: Infinity, verified: new Map() }));
+    return set;
+  }
+  if (!options.jwksUrl) throw new TypeError('verifyEntitlements: give jwks or jwksUrl');
+  let set = urlKeySets.get(options.jwksUrl);
+  if (!set) {
+    if (urlKeySets.size >= 64) urlKeySets.delete(urlKeySets.keys().next().value!);
+    urlKeySets.set(options.jwksUrl, (set = { keys: new Map(), fetchedAt: -Infinity, triedAt: -Infinity, verified: new Map() }));
+  }
+  return set;
+}
+
+/** Fetch the URL's key set again (one fetch at a time); a failure keeps the keys it had. */
+function refetch(set: KeySet, options: VerifyEntitlementsOptions, now: number): Promise<void> {
+  if (set.loading) return set.loading;
+  set.triedAt = now;
+  set.loading = (async () => {
+    try {
+      const response = await (options.fetch ?? globalThis.fetch)(options.jwksUrl!, { headers: { Accept: 'application/json' } });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      set.keys = importKeys((await response.json()) as { keys?: unknown });
+      set.fetchedAt = now;
+      set.verified.clear(); // a key taken out of the set stops verifying now
+    } catch (err) {
+      if (!set.keys.size) throw new EntitlementTokenError('jwks_unavailable', `The JWKS at ${options.jwksUrl} could not be fetched (${(err as Error).message})`);
+    } finally {
+      set.loading = undefined;
+    }
+  })();
+  return set.loading;
+}
+
+async function keyFor(set: KeySet, kid: string, options: VerifyEntitlementsOptions, now: number): Promise<CryptoKey> {
+  if (options.jwksUrl && !options.jwks) {
+    const stale = now - set.fetchedAt >= JWKS_MAX_AGE_MS;
+    if ((stale || !set.keys.has(kid)) && now - set.triedAt >= JWKS_REFETCH_MS) await refetch(set, options, now);
+    else if (set.loading) await set.loading;
+  }
+  const key = set.keys.get(kid);
+  if (!key && !set.keys.size && options.jwksUrl && !options.jwks) throw new EntitlementTokenError('jwks_unavailable', `The JWKS at ${options.jwksUrl} holds no key, or could not be fetched; tried again after 30 s`);
+  if (!key) throw new EntitlementTokenError('unknown_key', `No key "${kid}" in the JWKS; the token was not signed by this server's keys`);
+  return key;
+}
+
+function base64url(text: string): Uint8Array<ArrayBuffer> {
+  if (!/^[A-Za-z0-9_-]*$/.test(text)) throw new EntitlementTokenError('malformed', 'The token is not a JWS (compact serialisation)');
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+function jsonPart(text: string): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(base64url(text)));
+  } catch (err) {
+    if (err instanceof EntitlementTokenError) throw err;
+  }
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new EntitlementTokenError('malformed', 'The token is not a JWS (compact serialisation)');
+  return value as Record<string, unknown>;
+}
+
+/** The signature check (EdDSA with the header's kid), remembered per key set for the token's life. */
+async function verifiedParts(token: string, options: VerifyEntitlementsOptions, now: number) {
+  const set = keySetOf(options);
+  const known = set.verified.get(token);
+  if (known) return known;
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new EntitlementTokenError('malformed', 'The token is not a JWS (compact serialisation)');
+  const header = jsonPart(parts[0]);
+  if (header.alg !== 'EdDSA' || header.typ !== ENTITLEMENT_TOKEN_TYPE || typeof header.kid !== 'string' || header.crit !== undefined) {
+    throw new EntitlementTokenError('malformed', `Not an entitlement token (want alg "EdDSA", typ "${ENTITLEMENT_TOKEN_TYPE}" and a kid)`);
+  }
+  const key = await keyFor(set, header.kid, options, now);
+  const signature = base64url(parts[2]);
+  const ok = await crypto.subtle.verify({ name: 'Ed25519' }, await key, signature, new TextEncoder().encode(`${parts[0]}.${parts[1]}`)).catch(() => false);
+  if (!ok) throw new EntitlementTokenError('bad_signature', 'The token\'s signature does not verify: it was altered, or not signed by this key');
+  const verified = { header, payload: jsonPart(parts[1]) };
+  if (set.verified.size >= VERIFIED_CAPACITY) set.verified.delete(set.verified.keys().next().value!);
+  set.verified.set(token, verified);
+  return verified;
+}
+
+/**
+ * Verify an entitlement token (`GET /v1/entitlements?token=1`) with no call to the server: the EdDSA signature
+ * against the JWKS (given, or fetched from `jwksUrl` once and again on an unknown kid, at most every 30 s),
+ * `exp` and `iat` within the clock tolerance, and the issuer and audience when given. A token is as good
+ * as its claims until `exp` (at most 5 min), even if the plan changed meanwhile: the partner webhook
+ * `customer.plan_changed` says when to ask for a new one. Throws EntitlementTokenError.
+ */
+export async function verifyEntitlements(token: string, options: VerifyEntitlementsOptions): Promise<EntitlementClaims> {
+  const now = (options.now ?? Date.now)();
+  const { payload } = await verifiedParts(token, options, now);
+  const tolerance = options.clockToleranceSeconds ?? 30;
+  const nowS = now / 1000;
+  const { iss, sub, aud, iat, exp } = payload;
+  if (typeof exp !== 'number' || typeof iat !== 'number' || typeof sub !== 'string' || typeof iss !== 'string') throw new EntitlementTokenError('malformed', 'The token lacks iss, sub, iat or exp');
+  if (exp + tolerance <= nowS) throw new EntitlementTokenError('expired', `The token expired at ${new Date(exp * 1000).toISOString()}; ask for a new one`);
+  if (iat - tolerance > nowS) throw new EntitlementTokenError('not_yet_valid', `The token is issued in the future (${new Date(iat * 1000).toISOString()}); check the clocks`);
+  if (options.issuer !== undefined && iss !== options.issuer) throw new EntitlementTokenError('wrong_issuer', `The token is issued by "${iss}", not "${options.issuer}"`);
+  if (options.audience !== undefined && aud !== options.audience) throw new EntitlementTokenError('wrong_audience', `The token is for ${aud === undefined ? 'no audience' : `"${String(aud)}"`}, not "${options.audience}"`);
+  return { ...payload } as unknown as EntitlementClaims;
+}

@@ -204,8 +204,17 @@ export const Entitlements = z.object({
   features: z.array(z.string()),
   limits: z.record(z.string(), z.number().nullable()),
   has_access: z.boolean(),
+  /** With `?token=1` while tokens are on: a JWS (EdDSA) of these and this period's usage; keys at /.well-known/jwks.json. */
+  token: z.string().optional(),
+  token_expires_at: z.string().optional(),
 });
 export type Entitlements = z.infer<typeof Entitlements>;
+
+/** `GET /.well-known/jwks.json`: the public keys of the entitlement tokens (Ed25519), the signing key first. */
+export const Jwks = z.object({
+  keys: z.array(z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), kid: z.string(), alg: z.literal('EdDSA'), use: z.literal('sig') })),
+});
+export type Jwks = z.infer<typeof Jwks>;
 
 export const PortalRequest = z.object({ return_url: z.url({ protocol: /^https?$/, error: 'use an http or https URL' }).max(2048).optional() });
 export const PortalResponse = z.object({ url: z.string() });
