@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import { z } from 'zod';
 import { SessionRequest, UsageReport, type SessionResponse, type UsageAnswer } from '../../src/contract/index.js';
 import type { AppContext, AppEnv } from '../context.js';
+import { entitlementsOf } from '../billing.js';
 import { AppError } from '../errors.js';
 import { clientIp, readJson, requireApiKey } from '../http.js';
 import { API_KEY_SCOPE, withIdempotency, withOptionalIdempotency } from '../security/idempotency.js';
@@ -49,11 +50,18 @@ sessionRoutes.post('/v1/usage', async (c) => {
   requireApiKey(c);
   return withOptionalIdempotency(c, API_KEY_SCOPE, async () => {
     const body = await readJson(c, UsageReport);
-    const { store, catalog, now } = c.get('deps');
+    const { store, catalog, config, customerViews, now } = c.get('deps');
     if (!catalog.metrics.some((m) => m.id === body.metric)) throw new AppError('validation_error', `metric: unknown metric "${body.metric}"; known: ${catalog.metrics.map((m) => m.id).join(', ')}`);
     await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
+    const at = now();
+    // The limit the count is against, for usage.threshold_reached: read only when an endpoint may want the event.
+    let limit: number | null = null;
+    if (config.partnerWebhooks.length > 0) {
+      const view = await customerViews.get({ id: body.customer_id }, usagePeriod(at), at);
+      limit = entitlementsOf(catalog, view.customer, at, view.grants).limits[body.metric] ?? null;
+    }
     const result = await recordUsage(store, {
-      customerId: body.customer_id, metric: body.metric, period: usagePeriod(now()), quantity: body.quantity, eventId: body.event_id, reason: body.reason, requestId: c.get('requestId'),
+      customerId: body.customer_id, metric: body.metric, period: usagePeriod(at), quantity: body.quantity, limit, eventId: body.event_id, reason: body.reason, requestId: c.get('requestId'),
     });
     // The counter is an SQL integer: a report that would take it past 2^31 - 1 is refused, not an overflow (500).
     if ('error' in result && result.error === 'overflow') throw new AppError('validation_error', `quantity: this period's ${body.metric} count would pass 2147483647`);

@@ -414,4 +414,43 @@ END
 $fn$;
 `,
   },
+  {
+    id: 14,
+    name: 'usage_thresholds',
+    // usage.threshold_reached (README "Events to your backend"): a counter written with the limit it counts
+    // against (usage_limit: what the plan in force allowed at that write) crosses 80 % or 100 % of it; each
+    // threshold once per customer, metric and period (usage_thresholds' key), queued in the transaction of
+    // the write by a trigger that exists while an endpoint is configured (store/outbox.ts).
+    sql: `
+ALTER TABLE usage_counters ADD COLUMN IF NOT EXISTS usage_limit integer;
+CREATE TABLE IF NOT EXISTS usage_thresholds (
+  customer_id text NOT NULL,
+  metric text NOT NULL,
+  period text NOT NULL,
+  percent integer NOT NULL,
+  used integer NOT NULL,
+  usage_limit integer NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (customer_id, metric, period, percent)
+);
+CREATE OR REPLACE FUNCTION tollgate_usage_threshold_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  p integer;
+BEGIN
+  FOREACH p IN ARRAY ARRAY[80, 100] LOOP
+    IF NEW.used::bigint * 100 >= p::bigint * NEW.usage_limit THEN
+      INSERT INTO usage_thresholds (customer_id, metric, period, percent, used, usage_limit)
+        VALUES (NEW.customer_id, NEW.metric, NEW.period, p, NEW.used, NEW.usage_limit) ON CONFLICT DO NOTHING;
+      IF FOUND THEN
+        PERFORM tollgate_enqueue_event('usage.threshold_reached', jsonb_build_object(
+          'customer_id', NEW.customer_id, 'metric', NEW.metric, 'period', NEW.period, 'threshold', p,
+          'used', NEW.used, 'limit', NEW.usage_limit, 'at', tollgate_iso(now())));
+      END IF;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END
+$fn$;
+`,
+  },
 ];

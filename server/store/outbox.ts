@@ -2,7 +2,7 @@
 // that causes them (triggers, or enqueueEvent), one delivery per endpoint, claimed per endpoint under a lease.
 import type { Sql, Store } from './index.js';
 
-/** The event types Tollgate sends (README "Events to your backend"); usage.threshold_reached is queued by the usage code. */
+/** The event types Tollgate sends (README "Events to your backend"). */
 export const PARTNER_EVENT_TYPES = ['customer.plan_changed', 'checkout.paid', 'checkout.failed', 'subscription.updated', 'payment.refunded', 'usage.threshold_reached'] as const;
 export type PartnerEventType = (typeof PARTNER_EVENT_TYPES)[number];
 
@@ -37,6 +37,12 @@ const TRIGGERS: { name: string; table: string; create: string }[] = [
       WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.cancel_at_period_end IS DISTINCT FROM NEW.cancel_at_period_end OR OLD.current_period_end IS DISTINCT FROM NEW.current_period_end)
       EXECUTE FUNCTION tollgate_subscription_event()`,
   },
+  {
+    name: 'usage_counters_threshold_event',
+    table: 'usage_counters',
+    create: `AFTER INSERT OR UPDATE OF used ON usage_counters FOR EACH ROW WHEN (NEW.usage_limit IS NOT NULL AND NEW.usage_limit > 0)
+      EXECUTE FUNCTION tollgate_usage_threshold_event()`,
+  },
 ];
 
 /**
@@ -52,7 +58,7 @@ export async function syncEndpoints(store: Store, endpoints: readonly { url: str
       await tx.query('INSERT INTO partner_endpoints (url, events) VALUES ($1, $2::text[]) ON CONFLICT (url) DO UPDATE SET events = EXCLUDED.events', [e.url, e.events]);
     }
     const present = new Set(
-      (await tx.query<{ tgname: string }>('SELECT tgname FROM pg_trigger WHERE tgrelid = ANY (ARRAY[$1::regclass, $2::regclass, $3::regclass]) AND NOT tgisinternal', ['plan_changes', 'checkouts', 'customers'])).map((r) => r.tgname),
+      (await tx.query<{ tgname: string }>('SELECT tgname FROM pg_trigger WHERE tgrelid = ANY ($1::regclass[]) AND NOT tgisinternal', [TRIGGERS.map((t) => t.table)])).map((r) => r.tgname),
     );
     for (const t of TRIGGERS) {
       if (endpoints.length > 0 && !present.has(t.name)) await tx.exec(`CREATE TRIGGER ${t.name} ${t.create}`);

@@ -6,13 +6,17 @@ export function usagePeriod(now: Date): string {
   return now.toISOString().slice(0, 7);
 }
 
-/** Add `quantity` (negative to correct) to this period's counter, floored at 0; null when it would pass 2^31 - 1 (an SQL integer). */
-export async function addUsage(sql: Sql, input: { customerId: string; metric: string; period: string; quantity: number }): Promise<number | null> {
+/**
+ * Add `quantity` (negative to correct) to this period's counter, floored at 0; null when it would pass 2^31 - 1
+ * (an SQL integer). `limit`: what the plan in force allows, kept with the counter for usage.threshold_reached
+ * (migration 14; null when unknown or unlimited).
+ */
+export async function addUsage(sql: Sql, input: { customerId: string; metric: string; period: string; quantity: number; limit?: number | null }): Promise<number | null> {
   const [row] = await sql.query<{ used: number }>(
-    `INSERT INTO usage_counters (customer_id, metric, period, used) VALUES ($1, $2, $3, GREATEST($4, 0))
-     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = GREATEST(usage_counters.used + $4, 0)
+    `INSERT INTO usage_counters (customer_id, metric, period, used, usage_limit) VALUES ($1, $2, $3, GREATEST($4, 0), $5)
+     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = GREATEST(usage_counters.used + $4, 0), usage_limit = EXCLUDED.usage_limit
      WHERE usage_counters.used::bigint + $4 <= 2147483647 RETURNING used`,
-    [input.customerId, input.metric, input.period, input.quantity],
+    [input.customerId, input.metric, input.period, input.quantity, input.limit ?? null],
   );
   return row ? row.used : null;
 }
@@ -29,8 +33,8 @@ export async function periodUsage(sql: Sql, customerId: string, period: string):
  */
 export async function consumeUsage(sql: Sql, input: { customerId: string; metric: string; period: string; quantity: number; limit: number | null }): Promise<{ allowed: boolean; used: number }> {
   const [row] = await sql.query<{ used: number }>(
-    `INSERT INTO usage_counters (customer_id, metric, period, used) SELECT $1, $2, $3, $4::int WHERE $5::int IS NULL OR $4::int <= $5::int
-     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = usage_counters.used + EXCLUDED.used
+    `INSERT INTO usage_counters (customer_id, metric, period, used, usage_limit) SELECT $1, $2, $3, $4::int, $5::int WHERE $5::int IS NULL OR $4::int <= $5::int
+     ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = usage_counters.used + EXCLUDED.used, usage_limit = EXCLUDED.usage_limit
      WHERE ($5::int IS NULL OR usage_counters.used + EXCLUDED.used <= $5::int) AND usage_counters.used::bigint + EXCLUDED.used <= 2147483647
      RETURNING used`,
     [input.customerId, input.metric, input.period, input.quantity, input.limit],
@@ -74,7 +78,7 @@ export type RecordUsageResult = { used: number; duplicate: boolean } | { error: 
  */
 export async function recordUsage(
   store: Store,
-  input: { customerId: string; metric: string; period: string; quantity: number; eventId?: string; reason?: string; requestId?: string },
+  input: { customerId: string; metric: string; period: string; quantity: number; limit?: number | null; eventId?: string; reason?: string; requestId?: string },
 ): Promise<RecordUsageResult> {
   if (input.eventId === undefined && input.quantity >= 0) {
     const used = await addUsage(store, input);

@@ -342,12 +342,41 @@ for (const engine of engines()) {
       const [{ endpoints }] = await store.query<{ endpoints: number }>('SELECT count(*)::int AS endpoints FROM partner_endpoints');
       assert.equal(endpoints, 0);
       // No endpoint, no trigger: a change pays nothing for the outbox.
-      const triggers = await store.query<{ tgname: string }>("SELECT tgname FROM pg_trigger WHERE tgname IN ('plan_changes_event', 'checkouts_event', 'customers_subscription_event')");
+      const triggers = await store.query<{ tgname: string }>("SELECT tgname FROM pg_trigger WHERE tgname IN ('plan_changes_event', 'checkouts_event', 'customers_subscription_event', 'usage_counters_threshold_event')");
       assert.deepEqual(triggers, []);
       const later = uniqueId();
       await changePlan(store, later);
       const [{ m }] = await store.query<{ m: number }>("SELECT count(*)::int AS m FROM outbox_events WHERE data->>'customer_id' = $1", [later]);
       assert.equal(m, 0);
+    });
+
+    test('usage.threshold_reached at 80 % and 100 % of a limit, once each per customer, metric and period, from consumes and reports', async () => {
+      const { receiver, server } = await setup({ events: ['usage.threshold_reached'] });
+      const customer = uniqueId();
+      const limit = (await json(await server.request('GET', `/v1/customers/${customer}/entitlements`, API))).limits.messages as number;
+      assert.ok(limit >= 10, 'the free plan limits messages');
+      const consume = async (quantity: number) =>
+        (await json(await server.request('POST', '/v1/check', { ...API, idempotencyKey: null, body: { customer_id: customer, metric: 'messages', quantity, consume: true } }))).allowed as boolean;
+      const report = async (quantity: number) => assert.equal((await server.request('POST', '/v1/usage', { ...API, idempotencyKey: null, body: { customer_id: customer, metric: 'messages', quantity } })).status, 200);
+      const at80 = Math.ceil(limit * 0.8);
+      assert.equal(await consume(at80 - 1), true);
+      assert.equal(await consume(1), true); // 80 %
+      assert.equal(await consume(limit - at80 - 1), true);
+      await report(1); // 100 %, by a report
+      assert.equal(await consume(1), false, 'past the limit: refused, nothing counted, no event');
+      await report(-5); // a correction below 100 %…
+      await report(10); // …and past it again: the threshold was reached this period already
+      await eventually(() => receiver.events().filter((e) => e.data.customer_id === customer).length >= 2, 'the two threshold events');
+      const events = receiver.events().filter((e) => e.data.customer_id === customer);
+      assert.deepEqual(
+        events.map((e) => [e.type, e.data.metric, e.data.threshold, e.data.used, e.data.limit]),
+        [
+          ['usage.threshold_reached', 'messages', 80, at80, limit],
+          ['usage.threshold_reached', 'messages', 100, limit, limit],
+        ],
+      );
+      const [{ n }] = await store.query<{ n: number }>("SELECT count(*)::int AS n FROM outbox_events WHERE type = 'usage.threshold_reached' AND data->>'customer_id' = $1", [customer]);
+      assert.equal(n, 2, 'one event per threshold, in SQL');
     });
 
     test('replay re-sends a delivery with the same webhook-id; the routes take the API key and answer errors in the envelope', async () => {
