@@ -17,11 +17,11 @@ export interface Packed {
   unpackedSize: number;
 }
 
-/** `npm pack` of the built repo into a fresh temp dir. */
-export function pack(): Packed {
+/** `npm pack` of the built repo (or of another package folder of it: packages/server) into a fresh temp dir. */
+export function pack(folder = ROOT): Packed {
   ensureBuilt();
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-pack-'));
-  const result = spawnSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
+  const result = spawnSync('npm', ['pack', '--json', '--pack-destination', dir], { cwd: folder, encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`npm pack failed:\n${result.stderr}`);
   const [info] = JSON.parse(result.stdout) as { filename: string; files: { path: string }[]; size: number; unpackedSize: number }[];
   return { dir, tarball: join(dir, info.filename), files: info.files.map((f) => f.path).sort(), size: info.size, unpackedSize: info.unpackedSize };

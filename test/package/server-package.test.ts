@@ -9,6 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pack, removeDir, type Packed } from './consumer.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -46,23 +47,24 @@ function stop(child: ChildProcess): Promise<void> {
 
 describe('tollgate-server, packed and installed into an empty app', () => {
   let app: string;
-  let tarball: string;
+  let packed: Packed[] = [];
 
   before(() => {
     if (!existsSync(join(root, 'packages/server/server/cli.js'))) execFileSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
     app = mkdtempSync(join(tmpdir(), 'tollgate-server-app-'));
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', app], join(root, 'packages/server'))) as { filename: string; files: { path: string }[] }[];
-    tarball = join(app, packed[0].filename);
-    const browser = JSON.parse(npm(['pack', '--json', '--pack-destination', app], root)) as { filename: string }[];
-    const paths = packed[0].files.map((f) => f.path);
+    const [server, browser] = (packed = [pack(join(root, 'packages/server')), pack()]);
+    const paths = server.files;
     assert.ok(paths.includes('server/cli.js') && paths.includes('server/index.js') && paths.includes('server/index.d.ts'), 'the compiled server and its types');
     assert.ok(paths.includes('dist/tollgate.js') && paths.includes('demo/pay.html'), 'the widgets and pages it serves');
     assert.ok(!paths.some((p) => p.endsWith('.ts') && !p.endsWith('.d.ts')), 'no TypeScript sources: plain Node runs it');
     assert.ok(!paths.some((p) => /(^|\/)test\//.test(p)), 'no tests');
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'partner-app', private: true, type: 'module' }));
-    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball, join(app, browser[0].filename)], app);
+    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', server.tarball, browser.tarball], app);
   });
-  after(() => rmSync(app, { recursive: true, force: true }));
+  after(() => {
+    rmSync(app, { recursive: true, force: true });
+    for (const p of packed) removeDir(p.dir);
+  });
 
   test('installs without TypeScript, tsx, Vite or a browser toolchain', () => {
     for (const name of ['tsx', 'typescript', 'vite', 'stripe', '@stripe/stripe-js', 'esbuild']) assert.equal(existsSync(join(app, 'node_modules', name)), false, `${name} is not installed`);
