@@ -1,7 +1,6 @@
 // The server as a library (`tollgate-server`, re-exported as `tollgate/server`): createTollgate() gives a
 // standard fetch handler to mount in any framework, plus a Node (Express/Connect, node:http) handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
 import { getRequestListener } from '@hono/node-server';
 import { createApp, type TollgateApp } from './app.js';
 import { ConfigError, loadConfigFile, loadServerConfig, parseConfig, type ConfigFile, type ServerConfig } from './config.js';
@@ -93,9 +92,12 @@ export function createTollgate(options: CreateTollgateOptions = {}): Tollgate {
   const listener = getRequestListener(fetch);
 
   const node: NodeHandler = (req, res) => {
-    const raw = (req as IncomingMessage & { rawBody?: unknown }).rawBody;
+    const kept = req as IncomingMessage & { rawBody?: unknown };
     if (!bodyWasRead(req)) return void listener(req, res);
-    if (raw instanceof Uint8Array || typeof raw === 'string') return void fromRawBody(req, res, raw, fetch).catch((err) => failed(res, log, err));
+    // @hono/node-server reads the body from `rawBody` when it is a Buffer (Express's json({ verify }) keeps one).
+    if (typeof kept.rawBody === 'string') kept.rawBody = Buffer.from(kept.rawBody);
+    else if (kept.rawBody instanceof Uint8Array && !Buffer.isBuffer(kept.rawBody)) kept.rawBody = Buffer.from(kept.rawBody.buffer, kept.rawBody.byteOffset, kept.rawBody.byteLength);
+    if (Buffer.isBuffer(kept.rawBody)) return void listener(req, res);
     const requestId = newRequestId();
     log.error('request body read before Tollgate', { request_id: requestId, path: req.url ?? '' });
     res.writeHead(500, { 'Content-Type': 'application/json', 'X-Request-Id': requestId });
@@ -125,34 +127,4 @@ export function createTollgate(options: CreateTollgateOptions = {}): Tollgate {
 function bodyWasRead(req: IncomingMessage): boolean {
   if ((req as IncomingMessage & { _body?: boolean })._body === true) return true;
   return req.readableEnded && (req as IncomingMessage & { body?: unknown }).body !== undefined;
-}
-
-/** A request whose stream a parser drained, answered from the raw bytes it kept. */
-async function fromRawBody(req: IncomingMessage, res: ServerResponse, raw: Uint8Array | string, fetch: (r: Request) => Promise<Response>): Promise<void> {
-  const headers = new Headers();
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value === undefined) continue;
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
-  }
-  const secure = (req.socket as { encrypted?: boolean }).encrypted === true;
-  const url = new URL(req.url ?? '/', `${secure ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}`);
-  const method = req.method ?? 'GET';
-  const response = await fetch(new Request(url, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : typeof raw === 'string' ? raw : new Uint8Array(raw) }));
-  const out: Record<string, string | string[]> = {};
-  response.headers.forEach((value, name) => {
-    if (name !== 'set-cookie') out[name] = value;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length) out['set-cookie'] = cookies;
-  res.writeHead(response.status, out);
-  if (!response.body) return void res.end();
-  Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).pipe(res);
-}
-
-function failed(res: ServerResponse, log: Logger, err: unknown): void {
-  const requestId = newRequestId();
-  log.error('request failed', { request_id: requestId, error: err instanceof Error ? err.message : String(err) });
-  if (res.headersSent) return void res.destroy();
-  res.writeHead(500, { 'Content-Type': 'application/json', 'X-Request-Id': requestId });
-  res.end(JSON.stringify(errorBody('internal_error', 'Something went wrong', requestId)));
 }
