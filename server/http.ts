@@ -7,6 +7,8 @@ import type { AppContext } from './context.js';
 import { AppError } from './errors.js';
 import { requestedLocales } from './locale.js';
 import type { CustomerIdentity } from './security/tokens.js';
+import type { CustomerView } from './store/customer-views.js';
+import { usagePeriod } from './store/usage.js';
 import { hexEquals, hmacSha256Hex } from './security/signatures.js';
 
 /** Parse the JSON body and validate it; malformed JSON and schema failures become 400 validation_error. */
@@ -222,4 +224,11 @@ export function requireApiKey(c: AppContext): void {
   const token = bearer(c);
   if (token === null) throw new AppError('unauthenticated', 'Missing Authorization: Bearer <TOLLGATE_API_KEY>');
   if (!isApiKey(c.get('deps').config.apiKey, token)) throw new AppError('unauthenticated', 'The API key is not valid');
+}
+
+/** A customer's cached view (store/customer-views.ts) in this period, as of the app's clock: what every read path reads. */
+export function customerViewOf(c: AppContext, customer: { id: string; email?: string; name?: string }): Promise<CustomerView> {
+  const { customerViews, now } = c.get('deps');
+  const at = now();
+  return customerViews.get(customer, usagePeriod(at), at);
 }

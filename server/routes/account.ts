@@ -4,7 +4,7 @@ import { PortalRequest, type Entitlements, type Subscription } from '../../src/c
 import { entitlementsOf, subscriptionOf } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
-import { allowedReturnUrl, answerLocale, readJson, requireCustomer } from '../http.js';
+import { allowedReturnUrl, answerLocale, customerViewOf, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
 import type { CustomerView } from '../store/customer-views.js';
 import { usagePeriod } from '../store/usage.js';
@@ -14,9 +14,7 @@ export const accountRoutes = new Hono<AppEnv>();
 /** The signed-in customer as the read paths see them: one statement, cached, and no write (store/customer-views.ts). */
 async function customerView(c: AppContext): Promise<CustomerView> {
   const identity = await requireCustomer(c);
-  const { customerViews, now } = c.get('deps');
-  const at = now();
-  return customerViews.get({ id: identity.customerId, email: identity.email, name: identity.name }, usagePeriod(at), at);
+  return customerViewOf(c, { id: identity.customerId, email: identity.email, name: identity.name });
 }
 
 /**

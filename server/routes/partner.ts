@@ -7,10 +7,9 @@ import { CheckRequest, GrantRequest, SessionRequest, type CustomerState, type Fe
 import { effectivePlan, entitlementsOf, subscriptionOf } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
-import { readJson, requireApiKey } from '../http.js';
+import { customerViewOf, readJson, requireApiKey } from '../http.js';
 import { API_KEY_SCOPE, withIdempotency, withOptionalIdempotency } from '../security/idempotency.js';
 import { iso } from '../store/checkouts.js';
-import type { CustomerView } from '../store/customer-views.js';
 import { ensureCustomer } from '../store/customers.js';
 import { createGrant, revokeGrant, type GrantRow } from '../store/grants.js';
 import { storableDate } from '../store/index.js';
@@ -26,17 +25,11 @@ function customerIdParam(c: AppContext): string {
   return parsed.data;
 }
 
-/** The customer's cached view, as of the app's clock. */
-function viewOf(c: AppContext, customerId: string): Promise<CustomerView> {
-  const { customerViews, now } = c.get('deps');
-  const at = now();
-  return customerViews.get({ id: customerId }, usagePeriod(at), at);
-}
 
 partnerRoutes.get('/v1/customers/:id', async (c) => {
   requireApiKey(c);
   const id = customerIdParam(c);
-  const view = await viewOf(c, id);
+  const view = await customerViewOf(c, { id });
   if (!view.stored) throw new AppError('not_found', `No customer "${id}"`);
   const { catalog, now } = c.get('deps');
   const at = now();
@@ -65,7 +58,7 @@ partnerRoutes.get('/v1/customers/:id', async (c) => {
 // What GET /v1/entitlements answers a customer session, for the API key: the same function on the same view.
 partnerRoutes.get('/v1/customers/:id/entitlements', async (c) => {
   requireApiKey(c);
-  return entitlementsAnswer(c, await viewOf(c, customerIdParam(c)));
+  return entitlementsAnswer(c, await customerViewOf(c, { id: customerIdParam(c) }));
 });
 
 partnerRoutes.post('/v1/check', async (c) => {
@@ -73,7 +66,7 @@ partnerRoutes.post('/v1/check', async (c) => {
   return withOptionalIdempotency(c, API_KEY_SCOPE, async () => {
     const body = await readJson(c, CheckRequest);
     const { catalog, store, now } = c.get('deps');
-    const view = await viewOf(c, body.customer_id);
+    const view = await customerViewOf(c, { id: body.customer_id });
     const at = now();
     const entitlements = entitlementsOf(catalog, view.customer, at, view.grants);
     if (body.feature !== undefined) {

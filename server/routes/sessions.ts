@@ -5,7 +5,7 @@ import { SessionRequest, UsageReport, type SessionResponse, type UsageAnswer } f
 import type { AppContext, AppEnv } from '../context.js';
 import { entitlementsOf } from '../billing.js';
 import { AppError } from '../errors.js';
-import { clientIp, readJson, requireApiKey } from '../http.js';
+import { clientIp, customerViewOf, readJson, requireApiKey } from '../http.js';
 import { API_KEY_SCOPE, withIdempotency, withOptionalIdempotency } from '../security/idempotency.js';
 import { issueSessionToken } from '../security/tokens.js';
 import { ensureCustomer } from '../store/customers.js';
@@ -50,14 +50,14 @@ sessionRoutes.post('/v1/usage', async (c) => {
   requireApiKey(c);
   return withOptionalIdempotency(c, API_KEY_SCOPE, async () => {
     const body = await readJson(c, UsageReport);
-    const { store, catalog, config, customerViews, now } = c.get('deps');
+    const { store, catalog, config, now } = c.get('deps');
     if (!catalog.metrics.some((m) => m.id === body.metric)) throw new AppError('validation_error', `metric: unknown metric "${body.metric}"; known: ${catalog.metrics.map((m) => m.id).join(', ')}`);
     await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
     const at = now();
     // The limit the count is against, for usage.threshold_reached: read only when an endpoint may want the event.
     let limit: number | null = null;
     if (config.partnerWebhooks.length > 0) {
-      const view = await customerViews.get({ id: body.customer_id }, usagePeriod(at), at);
+      const view = await customerViewOf(c, { id: body.customer_id });
       limit = entitlementsOf(catalog, view.customer, at, view.grants).limits[body.metric] ?? null;
     }
     const result = await recordUsage(store, {
