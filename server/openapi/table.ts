@@ -8,6 +8,7 @@ import {
   CheckoutState,
   CheckRequest,
   CustomerState,
+  EntitlementTokenAsk,
   Entitlements,
   Grant,
   GrantRequest,
@@ -71,7 +72,7 @@ export interface RouteSpec {
 }
 
 const locale = { schema: z.string().max(64), description: 'A catalog language (`fr`, `de-CH`); else Accept-Language is used' };
-const token = { schema: z.enum(['1', 'true', '0', 'false']), description: '`1`: also a signed entitlement token (`token`, `token_expires_at`) to verify offline against /.well-known/jwks.json' };
+const token = { schema: EntitlementTokenAsk, description: '`1`: also a signed entitlement token (`token`, `token_expires_at`) to verify offline against /.well-known/jwks.json' };
 
 /** Razorpay's Checkout handler response, as the sandbox modal receives it (docs/upstream/razorpay.md). */
 const SandboxPayAnswer = z.union([

@@ -1,6 +1,6 @@
 // The customer's own state: subscription (MimicBot's shape), entitlements, and the billing portal.
 import { Hono } from 'hono';
-import { PortalRequest, type Entitlements, type Subscription } from '../../src/contract/index.js';
+import { EntitlementTokenAsk, PortalRequest, type Entitlements, type Subscription } from '../../src/contract/index.js';
 import { entitlementsOf, subscriptionOf } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
@@ -28,7 +28,7 @@ export async function entitlementsAnswer(c: AppContext, view: CustomerView): Pro
   const at = now();
   const entitlements = entitlementsOf(catalog, view.customer, at, view.grants);
   const ask = c.req.query('token');
-  if (ask !== undefined && !TOKEN_ASK.includes(ask)) throw new AppError('validation_error', `token: use token=1 to ask for a signed token (or 0 for none), not "${ask}"`);
+  if (ask !== undefined && !EntitlementTokenAsk.safeParse(ask).success) throw new AppError('validation_error', `token: use token=1 to ask for a signed token (or 0 for none), not "${ask}"`);
   if (ask !== '1' && ask !== 'true') return c.json(entitlements);
   const period = usagePeriod(at);
   const usage = Object.fromEntries(catalog.metrics.map((m) => [m.id, view.usage.find((u) => u.metric === m.id)?.used ?? 0]));
@@ -36,8 +36,6 @@ export async function entitlementsAnswer(c: AppContext, view: CustomerView): Pro
   if (!signed) return c.json(entitlements);
   return c.json({ ...entitlements, token: signed.token, token_expires_at: new Date(signed.exp * 1000).toISOString() } satisfies Entitlements);
 }
-
-const TOKEN_ASK = ['1', 'true', '0', 'false'];
 
 /** Providers that bill this customer and have a portal, asked in order. */
 function hasPortal(c: AppContext, view: CustomerView): boolean {

@@ -210,6 +210,9 @@ export const Entitlements = z.object({
 });
 export type Entitlements = z.infer<typeof Entitlements>;
 
+/** The entitlements routes' `?token=`: `1`/`true` asks for a signed token, `0`/`false` for none. */
+export const EntitlementTokenAsk = z.enum(['1', 'true', '0', 'false']);
+
 /** `GET /.well-known/jwks.json`: the public keys of the entitlement tokens (Ed25519), the signing key first. */
 export const Jwks = z.object({
   keys: z.array(z.object({ kty: z.literal('OKP'), crv: z.literal('Ed25519'), x: z.string(), kid: z.string(), alg: z.literal('EdDSA'), use: z.literal('sig') })),
