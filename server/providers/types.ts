@@ -1,7 +1,7 @@
 // The one interface every billing backend implements (Razorpay, Stripe and the partner APIs in docs/upstream/), and the
 // upstream fetch with a timeout that all of them use.
 import type { Hono } from 'hono';
-import type { CheckoutAction, CheckoutRequest, CheckoutStatus, ProviderName, RazorpayVerifyRequest, Subscription } from '../../src/contract/index.js';
+import type { CheckoutAction, CheckoutRequest, CheckoutStatus, ProviderName, RazorpayVerifyRequest, Subscription, SubscriptionStatus } from '../../src/contract/index.js';
 import type { CheckoutRow, CustomerRow } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig, ProviderMode } from '../config.js';
 import type { AppDeps, AppEnv } from '../context.js';
@@ -59,8 +59,50 @@ export interface Provider extends ProviderCapabilities {
   hasPortal?(customer: CustomerRow, linked: readonly string[]): boolean;
   /** The upstream's own subscription view, for providers that keep it (MimicBot). */
   subscription?(customer: CustomerRow, identity: CustomerIdentity): Promise<Subscription | null>;
+  /**
+   * What Tollgate's own billing portal can do with a customer's live subscription here (providers without a
+   * portal of their own: Razorpay Subscriptions, and partner APIs where their documents allow). Absent: the
+   * portal shows the plan and the payment history only.
+   */
+  subscriptionControls?: SubscriptionControls;
   /** Webhook and sandbox routes, mounted at the app root. */
   routes?: Hono<AppEnv>;
   /** Stop background work (pollers) on shutdown. */
   close?(): void | Promise<void>;
+}
+
+/** A customer's live subscription at a provider, as the self-hosted portal shows it. */
+export interface ManagedSubscription {
+  provider: ProviderName;
+  /** The provider's subscription id. */
+  subscriptionId: string;
+  plan: string;
+  interval: 'month' | 'year';
+  quantity: number;
+  status: SubscriptionStatus;
+  cancelAtPeriodEnd: boolean;
+  currentPeriodEnd: Date | null;
+  /** The next charge, when one is scheduled (minor units). */
+  nextCharge: { at: Date; amount: number; currency: string } | null;
+  /** "UPI Autopay", "Visa •••• 4242", … where the provider says. */
+  paymentMethod: string | null;
+  /** A plan change waiting for the cycle end. */
+  scheduledChange: { plan: string; interval: 'month' | 'year'; quantity: number; at: Date } | null;
+  can: { cancel: boolean; resume: boolean; changePlan: boolean; updatePaymentMethod: boolean };
+}
+
+/**
+ * Subscription changes the self-hosted portal (and the customer API) asks of a provider. Every method is
+ * called with the customer's own row; it changes the subscription upstream and mirrors the result into the
+ * store (audited), and is safe to repeat (a retried cancel of a cancelled subscription is no error).
+ */
+export interface SubscriptionControls {
+  /** The customer's live subscription here, or null. */
+  current(customer: CustomerRow): Promise<ManagedSubscription | null>;
+  cancel(customer: CustomerRow, options: { atPeriodEnd: boolean }): Promise<ManagedSubscription>;
+  resume(customer: CustomerRow): Promise<ManagedSubscription>;
+  /** A plan, interval or seat change; `when` as configured unless given. */
+  changePlan(customer: CustomerRow, change: { plan: string; interval: 'month' | 'year'; quantity?: number; when?: 'now' | 'cycle_end' }): Promise<ManagedSubscription>;
+  /** A new authorisation in the browser when the mandate or card must change (checkout.js for Razorpay). */
+  updatePaymentMethod?(customer: CustomerRow, identity: CustomerIdentity): Promise<CheckoutAction>;
 }

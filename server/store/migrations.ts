@@ -453,4 +453,59 @@ END
 $fn$;
 `,
   },
+  {
+    id: 15,
+    name: 'payments',
+    // The payments ledger: one row per provider payment (PRIMARY KEY (provider, payment_id)), whatever made
+    // it: a paid checkout (written by the trigger below, in the transaction that marks the checkout paid,
+    // whichever path does it) or a subscription's renewal charge (written by the provider's webhook handler,
+    // kind 'renewal'). A refund of a checkout marks its payment refunded in the same transaction. The
+    // billing portal's history and the receipts read this table.
+    sql: `
+CREATE TABLE IF NOT EXISTS payments (
+  provider text NOT NULL,
+  payment_id text NOT NULL,
+  customer_id text NOT NULL REFERENCES customers(id),
+  checkout_id text REFERENCES checkouts(id),
+  -- the provider's subscription id, for a subscription's charges
+  subscription_id text,
+  kind text NOT NULL CHECK (kind IN ('checkout', 'renewal')),
+  plan text NOT NULL,
+  interval text NOT NULL,
+  quantity integer NOT NULL DEFAULT 1 CHECK (quantity >= 1),
+  amount integer NOT NULL CHECK (amount >= 0),
+  currency text NOT NULL,
+  status text NOT NULL DEFAULT 'paid' CHECK (status IN ('paid', 'refunded')),
+  method text,
+  invoice_id text,
+  invoice_url text,
+  period_start timestamptz,
+  period_end timestamptz,
+  paid_at timestamptz NOT NULL,
+  refunded_at timestamptz,
+  PRIMARY KEY (provider, payment_id)
+);
+CREATE INDEX IF NOT EXISTS payments_customer ON payments (customer_id, paid_at DESC);
+CREATE OR REPLACE FUNCTION tollgate_checkout_payment() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NEW.payment_id IS NULL THEN RETURN NULL; END IF;
+  IF NEW.status = 'paid' AND OLD.status IS DISTINCT FROM 'paid' THEN
+    INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan, interval, amount, currency, paid_at)
+      VALUES (NEW.provider, NEW.payment_id, NEW.customer_id, NEW.id, 'checkout', NEW.plan, NEW.interval, NEW.amount, NEW.currency, COALESCE(NEW.paid_at, NEW.updated_at))
+      ON CONFLICT DO NOTHING;
+  ELSIF NEW.status = 'refunded' AND OLD.status IS DISTINCT FROM 'refunded' THEN
+    UPDATE payments SET status = 'refunded', refunded_at = NEW.updated_at WHERE checkout_id = NEW.id AND status = 'paid';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+DROP TRIGGER IF EXISTS checkouts_payment ON checkouts;
+CREATE TRIGGER checkouts_payment AFTER UPDATE OF status ON checkouts FOR EACH ROW EXECUTE FUNCTION tollgate_checkout_payment();
+INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan, interval, amount, currency, status, paid_at, refunded_at)
+  SELECT provider, payment_id, customer_id, id, 'checkout', plan, interval, amount, currency, status, COALESCE(paid_at, updated_at),
+         CASE WHEN status = 'refunded' THEN updated_at END
+    FROM checkouts WHERE payment_id IS NOT NULL AND status IN ('paid', 'refunded') AND paid_at IS NOT NULL
+  ON CONFLICT DO NOTHING;
+`,
+  },
 ];

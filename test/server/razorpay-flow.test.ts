@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
 import { signRazorpayWebhook } from '../../server/security/signatures.js';
 import type { Store } from '../../server/store/index.js';
+import { listPayments } from '../../server/store/payments.js';
 
 for (const engine of engines()) {
   describe(`Razorpay sandbox flow (${engine})`, () => {
@@ -345,6 +346,9 @@ for (const engine of engines()) {
         const partial = await webhook('refund.created', { refund: { entity: { id: 'rfnd_partial00001', entity: 'refund', amount: 50000, payment_id: paid.razorpay_payment_id } }, ...paymentEntity(paid.razorpay_payment_id, co.action.order_id) });
         assert.equal((await json(partial)).outcome, 'partial_refund_recorded');
         assert.equal(await planOf(customer), 'pro');
+        // The payments ledger: the verified payment, once, still paid after a partial refund.
+        const ledger = () => listPayments(store, customer);
+        assert.deepEqual((await ledger()).map((p) => [p.payment_id, p.kind, p.status, p.amount, p.checkout_id]), [[paid.razorpay_payment_id, 'checkout', 'paid', 159900, co.checkout_id]]);
         const full = { refund: { entity: { id: 'rfnd_full0000001', entity: 'refund', amount: 159900, payment_id: paid.razorpay_payment_id } } };
         // No payment entity: the adapter asks Razorpay for the payment's order.
         const eventId = `evt_${uniqueId('r')}`;
@@ -357,6 +361,7 @@ for (const engine of engines()) {
         assert.deepEqual(audit.map((a) => [a.kind, a.old_plan, a.new_plan]), [['upgrade', 'free', 'pro'], ['revert', 'pro', 'free']]);
         const state = await json(await server.request('GET', `/v1/checkout/${co.checkout_id}`, { token }));
         assert.equal(state.status, 'refunded');
+        assert.deepEqual((await ledger()).map((p) => [p.payment_id, p.status, p.refunded_at !== null]), [[paid.razorpay_payment_id, 'refunded', true]]);
         // A verify after the refund does not upgrade again.
         const late = await verify(token, { plan: 'pro', ...paid });
         assert.equal(late.status, 409);
@@ -372,6 +377,8 @@ for (const engine of engines()) {
         assert.equal((await verify(token, { plan: 'pro', ...paid })).status, 409);
         assert.equal(await planOf(customer), 'free');
         assert.equal((await auditRows(customer)).length, 0);
+        // Never paid, so no payment in the ledger.
+        assert.deepEqual(await listPayments(store, customer), []);
       });
 
       test('events for unknown orders and unknown event types are acknowledged and ignored', async () => {
