@@ -1,5 +1,6 @@
 // Request helpers shared by the routes: JSON bodies validated with the contract's zod schemas into our
 // envelope, customer and API-key authentication, the client IP (behind trusted proxies too).
+import { timingSafeEqual } from 'node:crypto';
 import { BlockList, isIP } from 'node:net';
 import type { z } from 'zod';
 import type { ServerConfig } from './config.js';
@@ -9,7 +10,7 @@ import { requestedLocales } from './locale.js';
 import type { CustomerIdentity } from './security/tokens.js';
 import type { CustomerView } from './store/customer-views.js';
 import { usagePeriod } from './store/usage.js';
-import { hexEquals, hmacSha256Hex } from './security/signatures.js';
+import { hmacSha256Hex } from './security/signatures.js';
 
 /** Parse the JSON body and validate it; malformed JSON and schema failures become 400 validation_error. */
 export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): Promise<z.infer<S>> {
@@ -18,7 +19,8 @@ export async function readJson<S extends z.ZodType>(c: AppContext, schema: S): P
   if (text.trim() === '') value = {};
   else {
     try {
-      value = JSON.parse(text, wellFormedJson);
+      // Decoded UTF-8 holds no lone surrogate; only a JSON \\u escape can make one, so the reviver runs only then.
+      value = text.includes('\\u') ? JSON.parse(text, wellFormedJson) : JSON.parse(text);
     } catch {
       throw new AppError('validation_error', 'The request body is not valid JSON');
     }
@@ -207,15 +209,17 @@ export async function requireCustomer(c: AppContext, options: { allowScoped?: bo
 /** Whether `token` is the API key (digests compared, so the compare is constant-time whatever the lengths). */
 export function isApiKey(apiKey: string | null, token: string): boolean {
   // A token of another length is not the key (its length is no secret: the format says it); one of the same
-  // length is compared in constant time, by digest, the key's own computed once.
+  // length is compared in constant time, byte for byte, against the key's bytes made once.
   if (!apiKey || !token || token.length !== apiKey.length) return false;
-  if (keyDigest?.key !== apiKey) keyDigest = { key: apiKey, digest: hmacSha256Hex('api-key', apiKey) };
-  return hexEquals(keyDigest.digest, hmacSha256Hex('api-key', token));
+  if (keyBytes?.key !== apiKey) keyBytes = { key: apiKey, bytes: Buffer.from(apiKey, 'utf8'), id: hmacSha256Hex('tollgate-rate-limit', apiKey).slice(0, 32) };
+  const presented = Buffer.from(token, 'utf8');
+  return presented.length === keyBytes.bytes.length && timingSafeEqual(presented, keyBytes.bytes);
 }
-let keyDigest: { key: string; digest: string } | undefined;
+let keyBytes: { key: string; bytes: Buffer; id: string } | undefined;
 
-/** The API key's rate-limit identity: a digest, so neither the store nor a log line ever holds the key. */
+/** The API key's rate-limit identity: a digest, so neither the store nor a log line ever holds the key (made once per key). */
 export function apiKeyId(apiKey: string): string {
+  if (keyBytes?.key === apiKey) return keyBytes.id;
   return hmacSha256Hex('tollgate-rate-limit', apiKey).slice(0, 32);
 }
 
@@ -223,7 +227,8 @@ export function apiKeyId(apiKey: string): string {
 export function requireApiKey(c: AppContext): void {
   const token = bearer(c);
   if (token === null) throw new AppError('unauthenticated', 'Missing Authorization: Bearer <TOLLGATE_API_KEY>');
-  if (!isApiKey(c.get('deps').config.apiKey, token)) throw new AppError('unauthenticated', 'The API key is not valid');
+  // authenticate() has compared it already when it set the key's identity.
+  if (c.get('apiKeyId') === undefined && !isApiKey(c.get('deps').config.apiKey, token)) throw new AppError('unauthenticated', 'The API key is not valid');
 }
 
 /** A customer's cached view (store/customer-views.ts) in this period, as of the app's clock: what every read path reads. */

@@ -3,7 +3,11 @@ import { Batcher, perStore } from './batch.js';
 import type { Sql, Store } from './index.js';
 
 export function usagePeriod(now: Date): string {
-  return now.toISOString().slice(0, 7);
+  const year = now.getUTCFullYear();
+  const month = now.getUTCMonth() + 1;
+  // Past 9999 (or before year 0) toISOString signs the year: keep its form there.
+  if (year < 0 || year > 9999) return now.toISOString().slice(0, 7);
+  return `${year < 1000 ? String(year).padStart(4, '0') : year}-${month < 10 ? '0' : ''}${month}`;
 }
 
 /**
