@@ -90,7 +90,9 @@ partnerRoutes.post('/v1/check', async (c) => {
       if (limit !== null && quantity > limit) return answer(false, 0);
       await ensureCustomer(store, catalog.freePlan.id, { id: body.customer_id });
     }
-    const result = await consumeUsageBatched(store, { customerId: body.customer_id, metric, period: usagePeriod(at), quantity, limit });
+    const period = usagePeriod(at);
+    const result = await consumeUsageBatched(store, { customerId: body.customer_id, metric, period, quantity, limit });
+    c.get('deps').customerViews.noteUsage(body.customer_id, period, metric, result.used);
     if (!result.allowed && limit === null) throw new AppError('validation_error', `quantity: this period's ${metric} count would pass 2147483647`);
     return answer(result.allowed, result.used);
   });

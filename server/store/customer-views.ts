@@ -41,7 +41,7 @@ const CAPACITY = 10_000;
 export const SHARED_STORE_STALENESS_MS = 1_000;
 
 export class CustomerViews {
-  private readonly views = new Map<string, { view: CustomerView; generation: number; at: number; endsAt: number }>();
+  private readonly views = new Map<string, { view: CustomerView; readonly generation: number; readonly at: number; readonly endsAt: number }>();
   private readonly ttlMs: number;
 
   constructor(
@@ -54,6 +54,24 @@ export class CustomerViews {
   }
 
   private readonly clock: () => number;
+  /** The reads in flight per view key: a noteUsage for the key marks them, as they may miss it, and they are not kept. */
+  private readonly reading = new Map<string, Set<{ noted: boolean }>>();
+
+  /**
+   * A metered check's new count (consumeUsageBatched, whose writes leave writeGeneration alone): written into
+   * the cached view, if there is one. Consumes only add within a period, so the larger count is the newer one
+   * (corrections go through POST /v1/usage, which drops the views as every other write does).
+   */
+  noteUsage(customerId: string, period: string, metric: string, used: number): void {
+    const key = `${customerId}\n${period}`;
+    for (const read of this.reading.get(key) ?? []) read.noted = true;
+    const cached = this.views.get(key);
+    if (!cached) return;
+    const known = cached.view.usage.find((u) => u.metric === metric);
+    if (known && known.used >= used) return;
+    const usage = known ? cached.view.usage.map((u) => (u.metric === metric ? { metric, used } : u)) : [...cached.view.usage, { metric, used }];
+    cached.view = { ...cached.view, usage };
+  }
 
   /** The customer's view in `period` as of `now` (which also decides which grants are in force). */
   async get(customer: { id: string; email?: string; name?: string }, period: string, now: Date = new Date()): Promise<CustomerView> {
@@ -68,7 +86,17 @@ export class CustomerViews {
       return cached.view;
     }
     const at = this.clock();
-    const [row] = await this.store.query<ViewRow>(VIEW_SQL, [customer.id, period, now]);
+    const read = { noted: false };
+    let reads = this.reading.get(key);
+    if (!reads) this.reading.set(key, (reads = new Set()));
+    reads.add(read);
+    let row: ViewRow | undefined;
+    try {
+      [row] = await this.store.query<ViewRow>(VIEW_SQL, [customer.id, period, now]);
+    } finally {
+      reads.delete(read);
+      if (reads.size === 0 && this.reading.get(key) === reads) this.reading.delete(key);
+    }
     const view: CustomerView = row
       ? {
           customer: withoutViewColumns(row),
@@ -81,7 +109,7 @@ export class CustomerViews {
       : { customer: newCustomer(customer, this.freePlan), usage: [], linked: [], grants: [], grantsChangedAt: null, stored: false };
     const endsAt = view.grants.length ? Math.min(...view.grants.map((g) => g.until.getTime())) : Number.POSITIVE_INFINITY;
     // Kept only if nothing was written while it was read (a write that finished meanwhile may not be in it).
-    if (this.store.writeGeneration === generation) {
+    if (this.store.writeGeneration === generation && !read.noted) {
       this.views.delete(key);
       if (this.views.size >= CAPACITY) this.views.delete(this.views.keys().next().value!);
       this.views.set(key, { view, generation, at, endsAt });

@@ -25,6 +25,12 @@ export interface Store extends Sql {
   watchWrites?(listener: () => void): () => void;
   /** Run fn in one transaction; concurrent transactions on PostgreSQL are retried on serialization failures. */
   transaction<T>(fn: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * The same store without the write tracking: its writes leave writeGeneration as it is. Only for a writer
+   * that brings the read caches up to date itself (consumeUsage, whose new count CustomerViews.noteUsage
+   * writes into the cached view), so a metered check does not drop every cached view.
+   */
+  readonly untracked?: Pick<Store, 'query'>;
   close(): Promise<void>;
 }
 
@@ -98,6 +104,7 @@ function trackWrites(engine: Omit<Store, 'writeGeneration' | 'watchWrites'>): St
   const direct = watch(engine, () => generation++, notify);
   store.query = direct.query;
   store.exec = direct.exec;
+  Object.defineProperty(store, 'untracked', { value: { query: engine.query.bind(engine) } });
   store.watchWrites = (listener) => {
     listeners.add(listener);
     return () => listeners.delete(listener);

@@ -508,4 +508,39 @@ INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan
   ON CONFLICT DO NOTHING;
 `,
   },
+  {
+    id: 20,
+    name: 'consume_function',
+    // The metered checks that arrive together (POST /v1/check with consume: store/usage.ts consumeUsageBatched)
+    // as one statement: each item is consumeUsage's conditional upsert, in order, in one transaction, answered
+    // as [allowed, used] pairs. One round trip per batch where a transaction of N upserts takes N + 2.
+    sql: `
+CREATE OR REPLACE FUNCTION tollgate_consume(p_items jsonb) RETURNS jsonb LANGUAGE plpgsql AS $fn$
+DECLARE
+  it jsonb;
+  q integer;
+  lim integer;
+  n integer;
+  answers jsonb := '[]'::jsonb;
+BEGIN
+  FOR it IN SELECT value FROM jsonb_array_elements(p_items) LOOP
+    q := (it->>'quantity')::integer;
+    lim := (it->>'limit')::integer;
+    INSERT INTO usage_counters (customer_id, metric, period, used, usage_limit)
+      SELECT it->>'customer_id', it->>'metric', it->>'period', q, lim WHERE lim IS NULL OR q <= lim
+      ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = usage_counters.used + EXCLUDED.used, usage_limit = EXCLUDED.usage_limit
+      WHERE (lim IS NULL OR usage_counters.used + EXCLUDED.used <= lim) AND usage_counters.used::bigint + EXCLUDED.used <= 2147483647
+      RETURNING used INTO n;
+    IF FOUND THEN
+      answers := answers || jsonb_build_array(jsonb_build_array(true, n));
+    ELSE
+      SELECT used INTO n FROM usage_counters WHERE customer_id = it->>'customer_id' AND metric = it->>'metric' AND period = it->>'period';
+      answers := answers || jsonb_build_array(jsonb_build_array(false, COALESCE(n, 0)));
+    END IF;
+  END LOOP;
+  RETURN answers;
+END
+$fn$;
+`,
+  },
 ];

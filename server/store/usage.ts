@@ -35,7 +35,7 @@ export async function periodUsage(sql: Sql, customerId: string, period: string):
  * conditional upsert: the row is locked while the condition is checked, so concurrent consumes never take
  * it past the limit. `allowed: false` leaves it as it was; `used` is the count after (or as it stands).
  */
-export async function consumeUsage(sql: Sql, input: { customerId: string; metric: string; period: string; quantity: number; limit: number | null }): Promise<{ allowed: boolean; used: number }> {
+export async function consumeUsage(sql: Pick<Sql, 'query'>, input: { customerId: string; metric: string; period: string; quantity: number; limit: number | null }): Promise<{ allowed: boolean; used: number }> {
   const [row] = await sql.query<{ used: number }>(
     `INSERT INTO usage_counters (customer_id, metric, period, used, usage_limit) SELECT $1, $2, $3, $4::int, $5::int WHERE $5::int IS NULL OR $4::int <= $5::int
      ON CONFLICT (customer_id, metric, period) DO UPDATE SET used = usage_counters.used + EXCLUDED.used, usage_limit = EXCLUDED.usage_limit
@@ -52,9 +52,11 @@ type ConsumeInput = Parameters<typeof consumeUsage>[1];
 type ConsumeResult = Awaited<ReturnType<typeof consumeUsage>>;
 
 /**
- * consumeUsage for the consumes that arrive together (store/batch.ts), in one transaction: each is the same
- * conditional upsert, in the order they came, and all commit at once (one WAL flush, not one per consume).
- * Outside a transaction only.
+ * consumeUsage for the consumes that arrive together (store/batch.ts), in one statement (tollgate_consume,
+ * migration 20): each is the same conditional upsert, in the order they came, and all commit at once (one
+ * round trip and one WAL flush, not one per consume).
+ * Outside a transaction only. Its writes do not drop the cached views: the caller hands each answer to
+ * CustomerViews.noteUsage.
  */
 export function consumeUsageBatched(store: Store, input: ConsumeInput): Promise<ConsumeResult> {
   return consumeBatcher(store).add(input);
@@ -62,12 +64,15 @@ export function consumeUsageBatched(store: Store, input: ConsumeInput): Promise<
 const consumeBatcher = perStore(
   (store) =>
     new Batcher<ConsumeInput, ConsumeResult>(async (items) => {
-      if (items.length === 1) return [await consumeUsage(store, items[0])];
-      return store.transaction(async (tx) => {
-        const results: ConsumeResult[] = [];
-        for (const item of items) results.push(await consumeUsage(tx, item));
-        return results;
-      });
+      // Untracked: the route writes each new count into the cached view (CustomerViews.noteUsage) instead.
+      const sql = store.untracked ?? store;
+      if (items.length === 1) return [await consumeUsage(sql, items[0])];
+      // Several: one statement (migration 20's tollgate_consume runs each conditional upsert in order).
+      const [row] = await sql.query<{ answers: [boolean, number][] | string }>('SELECT tollgate_consume($1::jsonb) AS answers', [
+        JSON.stringify(items.map((i) => ({ customer_id: i.customerId, metric: i.metric, period: i.period, quantity: i.quantity, limit: i.limit }))),
+      ]);
+      const answers = typeof row.answers === 'string' ? (JSON.parse(row.answers) as [boolean, number][]) : row.answers;
+      return answers.map(([allowed, used]) => ({ allowed, used }));
     }),
 );
 
