@@ -131,7 +131,16 @@ async function benchEngine(engine: Engine, hono: string, node: string): Promise<
       log(`${engine}: open loop ${rate} req/s: achieved ${Math.round(result.achieved)}, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(0)} ms, ${result.failed} failed${result.collapsed ? ', COLLAPSED' : ''}`);
       open.push(result);
     }
-    return { engine, rows: [...rows.values()], peer: { tollgate: verifyPath, peer: peerPath }, open };
+    // The partner backend's hot path alone: POST /v1/check (a feature, API key) on a schedule, at each rate.
+    const openChecks: OpenResult[] = [];
+    for (const rate of RATES) {
+      await settle(t.server.url);
+      const result = await openLoop(t.server.url, req.checkFeature, { rate, seconds: OPEN_SECONDS });
+      if (t.server.ended()) throw new Error(`${t.server.name} ended (${t.server.ended()}) during the check open loop at ${rate} req/s:\n${t.server.stderr()}`);
+      log(`${engine}: open loop POST /v1/check ${rate} req/s: achieved ${Math.round(result.achieved)}, p99 ${result.p99.toFixed(1)} ms, max ${result.max.toFixed(0)} ms, ${result.failed} failed${result.collapsed ? ', COLLAPSED' : ''}`);
+      openChecks.push(result);
+    }
+    return { engine, rows: [...rows.values()], peer: { tollgate: verifyPath, peer: peerPath }, open, openChecks };
   } catch (err) {
     process.stderr.write(`bench: Tollgate's stderr:\n${t.server.stderr()}\npeer's stderr:\n${t.peer.stderr()}\n`);
     throw err;

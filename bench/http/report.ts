@@ -17,6 +17,8 @@ export interface EngineReport {
   /** Tollgate's verify path and the peer's, by name in `rows`. */
   peer: { tollgate: string; peer: string };
   open: OpenResult[];
+  /** The paced open loop of POST /v1/check (feature) alone, per rate. */
+  openChecks: OpenResult[];
 }
 
 const median = (xs: number[]) => {
@@ -61,7 +63,7 @@ export function render(engines: EngineReport[], settings: { seconds: number; run
   );
   // The table of the issue: one column per engine.
   const paths = engines[0]?.rows.map((r) => r.path) ?? [];
-  out.push(`| path | ${engines.map((e) => `${e.engine} req/s · p50 · p99 ms · ÷ bare Hono`).join(' | ')} |`);
+  out.push(`| path | ${engines.map((e) => `${e.engine} req/s · p50 · p99 ms · ÷ bare Hono · ÷ bare node:http`).join(' | ')} |`);
   out.push(`| --- | ${engines.map(() => '---').join(' | ')} |`);
   for (const path of paths) {
     const cells = engines.map((e) => {
@@ -69,7 +71,10 @@ export function render(engines: EngineReport[], settings: { seconds: number; run
       if (!row) return '';
       const s = summarize(row);
       const failed = s.failed ? ` (${int(s.failed)} failed)` : '';
-      return `${int(s.rps)} · ${ms(s.p50)} · ${ms(s.p99)}${Number.isFinite(s.ratio) ? ` · ${ratio(s.ratio)}` : ''}${failed}${s.notes.length ? ' ¹' : ''}`;
+      // ÷ bare node:http: against that engine's node:http runs of the same bench run (median).
+      const node = e.rows.find((r) => r.path === 'bare node:http');
+      const byNode = node && row !== node ? ` · ${ratio(s.rps / summarize(node).rps)}` : '';
+      return `${int(s.rps)} · ${ms(s.p50)} · ${ms(s.p99)}${Number.isFinite(s.ratio) ? ` · ${ratio(s.ratio)}` : ''}${byNode}${failed}${s.notes.length ? ' ¹' : ''}`;
     });
     out.push(`| ${path} | ${cells.join(' | ')} |`);
   }
@@ -93,6 +98,12 @@ export function render(engines: EngineReport[], settings: { seconds: number; run
   for (const e of engines)
     for (const o of e.open)
       out.push(`| ${e.engine} | ${int(o.rate)} | ${int(o.achieved)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | ${int(o.failed)}${o.unanswered ? ` (${int(o.unanswered)} unanswered 5 s after the last send)` : ''}${o.skipped ? ` (+${int(o.skipped)} not sent: no fresh checkout)` : ''} | ${ms(o.maxSendLagMs)} | ${o.collapsed ? '**collapsed**' : 'ok'} |`);
+
+  out.push('', `**Paced open loop, POST /v1/check** (a feature, API key: what a partner's backend calls on each of its requests), ${settings.openSeconds} s per rate, latency from each request's scheduled send time:`, '');
+  out.push('| engine | rate req/s | achieved req/s | p50 ms | p99 ms | max ms | failed | generator lag max ms | |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const e of engines)
+    for (const o of e.openChecks)
+      out.push(`| ${e.engine} | ${int(o.rate)} | ${int(o.achieved)} | ${ms(o.p50)} | ${ms(o.p99)} | ${ms(o.max)} | ${int(o.failed)}${o.unanswered ? ` (${int(o.unanswered)} unanswered 5 s after the last send)` : ''} | ${ms(o.maxSendLagMs)} | ${o.collapsed ? '**collapsed**' : 'ok'} |`);
 
   out.push('', 'Every run, in detail (2xx and failed are totals over the runs; failed = non-2xx, connection errors and timeouts):', '');
   out.push('| engine | path | req/s per run | paired bare Hono req/s | p50 ms | p99 ms | 2xx | failed |', '| --- | --- | --- | --- | --- | --- | --- | --- |');
