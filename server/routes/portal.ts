@@ -18,7 +18,7 @@ import { payPageCsp, template } from './pages.js';
 export const portalRoutes = new Hono<AppEnv>();
 
 /** The actions that take no input: `{}` or no body. */
-const EMPTY_BODY = z.object({}).strict();
+export const PortalEmptyBody = z.object({}).strict();
 
 /** The portal link's customer: a billing-portal token, nothing else (a session or a hand-off token is refused). */
 async function requirePortalCustomer(c: AppContext): Promise<CustomerIdentity> {
@@ -42,11 +42,11 @@ portalRoutes.get('/v1/portal/summary', async (c) => {
 });
 
 action('/v1/portal/cancel', async (c, identity, locale) => {
-  await readJson(c, EMPTY_BODY);
+  await readJson(c, PortalEmptyBody);
   return cancelAtPeriodEnd(c.get('deps'), identity, locale);
 });
 action('/v1/portal/resume', async (c, identity, locale) => {
-  await readJson(c, EMPTY_BODY);
+  await readJson(c, PortalEmptyBody);
   return resumeSubscription(c.get('deps'), identity, locale);
 });
 action('/v1/portal/change-plan', async (c, identity, locale) => {
@@ -54,7 +54,7 @@ action('/v1/portal/change-plan', async (c, identity, locale) => {
   return changePlan(c.get('deps'), { identity, body, idempotencyKey: idempotencyKeyOf(c), locale });
 });
 action('/v1/portal/payment-method', async (c, identity, locale) => {
-  await readJson(c, EMPTY_BODY);
+  await readJson(c, PortalEmptyBody);
   return updatePaymentMethod(c.get('deps'), identity, locale);
 });
 
