@@ -80,6 +80,33 @@ describe('the billing portal page', () => {
     });
   }
 
+  test('"Manage billing" in <usage-meter> for a customer Razorpay billed opens Tollgate’s portal', async () => {
+    const { context, page, errors } = await h.newPage({ locale: 'en-IN' });
+    try {
+      await page.goto(h.url('/demo/partner.html'));
+      await waitForText(page.locator('[data-session-status]'), 'Signed in (sandbox)');
+      const meter = page.locator('#account usage-meter');
+      await waitForText(meter.locator('[part="plan-name"]'), /^Free$/);
+      assert.equal(await meter.locator('[part~="manage"]').count(), 0, 'nothing billed yet: no portal');
+      await page.locator('#pricing plan-picker button[part~="cta"][data-plan="pro"]').click();
+      const modal = page.locator('[data-razorpay-sandbox]');
+      await modal.getByRole('button', { name: /^Pay ₹/ }).click();
+      await modal.waitFor({ state: 'detached' });
+      await waitForText(meter.locator('[part="plan-name"]'), /^Pro$/);
+      const manage = meter.locator('[part~="manage"]');
+      await manage.waitFor({ state: 'visible' });
+      await manage.click();
+      await page.waitForURL(/\/portal\?return=/);
+      await waitForText(page.locator('[data-plan-name]'), 'Pro');
+      assert.equal(await page.locator('[data-payments] tr').count(), 1);
+      await page.locator('[data-back]').click();
+      await page.waitForURL(/\/demo\/partner\.html/);
+      assert.deepEqual(errors.all(), []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('change plan: the server makes the checkout, <razorpay-checkout> pays it with the link’s token, the history grows', async () => {
     const url = await customerWithTwoPayments();
     const { context, page, errors } = await h.newPage({ locale: 'en-IN' });

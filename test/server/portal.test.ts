@@ -194,6 +194,20 @@ for (const engine of engines()) {
       });
     });
 
+    test('mounted under a path (publicUrl …/billing): the link and the page’s own URLs carry it', async () => {
+      const mountedServer = await makeServer({ store, sandboxWebhookDelayMs: 0, env: { TOLLGATE_PUBLIC_URL: 'http://tollgate.test/billing' } });
+      const session = await mountedServer.session(uniqueId());
+      const { action } = await json(await mountedServer.request('POST', '/v1/checkout', { token: session, body: { plan: 'pro' } }));
+      const paid = mountedServer.razorpaySandbox!.pay(action.order_id);
+      assert.equal((await mountedServer.request('POST', '/v1/razorpay/verify', { token: session, body: { plan: 'pro', ...paid } })).status, 200);
+      await mountedServer.razorpaySandbox!.settle();
+      const { url } = await json(await mountedServer.request('POST', '/v1/portal', { token: session, body: {} }));
+      assert.match(url, /^http:\/\/tollgate\.test\/billing\/portal\?return=[^#]+#token=/);
+      const html = await (await mountedServer.request('GET', '/portal')).text();
+      assert.match(html, /<script type="module" nonce="[^"]+" src="\/billing\/demo\/portal\.js">/);
+      assert.match(html, /<link rel="stylesheet" href="\/billing\/demo\/demo\.css" \/>/);
+    });
+
     describe('actions', () => {
       test('a one-off provider has nothing to cancel, resume or re-authorise: 409 in the envelope; bad input 400; no key 400', async () => {
         const { portalToken } = await twoPayments();
