@@ -2,9 +2,6 @@
 // query, responses by status, the error codes it can answer). A new route is one entry here; test/server/openapi.test.ts fails until it has one.
 import { z } from 'zod';
 import {
-  PortalActionResponse,
-  PortalChangePlanRequest,
-  PortalSummary,
   CheckAnswer,
   CheckoutRequest,
   CheckoutResponse,
@@ -18,8 +15,11 @@ import {
   Health,
   Jwks,
   PlansResponse,
+  PortalActionResponse,
+  PortalChangePlanRequest,
   PortalRequest,
   PortalResponse,
+  PortalSummary,
   RazorpayVerifyRequest,
   RazorpayVerifyResponse,
   SessionRequest,
