@@ -1,9 +1,10 @@
 // Tollgate's billing portal page in Chromium against the real server (sandbox Razorpay): a one-off customer's
-// payment history, keyboard navigation, axe, the cancel confirmation, and a change of plan paid on the page.
+// payment history, keyboard navigation, axe, the cancel confirmation, a change of plan paid on the page, and
+// "Manage billing" from <usage-meter> on the partner page and from the IDE webview (hand-off to the system browser).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { axeViolations, startHarness, waitForText, type Harness } from './harness.js';
+import { axeViolations, sessionOf, startHarness, waitForText, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => {
@@ -104,6 +105,40 @@ describe('the billing portal page', () => {
       assert.deepEqual(errors.all(), []);
     } finally {
       await context.close();
+    }
+  });
+
+  test('in the IDE webview (hand-off mode), "Manage billing" hands the portal link to the extension host; it opens in the system browser', async () => {
+    const { context, page, errors } = await h.newPage();
+    const system = await h.newPage({ locale: 'hi-IN' }); // the system browser, in Hindi
+    try {
+      await page.goto(h.url('/demo/webview.html'));
+      await waitForText(page.locator('[data-session-status]'), 'Signed in (sandbox)');
+      // The webview's customer pays (as the hand-off page would), then the webview reloads its state.
+      const token = await sessionOf(page);
+      const { action } = await post('/v1/checkout', token, { plan: 'pro' });
+      const paid = await post('/sandbox/razorpay/pay', null, { key: action.key_id, order_id: action.order_id, outcome: 'success' });
+      await post('/v1/razorpay/verify', token, { plan: 'pro', ...paid });
+      await page.reload();
+      await waitForText(page.locator('usage-meter [part="plan-name"]'), /^Pro$/);
+      // The demo's webview meter is compact (no actions); a partner's full meter shows "Manage billing".
+      await page.locator('usage-meter').evaluate((meter) => meter.removeAttribute('compact'));
+      await page.locator('usage-meter [part~="manage"]').click();
+      const hostLink = page.locator('[data-testid="handoff-url"]');
+      await hostLink.waitFor({ state: 'visible' });
+      const url = (await hostLink.getAttribute('href'))!;
+      assert.match(url, new RegExp(`^${h.server.url.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/portal\\?return=[^#]+#token=[\\w.-]+$`));
+      assert.match(page.url(), /\/demo\/webview\.html$/, 'the webview stays where it is');
+
+      await system.page.goto(url);
+      assert.equal(await system.page.locator('html').getAttribute('lang'), 'hi');
+      await waitForText(system.page.locator('[data-plan-name]'), 'Pro');
+      await waitForText(system.page.locator('#history-title'), 'भुगतान इतिहास');
+      assert.match((await system.page.locator('[data-payments] tr').first().textContent())!, /₹1,599.*भुगतान हुआ/s);
+      assert.deepEqual([...errors.all(), ...system.errors.all()], []);
+    } finally {
+      await context.close();
+      await system.context.close();
     }
   });
 
