@@ -5,10 +5,60 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeJwt } from 'jose';
 import type { PortalActionResponse, PortalSummary } from '../../src/contract/index.js';
+import { AppError } from '../../server/errors.js';
+import type { ManagedSubscription, Provider, SubscriptionControls } from '../../server/providers/types.js';
 import { issueSessionToken } from '../../server/security/tokens.js';
 import type { Store } from '../../server/store/index.js';
 import { recordRenewalPayment } from '../../server/store/payments.js';
+import type { CustomerRow } from '../../server/store/customers.js';
 import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
+
+/**
+ * Subscription controls kept in memory, as a provider's would be kept upstream: no partner API's document
+ * allows a cancel at period end (docs in ../shared/seeds/), and Razorpay's controls come with Razorpay
+ * Subscriptions. They stand where a provider's `subscriptionControls` plug in, so the portal's side of them
+ * (what it asks, how often, what it shows and refuses) is tested; every call is counted.
+ */
+function memoryControls(): SubscriptionControls & { calls: string[]; subs: Map<string, ManagedSubscription>; failNext?: boolean } {
+  const subs = new Map<string, ManagedSubscription>();
+  const calls: string[] = [];
+  const live = (customer: CustomerRow) => {
+    const sub = subs.get(customer.id);
+    if (!sub) throw new AppError('conflict', 'no subscription');
+    return sub;
+  };
+  const controls = {
+    calls,
+    subs,
+    failNext: false,
+    async current(customer: CustomerRow) {
+      return subs.get(customer.id) ?? null;
+    },
+    async cancel(customer: CustomerRow, options: { atPeriodEnd: boolean }) {
+      calls.push(`cancel:${customer.id}:${options.atPeriodEnd}`);
+      if (controls.failNext) {
+        controls.failNext = false;
+        throw new AppError('upstream_error', 'Razorpay answered 502');
+      }
+      const sub = live(customer);
+      Object.assign(sub, { cancelAtPeriodEnd: true, nextCharge: null, can: { ...sub.can, cancel: false, resume: true } });
+      return sub;
+    },
+    async resume(customer: CustomerRow) {
+      calls.push(`resume:${customer.id}`);
+      const sub = live(customer);
+      Object.assign(sub, { cancelAtPeriodEnd: false, can: { ...sub.can, cancel: true, resume: false } });
+      return sub;
+    },
+    async changePlan(customer: CustomerRow, change: { plan: string; interval: 'month' | 'year'; quantity?: number }) {
+      calls.push(`change:${customer.id}:${change.plan}:${change.interval}`);
+      const sub = live(customer);
+      sub.scheduledChange = { plan: change.plan, interval: change.interval, quantity: change.quantity ?? 1, at: sub.currentPeriodEnd! };
+      return sub;
+    },
+  };
+  return controls;
+}
 
 for (const engine of engines()) {
   describe(`billing portal (${engine})`, () => {
@@ -206,6 +256,113 @@ for (const engine of engines()) {
       const html = await (await mountedServer.request('GET', '/portal')).text();
       assert.match(html, /<script type="module" nonce="[^"]+" src="\/billing\/demo\/portal\.js">/);
       assert.match(html, /<link rel="stylesheet" href="\/billing\/demo\/demo\.css" \/>/);
+    });
+
+    describe('with a provider’s subscription controls (where Razorpay Subscriptions plug in)', () => {
+      let controls: ReturnType<typeof memoryControls>;
+      let razorpay: Provider;
+      before(() => {
+        controls = memoryControls();
+        razorpay = server.deps.providers.get('razorpay')!;
+        (razorpay as { subscriptionControls?: SubscriptionControls }).subscriptionControls = controls;
+      });
+      after(() => {
+        delete (razorpay as { subscriptionControls?: SubscriptionControls }).subscriptionControls;
+      });
+
+      /** A paid Razorpay customer whose subscription the controls hold, and their portal link. */
+      async function subscribed() {
+        const paid = await twoPayments();
+        const end = new Date(Date.now() + 20 * 86_400_000);
+        controls.subs.set(paid.customer, {
+          provider: 'razorpay', subscriptionId: 'sub_portal', plan: 'pro', interval: 'month', quantity: 1, status: 'active', cancelAtPeriodEnd: false,
+          currentPeriodEnd: end, nextCharge: { at: end, amount: 159900, currency: 'INR' }, paymentMethod: 'UPI Autopay', scheduledChange: null,
+          can: { cancel: true, resume: false, changePlan: true, updatePaymentMethod: false },
+        });
+        return { ...paid, end };
+      }
+
+      test('the summary shows the subscription: next charge, payment method, what may be done', async () => {
+        const { portalToken, end } = await subscribed();
+        const s: PortalSummary = await json(await summary(portalToken));
+        assert.equal(s.billing, 'subscription');
+        assert.equal(s.interval, 'month');
+        assert.equal(s.current_period_end, end.toISOString());
+        assert.deepEqual(s.next_charge, { at: end.toISOString(), amount: 159900, currency: 'INR' });
+        assert.equal(s.payment_method, 'UPI Autopay');
+        // No updatePaymentMethod in these controls: not offered, whatever the subscription says.
+        assert.deepEqual(s.can, { cancel: true, resume: false, change_plan: true, update_payment_method: false });
+      });
+
+      test('cancel at period end: one call upstream per Idempotency-Key, none once it is set to end; then resume', async () => {
+        const { portalToken, customer, end } = await subscribed();
+        const key = `cancel-${uniqueId()}`;
+        const first = await server.request('POST', '/v1/portal/cancel', { token: portalToken, body: {}, idempotencyKey: key });
+        assert.equal(first.status, 200, await first.clone().text());
+        const answer: PortalActionResponse = await json(first);
+        assert.deepEqual([answer.summary.cancel_at_period_end, answer.summary.can.cancel, answer.summary.can.resume, answer.summary.next_charge], [true, false, true, null]);
+        assert.equal(answer.summary.current_period_end, end.toISOString());
+        const replay = await server.request('POST', '/v1/portal/cancel', { token: portalToken, body: {}, idempotencyKey: key });
+        assert.equal(replay.headers.get('Idempotent-Replay'), 'true');
+        assert.deepEqual(await json(replay), answer);
+        // Another key, the subscription already set to end: the same state, no second call.
+        assert.equal((await server.request('POST', '/v1/portal/cancel', { token: portalToken, body: {} })).status, 200);
+        assert.deepEqual(controls.calls.filter((c) => c.includes(customer)), [`cancel:${customer}:true`]);
+
+        const resumed: PortalActionResponse = await json(await server.request('POST', '/v1/portal/resume', { token: portalToken, body: {} }));
+        assert.deepEqual([resumed.summary.cancel_at_period_end, resumed.summary.can.cancel, resumed.summary.can.resume], [false, true, false]);
+        // Nothing to resume now: refused, no call.
+        await assertError(await server.request('POST', '/v1/portal/resume', { token: portalToken, body: {} }), 409, 'conflict');
+        assert.deepEqual(controls.calls.filter((c) => c.includes(customer)), [`cancel:${customer}:true`, `resume:${customer}`]);
+      });
+
+      test('an upstream failure is the envelope’s 502, and the same key may be retried', async () => {
+        const { portalToken, customer } = await subscribed();
+        const key = `cancel-${uniqueId()}`;
+        controls.failNext = true;
+        await assertError(await server.request('POST', '/v1/portal/cancel', { token: portalToken, body: {}, idempotencyKey: key }), 502, 'upstream_error');
+        const retry = await server.request('POST', '/v1/portal/cancel', { token: portalToken, body: {}, idempotencyKey: key });
+        assert.equal(retry.status, 200, await retry.clone().text());
+        assert.equal(((await json(retry)) as PortalActionResponse).summary.cancel_at_period_end, true);
+        assert.equal(controls.calls.filter((c) => c.startsWith(`cancel:${customer}`)).length, 2);
+      });
+
+      test('change plan goes to the provider (no checkout), for a plan and interval the catalog sells there', async () => {
+        const { portalToken, customer } = await subscribed();
+        const checkouts = async () => (await store.query<{ n: number }>('SELECT count(*)::int AS n FROM checkouts WHERE customer_id = $1', [customer]))[0].n;
+        const before = await checkouts();
+        const res = await server.request('POST', '/v1/portal/change-plan', { token: portalToken, body: { plan: 'team', interval: 'year' } });
+        assert.equal(res.status, 200, await res.clone().text());
+        const answer: PortalActionResponse = await json(res);
+        assert.equal(answer.checkout, null);
+        assert.equal(answer.summary.scheduled_change?.plan, 'team');
+        await assertError(await server.request('POST', '/v1/portal/change-plan', { token: portalToken, body: { plan: 'team', interval: 'once' } }), 400, 'validation_error');
+        assert.equal(await checkouts(), before);
+        assert.deepEqual(controls.calls.filter((c) => c.startsWith(`change:${customer}`)), [`change:${customer}:team:year`]);
+      });
+
+      test('update payment method: the provider’s action, with the checkout the page pays when the order is this customer’s', async () => {
+        const { portalToken, customer, session } = await subscribed();
+        const other = await twoPayments();
+        // The provider makes the authorisation as a checkout (as Razorpay's will): here a real sandbox checkout.
+        const own = await json(await server.request('POST', '/v1/checkout', { token: session, body: { plan: 'pro', interval: 'month' } }));
+        const foreign = await json(await server.request('POST', '/v1/checkout', { token: other.session, body: { plan: 'pro', interval: 'month' } }));
+        let next = own.action;
+        controls.updatePaymentMethod = async () => next;
+        controls.subs.get(customer)!.can.updatePaymentMethod = true;
+        try {
+          const res = await server.request('POST', '/v1/portal/payment-method', { token: portalToken, body: {} });
+          assert.equal(res.status, 200, await res.clone().text());
+          const answer: PortalActionResponse = await json(res);
+          assert.deepEqual(answer.checkout, { checkout_id: own.checkout_id, action: own.action });
+          assert.equal(answer.summary.can.update_payment_method, true);
+          next = foreign.action;
+          const theirs: PortalActionResponse = await json(await server.request('POST', '/v1/portal/payment-method', { token: portalToken, body: {} }));
+          assert.equal(theirs.checkout!.checkout_id, null, 'another customer’s checkout is never handed out');
+        } finally {
+          delete controls.updatePaymentMethod;
+        }
+      });
     });
 
     describe('actions', () => {
