@@ -169,7 +169,7 @@ export async function changePlan(deps: AppDeps, input: { identity: CustomerIdent
   const { identity, body, locale } = input;
   const state = await portalState(deps, identity);
   const plan = deps.catalog.orderablePlan(body.plan);
-  const offered = summaryOf(deps, state, [], locale).plans.find((p) => p.plan === plan.id && p.interval === body.interval);
+  const offered = portalPlans(deps, state, locale, { plan: '', interval: null }).find((p) => p.plan === plan.id && p.interval === body.interval);
   if (!offered) throw new AppError('validation_error', `plan: ${plan.name} is not sold ${body.interval === 'once' ? 'once' : `${body.interval}ly`} through ${state.provider.name}`);
   if (state.managed && state.provider.subscriptionControls) {
     if (!state.managed.can.changePlan) throw new AppError('conflict', `This ${state.provider.name} subscription cannot change plans now (${state.managed.status})`);
