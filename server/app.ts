@@ -18,6 +18,7 @@ import { WebhookInbox } from './providers/webhook-inbox.js';
 import type { Provider, ProviderDeps } from './providers/types.js';
 import type { FetchLike } from './providers/upstream.js';
 import { accountRoutes } from './routes/account.js';
+import { portalRoutes } from './routes/portal.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { checkoutRoutes } from './routes/checkout.js';
 import { healthRoutes } from './routes/health.js';
@@ -92,6 +93,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.route('/', sessionRoutes);
   app.route('/', checkoutRoutes);
   app.route('/', accountRoutes);
+  app.route('/', portalRoutes);
   app.route('/', partnerRoutes);
   app.route('/', webhookDeliveryRoutes);
   app.route('/', jwksRoutes);

@@ -190,8 +190,12 @@ function trustedProxies(proxies: string[]): (ip: string) => boolean {
   return test;
 }
 
-/** Authenticate the customer session (Bearer). Counts failures against the per-IP limit. */
-export async function requireCustomer(c: AppContext, options: { allowScoped?: boolean } = {}): Promise<CustomerIdentity> {
+/**
+ * Authenticate the customer session (Bearer). Counts failures against the per-IP limit. Scoped tokens work
+ * only where a route says: `allowScoped` (one checkout's routes: a hand-off token of that checkout, or a
+ * billing-portal token, both checked against the checkout's owner), `portal` (the billing portal's routes).
+ */
+export async function requireCustomer(c: AppContext, options: { allowScoped?: boolean; portal?: boolean } = {}): Promise<CustomerIdentity> {
   let identity = c.get('customer');
   if (!identity) {
     const token = bearer(c);
@@ -202,6 +206,9 @@ export async function requireCustomer(c: AppContext, options: { allowScoped?: bo
   }
   if (identity.checkoutScope && !options.allowScoped) {
     throw new AppError('forbidden', 'This hand-off token only works for its own checkout');
+  }
+  if (identity.portalScope && !options.allowScoped && !options.portal) {
+    throw new AppError('forbidden', 'This billing-portal token only works on the billing portal');
   }
   return identity;
 }

@@ -44,6 +44,7 @@ export interface PaymentFailedDetail {
 }
 export interface HandoffOpenDetail {
   url: string;
+  /** The checkout paid at `url`; "" for the billing portal's link (`<usage-meter>`'s "Manage billing"). */
   checkout_id: string;
 }
 export interface HandoffEndDetail {

@@ -50,7 +50,7 @@ export function errorCodesOf(route: RouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(['internal_error', 'payload_too_large', 'request_timeout']);
   if (route.path.startsWith('/v1/')) codes.add('rate_limited');
   for (const auth of route.auth) {
-    if (auth === 'customer' || auth === 'handoff' || auth === 'session_query') for (const c of ['unauthenticated', 'invalid_token', 'forbidden'] as const) codes.add(c);
+    if (auth === 'customer' || auth === 'handoff' || auth === 'session_query' || auth === 'portal') for (const c of ['unauthenticated', 'invalid_token', 'forbidden'] as const) codes.add(c);
     if (auth === 'api_key') codes.add('unauthenticated');
     if (auth === 'signature') for (const c of ['invalid_signature', 'validation_error', 'provider_unavailable'] as const) codes.add(c);
   }
@@ -136,7 +136,7 @@ function securityOf(route: RouteSpec): Json[] {
   const schemes: Json[] = [];
   for (const auth of route.auth) {
     if (auth === 'none' || auth === 'signature') schemes.push({});
-    if (auth === 'customer' || auth === 'handoff') schemes.push({ customerSession: [] });
+    if (auth === 'customer' || auth === 'handoff' || auth === 'portal') schemes.push({ customerSession: [] });
     if (auth === 'session_query') schemes.push({ sessionQuery: [] });
     if (auth === 'api_key') schemes.push({ apiKey: [] });
   }
@@ -147,7 +147,8 @@ function securityOf(route: RouteSpec): Json[] {
 const AUTH_TEXT: Record<RouteSpec['auth'][number], string> = {
   none: 'no credentials',
   customer: 'a customer session (Bearer)',
-  handoff: 'a customer session or the hand-off token of this checkout (Bearer)',
+  handoff: 'a customer session, the hand-off token of this checkout, or a billing-portal link’s token of its owner (Bearer)',
+  portal: 'the token of a billing-portal link (`POST /v1/portal`), Bearer',
   session_query: 'a customer session or hand-off token as `?token=`',
   api_key: 'the API key (Bearer TOLLGATE_API_KEY)',
   signature: 'the provider’s signature over the raw body',

@@ -15,8 +15,11 @@ import {
   Health,
   Jwks,
   PlansResponse,
+  PortalActionResponse,
+  PortalChangePlanRequest,
   PortalRequest,
   PortalResponse,
+  PortalSummary,
   RazorpayVerifyRequest,
   RazorpayVerifyResponse,
   SessionRequest,
@@ -34,14 +37,16 @@ import { InviteRequest, RevokeRequest } from '../providers/bonzai/admin.js';
 import { TokenRequest } from '../providers/mimicbot/admin.js';
 import { ORDER_STATUSES, RenewRequest } from '../providers/mintbot/admin.js';
 import { PayRequest } from '../providers/razorpay/sandbox/routes.js';
+import { PortalEmptyBody } from '../routes/portal.js';
 import { SandboxSessionRequest } from '../routes/sessions.js';
 
 /**
  * Who may call: `none`; `customer` (a customer session, Bearer); `handoff` (a customer session or the
  * hand-off token of that one checkout, Bearer); `session_query` (a customer session as `?token=`, for
- * EventSource); `api_key` (the partner's TOLLGATE_API_KEY, Bearer); `signature` (a provider's signed webhook).
+ * EventSource); `api_key` (the partner's TOLLGATE_API_KEY, Bearer); `signature` (a provider's signed webhook);
+ * `portal` (the token of a billing-portal link from POST /v1/portal, Bearer; `handoff` routes take it too).
  */
-export type Auth = 'none' | 'customer' | 'handoff' | 'session_query' | 'api_key' | 'signature';
+export type Auth = 'none' | 'customer' | 'handoff' | 'session_query' | 'api_key' | 'signature' | 'portal';
 
 /** A body that is not JSON: a page, a script, an event stream, or a 303 to another page. */
 export type NonJson = { html: string } | { javascript: string } | { eventStream: string } | { redirect: string };
@@ -134,6 +139,14 @@ export const ROUTES: RouteSpec[] = [
     method: 'post', path: '/v1/portal', summary: 'A link to the billing provider’s portal', tag: 'Account', auth: ['customer'], body: PortalRequest, idempotency: 'required',
     responses: { 200: PortalResponse }, errors: ['not_found', 'upstream_error', 'provider_unavailable'],
   },
+  { method: 'get', path: '/v1/portal/summary', summary: 'Tollgate’s billing portal: plan, next charge, payment method, payment history, plans to change to', tag: 'Account', auth: ['portal'], query: { locale }, responses: { 200: PortalSummary }, errors: ['not_found'] },
+  { method: 'post', path: '/v1/portal/cancel', summary: 'Cancel the subscription at the period end (the provider’s subscription controls)', tag: 'Account', auth: ['portal'], body: PortalEmptyBody, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'upstream_error'] },
+  { method: 'post', path: '/v1/portal/resume', summary: 'Resume a subscription set to end (or paused)', tag: 'Account', auth: ['portal'], body: PortalEmptyBody, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'upstream_error'] },
+  {
+    method: 'post', path: '/v1/portal/change-plan', summary: 'Change plan: the provider’s subscription change, or a new checkout at the catalog’s price to pay on the page', tag: 'Account', auth: ['portal'], body: PortalChangePlanRequest, idempotency: 'required',
+    responses: { 200: PortalActionResponse }, errors: ['not_found', 'subscription_exists', 'downgrade_not_available', 'upstream_error', 'provider_unavailable'],
+  },
+  { method: 'post', path: '/v1/portal/payment-method', summary: 'A new authorisation of the payment method, as a checkout to run on the page', tag: 'Account', auth: ['portal'], body: PortalEmptyBody, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'upstream_error'] },
 
   // The partner's backend
   { method: 'post', path: '/v1/usage', summary: 'Report usage (a retry with the same Idempotency-Key or event_id counts once; negative: a correction)', tag: 'Partner', auth: ['api_key'], body: UsageReport, idempotency: 'optional', responses: { 200: UsageAnswer } },
@@ -207,6 +220,7 @@ export const ROUTES: RouteSpec[] = [
 
   // The hand-off pages (the static assets and demo pages are not in the document: see UNDOCUMENTED)
   { method: 'get', path: '/pay/:id', summary: 'The hand-off pay page, opened in the system browser', tag: 'Pages', auth: ['none'], responses: { 200: { html: 'The pay page' } }, errors: ['not_found'] },
+  { method: 'get', path: '/portal', summary: 'Tollgate’s billing portal page (its token in the fragment: `#token=…`)', tag: 'Pages', auth: ['none'], query: { locale: { schema: z.string().max(64), description: '`en`, `en-IN` or `hi`; else Accept-Language' }, return: { schema: z.string().max(2048), description: 'The “Back to the app” link (an allowed origin)' } }, responses: { 200: { html: 'The billing portal page' } } },
   { method: 'get', path: '/pay/:id/done', summary: 'Where a hosted page returns to after a hand-off', tag: 'Pages', auth: ['none'], responses: { 200: { html: 'Back to the editor' } }, errors: ['not_found'] },
 ];
 

@@ -1,11 +1,13 @@
-// The customer's own state: subscription (MimicBot's shape), entitlements, and the billing portal.
+// The customer's own state: subscription (MimicBot's shape), entitlements, and the billing portal's link (the
+// provider's, or Tollgate's own for providers without one: routes/portal.ts).
 import { Hono } from 'hono';
-import { EntitlementTokenAsk, PortalRequest, type Entitlements, type Subscription } from '../../src/contract/index.js';
+import { EntitlementTokenAsk, PortalRequest, type Entitlements, type PortalResponse, type Subscription } from '../../src/contract/index.js';
 import { entitlementsOf, subscriptionOf } from '../billing.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { allowedReturnUrl, answerLocale, customerViewOf, readJson, requireCustomer } from '../http.js';
 import { withIdempotency } from '../security/idempotency.js';
+import { portalLink, selfPortalProvider } from '../services/portal.js';
 import type { CustomerView } from '../store/customer-views.js';
 import { usagePeriod } from '../store/usage.js';
 
@@ -37,9 +39,10 @@ export async function entitlementsAnswer(c: AppContext, view: CustomerView): Pro
   return c.json({ ...entitlements, token: signed.token, token_expires_at: new Date(signed.exp * 1000).toISOString() } satisfies Entitlements);
 }
 
-/** Providers that bill this customer and have a portal, asked in order. */
+/** Providers that bill this customer and have a portal, asked in order; else Tollgate's own portal, for a provider without one. */
 function hasPortal(c: AppContext, view: CustomerView): boolean {
-  return c.get('deps').providers.all().some((p) => p.hasPortal?.(view.customer, view.linked) ?? false);
+  const deps = c.get('deps');
+  return deps.providers.all().some((p) => p.hasPortal?.(view.customer, view.linked) ?? false) || selfPortalProvider(deps, view.customer) !== undefined;
 }
 
 accountRoutes.get('/v1/subscription', async (c) => {
@@ -68,6 +71,11 @@ accountRoutes.post('/v1/portal', async (c) => {
     // The portal links back here: the same allowed origins as a checkout's return.
     const returnUrl = allowedReturnUrl(c, body.return_url).toString();
     const { customer } = await customerView(c);
+    // Billed by a provider without a portal of its own (Razorpay, Mintoken, Bonzai, mintbot): Tollgate's own.
+    if (selfPortalProvider(c.get('deps'), customer)) {
+      const link = await portalLink(c.get('deps'), identity, returnUrl);
+      return c.json({ url: link.url, expires_at: link.expiresAt.toISOString() } satisfies PortalResponse);
+    }
     for (const p of c.get('deps').providers.all()) {
       if (!p.portalUrl) continue;
       const url = await p.portalUrl(customer, returnUrl);

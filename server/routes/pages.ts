@@ -79,7 +79,8 @@ async function sendFile(c: AppContext, folder: string, relative: string, headers
   return response;
 }
 
-async function template(c: AppContext, name: string, values: Record<string, string>): Promise<string> {
+/** A page of demo/ with its `{{name}}` placeholders filled in (values as given: escape them first), links under the mount path. */
+export async function template(c: AppContext, name: string, values: Record<string, string>): Promise<string> {
   let text = await readFile(join(ROOT, 'demo', name), 'utf8');
   for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, v);
   return mountedHtml(text, c.get('deps').config.basePath);
@@ -96,6 +97,22 @@ export function strictCsp(origin: string, nonce: string): string {
     "base-uri 'none'",
     "form-action 'none'",
     "frame-ancestors 'self'",
+  ].join('; ');
+}
+
+/**
+ * The CSP of the pages opened in the system browser that pay (the hand-off pay page, the billing portal):
+ * scripts nonce-locked, and only the origins Razorpay's modal and Stripe.js need.
+ */
+export function payPageCsp(origin: string, nonce: string): string {
+  return [
+    "default-src 'self'",
+    `script-src 'nonce-${nonce}' 'self' https://checkout.razorpay.com https://cdn.razorpay.com https://js.stripe.com`,
+    `style-src 'self' 'nonce-${nonce}'`,
+    `connect-src 'self' ${origin} https://lumberjack.razorpay.com https://api.stripe.com`,
+    'frame-src https://api.razorpay.com https://js.stripe.com https://hooks.stripe.com',
+    `img-src 'self' data: https://cdn.razorpay.com`,
+    "base-uri 'none'",
   ].join('; ');
 }
 
@@ -128,18 +145,7 @@ pageRoutes.get('/pay/:id', async (c) => {
   if (!/^chk_[A-Za-z0-9_-]{1,64}$/.test(id)) throw new AppError('not_found', 'Not found');
   const nonce = randomBytes(16).toString('base64');
   const origin = new URL(c.req.url).origin;
-  c.header(
-    'Content-Security-Policy',
-    [
-      "default-src 'self'",
-      `script-src 'nonce-${nonce}' 'self' https://checkout.razorpay.com https://cdn.razorpay.com https://js.stripe.com`,
-      `style-src 'self' 'nonce-${nonce}'`,
-      `connect-src 'self' ${origin} https://lumberjack.razorpay.com https://api.stripe.com`,
-      'frame-src https://api.razorpay.com https://js.stripe.com https://hooks.stripe.com',
-      `img-src 'self' data: https://cdn.razorpay.com`,
-      "base-uri 'none'",
-    ].join('; '),
-  );
+  c.header('Content-Security-Policy', payPageCsp(origin, nonce));
   c.header('Cache-Control', 'no-store');
   c.header('Referrer-Policy', 'no-referrer');
   return c.html(await template(c, 'pay.html', { nonce, checkout_id: id }));

@@ -9,6 +9,8 @@ const AUDIENCE = 'tollgate-widget';
 export const CLOCK_SKEW_S = 60;
 /** Hand-off tokens (a checkout link for the system browser) live 30 min, whatever session_ttl_seconds says. */
 export const HANDOFF_TTL_S = 30 * 60;
+/** Billing-portal links (Tollgate's own portal page, routes/portal.ts) live 15 min: long enough to act, short enough to leak little. */
+export const PORTAL_TTL_S = 15 * 60;
 
 export interface CustomerIdentity {
   customerId: string;
@@ -16,6 +18,8 @@ export interface CustomerIdentity {
   name?: string;
   /** Set on hand-off tokens: the token may only act on this checkout. */
   checkoutScope?: string;
+  /** Set on billing-portal tokens: the token works on the portal's routes (and on this customer's checkouts), nowhere else. */
+  portalScope?: boolean;
   source: 'session' | 'external';
   /** The raw bearer token (forwarded to upstreams that take the customer's own JWT, e.g. Mintoken). */
   token: string;
@@ -39,7 +43,7 @@ export interface TokenVerifierOptions {
 
 export async function issueSessionToken(
   secret: Uint8Array,
-  claims: { customerId: string; email?: string; name?: string; checkoutScope?: string },
+  claims: { customerId: string; email?: string; name?: string; checkoutScope?: string; portalScope?: boolean },
   ttlSeconds: number,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<{ token: string; expiresAt: Date }> {
@@ -48,6 +52,7 @@ export async function issueSessionToken(
   if (claims.email) payload.email = claims.email;
   if (claims.name) payload.name = claims.name;
   if (claims.checkoutScope) payload.chk = claims.checkoutScope;
+  if (claims.portalScope) payload.scp = 'portal';
   const token = await new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(ISSUER)
@@ -104,7 +109,12 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     // Our own tokens first; anything else may be an external issuer's.
     try {
       const { payload } = await jwtVerify(token, await sessionKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...timing });
-      const lifetime = payload.chk !== undefined ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' } : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
+      const lifetime =
+        payload.chk !== undefined
+          ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' }
+          : payload.scp !== undefined
+            ? { seconds: PORTAL_TTL_S, name: 'a billing-portal link' }
+            : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
       checkTimes(payload, currentDate, { lifetime, requireIat: true, renew: 'ask your backend for a new one' });
       const identity = identityFrom(payload, 'sub', 'email', 'session', token);
       remember(token, identity, payload.exp);
@@ -175,6 +185,8 @@ function identityFrom(payload: JWTPayload, customerClaim: string, emailClaim: st
     email: typeof email === 'string' ? storableText(email) : undefined,
     name: typeof payload.name === 'string' ? storableText(payload.name) : undefined,
     checkoutScope: typeof payload.chk === 'string' ? payload.chk : undefined,
+    // Only our own tokens carry a scope: an external issuer's `scp` claim means something else to it.
+    portalScope: source === 'session' && payload.scp === 'portal' ? true : undefined,
     source,
     token,
   };

@@ -220,8 +220,76 @@ export const Jwks = z.object({
 export type Jwks = z.infer<typeof Jwks>;
 
 export const PortalRequest = z.object({ return_url: z.url({ protocol: /^https?$/, error: 'use an http or https URL' }).max(2048).optional() });
-export const PortalResponse = z.object({ url: z.string() });
+export const PortalResponse = z.object({
+  url: z.string(),
+  /** When the link stops working: set on Tollgate's own portal's links (`{publicUrl}/portal#token=…`, 15 min). */
+  expires_at: z.string().optional(),
+});
 export type PortalResponse = z.infer<typeof PortalResponse>;
+
+/** One charge in the billing portal's payment history (a row of the payments ledger). */
+export const PortalPayment = z.object({
+  payment_id: z.string(),
+  provider: ProviderName,
+  kind: z.enum(['checkout', 'renewal']),
+  plan: z.string(),
+  plan_name: z.string(),
+  interval: Interval,
+  amount: z.number().int(),
+  currency: z.string(),
+  status: z.enum(['paid', 'refunded']),
+  paid_at: z.string(),
+  /** The provider's own invoice page (Razorpay's `short_url`), where there is one. */
+  invoice_url: z.string().nullable(),
+  /** Tollgate's own receipt of this payment (`/v1/receipts/{id}`); null until receipts are served. */
+  receipt_url: z.string().nullable(),
+});
+export type PortalPayment = z.infer<typeof PortalPayment>;
+
+/**
+ * `GET /v1/portal/summary`: what Tollgate's own billing portal shows a customer whose provider has no portal
+ * (Razorpay, Mintoken, Bonzai, mintbot): the plan in force, the live subscription where the provider manages
+ * one (`next_charge`, `payment_method`), what the customer may do (`can`), the plans to change to (priced by
+ * the catalog) and the payment history, newest first. Read again by the server on every action.
+ */
+export const PortalSummary = z.object({
+  customer_id: z.string(),
+  plan: z.string(),
+  plan_name: z.string(),
+  status: SubscriptionStatus,
+  interval: Interval.nullable(),
+  provider: ProviderName.nullable(),
+  current_period_end: z.string().nullable(),
+  cancel_at_period_end: z.boolean(),
+  /** `subscription`: the provider renews it (cancel, resume, change through its API); `one_period`: a paid period that ends by itself. */
+  billing: z.enum(['free', 'one_period', 'subscription']),
+  next_charge: z.object({ at: z.string(), amount: z.number().int(), currency: z.string() }).nullable(),
+  payment_method: z.string().nullable(),
+  scheduled_change: z.object({ plan: z.string(), interval: z.enum(['month', 'year']), at: z.string() }).nullable(),
+  can: z.object({ cancel: z.boolean(), resume: z.boolean(), change_plan: z.boolean(), update_payment_method: z.boolean() }),
+  plans: z.array(z.object({ plan: z.string(), plan_name: z.string(), interval: Interval, amount: z.number().int(), currency: z.string(), current: z.boolean() })),
+  payments: z.array(PortalPayment),
+});
+export type PortalSummary = z.infer<typeof PortalSummary>;
+
+/** `POST /v1/portal/change-plan`: the plan and interval to move to; the price is the catalog's. */
+export const PortalChangePlanRequest = z.object({
+  plan: z.string().min(1).max(64),
+  interval: Interval,
+  quantity: z.number().int().min(1).max(10_000).optional(),
+});
+export type PortalChangePlanRequest = z.infer<typeof PortalChangePlanRequest>;
+
+/**
+ * What a portal action answers: the portal as it is now, and, where the browser must pay or authorise
+ * (a change of plan bought as a new checkout, a new payment method), the checkout to run with
+ * `<razorpay-checkout checkout="…">` (`checkout_id`) or an action to follow.
+ */
+export const PortalActionResponse = z.object({
+  summary: PortalSummary,
+  checkout: z.object({ checkout_id: z.string().nullable(), action: CheckoutAction }).nullable(),
+});
+export type PortalActionResponse = z.infer<typeof PortalActionResponse>;
 
 /** `GET /healthz`: 200 while the store answers, 503 (the same shape, `ok: false`) when it does not. */
 export const Health = z.object({

@@ -4,6 +4,7 @@ import type { UsageMeter } from '../../src/components/usage-meter/usage-meter.js
 import { formatDate } from '../../src/format.js';
 import { emit } from '../../src/events.js';
 import { forgetAnswers } from '../../src/api/client.js';
+import { configure } from '../../src/config.js';
 import { $, $$, FakeServer, apiError, navigations, subscription, text, until, watchForFlash, withSessionGrace } from './helpers.js';
 
 async function loaded(el: UsageMeter): Promise<void> {
@@ -72,6 +73,29 @@ describe('<usage-meter>', () => {
     await el.refresh();
     await el.updateComplete;
     expect(el.shadowRoot!.querySelector('[part~="manage"]')).to.be.null;
+  });
+
+  it('in hand-off mode, Manage billing hands the portal link to the page (handoff-open); it navigates only when nobody takes it', async () => {
+    server.on('POST /v1/portal', () => ({ url: 'https://billing.example/portal#token=t1', expires_at: '2026-12-01T00:15:00.000Z' }));
+    configure({ handoff: true });
+    try {
+      const el = await fixture<UsageMeter>(html`<usage-meter session="tok_1"></usage-meter>`);
+      await loaded(el);
+      const taken = (event: Event) => event.preventDefault();
+      document.addEventListener('handoff-open', taken);
+      const open = oneEvent(el, 'handoff-open');
+      $(el, '[part~="manage"]').click();
+      const event = await open;
+      expect(event.detail).to.deep.equal({ url: 'https://billing.example/portal#token=t1', checkout_id: '' });
+      expect(event.cancelable).to.equal(true);
+      await el.updateComplete;
+      expect(navigations).to.not.include('https://billing.example/portal#token=t1');
+      document.removeEventListener('handoff-open', taken);
+      $(el, '[part~="manage"]').click();
+      await until(() => navigations.includes('https://billing.example/portal#token=t1'));
+    } finally {
+      configure({ handoff: false });
+    }
   });
 
   it('hides Manage billing when the portal answers not_found', async () => {

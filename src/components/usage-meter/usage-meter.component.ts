@@ -7,7 +7,7 @@ import { usageMetrics, type MetricUsage } from '../../contract/usage.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { sessionGrace } from '../../base/session-grace.js';
 import { TollgateError, forgetAnswers } from '../../api/client.js';
-import { browserNav } from '../../config.js';
+import { browserNav, getConfig } from '../../config.js';
 import { emit } from '../../events.js';
 import { errorKey, type MessageKey } from '../../i18n/index.js';
 import { formatDate, formatNumber } from '../../format.js';
@@ -20,6 +20,7 @@ import { usageMeterStyles } from './usage-meter.styles.js';
  * its placeholder for up to 1.5 s (the page may still be fetching one), then says to sign in.
  *
  * @fires upgrade-request - The customer pressed "Upgrade"; `detail: {plan}` (the current plan).
+ * @fires handoff-open - Cancelable. Hand-off mode: "Manage billing" opens the portal in the system browser; `detail: {url, checkout_id: ""}`. Not canceled: the element opens it here.
  *
  * @slot header - The partner's copy above the plan.
  * @slot actions - Extra actions next to "Manage billing" and "Upgrade".
@@ -223,7 +224,8 @@ export class UsageMeter extends TollgateElement {
     this._portalError = undefined;
     try {
       const { url } = await this.client().post<PortalResponse>('/v1/portal', { return_url: this.returnUrl ?? location.href });
-      browserNav.assign(url);
+      // In hand-off mode (IDE webviews) the page opens the portal in the system browser, as it does a payment.
+      if (!getConfig().handoff || emit(this, 'handoff-open', { url, checkout_id: '' }, true)) browserNav.assign(url);
     } catch (error) {
       const code = error instanceof TollgateError ? error.code : 'generic';
       if (code === 'not_found') this._portalMissing = true;

@@ -1,0 +1,138 @@
+// The billing portal page's words in English and Hindi (en-IN is English with Indian formats): the words the
+// elements already have (statuses, intervals, "Manage billing") come from src/i18n, the portal's own are here.
+import { en } from '../src/i18n/en.js';
+import { hi } from '../src/i18n/hi.js';
+import { negotiateLocale } from './locale.js';
+
+/** The page's languages: `lang` of the page, which its script formats amounts and dates with. */
+export const PORTAL_LOCALES = ['en', 'en-IN', 'hi'] as const;
+export type PortalLocale = (typeof PORTAL_LOCALES)[number];
+
+const enPortal = {
+  title: 'Billing',
+  tagline: 'Your plan, payments and billing',
+  loading: en.loading,
+  plan_heading: 'Your plan',
+  plan: 'Plan',
+  status: 'Status',
+  billing: 'Billing',
+  renews: 'Renews on',
+  ends: 'Ends on',
+  next_charge: 'Next charge',
+  payment_method: 'Payment method',
+  one_period: 'Paid for one period at a time: nothing renews by itself. Buy another period or another plan below.',
+  history_heading: 'Payment history',
+  history_caption: 'Every charge, newest first',
+  col_date: 'Date',
+  col_description: 'Description',
+  col_amount: 'Amount',
+  col_status: 'Status',
+  col_documents: 'Documents',
+  history_empty: 'No payments yet.',
+  paid: 'Paid',
+  refunded: 'Refunded',
+  invoice: 'Invoice',
+  receipt: 'Receipt',
+  change_heading: 'Change plan',
+  change_label: 'Plan and billing period',
+  change_submit: 'Continue',
+  change_current: 'current',
+  pay_heading: 'Complete the payment',
+  pay_button: 'Pay now',
+  actions_heading: 'Manage subscription',
+  cancel: 'Cancel subscription',
+  resume: 'Resume subscription',
+  update_payment_method: 'Update payment method',
+  confirm_title: 'Cancel your subscription?',
+  confirm_body: 'You keep {plan} until {date}. You will not be charged again, and you can resume until then.',
+  confirm_body_nodate: 'You keep {plan} until the end of this period. You will not be charged again.',
+  confirm_keep: 'Keep my subscription',
+  confirm_cancel: 'Cancel at period end',
+  canceled: 'Your subscription ends on {date}. You can resume it until then.',
+  resumed: 'Your subscription renews again.',
+  changed: 'Your plan change is saved.',
+  paid_notice: 'Payment confirmed. Your plan is updated.',
+  back: 'Back to the app',
+  link_missing: 'This billing link is incomplete. Open “Manage billing” again from the app.',
+  link_invalid: 'This billing link has expired or is not valid. Open “Manage billing” again from the app.',
+  failed: 'That did not work: {reason}',
+  'status.active': en['status.active'],
+  'status.trialing': en['status.trialing'],
+  'status.past_due': en['status.past_due'],
+  'status.canceled': en['status.canceled'],
+  'status.unpaid': en['status.unpaid'],
+  'interval.month': en['interval.month'],
+  'interval.year': en['interval.year'],
+  'interval.once': 'One time',
+  free: 'Free',
+};
+
+export type PortalStrings = typeof enPortal;
+
+const hiPortal: PortalStrings = {
+  title: 'बिलिंग',
+  tagline: 'आपका प्लान, भुगतान और बिलिंग',
+  loading: hi.loading,
+  plan_heading: 'आपका प्लान',
+  plan: 'प्लान',
+  status: 'स्थिति',
+  billing: 'बिलिंग',
+  renews: 'नवीनीकरण की तारीख',
+  ends: 'समाप्ति की तारीख',
+  next_charge: 'अगला शुल्क',
+  payment_method: 'भुगतान का तरीका',
+  one_period: 'एक बार में एक अवधि का भुगतान: कुछ भी अपने आप नवीनीकृत नहीं होता। नीचे एक और अवधि या दूसरा प्लान खरीदें।',
+  history_heading: 'भुगतान इतिहास',
+  history_caption: 'हर शुल्क, नया पहले',
+  col_date: 'तारीख',
+  col_description: 'विवरण',
+  col_amount: 'राशि',
+  col_status: 'स्थिति',
+  col_documents: 'दस्तावेज़',
+  history_empty: 'अभी तक कोई भुगतान नहीं।',
+  paid: 'भुगतान हुआ',
+  refunded: 'रिफ़ंड हुआ',
+  invoice: 'इनवॉइस',
+  receipt: 'रसीद',
+  change_heading: 'प्लान बदलें',
+  change_label: 'प्लान और बिलिंग अवधि',
+  change_submit: 'आगे बढ़ें',
+  change_current: 'मौजूदा',
+  pay_heading: 'भुगतान पूरा करें',
+  pay_button: 'अभी भुगतान करें',
+  actions_heading: 'सदस्यता प्रबंधित करें',
+  cancel: 'सदस्यता रद्द करें',
+  resume: 'सदस्यता फिर से शुरू करें',
+  update_payment_method: 'भुगतान का तरीका बदलें',
+  confirm_title: 'अपनी सदस्यता रद्द करें?',
+  confirm_body: '{plan} {date} तक आपके पास रहेगा। आपसे फिर शुल्क नहीं लिया जाएगा, और तब तक आप इसे फिर से शुरू कर सकते हैं।',
+  confirm_body_nodate: '{plan} इस अवधि के अंत तक आपके पास रहेगा। आपसे फिर शुल्क नहीं लिया जाएगा।',
+  confirm_keep: 'सदस्यता जारी रखें',
+  confirm_cancel: 'अवधि के अंत में रद्द करें',
+  canceled: 'आपकी सदस्यता {date} को समाप्त होगी। तब तक आप इसे फिर से शुरू कर सकते हैं।',
+  resumed: 'आपकी सदस्यता फिर से नवीनीकृत होगी।',
+  changed: 'आपके प्लान का बदलाव सहेज लिया गया।',
+  paid_notice: 'भुगतान की पुष्टि हो गई। आपका प्लान अपडेट हो गया।',
+  back: 'ऐप पर वापस जाएँ',
+  link_missing: 'यह बिलिंग लिंक अधूरा है। ऐप से “बिलिंग प्रबंधित करें” फिर से खोलें।',
+  link_invalid: 'यह बिलिंग लिंक समाप्त हो गया है या मान्य नहीं है। ऐप से “बिलिंग प्रबंधित करें” फिर से खोलें।',
+  failed: 'यह नहीं हो सका: {reason}',
+  'status.active': hi['status.active'],
+  'status.trialing': hi['status.trialing'],
+  'status.past_due': hi['status.past_due'],
+  'status.canceled': hi['status.canceled'],
+  'status.unpaid': hi['status.unpaid'],
+  'interval.month': hi['interval.month'],
+  'interval.year': hi['interval.year'],
+  'interval.once': hi['per.once'],
+  free: 'मुफ़्त',
+};
+
+/** The page's language for these requested ones (`?locale=`, then Accept-Language); English when none matches. */
+export function portalLocale(requested: readonly string[]): PortalLocale {
+  return (negotiateLocale(requested, PORTAL_LOCALES) as PortalLocale | undefined) ?? 'en';
+}
+
+export function portalStrings(locale: PortalLocale): PortalStrings {
+  return locale === 'hi' ? hiPortal : enPortal;
+}
