@@ -1,10 +1,13 @@
 // The simulated Razorpay Subscriptions API over real HTTP (the tests' fake Razorpay): plans, subscriptions,
 // cancel / update / pause / resume, invoices, the error envelope and Basic auth, the reversed checkout signature
-// (checked by the official SDK), signed webhooks, and a year of renewals, failed charges and halts on the clock.
+// (checked by the official SDK), signed webhooks, and a year of renewals, failed charges and halts on the clock;
+// and the sandbox modal's routes for a subscription (what checkout.js shows, and its authorisation).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { startRazorpayFake } from '../fakes/razorpay.js';
+import { engines, json, makeServer, testStore, type TestServer } from './helpers.js';
+import type { Store } from '../../server/store/index.js';
 import { signRazorpayPayment, verifyRazorpaySubscriptionPayment, verifyRazorpayWebhook } from '../../server/security/signatures.js';
 import { addPeriods } from '../../server/providers/razorpay/sandbox/subscriptions.js';
 import type { RazorpayInvoice, RazorpayPlan, RazorpaySubscription, WebhookDelivery } from '../../server/providers/razorpay/sandbox/simulator.js';
@@ -531,5 +534,70 @@ describe('the fake Razorpay Subscriptions API', () => {
     assert.equal(s.status, 'expired');
     assert.throws(() => sim().paySubscription(sub.id), /expired/);
     await refused('POST', `/v1/subscriptions/${sub.id}/cancel`, {}, 'status', /^Subscription is not cancellable in expired status\.$/);
+  });
+});
+
+describe('the sandbox modal authorises a subscription', () => {
+  let store: Store;
+  let server: TestServer;
+  before(async () => {
+    store = await testStore(engines()[0]!);
+    server = await makeServer({ store, sandboxWebhookDelayMs: 0 });
+  });
+  after(async () => {
+    await server.razorpaySandbox?.settle();
+    await store.close();
+  });
+
+  /** A subscription made through the in-process sandbox API, as the server's client would. */
+  async function sandboxSubscription(extra: Json = {}) {
+    const sim = server.razorpaySandbox!;
+    const call = async (path: string, body: unknown) => {
+      const res = await sim.api.fetch(new Request(`http://razorpay.sandbox.invalid${path}`, { method: 'POST', headers: { Authorization: 'Basic ' + Buffer.from(`rzp_test_sandbox:${KEY}`).toString('base64'), 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+      assert.equal(res.status, 200, await res.clone().text());
+      return (await res.json()) as Json;
+    };
+    const KEY = server.deps.config.razorpay.keySecret;
+    const p = await call('/v1/plans', { period: 'monthly', interval: 1, item: { name: 'Pro', amount: 159900, currency: 'INR' } });
+    return (await call('/v1/subscriptions', { plan_id: p.id, total_count: 12, ...extra })) as RazorpaySubscription;
+  }
+  const pay = (body: Json) => server.request('POST', '/sandbox/razorpay/pay', { idempotencyKey: null, body: { key: 'rzp_test_sandbox', ...body } });
+
+  test('the modal learns the amount × quantity per period, then pays; the answer carries the reversed signature', async () => {
+    const sub = await sandboxSubscription({ quantity: 2 });
+    const view = await server.request('GET', `/sandbox/razorpay/subscriptions/${sub.id}?key=rzp_test_sandbox`);
+    assert.equal(view.status, 200);
+    assert.deepEqual(await json(view), { id: sub.id, status: 'created', plan_name: 'Pro', amount: 319800, currency: 'INR', period: 'monthly', interval: 1, quantity: 2, trial_ends_at: null });
+    assert.equal((await server.request('GET', `/sandbox/razorpay/subscriptions/${sub.id}?key=rzp_other`)).status, 400);
+    assert.equal((await server.request('GET', `/sandbox/razorpay/subscriptions/sub_nobody?key=rzp_test_sandbox`)).status, 404);
+    const res = await pay({ subscription_id: sub.id, outcome: 'success', email: 'asha@example.in', method: 'card' });
+    assert.equal(res.status, 200);
+    const paid = await json(res);
+    assert.equal(paid.razorpay_subscription_id, sub.id);
+    const secret = server.deps.config.razorpay.keySecret;
+    assert.equal(sdk.validatePaymentVerification({ subscription_id: sub.id, payment_id: paid.razorpay_payment_id }, paid.razorpay_signature, secret), true);
+    assert.equal(verifyRazorpaySubscriptionPayment(secret, paid.razorpay_payment_id, sub.id, paid.razorpay_signature), true);
+    const after = server.razorpaySandbox!.subscriptions.get(sub.id)!;
+    assert.equal(after.status, 'active');
+    assert.equal(after.payment_method, 'card');
+    assert.equal((await pay({ subscription_id: sub.id, outcome: 'success' })).status, 409, 'authorised once');
+  });
+
+  test('a trial shows its first charge date; a failed authorisation answers Razorpay\'s error object; bad requests are refused', async () => {
+    const start = Math.floor(Date.now() / 1000) + 7 * DAY;
+    const trial = await sandboxSubscription({ start_at: start });
+    assert.equal((await json(await server.request('GET', `/sandbox/razorpay/subscriptions/${trial.id}?key=rzp_test_sandbox`))).trial_ends_at, start);
+    const failed = await json(await pay({ subscription_id: trial.id, outcome: 'failure' }));
+    assert.equal(failed.error.reason, 'payment_failed');
+    assert.equal(failed.error.metadata.subscription_id, trial.id);
+    assert.equal(server.razorpaySandbox!.subscriptions.get(trial.id)!.status, 'created');
+    assert.equal((await pay({ subscription_id: trial.id, outcome: 'success' })).status, 200);
+    assert.equal(server.razorpaySandbox!.subscriptions.get(trial.id)!.status, 'authenticated');
+    for (const body of [{ outcome: 'success' }, { order_id: 'order_x', subscription_id: trial.id, outcome: 'success' }, { subscription_id: trial.id, outcome: 'success', method: 'cash' }]) {
+      const res = await pay(body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal((await json(res)).error.code, 'validation_error');
+    }
+    assert.equal((await pay({ subscription_id: 'sub_nobody', outcome: 'success' })).status, 404);
   });
 });
