@@ -477,6 +477,7 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
     sub.charge_at = st.pausedChargeAt === null ? null : Math.max(st.pausedChargeAt, t);
     st.pausedChargeAt = null;
     emit(event('subscription.resumed', { subscription: sub }));
+    if (sub.charge_at !== null && sub.charge_at <= t) step(sub);
     return c.json(sub);
   });
 
