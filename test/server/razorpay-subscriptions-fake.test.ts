@@ -543,9 +543,11 @@ describe('the fake Razorpay Subscriptions API', () => {
 describe('the sandbox modal authorises a subscription', () => {
   let store: Store;
   let server: TestServer;
+  /** The server's clock, which the sandbox's simulator reads too. */
+  let serverNow = Date.UTC(2026, 2, 1, 12, 0, 0);
   before(async () => {
     store = await testStore(engines()[0]!);
-    server = await makeServer({ store, sandboxWebhookDelayMs: 0 });
+    server = await makeServer({ store, sandboxWebhookDelayMs: 0, now: () => new Date(serverNow) });
   });
   after(async () => {
     await server.razorpaySandbox?.settle();
@@ -587,7 +589,7 @@ describe('the sandbox modal authorises a subscription', () => {
   });
 
   test('a trial shows its first charge date; a failed authorisation answers Razorpay\'s error object; bad requests are refused', async () => {
-    const start = Math.floor(Date.now() / 1000) + 7 * DAY;
+    const start = Math.floor(serverNow / 1000) + 7 * DAY;
     const trial = await sandboxSubscription({ start_at: start });
     assert.equal((await json(await server.request('GET', `/sandbox/razorpay/subscriptions/${trial.id}?key=rzp_test_sandbox`))).trial_ends_at, start);
     const failed = await json(await pay({ subscription_id: trial.id, outcome: 'failure' }));
@@ -602,5 +604,19 @@ describe('the sandbox modal authorises a subscription', () => {
       assert.equal((await json(res)).error.code, 'validation_error');
     }
     assert.equal((await pay({ subscription_id: 'sub_nobody', outcome: 'success' })).status, 404);
+  });
+
+  test('the sandbox renews on the server\'s clock: move it and tick', async () => {
+    const sim = server.razorpaySandbox!;
+    assert.equal(sim.clock(), serverNow);
+    const sub = await sandboxSubscription({ total_count: 3 });
+    await pay({ subscription_id: sub.id, outcome: 'success' });
+    const end = sim.subscriptions.get(sub.id)!.current_end!;
+    assert.equal(end, addPeriods(Math.floor(serverNow / 1000), { period: 'monthly', interval: 1 }, 1));
+    assert.equal(sim.tick().filter((d) => d.body.includes(sub.id)).length, 0);
+    serverNow = end * 1000;
+    assert.deepEqual(sim.tick().filter((d) => d.body.includes(sub.id)).map((d) => d.event), ['payment.captured', 'subscription.charged']);
+    assert.equal(sim.subscriptions.get(sub.id)!.paid_count, 2);
+    await sim.settle();
   });
 });
