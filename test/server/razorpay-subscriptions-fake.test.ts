@@ -619,4 +619,13 @@ describe('the sandbox modal authorises a subscription', () => {
     assert.equal(sim.subscriptions.get(sub.id)!.paid_count, 2);
     await sim.settle();
   });
+
+  test('too late to authorise after expire_by, before any tick: 409', async () => {
+    const sub = await sandboxSubscription({ expire_by: Math.floor(serverNow / 1000) + DAY });
+    serverNow += 2 * DAY_MS;
+    const res = await pay({ subscription_id: sub.id, outcome: 'success' });
+    assert.equal(res.status, 409);
+    assert.match((await json(res)).error.message, /expired/);
+    assert.equal(server.razorpaySandbox!.subscriptions.get(sub.id)!.status, 'expired');
+  });
 });

@@ -51,6 +51,8 @@ export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: strin
     if (body.subscription_id !== undefined) {
       const sub = simulator.subscriptions.get(body.subscription_id);
       if (!sub) throw new AppError('not_found', 'No such sandbox subscription');
+      // Past expire_by it can no longer be authorised: let the clock expire it first.
+      if (sub.status === 'created' && sub.expire_by !== null && sub.expire_by * 1000 <= simulator.clock()) simulator.tick();
       if (sub.status !== 'created') throw new AppError('conflict', `This subscription is already ${sub.status}`);
       const payer = { email: body.email, contact: body.contact, method: body.method };
       return c.json(body.outcome === 'success' ? simulator.paySubscription(sub.id, payer) : simulator.failSubscription(sub.id, payer));

@@ -637,6 +637,7 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
   function open(subscriptionId: string): RazorpaySubscription {
     const sub = subscriptions.get(subscriptionId);
     if (!sub) throw new Error(`no such subscription ${subscriptionId}`);
+    if (sub.status === 'created' && sub.expire_by !== null && sub.expire_by <= now()) step(sub);
     if (sub.status !== 'created') throw new Error(`subscription ${subscriptionId} is ${sub.status}, not created`);
     return sub;
   }
