@@ -540,92 +540,94 @@ describe('the fake Razorpay Subscriptions API', () => {
   });
 });
 
-describe('the sandbox modal authorises a subscription', () => {
-  let store: Store;
-  let server: TestServer;
-  /** The server's clock, which the sandbox's simulator reads too. */
-  let serverNow = Date.UTC(2026, 2, 1, 12, 0, 0);
-  before(async () => {
-    store = await testStore(engines()[0]!);
-    server = await makeServer({ store, sandboxWebhookDelayMs: 0, now: () => new Date(serverNow) });
-  });
-  after(async () => {
-    await server.razorpaySandbox?.settle();
-    await store.close();
-  });
+for (const engine of engines()) {
+  describe(`the sandbox modal authorises a subscription (${engine})`, () => {
+    let store: Store;
+    let server: TestServer;
+    /** The server's clock, which the sandbox's simulator reads too. */
+    let serverNow = Date.UTC(2026, 2, 1, 12, 0, 0);
+    before(async () => {
+      store = await testStore(engine);
+      server = await makeServer({ store, sandboxWebhookDelayMs: 0, now: () => new Date(serverNow) });
+    });
+    after(async () => {
+      await server.razorpaySandbox?.settle();
+      await store.close();
+    });
 
-  /** A subscription made through the in-process sandbox API, as the server's client would. */
-  async function sandboxSubscription(extra: Json = {}) {
-    const sim = server.razorpaySandbox!;
-    const call = async (path: string, body: unknown) => {
-      const res = await sim.api.fetch(new Request(`http://razorpay.sandbox.invalid${path}`, { method: 'POST', headers: { Authorization: 'Basic ' + Buffer.from(`rzp_test_sandbox:${KEY}`).toString('base64'), 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
-      assert.equal(res.status, 200, await res.clone().text());
-      return (await res.json()) as Json;
-    };
-    const KEY = server.deps.config.razorpay.keySecret;
-    const p = await call('/v1/plans', { period: 'monthly', interval: 1, item: { name: 'Pro', amount: 159900, currency: 'INR' } });
-    return (await call('/v1/subscriptions', { plan_id: p.id, total_count: 12, ...extra })) as RazorpaySubscription;
-  }
-  const pay = (body: Json) => server.request('POST', '/sandbox/razorpay/pay', { idempotencyKey: null, body: { key: 'rzp_test_sandbox', ...body } });
-
-  test('the modal learns the amount × quantity per period, then pays; the answer carries the reversed signature', async () => {
-    const sub = await sandboxSubscription({ quantity: 2 });
-    const view = await server.request('GET', `/sandbox/razorpay/subscriptions/${sub.id}?key=rzp_test_sandbox`);
-    assert.equal(view.status, 200);
-    assert.deepEqual(await json(view), { id: sub.id, status: 'created', plan_name: 'Pro', amount: 319800, currency: 'INR', period: 'monthly', interval: 1, quantity: 2, trial_ends_at: null });
-    assert.equal((await server.request('GET', `/sandbox/razorpay/subscriptions/${sub.id}?key=rzp_other`)).status, 400);
-    assert.equal((await server.request('GET', `/sandbox/razorpay/subscriptions/sub_nobody?key=rzp_test_sandbox`)).status, 404);
-    const res = await pay({ subscription_id: sub.id, outcome: 'success', email: 'asha@example.in', method: 'card' });
-    assert.equal(res.status, 200);
-    const paid = await json(res);
-    assert.equal(paid.razorpay_subscription_id, sub.id);
-    const secret = server.deps.config.razorpay.keySecret;
-    assert.equal(sdk.validatePaymentVerification({ subscription_id: sub.id, payment_id: paid.razorpay_payment_id }, paid.razorpay_signature, secret), true);
-    assert.equal(verifyRazorpaySubscriptionPayment(secret, paid.razorpay_payment_id, sub.id, paid.razorpay_signature), true);
-    const after = server.razorpaySandbox!.subscriptions.get(sub.id)!;
-    assert.equal(after.status, 'active');
-    assert.equal(after.payment_method, 'card');
-    assert.equal((await pay({ subscription_id: sub.id, outcome: 'success' })).status, 409, 'authorised once');
-  });
-
-  test('a trial shows its first charge date; a failed authorisation answers Razorpay\'s error object; bad requests are refused', async () => {
-    const start = Math.floor(serverNow / 1000) + 7 * DAY;
-    const trial = await sandboxSubscription({ start_at: start });
-    assert.equal((await json(await server.request('GET', `/sandbox/razorpay/subscriptions/${trial.id}?key=rzp_test_sandbox`))).trial_ends_at, start);
-    const failed = await json(await pay({ subscription_id: trial.id, outcome: 'failure' }));
-    assert.equal(failed.error.reason, 'payment_failed');
-    assert.equal(failed.error.metadata.subscription_id, trial.id);
-    assert.equal(server.razorpaySandbox!.subscriptions.get(trial.id)!.status, 'created');
-    assert.equal((await pay({ subscription_id: trial.id, outcome: 'success' })).status, 200);
-    assert.equal(server.razorpaySandbox!.subscriptions.get(trial.id)!.status, 'authenticated');
-    for (const body of [{ outcome: 'success' }, { order_id: 'order_x', subscription_id: trial.id, outcome: 'success' }, { subscription_id: trial.id, outcome: 'success', method: 'cash' }]) {
-      const res = await pay(body);
-      assert.equal(res.status, 400, JSON.stringify(body));
-      assert.equal((await json(res)).error.code, 'validation_error');
+    /** A subscription made through the in-process sandbox API, as the server's client would. */
+    async function sandboxSubscription(extra: Json = {}) {
+      const sim = server.razorpaySandbox!;
+      const call = async (path: string, body: unknown) => {
+        const res = await sim.api.fetch(new Request(`http://razorpay.sandbox.invalid${path}`, { method: 'POST', headers: { Authorization: 'Basic ' + Buffer.from(`rzp_test_sandbox:${KEY}`).toString('base64'), 'Content-Type': 'application/json' }, body: JSON.stringify(body) }));
+        assert.equal(res.status, 200, await res.clone().text());
+        return (await res.json()) as Json;
+      };
+      const KEY = server.deps.config.razorpay.keySecret;
+      const p = await call('/v1/plans', { period: 'monthly', interval: 1, item: { name: 'Pro', amount: 159900, currency: 'INR' } });
+      return (await call('/v1/subscriptions', { plan_id: p.id, total_count: 12, ...extra })) as RazorpaySubscription;
     }
-    assert.equal((await pay({ subscription_id: 'sub_nobody', outcome: 'success' })).status, 404);
-  });
+    const pay = (body: Json) => server.request('POST', '/sandbox/razorpay/pay', { idempotencyKey: null, body: { key: 'rzp_test_sandbox', ...body } });
 
-  test('the sandbox renews on the server\'s clock: move it and tick', async () => {
-    const sim = server.razorpaySandbox!;
-    assert.equal(sim.clock(), serverNow);
-    const sub = await sandboxSubscription({ total_count: 3 });
-    await pay({ subscription_id: sub.id, outcome: 'success' });
-    const end = sim.subscriptions.get(sub.id)!.current_end!;
-    assert.equal(end, addPeriods(Math.floor(serverNow / 1000), { period: 'monthly', interval: 1 }, 1));
-    assert.equal(sim.tick().filter((d) => d.body.includes(sub.id)).length, 0);
-    serverNow = end * 1000;
-    assert.deepEqual(sim.tick().filter((d) => d.body.includes(sub.id)).map((d) => d.event), ['payment.captured', 'subscription.charged']);
-    assert.equal(sim.subscriptions.get(sub.id)!.paid_count, 2);
-    await sim.settle();
-  });
+    test('the modal learns the amount × quantity per period, then pays; the answer carries the reversed signature', async () => {
+      const sub = await sandboxSubscription({ quantity: 2 });
+      const view = await server.request('GET', `/sandbox/razorpay/subscriptions/${sub.id}?key=rzp_test_sandbox`);
+      assert.equal(view.status, 200);
+      assert.deepEqual(await json(view), { id: sub.id, status: 'created', plan_name: 'Pro', amount: 319800, currency: 'INR', period: 'monthly', interval: 1, quantity: 2, trial_ends_at: null });
+      assert.equal((await server.request('GET', `/sandbox/razorpay/subscriptions/${sub.id}?key=rzp_other`)).status, 400);
+      assert.equal((await server.request('GET', `/sandbox/razorpay/subscriptions/sub_nobody?key=rzp_test_sandbox`)).status, 404);
+      const res = await pay({ subscription_id: sub.id, outcome: 'success', email: 'asha@example.in', method: 'card' });
+      assert.equal(res.status, 200);
+      const paid = await json(res);
+      assert.equal(paid.razorpay_subscription_id, sub.id);
+      const secret = server.deps.config.razorpay.keySecret;
+      assert.equal(sdk.validatePaymentVerification({ subscription_id: sub.id, payment_id: paid.razorpay_payment_id }, paid.razorpay_signature, secret), true);
+      assert.equal(verifyRazorpaySubscriptionPayment(secret, paid.razorpay_payment_id, sub.id, paid.razorpay_signature), true);
+      const after = server.razorpaySandbox!.subscriptions.get(sub.id)!;
+      assert.equal(after.status, 'active');
+      assert.equal(after.payment_method, 'card');
+      assert.equal((await pay({ subscription_id: sub.id, outcome: 'success' })).status, 409, 'authorised once');
+    });
 
-  test('too late to authorise after expire_by, before any tick: 409', async () => {
-    const sub = await sandboxSubscription({ expire_by: Math.floor(serverNow / 1000) + DAY });
-    serverNow += 2 * DAY_MS;
-    const res = await pay({ subscription_id: sub.id, outcome: 'success' });
-    assert.equal(res.status, 409);
-    assert.match((await json(res)).error.message, /expired/);
-    assert.equal(server.razorpaySandbox!.subscriptions.get(sub.id)!.status, 'expired');
+    test("a trial shows its first charge date; a failed authorisation answers Razorpay's error object; bad requests are refused", async () => {
+      const start = Math.floor(serverNow / 1000) + 7 * DAY;
+      const trial = await sandboxSubscription({ start_at: start });
+      assert.equal((await json(await server.request('GET', `/sandbox/razorpay/subscriptions/${trial.id}?key=rzp_test_sandbox`))).trial_ends_at, start);
+      const failed = await json(await pay({ subscription_id: trial.id, outcome: 'failure' }));
+      assert.equal(failed.error.reason, 'payment_failed');
+      assert.equal(failed.error.metadata.subscription_id, trial.id);
+      assert.equal(server.razorpaySandbox!.subscriptions.get(trial.id)!.status, 'created');
+      assert.equal((await pay({ subscription_id: trial.id, outcome: 'success' })).status, 200);
+      assert.equal(server.razorpaySandbox!.subscriptions.get(trial.id)!.status, 'authenticated');
+      for (const body of [{ outcome: 'success' }, { order_id: 'order_x', subscription_id: trial.id, outcome: 'success' }, { subscription_id: trial.id, outcome: 'success', method: 'cash' }]) {
+        const res = await pay(body);
+        assert.equal(res.status, 400, JSON.stringify(body));
+        assert.equal((await json(res)).error.code, 'validation_error');
+      }
+      assert.equal((await pay({ subscription_id: 'sub_nobody', outcome: 'success' })).status, 404);
+    });
+
+    test("the sandbox renews on the server's clock: move it and tick", async () => {
+      const sim = server.razorpaySandbox!;
+      assert.equal(sim.clock(), serverNow);
+      const sub = await sandboxSubscription({ total_count: 3 });
+      await pay({ subscription_id: sub.id, outcome: 'success' });
+      const end = sim.subscriptions.get(sub.id)!.current_end!;
+      assert.equal(end, addPeriods(Math.floor(serverNow / 1000), { period: 'monthly', interval: 1 }, 1));
+      assert.equal(sim.tick().filter((d) => d.body.includes(sub.id)).length, 0);
+      serverNow = end * 1000;
+      assert.deepEqual(sim.tick().filter((d) => d.body.includes(sub.id)).map((d) => d.event), ['payment.captured', 'subscription.charged']);
+      assert.equal(sim.subscriptions.get(sub.id)!.paid_count, 2);
+      await sim.settle();
+    });
+
+    test('too late to authorise after expire_by, before any tick: 409', async () => {
+      const sub = await sandboxSubscription({ expire_by: Math.floor(serverNow / 1000) + DAY });
+      serverNow += 2 * DAY_MS;
+      const res = await pay({ subscription_id: sub.id, outcome: 'success' });
+      assert.equal(res.status, 409);
+      assert.match((await json(res)).error.message, /expired/);
+      assert.equal(server.razorpaySandbox!.subscriptions.get(sub.id)!.status, 'expired');
+    });
   });
-});
+}
