@@ -1,7 +1,7 @@
 // A simulated Razorpay: the Orders/Payments REST API as docs/upstream/razorpay.md describes it (Basic auth,
-// amount ≥ 100, the error envelope), plus what happens in Razorpay's checkout when a customer pays or
-// fails, with real signatures and real signed webhooks. Sandbox mode runs it inside the server; the tests'
-// fake Razorpay serves the same app over HTTP.
+// amount ≥ 100, the error envelope) and the Subscriptions API (subscriptions.ts), plus what happens in
+// Razorpay's checkout when a customer pays or fails, with real signatures and real signed webhooks, on a
+// clock tests can move. Sandbox mode runs it inside the server; the tests' fake Razorpay serves the same app over HTTP.
 import { Hono } from 'hono';
 import { signRazorpayPayment, signRazorpayWebhook } from '../../../security/signatures.js';
 import type { RazorpayOrder, RazorpayPayment, RazorpayRefund } from '../client.js';

@@ -1,4 +1,4 @@
-// The simulated Razorpay Subscriptions API (razorpay-subscriptions.md): plans, subscriptions and their states,
+// The simulated Razorpay Subscriptions API (docs/upstream/razorpay-subscriptions.md): plans, subscriptions and their states,
 // cancel / update / pause / resume, invoices, the checkout authorisation with its reversed signature, and
 // renewals on the simulator's clock (tick / advance) with injectable failed charges, retries and halts.
 import type { Hono } from 'hono';
