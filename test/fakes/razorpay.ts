@@ -1,5 +1,6 @@
-// Fake Razorpay over real HTTP: the simulated Orders/Payments API of docs/upstream/razorpay.md (the same one
-// sandbox mode runs in-process), behind the shared fault injection (5xx, 429, delays) for client tests.
+// Fake Razorpay over real HTTP: the simulated Orders/Payments and Subscriptions APIs of docs/upstream/razorpay.md
+// and razorpay-subscriptions.md (the same ones sandbox mode runs in-process; `simulator.advance` / `tick` run
+// renewals on its clock), behind the shared fault injection (5xx, 429, delays) for client tests.
 import { Hono } from 'hono';
 import { createRazorpaySimulator, type RazorpaySimulatorOptions } from '../../server/providers/razorpay/sandbox/simulator.js';
 import { FaultInjector, listen } from './harness.js';
