@@ -72,7 +72,7 @@ const PromotionCodeConfig = z
     /** Percent off, above 0 and below 100, at most two decimals. */
     percent_off: z.number().gt(0).lt(100, 'a code takes less than 100 % off; give the plan away with a grant instead').multipleOf(0.01, 'use at most two decimals, e.g. 12.5').optional(),
     /** A fixed amount off per currency, in minor units: {"INR": 50000, "USD": 500}. */
-    amount_off: z.record(z.string().regex(/^[A-Z]{3}$/, 'key by an upper-case ISO 4217 code such as "INR"'), z.number().int('give amounts in minor units (paise, cents), e.g. 50000 for ₹500').positive()).optional(),
+    amount_off: z.record(z.string(), z.number().int('give amounts in minor units (paise, cents), e.g. 50000 for ₹500').positive()).optional(),
     /** The plan ids the code is for; absent: every orderable plan. */
     plans: z.array(z.string()).min(1).optional(),
     /** The billing intervals it is for; absent: every interval its duration allows. */
@@ -92,6 +92,9 @@ const PromotionCodeConfig = z
   })
   .superRefine((p, ctx) => {
     if ((p.percent_off === undefined) === (p.amount_off === undefined)) ctx.addIssue({ code: 'custom', path: ['percent_off'], message: 'set exactly one of percent_off (e.g. 20) or amount_off (e.g. {"INR": 50000})' });
+    for (const currency of Object.keys(p.amount_off ?? {})) {
+      if (!/^[A-Z]{3}$/.test(currency)) ctx.addIssue({ code: 'custom', path: ['amount_off', currency], message: 'key by an upper-case ISO 4217 code such as "INR" or "USD"' });
+    }
     if (p.duration === 'repeating' && p.duration_periods === undefined) ctx.addIssue({ code: 'custom', path: ['duration_periods'], message: 'a "repeating" code needs duration_periods, e.g. 3 for three billing periods' });
     if (p.duration !== 'repeating' && p.duration_periods !== undefined) ctx.addIssue({ code: 'custom', path: ['duration_periods'], message: 'only a "repeating" code has duration_periods; remove it or set "duration": "repeating"' });
     if (p.duration !== 'once' && p.intervals?.includes('once')) ctx.addIssue({ code: 'custom', path: ['intervals'], message: `a "${p.duration}" discount is for recurring prices; remove "once" or set "duration": "once"` });

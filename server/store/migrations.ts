@@ -525,6 +525,11 @@ INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan
 ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS promotion_code text;
 ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS discount integer NOT NULL DEFAULT 0 CHECK (discount >= 0);
 ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS promotion jsonb;
+-- The stored price is the price before the discount: what is charged is it less the discount (migration 5's check, extended).
+ALTER TABLE checkouts DROP CONSTRAINT IF EXISTS checkouts_price_matches;
+ALTER TABLE checkouts ADD CONSTRAINT checkouts_price_matches CHECK (
+  price IS NULL OR (price->>'provider' = provider AND price->>'currency' = currency AND price->>'interval' = interval AND (price->>'amount')::bigint = amount::bigint + discount)
+);
 CREATE TABLE IF NOT EXISTS promotion_holds (
   checkout_id text PRIMARY KEY REFERENCES checkouts(id),
   code text NOT NULL,
