@@ -32,9 +32,6 @@ export class LazyPromotion {
 
   private async open(): Promise<void> {
     const { PromotionField } = await import('./promotion-field.js');
-    this.field ??= new PromotionField(this.host, this.target);
-    this.host.requestUpdate();
-    await this.host.updateComplete;
-    this.host.renderRoot.querySelector<HTMLInputElement>('[part~="promotion-input"]')?.focus();
+    this.field ??= new PromotionField(this.host, this.target); // it renders in place of the button and takes the focus
   }
 }

@@ -81,6 +81,13 @@ export class PromotionField {
     const root = host.renderRoot as ShadowRoot;
     const sheet = promotionStyles.styleSheet;
     if (sheet && root.adoptedStyleSheets && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
+    this.focusInput();
+  }
+
+  /** After the next render: the field replaces "Have a code?" (and the cleared field keeps the focus). */
+  private focusInput(): void {
+    this.host.requestUpdate();
+    void this.host.updateComplete.then(() => this.host.renderRoot.querySelector<HTMLInputElement>('[part~="promotion-input"]')?.focus());
   }
 
   /** The code the server accepted for the current target, if any. */
@@ -123,8 +130,7 @@ export class PromotionField {
     this.draft = '';
     this.preview = this.errorCode = undefined;
     this.checking = false;
-    this.host.requestUpdate();
-    void this.host.updateComplete.then(() => this.host.renderRoot.querySelector<HTMLInputElement>('[part~="promotion-input"]')?.focus());
+    this.focusInput();
   }
 
   render(): TemplateResult {
