@@ -555,7 +555,9 @@ DECLARE
 BEGIN
   UPDATE promotion_holds SET status = 'released', settled_at = p_now WHERE checkout_id = p_checkout AND status = 'held' RETURNING code, customer_id INTO h;
   IF NOT FOUND THEN RETURN false; END IF;
-  UPDATE promotion_counts SET used = used - 1 WHERE code = h.code AND customer_id IN ('', h.customer_id) AND used > 0;
+  -- The code's total first, then the customer's: every path takes the counters in this order (no deadlock).
+  UPDATE promotion_counts SET used = used - 1 WHERE code = h.code AND customer_id = '' AND used > 0;
+  UPDATE promotion_counts SET used = used - 1 WHERE code = h.code AND customer_id = h.customer_id AND used > 0;
   RETURN true;
 END
 $fn$;
@@ -565,15 +567,13 @@ $fn$;
 CREATE OR REPLACE FUNCTION tollgate_claim_promotion(
   p_code text, p_checkout text, p_customer text, p_max integer, p_max_per_customer integer, p_first_only boolean, p_now timestamptz, p_expires timestamptz
 ) RETURNS text LANGUAGE plpgsql AS $fn$
-DECLARE
-  stale record;
 BEGIN
   IF EXISTS (SELECT 1 FROM promotion_holds WHERE checkout_id = p_checkout) THEN RETURN 'exists'; END IF;
-  -- Holds past their time: the checkout expires (the trigger releases the hold), or the hold alone is released.
-  FOR stale IN SELECT checkout_id FROM promotion_holds WHERE code = p_code AND status = 'held' AND expires_at <= p_now ORDER BY checkout_id LOOP
-    UPDATE checkouts SET status = 'expired', updated_at = p_now WHERE id = stale.checkout_id AND status IN ('created', 'starting', 'pending', 'failed');
-    PERFORM tollgate_release_promotion(stale.checkout_id, p_now);
-  END LOOP;
+  -- Holds past their time: their open checkouts expire, in one statement that locks those rows before its
+  -- triggers release the holds (checkout, then counters: the order a payment's path takes them in too).
+  UPDATE checkouts SET status = 'expired', updated_at = p_now
+    WHERE id IN (SELECT checkout_id FROM promotion_holds WHERE code = p_code AND status = 'held' AND expires_at <= p_now)
+      AND status IN ('created', 'starting', 'pending', 'failed');
   IF p_first_only AND EXISTS (SELECT 1 FROM checkouts WHERE customer_id = p_customer AND status IN ('paid', 'refunded')) THEN RETURN 'first_purchase_only'; END IF;
   INSERT INTO promotion_counts AS pc (code, customer_id, used) VALUES (p_code, '', 1)
     ON CONFLICT (code, customer_id) DO UPDATE SET used = pc.used + 1 WHERE p_max IS NULL OR pc.used < p_max;
