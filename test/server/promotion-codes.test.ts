@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, startEveryBackend, testStore, uniqueId, type TestServer } from './helpers.js';
+import { startRazorpayFake } from '../fakes/razorpay.js';
 import { startStripeFake } from '../fakes/stripe.js';
 import { ConfigError, DEFAULT_CONFIG, parseConfig, type ConfigFile } from '../../server/config.js';
 import type { StripeProvider } from '../../server/providers/stripe/index.js';
@@ -453,6 +454,50 @@ for (const engine of engines()) {
       const flat = await server.request('POST', '/v1/checkout', { token: await server.session(uniqueId(), { nowSeconds: Math.floor(T0 / 1000) }), body: { ...body, promotion_code: 'FLAT' } });
       assert.equal(flat.status, 201, await flat.clone().text());
       assert.equal([...fake.state.sessions.values()].at(-1)!.amount_total, 1400);
+    });
+  });
+
+  describe(`promotion codes with Razorpay keys, against the Razorpay fake (${engine})`, () => {
+    const KEYS = { RAZORPAY_KEY_ID: 'rzp_test_promo', RAZORPAY_KEY_SECRET: 'promo_key_secret', RAZORPAY_WEBHOOK_SECRET: 'promo_webhook_secret' };
+    let store: Store;
+    let server: TestServer;
+    let fake: Awaited<ReturnType<typeof startRazorpayFake>>;
+    before(async () => {
+      store = await testStore(engine);
+      fake = await startRazorpayFake({ keyId: KEYS.RAZORPAY_KEY_ID, keySecret: KEYS.RAZORPAY_KEY_SECRET, webhookSecret: KEYS.RAZORPAY_WEBHOOK_SECRET });
+      server = await makeServer({ store, env: { ...KEYS, RAZORPAY_API_BASE: fake.url, TOLLGATE_SANDBOX: '0' }, file: FILE, now: () => new Date(T0) });
+    });
+    after(async () => {
+      await fake.close();
+      await store.close();
+    });
+    const used = async (code: string) => (await store.query<{ used: number }>("SELECT used FROM promotion_counts WHERE code = $1 AND customer_id = ''", [code]))[0]?.used ?? 0;
+
+    test('an upstream 5xx, then the retry with the same Idempotency-Key: one order at the discounted amount, one hold', async () => {
+      const token = await server.session(uniqueId(), { nowSeconds: Math.floor(T0 / 1000) });
+      fake.control.failNext(1, 503);
+      const first = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', promotion_code: 'RETRY' }, idempotencyKey: 'promo-retry' });
+      assert.equal(first.status, 502);
+      assert.equal(await used('RETRY'), 1);
+      const retry = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', promotion_code: 'RETRY' }, idempotencyKey: 'promo-retry' });
+      assert.equal(retry.status, 201, await retry.clone().text());
+      const { action, checkout_id } = await json(retry);
+      assert.equal(fake.simulator.orders.get(action.order_id)!.amount, 159900 - 15990);
+      assert.equal(await used('RETRY'), 1);
+      assert.equal((await store.query('SELECT 1 FROM promotion_holds WHERE checkout_id = $1', [checkout_id])).length, 1);
+    });
+
+    test('a hand-off checkout keeps its discount: the order made from the system browser is at the discounted amount', async () => {
+      const customer = uniqueId();
+      const token = await server.session(customer, { nowSeconds: Math.floor(T0 / 1000) });
+      const made = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', mode: 'handoff', promotion_code: 'FLAT' } });
+      assert.equal(made.status, 201, await made.clone().text());
+      const { checkout_id, action } = await json(made);
+      assert.equal(action.type, 'handoff');
+      const scoped = await server.session(customer, { checkoutScope: checkout_id, nowSeconds: Math.floor(T0 / 1000) });
+      const started = await server.request('POST', `/v1/checkout/${checkout_id}/start`, { token: scoped });
+      assert.equal(started.status, 200, await started.clone().text());
+      assert.equal(fake.simulator.orders.get((await json(started)).action.order_id)!.amount, 109900);
     });
   });
 }
