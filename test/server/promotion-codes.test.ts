@@ -1,7 +1,8 @@
 // Promotion codes end to end on both engines: config checks, every discount type and its rounding, the window,
 // plans and intervals, redemption limits under 50 concurrent checkouts, holds released on expiry and redeemed when
-// paid, the preview route, and what each provider receives (Razorpay order amount, Stripe coupon and session
-// discounts in the sandbox and against the fake Stripe, Bonzai amount) or the refusal where it cannot honour a code.
+// paid, the preview route, and what each provider receives (Razorpay order amount in the sandbox and against the
+// Razorpay HTTP fake, with a retry and a hand-off; Stripe coupon and session discounts in the sandbox and against
+// the fake Stripe; Bonzai amount) or the refusal where it cannot honour a code.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, startEveryBackend, testStore, uniqueId, type TestServer } from './helpers.js';
