@@ -20,4 +20,9 @@ export interface ProviderCapabilities {
   readonly verify: boolean;
   /** The customer manages billing in the provider's portal (`portalUrl`, `hasPortal`). */
   readonly portal: boolean;
+  /**
+   * What changes for a price marked `recurring` (a Razorpay Subscription rather than an order), and for a
+   * customer whose plan in force is such a subscription (`customers.subscription_id`).
+   */
+  readonly recurring?: Pick<ProviderCapabilities, 'renewal' | 'trials' | 'creditsUnusedTime'>;
 }

@@ -39,6 +39,18 @@ export function verifyRazorpayPayment(keySecret: string, storedOrderId: string, 
   return hexEquals(signRazorpayPayment(keySecret, storedOrderId, paymentId), signature);
 }
 
+/**
+ * Razorpay Subscriptions checkout success: `hex(HMAC_SHA256(key_secret, payment_id + "|" + subscription_id))`, the
+ * reverse of the orders order, with the subscription id stored on the server.
+ */
+export function signRazorpaySubscriptionPayment(keySecret: string, paymentId: string, storedSubscriptionId: string): string {
+  return hmacSha256Hex(keySecret, `${paymentId}|${storedSubscriptionId}`);
+}
+
+export function verifyRazorpaySubscriptionPayment(keySecret: string, paymentId: string, storedSubscriptionId: string, signature: string): boolean {
+  return hexEquals(signRazorpaySubscriptionPayment(keySecret, paymentId, storedSubscriptionId), signature);
+}
+
 /** Razorpay webhooks: `X-Razorpay-Signature: hex(HMAC_SHA256(webhook_secret, raw body))`. */
 export function signRazorpayWebhook(webhookSecret: string, rawBody: RawBody): string {
   assertRaw(rawBody);
