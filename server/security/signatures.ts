@@ -40,8 +40,8 @@ export function verifyRazorpayPayment(keySecret: string, storedOrderId: string, 
 }
 
 /**
- * Razorpay Subscriptions checkout success: `hex(HMAC_SHA256(key_secret, payment_id + "|" + subscription_id))`, the
- * reverse of the orders order, with the subscription id stored on the server.
+ * Razorpay Subscriptions checkout success: `hex(HMAC_SHA256(key_secret, payment_id + "|" + subscription_id))` —
+ * the REVERSE of the orders order — with the subscription id stored on the server (razorpay-subscriptions.md, "Checkout").
  */
 export function signRazorpaySubscriptionPayment(keySecret: string, paymentId: string, storedSubscriptionId: string): string {
   return hmacSha256Hex(keySecret, `${paymentId}|${storedSubscriptionId}`);

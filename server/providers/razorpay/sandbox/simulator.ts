@@ -2,12 +2,23 @@
 // amount ≥ 100, the error envelope), plus what happens in Razorpay's checkout when a customer pays or
 // fails, with real signatures and real signed webhooks. Sandbox mode runs it inside the server; the tests'
 // fake Razorpay serves the same app over HTTP.
-import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { signRazorpayPayment, signRazorpayWebhook } from '../../../security/signatures.js';
 import type { RazorpayOrder, RazorpayPayment, RazorpayRefund } from '../client.js';
+import { createSubscriptionSimulator } from './subscriptions.js';
+import { notesProblem, notesValue, rid, rzpError } from './wire.js';
 
 export type { RazorpayOrder, RazorpayPayment, RazorpayRefund };
+export type {
+  RazorpayInvoice,
+  RazorpayPlan,
+  RazorpaySubscription,
+  RazorpaySubscriptionPayment,
+  SubscriptionCheckoutFailure,
+  SubscriptionCheckoutSuccess,
+  SubscriptionPayer,
+  SubscriptionStatus,
+} from './subscriptions.js';
 
 export interface WebhookDelivery {
   eventId: string;
@@ -37,14 +48,13 @@ export interface CheckoutFailure {
   error: { code: string; description: string; source: string; step: string; reason: string; metadata: { order_id: string; payment_id: string } };
 }
 
-const rid = (prefix: string) => `${prefix}_${randomBytes(10).toString('base64url').replace(/[-_]/g, 'x').slice(0, 14)}`;
-
-function rzpError(description: string, field?: string, code = 'BAD_REQUEST_ERROR') {
-  return { error: { code, description, source: 'business', step: 'payment_initiation', reason: 'input_validation_failed', metadata: {}, ...(field ? { field } : {}) } };
-}
 
 export function createRazorpaySimulator(options: RazorpaySimulatorOptions) {
-  const now = () => Math.floor((options.now ?? Date.now)() / 1000);
+  /** The simulator's clock: the injected `now` plus what `advance` moved it; while a due charge runs, that charge's time. */
+  let offsetMs = 0;
+  let pinned: number | undefined;
+  const clockMs = () => (options.now ?? Date.now)() + offsetMs;
+  const now = () => pinned ?? Math.floor(clockMs() / 1000);
   const orders = new Map<string, RazorpayOrder>();
   const payments = new Map<string, RazorpayPayment>();
   const refunds = new Map<string, RazorpayRefund>();
@@ -97,13 +107,9 @@ export function createRazorpaySimulator(options: RazorpaySimulatorOptions) {
     if (amount < 100) return c.json(rzpError('The amount must be at least INR 1.00', 'amount'), 400);
     if (typeof currency !== 'string' || !/^[A-Z]{3}$/.test(currency)) return c.json(rzpError('The currency field is required.', 'currency'), 400);
     if (receipt !== undefined && (typeof receipt !== 'string' || receipt.length > 40)) return c.json(rzpError('The receipt may not be greater than 40 characters.', 'receipt'), 400);
-    if (notes !== undefined) {
-      if (typeof notes !== 'object' || notes === null || Array.isArray(notes)) return c.json(rzpError('The notes field must be an object.', 'notes'), 400);
-      const entries = Object.entries(notes);
-      if (entries.length > 15) return c.json(rzpError('Number of notes cannot exceed 15.', 'notes'), 400);
-      if (entries.some(([, v]) => String(v).length > 256)) return c.json(rzpError('Notes value cannot exceed 256 characters.', 'notes'), 400);
-    }
-    const noteValues = notes && Object.keys(notes).length ? (Object.fromEntries(Object.entries(notes).map(([k, v]) => [k, String(v)])) as Record<string, string>) : ([] as []);
+    const notesWrong = notesProblem(notes);
+    if (notesWrong) return c.json(rzpError(notesWrong, 'notes'), 400);
+    const noteValues = notesValue(notes);
     const order: RazorpayOrder = {
       id: rid('order'),
       entity: 'order',
@@ -222,6 +228,30 @@ export function createRazorpaySimulator(options: RazorpaySimulatorOptions) {
     return r;
   }
 
+  const { runDue, ...subscriptions } = createSubscriptionSimulator({
+    api,
+    keySecret: options.keySecret,
+    now,
+    at: (seconds, fn) => {
+      pinned = seconds;
+      try {
+        return fn();
+      } finally {
+        pinned = undefined;
+      }
+    },
+    payments,
+    event,
+    emit,
+  });
+
+  /** Run every renewal, retry and cycle-end change due by the clock; the webhooks that were sent. */
+  function tick(): WebhookDelivery[] {
+    const before = deliveries.length;
+    runDue();
+    return deliveries.slice(before);
+  }
+
   return {
     api,
     orders,
@@ -230,6 +260,17 @@ export function createRazorpaySimulator(options: RazorpaySimulatorOptions) {
     pay,
     fail,
     refund,
+    ...subscriptions,
+    /** The simulator's clock in milliseconds (the injected `now` plus every `advance`). */
+    clock: clockMs,
+    /** Move the simulator's clock forward by `ms` and run everything that fell due (see `tick`); returns the webhooks that sent. */
+    advance(ms: number): WebhookDelivery[] {
+      if (!(ms >= 0)) throw new RangeError('advance: ms must be ≥ 0');
+      offsetMs += ms;
+      return tick();
+    },
+    /** Run every renewal, retry and cycle-end change due by the clock (after the test moved the injected `now`); returns the webhooks that sent. */
+    tick,
     /** Wait for queued webhooks to be delivered. */
     async settle() {
       while (pending.size) await Promise.all([...pending]);
