@@ -62,8 +62,9 @@ const PHASE: Record<string, number> = { created: 0, authenticated: 1, active: 2,
  * How far along an entity is, compared as a row (ended, paid_count, phase, event time): an ended subscription
  * is final; otherwise more charges is later; in one cycle created < authenticated < active/paused < pending <
  * halted (a recovery is a charge, so a higher paid_count); the event's own time breaks the remaining ties
- * (pause/resume, a plan change in the cycle). A state is applied only when strictly further along, so a
- * duplicate changes nothing and a late event cannot undo a newer one.
+ * (pause/resume, a plan change in the cycle). A state is applied only when at least as far along, so a
+ * duplicate writes the same state again and a late event cannot undo a newer one (two different states of one
+ * phase in one second are the one case left to arrival order).
  */
 export function progressOf(entity: RazorpaySubscription, eventAt: number): { ended: number; paid_count: number; phase: number; event_at: number } {
   return { ended: ENDED.has(entity.status) ? 1 : 0, paid_count: entity.paid_count ?? 0, phase: PHASE[entity.status] ?? 0, event_at: eventAt };
@@ -71,6 +72,15 @@ export function progressOf(entity: RazorpaySubscription, eventAt: number): { end
 
 const toDate = (s: number | null | undefined): Date | null => (typeof s === 'number' && s > 0 ? new Date(s * 1000) : null);
 const truthy = (v: unknown) => v === true || v === 1 || v === '1';
+
+/**
+ * A cancel at the cycle end, read off the entity: the flag where the API reports one, else an `end_at` at the
+ * current cycle's end while cycles remain (a subscription that runs its course ends later, or has none left).
+ */
+function endsAtCycleEnd(entity: RazorpaySubscription): boolean {
+  if (entity.cancel_at_cycle_end !== undefined) return truthy(entity.cancel_at_cycle_end);
+  return entity.status === 'active' && entity.end_at != null && entity.current_end != null && entity.end_at <= entity.current_end && (entity.remaining_count ?? 0) > 0;
+}
 
 export interface RazorpaySubscriptionsDeps {
   config: ServerConfig;
@@ -122,12 +132,12 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
   }
 
   /** Our plan and interval of an upstream plan id (a plan change names the new one), if it is one of ours. */
-  async function catalogPlanOf(planId: string): Promise<{ plan: string; interval: 'month' | 'year' } | undefined> {
+  async function catalogPlanOf(sql: Sql, planId: string): Promise<{ plan: string; interval: 'month' | 'year' } | undefined> {
     for (const plan of catalog.file.plans) {
       const price = plan.prices.find((p) => p.razorpay_plan_id === planId);
       if (price) return { plan: plan.id, interval: price.interval as 'month' | 'year' };
     }
-    const [row] = await store.query<{ key: string }>('SELECT key FROM razorpay_plans WHERE plan_id = $1', [planId]);
+    const [row] = await sql.query<{ key: string }>('SELECT key FROM razorpay_plans WHERE plan_id = $1', [planId]);
     if (!row) return undefined;
     const [plan, interval] = row.key.split('|');
     return { plan, interval: interval as 'month' | 'year' };
@@ -196,11 +206,12 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
     const row = await rowOf(tx, entity.id, true);
     if (!row) return { stored: false, customerChanged: false, row };
     const p = progressOf(entity, input.eventAt);
-    const further = compare(p, row) > 0;
+    // A tie (the same cycle, phase and second) is applied: a duplicate writes the same state again.
+    const further = compare(p, row) >= 0;
     let current = row;
     if (further) {
-      const mapped = (await catalogPlanOf(entity.plan_id)) ?? { plan: row.plan, interval: row.interval };
-      const cancelAtCycleEnd = !ENDED.has(entity.status) && (truthy(entity.cancel_at_cycle_end) || (input.cancelAtCycleEnd ?? row.cancel_at_cycle_end));
+      const mapped = (await catalogPlanOf(tx, entity.plan_id)) ?? { plan: row.plan, interval: row.interval };
+      const cancelAtCycleEnd = !ENDED.has(entity.status) && (endsAtCycleEnd(entity) || (input.cancelAtCycleEnd ?? row.cancel_at_cycle_end));
       const scheduled = entity.has_scheduled_changes ? row.scheduled : null;
       [current] = await tx.query<RazorpaySubscriptionRow>(
         `UPDATE razorpay_subscriptions SET plan = $2, interval = $3, plan_id = $4, quantity = $5, status = $6, current_start = $7, current_end = $8, charge_at = $9,
