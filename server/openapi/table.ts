@@ -33,7 +33,7 @@ import {
 import { InviteRequest, RevokeRequest } from '../providers/bonzai/admin.js';
 import { TokenRequest } from '../providers/mimicbot/admin.js';
 import { ORDER_STATUSES, RenewRequest } from '../providers/mintbot/admin.js';
-import { PayRequest } from '../providers/razorpay/sandbox/routes.js';
+import { PayRequest, SandboxSubscriptionView } from '../providers/razorpay/sandbox/routes.js';
 import { SandboxSessionRequest } from '../routes/sessions.js';
 
 /**
@@ -77,6 +77,7 @@ const token = { schema: EntitlementTokenAsk, description: '`1`: also a signed en
 /** Razorpay's Checkout handler response, as the sandbox modal receives it (docs/upstream/razorpay.md). */
 const SandboxPayAnswer = z.union([
   z.object({ razorpay_payment_id: z.string(), razorpay_order_id: z.string(), razorpay_signature: z.string() }),
+  z.object({ razorpay_payment_id: z.string(), razorpay_subscription_id: z.string(), razorpay_signature: z.string() }),
   z.object({ error: z.looseObject({ code: z.string(), description: z.string(), source: z.string(), step: z.string(), reason: z.string() }) }),
 ]);
 /** mintbot's own order object (docs/upstream/mintbot-partner-api.txt), passed through, with our checkout id when it came through Tollgate. */
@@ -193,7 +194,8 @@ export const ROUTES: RouteSpec[] = [
 
   // The sandbox's simulated provider pages (TOLLGATE_SANDBOX=1)
   { method: 'get', path: '/sandbox/razorpay/checkout.js', summary: 'The simulated Razorpay checkout.js', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 200: { javascript: 'The simulated checkout.js' } } },
-  { method: 'post', path: '/sandbox/razorpay/pay', summary: 'The simulated modal pays (or fails) an order', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, body: PayRequest, responses: { 200: SandboxPayAnswer }, errors: ['not_found', 'conflict'] },
+  { method: 'post', path: '/sandbox/razorpay/pay', summary: 'The simulated modal pays (or fails) an order, or authorises a subscription', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, body: PayRequest, responses: { 200: SandboxPayAnswer }, errors: ['not_found', 'conflict'] },
+  { method: 'get', path: '/sandbox/razorpay/subscriptions/:id', summary: 'What the simulated modal shows for a subscription', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, query: { key: { schema: z.string(), description: 'The sandbox key id (as `POST /sandbox/razorpay/pay` takes it)', required: true } }, responses: { 200: SandboxSubscriptionView }, errors: ['not_found'] },
   { method: 'get', path: '/sandbox/stripe/checkout/:id', summary: 'The simulated Stripe hosted checkout page', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 200: { html: 'The page' } }, errors: ['not_found'] },
   { method: 'post', path: '/sandbox/stripe/checkout/:id/pay', summary: 'Pay the simulated hosted checkout', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 303: { redirect: 'To the session’s success URL' } }, errors: ['not_found', 'conflict'] },
   { method: 'post', path: '/sandbox/stripe/checkout/:id/cancel', summary: 'Leave the simulated hosted checkout', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 303: { redirect: 'To the session’s cancel URL' } }, errors: ['not_found'] },

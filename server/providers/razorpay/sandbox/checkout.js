@@ -1,7 +1,9 @@
 // Tollgate sandbox: a stand-in for https://checkout.razorpay.com/v1/checkout.js with the same interface
 // (new Razorpay(options).open(), options.handler, options.modal.ondismiss, rzp.on('payment.failed', cb)),
 // and a small accessible modal: Pay, Fail, Close. Payments are simulated by the Tollgate server that
-// served this file, which signs them with its sandbox key and sends the signed webhooks.
+// served this file, which signs them with its sandbox key and sends the signed webhooks. With
+// `subscription_id` instead of `order_id` (and no amount) it authorises a subscription: the modal shows the
+// plan's amount × quantity per period, asked of the server.
 (function () {
   'use strict';
   if (window.Razorpay && window.Razorpay.__tollgateSandbox) return;
@@ -43,12 +45,18 @@
   function Razorpay(options) {
     if (!(this instanceof Razorpay)) return new Razorpay(options);
     if (!options || !options.key) throw new Error('Razorpay: options.key is required');
-    if (!options.order_id) throw new Error('Razorpay: options.order_id is required');
+    if (!options.order_id && !options.subscription_id) throw new Error('Razorpay: options.order_id or options.subscription_id is required');
     this.options = options;
     this._handlers = {};
     this._host = null;
   }
   Razorpay.__tollgateSandbox = true;
+
+  // "month", "3 months", "year"…
+  function per(period, interval) {
+    var unit = { daily: 'day', weekly: 'week', monthly: 'month', yearly: 'year' }[period] || period;
+    return interval > 1 ? interval + ' ' + unit + 's' : unit;
+  }
 
   Razorpay.prototype.on = function (name, cb) {
     (this._handlers[name] = this._handlers[name] || []).push(cb);
@@ -85,7 +93,15 @@
     return fetch(origin + '/sandbox/razorpay/pay', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ key: o.key, order_id: o.order_id, outcome: outcome, email: o.prefill && o.prefill.email, contact: o.prefill && o.prefill.contact }),
+      body: JSON.stringify({
+        key: o.key,
+        order_id: o.subscription_id ? undefined : o.order_id,
+        subscription_id: o.subscription_id || undefined,
+        outcome: outcome,
+        email: o.prefill && o.prefill.email,
+        contact: o.prefill && o.prefill.contact,
+        method: o.subscription_id && o.prefill && ['upi', 'card', 'emandate'].indexOf(o.prefill.method) >= 0 ? o.prefill.method : undefined,
+      }),
     })
       .then(function (res) {
         return res.json().then(function (body) {
@@ -149,10 +165,11 @@
     body.className = 'body';
     var amount = document.createElement('div');
     amount.className = 'amount';
-    amount.textContent = money(o.amount, o.currency || 'INR');
+    amount.textContent = o.subscription_id ? '…' : money(o.amount, o.currency || 'INR');
     var note = document.createElement('p');
     note.className = 'note';
-    note.textContent = 'Razorpay sandbox: no money moves. Order ' + o.order_id + (o.prefill && o.prefill.email ? ' · ' + o.prefill.email : '');
+    var contactNote = o.prefill && o.prefill.email ? ' · ' + o.prefill.email : '';
+    note.textContent = 'Razorpay sandbox: no money moves. ' + (o.subscription_id ? 'Subscription ' + o.subscription_id : 'Order ' + o.order_id) + contactNote;
     var status = document.createElement('p');
     status.setAttribute('role', 'status');
     status.className = 'note';
@@ -165,7 +182,7 @@
     var pay = document.createElement('button');
     pay.type = 'button';
     pay.className = 'pay';
-    pay.textContent = 'Pay ' + money(o.amount, o.currency || 'INR');
+    pay.textContent = o.subscription_id ? 'Pay' : 'Pay ' + money(o.amount, o.currency || 'INR');
     var fail = document.createElement('button');
     fail.type = 'button';
     fail.className = 'fail';
@@ -177,6 +194,30 @@
     root.append(backdrop);
 
     var ui = { pay: pay, fail: fail, error: error, status: status };
+    if (o.subscription_id) {
+      // checkout.js gets no amount for a subscription: ask the server what the plan charges.
+      pay.disabled = fail.disabled = true;
+      fetch(origin + '/sandbox/razorpay/subscriptions/' + encodeURIComponent(o.subscription_id) + '?key=' + encodeURIComponent(o.key))
+        .then(function (res) {
+          return res.json().then(function (body) {
+            if (!res.ok) throw new Error((body.error && body.error.message) || 'Unknown subscription');
+            return body;
+          });
+        })
+        .then(function (v) {
+          var price = money(v.amount, v.currency) + ' / ' + per(v.period, v.interval);
+          amount.textContent = price;
+          pay.textContent = (v.trial_ends_at ? 'Authorise ' : 'Pay ') + price;
+          if (v.trial_ends_at) note.textContent += ' · first charge on ' + new Date(v.trial_ends_at * 1000).toLocaleDateString('en-IN', { dateStyle: 'medium' });
+          note.textContent += ' · renews every ' + per(v.period, v.interval) + (v.quantity > 1 ? ' · ' + v.quantity + ' seats' : '');
+          pay.disabled = fail.disabled = false;
+          if (self._host && root.activeElement !== close) pay.focus();
+        })
+        .catch(function (e) {
+          amount.textContent = '';
+          error.textContent = String(e.message || e).replace(/\.$/, '') + '. Close and try again.';
+        });
+    }
     pay.addEventListener('click', function () {
       self._pay('success', ui);
     });

@@ -21,6 +21,8 @@ export function createRazorpaySandbox(deps: ProviderDeps, secrets: RazorpaySecre
     keySecret: secrets.keySecret,
     webhookSecret: secrets.webhookSecret,
     webhookDelayMs: deps.sandboxWebhookDelayMs ?? 1500,
+    // The server's clock: a test that moves it and calls `simulator.tick()` renews subscriptions in step with the server.
+    now: () => deps.now().getTime(),
     // The sandbox's webhooks go to the server's own endpoint as real signed requests, through the whole app.
     deliver: async (d) => {
       const res = await deps.deliverToSelf('/v1/webhooks/razorpay', {

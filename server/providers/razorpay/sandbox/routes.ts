@@ -1,4 +1,5 @@
-// Sandbox-only browser routes: the simulated checkout.js and the endpoint its modal pays through.
+// Sandbox-only browser routes: the simulated checkout.js, the endpoint its modal pays (or authorises a
+// subscription) through, and what it shows for a subscription.
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -10,12 +11,33 @@ import type { RazorpaySimulator } from './simulator.js';
 
 const CHECKOUT_JS = memoryAsset(new Uint8Array(readFileSync(new URL('./checkout.js', import.meta.url))), 'text/javascript; charset=utf-8');
 
-export const PayRequest = z.object({
-  key: z.string(),
-  order_id: z.string().min(1).max(64),
-  outcome: z.enum(['success', 'failure']),
-  email: z.string().max(254).optional(),
-  contact: z.string().max(32).optional(),
+export const PayRequest = z
+  .object({
+    key: z.string(),
+    /** An order (one-off payment), or… */
+    order_id: z.string().min(1).max(64).optional(),
+    /** …a subscription (its mandate authorised; the first charge now unless it starts later). */
+    subscription_id: z.string().min(1).max(64).optional(),
+    outcome: z.enum(['success', 'failure']),
+    email: z.string().max(254).optional(),
+    contact: z.string().max(32).optional(),
+    /** A subscription's payment method (the charges' `method`); default `upi`. */
+    method: z.enum(['upi', 'card', 'emandate']).optional(),
+  })
+  .refine((b) => (b.order_id === undefined) !== (b.subscription_id === undefined), { message: 'exactly one of order_id and subscription_id is required' });
+
+/** What the modal shows for a subscription (checkout.js gets no amount for one): the plan's amount × quantity per period. */
+export const SandboxSubscriptionView = z.object({
+  id: z.string(),
+  status: z.string(),
+  plan_name: z.string(),
+  amount: z.number().int(),
+  currency: z.string(),
+  period: z.enum(['daily', 'weekly', 'monthly', 'yearly']),
+  interval: z.number().int(),
+  quantity: z.number().int(),
+  /** Unix seconds of the first charge, when that is later than now (a trial); else null. */
+  trial_ends_at: z.number().int().nullable(),
 });
 
 export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: string) {
@@ -26,12 +48,37 @@ export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: strin
   routes.post('/sandbox/razorpay/pay', async (c) => {
     const body = await readJson(c, PayRequest);
     if (body.key !== keyId) throw new AppError('validation_error', 'key: not this sandbox key');
-    const order = simulator.orders.get(body.order_id);
+    if (body.subscription_id !== undefined) {
+      const sub = simulator.subscriptions.get(body.subscription_id);
+      if (!sub) throw new AppError('not_found', 'No such sandbox subscription');
+      if (sub.status !== 'created') throw new AppError('conflict', `This subscription is already ${sub.status}`);
+      const payer = { email: body.email, contact: body.contact, method: body.method };
+      return c.json(body.outcome === 'success' ? simulator.paySubscription(sub.id, payer) : simulator.failSubscription(sub.id, payer));
+    }
+    const order = simulator.orders.get(body.order_id!);
     if (!order) throw new AppError('not_found', 'No such sandbox order');
     if (order.status === 'paid') throw new AppError('conflict', 'This order is already paid');
     if (body.outcome === 'success') return c.json(simulator.pay(order.id, body));
     // 200 with Razorpay's error object, as checkout.js hands it to `payment.failed` (not an HTTP failure).
     return c.json(simulator.fail(order.id, body));
+  });
+  routes.get('/sandbox/razorpay/subscriptions/:id', (c) => {
+    if (c.req.query('key') !== keyId) throw new AppError('validation_error', 'key: not this sandbox key');
+    const sub = simulator.subscriptions.get(c.req.param('id'));
+    const plan = sub && simulator.plans.get(sub.plan_id);
+    if (!sub || !plan) throw new AppError('not_found', 'No such sandbox subscription');
+    const view: z.infer<typeof SandboxSubscriptionView> = {
+      id: sub.id,
+      status: sub.status,
+      plan_name: plan.item.name,
+      amount: plan.item.amount * sub.quantity,
+      currency: plan.item.currency,
+      period: plan.period,
+      interval: plan.interval,
+      quantity: sub.quantity,
+      trial_ends_at: sub.status === 'created' && sub.start_at * 1000 > simulator.clock() ? sub.start_at : null,
+    };
+    return c.json(view);
   });
   return routes;
 }

@@ -466,10 +466,18 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
     const st = stateOf(sub);
     sub.status = 'active';
     sub.paused_at = null;
-    // The skipped renewal (if its date passed while paused) is charged at once; otherwise billing goes on as scheduled.
-    sub.charge_at = st.pausedChargeAt === null ? null : Math.max(st.pausedChargeAt, now());
+    // A renewal that fell due while paused is charged at once, and the cycles start again from now; otherwise
+    // billing goes on as scheduled.
+    const t = now();
+    if (st.pausedChargeAt !== null && st.pausedChargeAt <= t) {
+      st.anchor = t;
+      st.anchorCycle = st.cycle;
+      sub.end_at = boundary(sub, st.cycle + sub.remaining_count);
+    }
+    sub.charge_at = st.pausedChargeAt === null ? null : Math.max(st.pausedChargeAt, t);
     st.pausedChargeAt = null;
     emit(event('subscription.resumed', { subscription: sub }));
+    if (sub.charge_at !== null && sub.charge_at <= t) step(sub);
     return c.json(sub);
   });
 
