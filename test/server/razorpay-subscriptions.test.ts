@@ -12,6 +12,8 @@ import type { RazorpaySimulator } from '../../server/providers/razorpay/sandbox/
 import type { SubscriptionControls } from '../../server/providers/types.js';
 import type { CustomerRow } from '../../server/store/customers.js';
 import { startRazorpayFake } from '../fakes/razorpay.js';
+import { parseConfig } from '../../server/config.js';
+import { razorpaySubscriptionSettings } from '../../server/providers/razorpay/settings.js';
 
 const DAY = 86_400_000;
 
@@ -33,6 +35,22 @@ const FILE = {
     { id: 'team', name: 'Team', trial_days: 14, limits: { messages: null }, prices: [{ provider: 'razorpay' as const, currency: 'INR', amount: 399900, interval: 'month' as const, recurring: true }] },
   ],
 };
+
+test('config: recurring only on Razorpay prices with an interval, razorpay_plan_id only with recurring, the providers.razorpay options checked', () => {
+  const withPrice = (price: Record<string, unknown>, razorpay: Record<string, unknown> = {}) => ({
+    plans: [{ id: 'free', name: 'Free' }, { id: 'pro', name: 'Pro', prices: [{ provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month', ...price }] }],
+    providers: { razorpay },
+  });
+  assert.throws(() => parseConfig(withPrice({ provider: 'stripe', currency: 'USD', recurring: true })), /plans\[1\]\.prices\[0\]\.recurring: only Razorpay prices take "recurring"/);
+  assert.throws(() => parseConfig(withPrice({ interval: 'once', recurring: true })), /plans\[1\]\.prices\[0\]\.interval: a recurring price renews every "month" or "year"/);
+  assert.throws(() => parseConfig(withPrice({ razorpay_plan_id: 'plan_abc' })), /razorpay_plan_id: a Razorpay plan is for a recurring price/);
+  assert.throws(() => parseConfig(withPrice({ recurring: true, razorpay_plan_id: 'abc' })), /razorpay_plan_id: use a Razorpay plan id/);
+  assert.throws(() => parseConfig(withPrice({ recurring: true }, { schedule_change_at: 'later' })), /schedule_change_at/);
+  assert.throws(() => parseConfig(withPrice({ recurring: true }, { halted_grace: 3 })), /did you mean "halted_grace_days"/);
+  const cfg = parseConfig(withPrice({ recurring: true, razorpay_plan_id: 'plan_abc' }, { total_count: { month: 24 }, halted_grace_days: 0 }));
+  assert.deepEqual(razorpaySubscriptionSettings(cfg.providers.razorpay), { totalCount: { month: 24, year: 10 }, scheduleChangeAt: 'auto', haltedGraceDays: 0 });
+  assert.deepEqual(razorpaySubscriptionSettings(parseConfig(withPrice({})).providers.razorpay), { totalCount: { month: 120, year: 10 }, scheduleChangeAt: 'auto', haltedGraceDays: 3 });
+});
 
 for (const engine of engines()) {
   describe(`Razorpay Subscriptions (${engine})`, () => {
