@@ -543,6 +543,8 @@ CREATE TABLE IF NOT EXISTS razorpay_subscriptions (
   phase integer NOT NULL DEFAULT 0,
   event_at bigint NOT NULL DEFAULT 0,
   scheduled jsonb,
+  -- Razorpay's payment_method once authorised (upi, card, emandate…)
+  payment_method text,
   created_at timestamptz NOT NULL DEFAULT now(),
   updated_at timestamptz NOT NULL DEFAULT now()
 );

@@ -274,7 +274,10 @@ for (const engine of engines()) {
       await toNextCharge(id);
       [last] = await listPayments(store, customer);
       assert.deepEqual([last.amount, last.quantity], [2 * 159900, 2]);
-      assert.equal((await controls.current(await customerRow(customer)))?.quantity, 2);
+      const current = (await controls.current(await customerRow(customer)))!;
+      assert.deepEqual([current.quantity, current.paymentMethod, current.subscriptionId], [2, 'UPI Autopay', id]);
+      // Renewals are not tied to the checkout (whose refund marks only its own payment refunded).
+      assert.ok((await listPayments(store, customer)).every((p) => (p.kind === 'renewal') === (p.checkout_id === null)));
     });
 
     test('duplicate and reordered webhooks (and a stale state sent late) converge on the newest state', async () => {

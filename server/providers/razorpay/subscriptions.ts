@@ -35,6 +35,7 @@ export interface RazorpaySubscriptionRow {
   phase: number;
   event_at: string | number;
   scheduled: { plan: string; interval: 'month' | 'year'; quantity: number; at: string } | null;
+  payment_method: string | null;
   created_at: Date;
 }
 
@@ -53,6 +54,9 @@ export function statusOf(entity: Pick<RazorpaySubscription, 'status'>): Subscrip
       return 'canceled'; // cancelled, completed, expired, paused, created (never authorised)
   }
 }
+
+/** Razorpay's `payment_method` of a subscription, as the portal shows it. */
+const PAYMENT_METHODS: Record<string, string> = { upi: 'UPI Autopay', card: 'Card', emandate: 'e-mandate (bank account)', nach: 'NACH (bank account)' };
 
 const ENDED = new Set(['cancelled', 'completed', 'expired']);
 /** Within one billing cycle (the same paid_count): how far along each status is. Paused and resumed tie with active: the event's time decides. */
@@ -215,10 +219,12 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       const scheduled = entity.has_scheduled_changes ? row.scheduled : null;
       [current] = await tx.query<RazorpaySubscriptionRow>(
         `UPDATE razorpay_subscriptions SET plan = $2, interval = $3, plan_id = $4, quantity = $5, status = $6, current_start = $7, current_end = $8, charge_at = $9,
-           cancel_at_cycle_end = $10, ended = $11, paid_count = $12, phase = $13, event_at = $14, scheduled = $15::jsonb, updated_at = $16 WHERE id = $1 RETURNING *`,
+           cancel_at_cycle_end = $10, ended = $11, paid_count = $12, phase = $13, event_at = $14, scheduled = $15::jsonb, updated_at = $16,
+           payment_method = COALESCE($17, payment_method) WHERE id = $1 RETURNING *`,
         [
           entity.id, mapped.plan, mapped.interval, entity.plan_id, entity.quantity ?? row.quantity, entity.status, toDate(entity.current_start), toDate(entity.current_end) ?? row.current_end,
           toDate(entity.charge_at), cancelAtCycleEnd, p.ended, p.paid_count, p.phase, p.event_at, scheduled ? JSON.stringify(scheduled) : null, deps.now(),
+          entity.payment_method ?? null,
         ],
       );
     }
@@ -306,7 +312,7 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       provider: 'razorpay',
       payment_id: payment.id,
       customer_id: row.customer_id,
-      checkout_id: row.checkout_id,
+      // No checkout: a refund of the checkout's payment (kind 'checkout') must not mark the renewals refunded.
       subscription_id: row.id,
       plan: current.plan,
       interval: current.interval,
@@ -350,7 +356,7 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       cancelAtPeriodEnd: row.cancel_at_cycle_end,
       currentPeriodEnd: row.current_end ? new Date(row.current_end) : null,
       nextCharge: !ended && !row.cancel_at_cycle_end && chargeAt && price ? { at: chargeAt, amount: price.amount * row.quantity, currency: price.currency } : null,
-      paymentMethod: null,
+      paymentMethod: row.payment_method ? (PAYMENT_METHODS[row.payment_method] ?? row.payment_method) : null,
       scheduledChange: row.scheduled ? { ...row.scheduled, at: new Date(row.scheduled.at) } : null,
       can: { cancel: !ended && !row.cancel_at_cycle_end, resume: row.status === 'paused', changePlan: !ended && !row.cancel_at_cycle_end && row.status !== 'paused', updatePaymentMethod: false },
     };
