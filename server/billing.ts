@@ -4,7 +4,8 @@
 import type { Entitlements, Subscription, SubscriptionStatus } from '../src/contract/index.js';
 import type { Catalog } from './catalog.js';
 import { AppError } from './errors.js';
-import { capabilitiesOf } from './providers/capability-table.js';
+import { customerCapabilities } from './providers/capability-table.js';
+import { razorpaySubscriptionSettings } from './providers/razorpay/settings.js';
 import { iso } from './store/checkouts.js';
 import type { CustomerRow } from './store/customers.js';
 import type { Sql } from './store/index.js';
@@ -17,7 +18,7 @@ export { checkoutPrice } from './services/pricing.js';
 
 /**
  * Whether a new checkout for `plan` may start, given what the customer already has:
- * - a live subscription that renews upstream (Stripe, MimicBot): no, a second one would bill twice; the
+ * - a live subscription that renews upstream (Stripe, MimicBot, a Razorpay Subscription): no, a second one would bill twice; the
  *   plan changes in the provider's portal (409 `subscription_exists`);
  * - a paid Razorpay period still running and a lower plan asked for: no, the paid time would be lost;
  *   it can be bought when the period ends (409 `downgrade_not_available`). The same or a higher plan may
@@ -27,11 +28,11 @@ export function assertPlanChangeAllowed(catalog: Catalog, customer: CustomerRow,
   const { planId, status } = effectivePlan(customer, catalog, now);
   if (!grantsAccess(catalog, planId, status)) return;
   const current = catalog.plan(planId)!;
-  if (capabilitiesOf(customer.billing_provider)?.renewal === 'upstream') {
+  if (customerCapabilities(customer)?.renewal === 'upstream') {
     throw new AppError('subscription_exists', `You already have a ${current.name} subscription: change or cancel it in the billing portal (POST /v1/portal)`);
   }
   const end = customer.current_period_end ? new Date(customer.current_period_end) : null;
-  if (capabilitiesOf(customer.billing_provider)?.creditsUnusedTime && end && end > now && catalog.rank(plan.id) < catalog.rank(planId)) {
+  if (customerCapabilities(customer)?.creditsUnusedTime && end && end > now && catalog.rank(plan.id) < catalog.rank(planId)) {
     throw new AppError('downgrade_not_available', `You are on ${current.name} until ${end.toISOString().slice(0, 10)}: you can move to ${plan.name} when it ends`);
   }
 }
@@ -69,9 +70,18 @@ export interface ActiveGrant {
 function paidPlan(customer: CustomerRow, catalog: Catalog, now: Date): { planId: string; status: SubscriptionStatus } {
   const free = catalog.freePlan.id;
   if (customer.plan === free) return { planId: free, status: customer.status };
+  // A halted Razorpay subscription (unpaid) keeps its plan for providers.razorpay.halted_grace_days, shown as past due.
+  if (customer.status === 'unpaid' && inHaltedGrace(customer, catalog, now)) return { planId: catalog.plan(customer.plan) ? customer.plan : free, status: 'past_due' };
   if (customer.status === 'canceled' || customer.status === 'unpaid') return { planId: free, status: customer.status };
-  if (customer.current_period_end && new Date(customer.current_period_end) <= now && capabilitiesOf(customer.billing_provider)?.renewal !== 'upstream') return { planId: free, status: 'canceled' };
+  if (customer.current_period_end && new Date(customer.current_period_end) <= now && customerCapabilities(customer)?.renewal !== 'upstream') return { planId: free, status: 'canceled' };
   return { planId: catalog.plan(customer.plan) ? customer.plan : free, status: customer.status };
+}
+
+/** Whether an unpaid (halted) subscription is still within its grace period, counted from when it became unpaid. */
+function inHaltedGrace(customer: CustomerRow, catalog: Catalog, now: Date): boolean {
+  if (!customer.subscription_id || !customer.unpaid_since) return false;
+  const days = customer.billing_provider === 'razorpay' ? razorpaySubscriptionSettings(catalog.file.providers.razorpay).haltedGraceDays : 0;
+  return new Date(customer.unpaid_since).getTime() + days * 86_400_000 > now.getTime();
 }
 
 /** The customer's subscription as the widgets show it; `used` is this period's usage (store/customer-views.ts). */

@@ -120,8 +120,8 @@ export class Catalog {
         feature_ids: plan.features.map((f) => f.id),
         limits: Object.fromEntries(this.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
         popular: plan.popular,
-        // Only a provider that runs the subscription can give a trial; a Razorpay order charges at once.
-        trial_days: charge.some((p) => capabilitiesOf(p.provider)?.trials) ? plan.trial_days : 0,
+        // Only a provider that runs the subscription can give a trial; a Razorpay order charges at once (a recurring price may).
+        trial_days: charge.some((p) => capabilitiesOf(p.provider, p.recurring)?.trials) ? plan.trial_days : 0,
         orderable: this.isOrderable(plan),
         prices: plan.prices.map(publicPrice),
         charge: charge.map(publicPrice),
@@ -131,5 +131,5 @@ export class Catalog {
 }
 
 function publicPrice(p: PlanPriceConfig) {
-  return { provider: p.provider, currency: p.currency, amount: p.amount, interval: p.interval };
+  return { provider: p.provider, currency: p.currency, amount: p.amount, interval: p.interval, ...(p.recurring ? { recurring: true as const } : {}) };
 }

@@ -56,6 +56,13 @@ const PlanPrice = z.strictObject({
   interval: Interval,
   /** Stripe: an existing price id; without it the server sends price_data from this entry. */
   stripe_price_id: z.string().optional(),
+  /**
+   * Razorpay: renews by itself (a Razorpay Subscription: UPI Autopay, card or e-mandate) instead of an order for
+   * one period. Monthly or yearly; the plan's `trial_days` apply.
+   */
+  recurring: z.boolean().optional(),
+  /** Razorpay, recurring: an existing Razorpay Plan (`plan_…`); without it the server creates one per price. */
+  razorpay_plan_id: z.string().regex(/^plan_[A-Za-z0-9]+$/, 'use a Razorpay plan id such as "plan_00000000000001"').optional(),
   /** Providers with their own plan names (mintbot tier, MimicBot plan, Bonzai product…): free-form mapping. */
   upstream: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
@@ -262,6 +269,12 @@ export const ConfigFile = z
             ctx.addIssue({ code: 'custom', path: ['plans', i, 'translations', locale, 'features', feature], message: `plan "${p.id}" has no feature "${feature}"; use one of its feature ids (${p.features.map((f) => f.id).join(', ') || 'none'})` });
         }
       }
+      p.prices.forEach((price, j) => {
+        if (price.recurring && price.provider !== 'razorpay')
+          ctx.addIssue({ code: 'custom', path: ['plans', i, 'prices', j, 'recurring'], message: `only Razorpay prices take "recurring" (${price.provider} prices with an interval renew as that provider bills them); remove it` });
+        else if (price.recurring && price.interval === 'once') ctx.addIssue({ code: 'custom', path: ['plans', i, 'prices', j, 'interval'], message: 'a recurring price renews every "month" or "year"; use one of those' });
+        if (price.razorpay_plan_id && !price.recurring) ctx.addIssue({ code: 'custom', path: ['plans', i, 'prices', j, 'razorpay_plan_id'], message: 'a Razorpay plan is for a recurring price; add "recurring": true or remove it' });
+      });
       for (const metric of Object.keys(p.limits)) {
         if (!cfg.metrics.some((m) => m.id === metric))
           ctx.addIssue({ code: 'custom', path: ['plans', i, 'limits', metric], message: `unknown metric "${metric}"; add it to "metrics" or remove the limit` });

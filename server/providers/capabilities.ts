@@ -30,4 +30,9 @@ export interface ProviderCapabilities {
    * (`promotion_codes[].razorpay_offer_id`).
    */
   readonly discounts: 'amount' | 'coupon' | false;
+  /**
+   * What changes for a price marked `recurring` (a Razorpay Subscription rather than an order), and for a
+   * customer whose plan in force is such a subscription (`customers.subscription_id`).
+   */
+  readonly recurring?: Pick<ProviderCapabilities, 'renewal' | 'trials' | 'creditsUnusedTime'>;
 }

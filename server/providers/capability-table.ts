@@ -19,7 +19,16 @@ const CAPABILITIES: Record<ProviderName, ProviderCapabilities> = {
   bonzai: BONZAI_CAPABILITIES,
 };
 
-/** A stored provider name's capabilities (a customer row's `billing_provider`, a checkout's `provider`); undefined for none. */
-export function capabilitiesOf(name: string | null | undefined): ProviderCapabilities | undefined {
-  return name && Object.hasOwn(CAPABILITIES, name) ? CAPABILITIES[name as ProviderName] : undefined;
+/**
+ * A stored provider name's capabilities (a customer row's `billing_provider`, a checkout's `provider`); undefined
+ * for none. `recurring`: for a price marked recurring, or a customer billed by a subscription there.
+ */
+export function capabilitiesOf(name: string | null | undefined, recurring = false): ProviderCapabilities | undefined {
+  const caps = name && Object.hasOwn(CAPABILITIES, name) ? CAPABILITIES[name as ProviderName] : undefined;
+  return recurring && caps?.recurring ? { ...caps, ...caps.recurring } : caps;
+}
+
+/** The capabilities that bill a customer: those of a subscription when their plan in force is one (customers.subscription_id). */
+export function customerCapabilities(customer: { billing_provider: string | null; subscription_id?: string | null }): ProviderCapabilities | undefined {
+  return capabilitiesOf(customer.billing_provider, Boolean(customer.subscription_id));
 }

@@ -8,7 +8,7 @@ import type { Provider } from './types.js';
 export { capabilitiesOf } from './capability-table.js';
 
 /** The boolean capabilities, for `namesWith`. */
-type Flag = { [K in keyof ProviderCapabilities]: ProviderCapabilities[K] extends boolean ? K : never }[keyof ProviderCapabilities];
+type Flag = { [K in keyof ProviderCapabilities]-?: ProviderCapabilities[K] extends boolean ? K : never }[keyof ProviderCapabilities];
 
 export class ProviderRegistry {
   private readonly byName = new Map<ProviderName, Provider>();

@@ -2,7 +2,7 @@
 // upstream fetch with a timeout that all of them use.
 import type { Hono } from 'hono';
 import type { CheckoutAction, CheckoutRequest, CheckoutStatus, ProviderName, RazorpayVerifyRequest, Subscription, SubscriptionStatus } from '../../src/contract/index.js';
-import type { CheckoutRow, CustomerRow } from '../billing.js';
+import type { CheckoutRow, CustomerRow, UpgradeResult } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig, ProviderMode } from '../config.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import type { CustomerIdentity } from '../security/tokens.js';
@@ -52,8 +52,11 @@ export interface Provider extends ProviderCapabilities {
   readonly handoffUnsupported?: string;
   /** Create the upstream order or session for a checkout and say what the browser does next. */
   createCheckout(ctx: CheckoutContext): Promise<CheckoutStart>;
-  /** Razorpay-style verify (Razorpay direct, Mintoken forward): throws on a bad signature. */
-  verifyPayment?(ctx: { checkout: CheckoutRow; body: RazorpayVerifyRequest; identity: CustomerIdentity }): Promise<void>;
+  /**
+   * Razorpay-style verify (Razorpay direct, Mintoken forward): throws on a bad signature. A provider that marks
+   * the checkout paid itself (a Razorpay Subscription) answers with the result; otherwise the caller does.
+   */
+  verifyPayment?(ctx: { checkout: CheckoutRow; body: RazorpayVerifyRequest; identity: CustomerIdentity }): Promise<void | UpgradeResult>;
   /** Ask the upstream for a checkout's state (redirect returns, polling providers). */
   refreshCheckout?(checkout: CheckoutRow): Promise<void>;
   /** A customer-portal URL, or null when the customer has no billing account there. */

@@ -88,7 +88,7 @@ checkoutRoutes.post('/v1/checkout/:id/verify', async (c) => {
   return withIdempotency(c, `customer:${identity.customerId}`, async () => {
     const body = await readJson(c, RazorpayVerifyRequest);
     const own = await ownCheckout(c.get('deps').store, identity.customerId, id);
-    const checkout = own.provider_order_id === body.razorpay_order_id ? own : undefined;
+    const checkout = own.provider_order_id === (body.razorpay_order_id ?? body.razorpay_subscription_id) ? own : undefined;
     return c.json(await verifyPayment(c.get('deps'), { identity, checkout, body, requestId: c.get('requestId') }));
   });
 });
@@ -99,7 +99,8 @@ checkoutRoutes.post('/v1/razorpay/verify', async (c) => {
   return withIdempotency(c, `customer:${identity.customerId}`, async () => {
     const { store } = c.get('deps');
     const body = await readJson(c, RazorpayVerifyRequest);
-    const checkout = await loadCheckoutByOrder(store, c.get('deps').providers.namesWith('verify'), body.razorpay_order_id);
+    // An order's id, or a subscription's (stored as the checkout's provider_order_id as well).
+    const checkout = await loadCheckoutByOrder(store, c.get('deps').providers.namesWith('verify'), (body.razorpay_order_id ?? body.razorpay_subscription_id)!);
     return c.json(await verifyPayment(c.get('deps'), { identity, checkout, body, requestId: c.get('requestId') }));
   });
 });

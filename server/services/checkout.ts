@@ -198,8 +198,8 @@ export async function verifyPayment(
   if (checkout.plan !== body.plan) throw new AppError('validation_error', `plan: this order is for "${checkout.plan}", not "${body.plan}"`);
   const provider = providerFor(deps, checkout);
   if (!provider.verifyPayment) throw new AppError('validation_error', `${checkout.provider} payments are not verified here`);
-  await provider.verifyPayment({ checkout, body, identity });
-  const result = await markPaid(deps, { checkoutId: checkout.id, paymentId: body.razorpay_payment_id, source: `${checkout.provider}_verify` });
+  const settled = await provider.verifyPayment({ checkout, body, identity });
+  const result = settled ?? (await markPaid(deps, { checkoutId: checkout.id, paymentId: body.razorpay_payment_id, source: `${checkout.provider}_verify` }));
   deps.log.info('payment verified', { request_id: input.requestId, checkout_id: checkout.id, payment_id: result.payment_id, changed: result.changed });
   return { message: 'Plan upgraded', old_plan: result.old_plan, new_plan: result.new_plan, payment_id: result.payment_id };
 }

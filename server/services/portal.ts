@@ -190,6 +190,8 @@ export async function updatePaymentMethod(deps: AppDeps, identity: CustomerIdent
   if (!controls.updatePaymentMethod || !managed.can.updatePaymentMethod) throw new AppError('conflict', `The payment method of this ${state.provider.name} subscription cannot be changed here`);
   const action: CheckoutAction = await controls.updatePaymentMethod(state.customer, identity);
   // A Razorpay-shaped action names its order: the checkout row the provider made for it, which the page pays with <razorpay-checkout checkout="…">.
-  const row = action.type === 'razorpay' ? await loadCheckoutByOrder(deps.store, [state.provider.name], action.order_id) : undefined;
+  // (A subscription's id is its checkout's provider order id.)
+  const orderRef = action.type === 'razorpay' ? (action.order_id ?? action.subscription_id) : undefined;
+  const row = orderRef ? await loadCheckoutByOrder(deps.store, [state.provider.name], orderRef) : undefined;
   return answer(deps, identity, locale, { checkout_id: row && row.customer_id === state.customer.id ? row.id : null, action });
 }

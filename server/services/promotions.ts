@@ -95,6 +95,11 @@ export function assertProviderHonours(promo: PromotionCodeConfig, price: PlanPri
   const caps = capabilitiesOf(price.provider);
   if (!caps?.discounts) throw new AppError('promotion_not_supported', `Promotion codes cannot be used with ${price.provider}, which prices this plan itself`);
   if (caps.discounts === 'coupon') return;
+  // A recurring price is a Razorpay Subscription, priced upstream by its plan: the code must be an Offer there.
+  if (price.recurring) {
+    razorpayOfferFor(appliedPromotion(promo));
+    return;
+  }
   const everyPayment = price.interval !== 'once' && caps.renewal !== 'one_period';
   if (everyPayment && promo.duration !== 'forever') {
     throw new AppError('promotion_not_supported', `${price.provider} charges a subscription the same amount every ${price.interval}; the code ${promo.code} is not a discount on every payment`);

@@ -16,6 +16,10 @@ export interface CustomerRow {
   state_at: Date | null;
   /** The billing interval of the plan in force, where known. */
   plan_interval: Interval | null;
+  /** The provider's subscription id when the plan in force is a subscription there that one provider name also sells as orders (Razorpay; migration 16). */
+  subscription_id?: string | null;
+  /** When that subscription became unpaid (Razorpay `halted`): the grace period counts from here (migration 16). */
+  unpaid_since?: Date | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -509,6 +509,105 @@ INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan
 `,
   },
   {
+    id: 16,
+    name: 'razorpay_subscriptions',
+    // Razorpay Subscriptions (providers/razorpay/subscriptions.ts). razorpay_plans: the upstream Plan made for a
+    // recurring catalog price, once per (plan, interval, currency, amount): a changed price is a new key and a new
+    // plan; two instances that race to make the first one both create one upstream, the first row wins and both
+    // use it. razorpay_subscriptions: each subscription's last state, kept only when the entity is further along
+    // (the row comparison in subscriptions.ts), so duplicated and reordered webhooks converge. customers: the
+    // subscription whose plan is in force, and since when it is unpaid (halted: the grace period). A paid
+    // recurring checkout sets the first and does not end at its period end or credit unused time.
+    sql: `
+CREATE TABLE IF NOT EXISTS razorpay_plans (
+  key text PRIMARY KEY,
+  plan_id text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE IF NOT EXISTS razorpay_subscriptions (
+  id text PRIMARY KEY,
+  customer_id text NOT NULL REFERENCES customers(id),
+  checkout_id text REFERENCES checkouts(id),
+  plan text NOT NULL,
+  interval text NOT NULL,
+  plan_id text NOT NULL,
+  quantity integer NOT NULL DEFAULT 1 CHECK (quantity >= 1),
+  status text NOT NULL,
+  current_start timestamptz,
+  current_end timestamptz,
+  charge_at timestamptz,
+  cancel_at_cycle_end boolean NOT NULL DEFAULT false,
+  -- how far along the entity is: (ended, paid_count, phase, event time) compared as a row
+  ended integer NOT NULL DEFAULT 0,
+  paid_count integer NOT NULL DEFAULT 0,
+  phase integer NOT NULL DEFAULT 0,
+  event_at bigint NOT NULL DEFAULT 0,
+  scheduled jsonb,
+  -- Razorpay's payment_method once authorised (upi, card, emandate…)
+  payment_method text,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS razorpay_subscriptions_customer ON razorpay_subscriptions (customer_id, created_at DESC);
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS subscription_id text;
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS unpaid_since timestamptz;
+CREATE OR REPLACE FUNCTION tollgate_mark_paid(
+  p_checkout text, p_payment text, p_source text, p_event text, p_now timestamptz,
+  p_month_end timestamptz, p_year_end timestamptz, p_one_period text[], p_credits text[]
+) RETURNS json LANGUAGE plpgsql AS $fn$
+DECLARE
+  k checkouts%ROWTYPE;
+  c customers%ROWTYPE;
+  paid record;
+  audit record;
+  period_end timestamptz;
+  credit_ms float8 := 0;
+  left_ms float8;
+  len_paid float8;
+  len_new float8;
+  recurring boolean;
+BEGIN
+  SELECT * INTO k FROM checkouts WHERE id = p_checkout FOR UPDATE;
+  IF NOT FOUND THEN RETURN json_build_object('error', 'not_found'); END IF;
+  IF k.status IN ('paid', 'refunded') THEN
+    IF k.payment_id IS DISTINCT FROM p_payment THEN RETURN json_build_object('error', 'paid_by_other'); END IF;
+    IF k.status = 'refunded' THEN RETURN json_build_object('error', 'refunded'); END IF;
+    SELECT old_plan, new_plan INTO audit FROM plan_changes WHERE checkout_id = k.id AND kind = 'upgrade';
+    RETURN json_build_object('old_plan', COALESCE(audit.old_plan, k.plan), 'new_plan', COALESCE(audit.new_plan, k.plan), 'changed', false);
+  END IF;
+  IF EXISTS (SELECT 1 FROM checkouts WHERE provider = k.provider AND payment_id = p_payment AND id <> k.id) THEN
+    RETURN json_build_object('error', 'payment_used');
+  END IF;
+  SELECT * INTO c FROM customers WHERE id = k.customer_id FOR UPDATE;
+  -- A recurring price (a Razorpay Subscription) renews upstream: no "ends on", no credit; its id is the order id.
+  recurring := COALESCE((k.price->>'recurring')::boolean, false);
+  period_end := CASE k.interval WHEN 'once' THEN NULL WHEN 'year' THEN p_year_end ELSE p_month_end END;
+  -- Unused paid time carried into a new purchase (providers with creditsUnusedTime): see markCheckoutPaid.
+  IF NOT recurring AND k.provider = ANY (p_credits) AND c.subscription_id IS NULL AND c.billing_provider = k.provider AND c.current_period_end > p_now AND c.status = 'active' AND k.interval <> 'once' THEN
+    SELECT amount, currency, interval INTO paid FROM checkouts
+      WHERE customer_id = c.id AND plan = c.plan AND status = 'paid' AND provider = k.provider ORDER BY paid_at DESC LIMIT 1;
+    IF FOUND AND paid.interval <> 'once' AND paid.currency = k.currency AND k.amount > 0 THEN
+      left_ms := (EXTRACT(EPOCH FROM (c.current_period_end - p_now)) * 1000)::float8;
+      len_paid := (EXTRACT(EPOCH FROM ((CASE paid.interval WHEN 'year' THEN p_year_end ELSE p_month_end END) - p_now)) * 1000)::float8;
+      len_new := (EXTRACT(EPOCH FROM (period_end - p_now)) * 1000)::float8;
+      credit_ms := floor((((left_ms / len_paid) * paid.amount::float8) / k.amount::float8) * len_new);
+    END IF;
+  END IF;
+  UPDATE checkouts SET status = 'paid', payment_id = p_payment, paid_at = p_now, updated_at = p_now WHERE id = k.id;
+  UPDATE customers SET plan = k.plan, status = 'active',
+      cancel_at_period_end = (period_end IS NOT NULL AND k.provider = ANY (p_one_period) AND NOT recurring),
+      subscription_id = CASE WHEN recurring THEN k.provider_order_id END, unpaid_since = NULL,
+      current_period_end = CASE WHEN period_end IS NOT NULL AND credit_ms > 0 THEN period_end + credit_ms * interval '1 millisecond' ELSE period_end END,
+      billing_provider = k.provider, plan_interval = k.interval, updated_at = p_now
+    WHERE id = c.id;
+  INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
+    VALUES (c.id, c.plan, k.plan, 'upgrade', p_source, k.id, p_payment, p_event, p_now);
+  RETURN json_build_object('old_plan', c.plan, 'new_plan', k.plan, 'changed', true);
+END
+$fn$;
+`,
+  },
+  {
     id: 18,
     name: 'promotion_codes',
     // Promotion codes (README "Promotion codes", store/promotions.ts). A checkout records the code it was

@@ -19,6 +19,8 @@ export const Price = z.object({
   currency: z.string().regex(/^[A-Z]{3}$/),
   amount: z.number().int().nonnegative(),
   interval: Interval,
+  /** Renews by itself (a Razorpay Subscription); absent on a price that is an order for one period or a provider's own subscription. */
+  recurring: z.literal(true).optional(),
 });
 export type Price = z.infer<typeof Price>;
 
@@ -117,7 +119,13 @@ export type PromotionPreview = z.infer<typeof PromotionPreview>;
 export const RazorpayAction = z.object({
   type: z.literal('razorpay'),
   key_id: z.string(),
-  order_id: z.string(),
+  /** The order of a one-off payment; absent for a subscription. */
+  order_id: z.string().optional(),
+  /** A Razorpay Subscription to authorise (checkout.js takes it instead of `order_id` and `amount`). */
+  subscription_id: z.string().optional(),
+  /** True with `subscription_id`: the payment sets up a mandate that renews (UPI Autopay, card, e-mandate). */
+  recurring: z.boolean().optional(),
+  /** What is charged now, or per cycle for a subscription (shown, never sent to checkout.js for one). */
   amount: z.number().int(),
   currency: z.string(),
   name: z.string(),
@@ -185,12 +193,19 @@ export const CheckoutState = z.object({
 });
 export type CheckoutState = z.infer<typeof CheckoutState>;
 
-export const RazorpayVerifyRequest = z.object({
-  plan: z.string().min(1).max(64),
-  razorpay_order_id: z.string().min(1).max(64),
-  razorpay_payment_id: z.string().min(1).max(64),
-  razorpay_signature: z.string().min(1).max(256),
-});
+export const RazorpayVerifyRequest = z
+  .object({
+    plan: z.string().min(1).max(64),
+    /** The handler's ids: `razorpay_order_id` for an order, `razorpay_subscription_id` for a subscription (one of the two). */
+    razorpay_order_id: z.string().min(1).max(64).optional(),
+    razorpay_subscription_id: z.string().min(1).max(64).optional(),
+    razorpay_payment_id: z.string().min(1).max(64),
+    razorpay_signature: z.string().min(1).max(256),
+  })
+  .refine((b) => (b.razorpay_order_id === undefined) !== (b.razorpay_subscription_id === undefined), {
+    path: ['razorpay_order_id'],
+    message: 'give razorpay_order_id (an order) or razorpay_subscription_id (a subscription), as checkout.js answered',
+  });
 export type RazorpayVerifyRequest = z.infer<typeof RazorpayVerifyRequest>;
 
 export const RazorpayVerifyResponse = z.object({

@@ -219,7 +219,8 @@ export class FakeRazorpay implements RazorpayInstance {
     if (event === 'payment.failed') this.failedHandlers.push(callback);
   }
   pay(paymentId = 'pay_1', signature = 'sig_ok'): void {
-    this.options.handler({ razorpay_payment_id: paymentId, razorpay_order_id: this.options.order_id, razorpay_signature: signature });
+    const ids = this.options.subscription_id ? { razorpay_subscription_id: this.options.subscription_id } : { razorpay_order_id: this.options.order_id };
+    this.options.handler({ razorpay_payment_id: paymentId, ...ids, razorpay_signature: signature });
   }
   dismiss(): void {
     this.options.modal.ondismiss();

@@ -71,6 +71,24 @@ describe('<razorpay-checkout>', () => {
     expect(text($(el, '[role="status"]'))).to.contain('You are now on Pro.');
   });
 
+  it('a subscription: checkout.js gets subscription_id (no order_id, no amount) and the verify sends razorpay_subscription_id', async () => {
+    const subscription = razorpayCheckout();
+    const { order_id: _order, ...rest } = subscription.action as Extract<typeof subscription.action, { type: 'razorpay' }>;
+    server.on('POST /v1/checkout', () => ({ ...subscription, action: { ...rest, subscription_id: 'sub_1', recurring: true } }));
+    const el = await make();
+    $(el, 'button').click();
+    await until(() => FakeRazorpay.instances.length === 1, 3000, 'modal');
+    const options = FakeRazorpay.last.options;
+    expect(options).to.include({ key: 'rzp_test_key', subscription_id: 'sub_1', currency: 'INR', name: 'Acme' });
+    expect(options).to.not.have.property('order_id');
+    expect(options).to.not.have.property('amount');
+    const success = oneEvent(el, 'checkout-success');
+    FakeRazorpay.last.pay('pay_1', 'sig_ok');
+    await success;
+    const [verify] = server.calls('POST /v1/razorpay/verify');
+    expect(verify.body).to.deep.equal({ plan: 'pro', razorpay_subscription_id: 'sub_1', razorpay_payment_id: 'pay_1', razorpay_signature: 'sig_ok' });
+  });
+
   it('a double click creates a single order', async () => {
     const el = await make();
     const button = $<HTMLButtonElement>(el, 'button');

@@ -1,5 +1,5 @@
-// Razorpay Orders API client: plain fetch with an overridable base URL (the `razorpay` SDK hard-codes the
-// host), HTTP Basic key_id:key_secret, a timeout on every call (docs/upstream/razorpay.md, "Orders API").
+// Razorpay Orders and Subscriptions API client: plain fetch with an overridable base URL (the `razorpay` SDK hard-codes the
+// host), HTTP Basic key_id:key_secret, a timeout on every call (docs/upstream/razorpay.md, "Orders API"; razorpay-subscriptions.md).
 import { upstreamError, upstreamFetch, readUpstreamJson, type UpstreamOptions } from '../upstream.js';
 
 export interface RazorpayOrder {
@@ -23,7 +23,10 @@ export interface RazorpayPayment {
   amount: number;
   currency: string;
   status: 'created' | 'authorized' | 'captured' | 'refunded' | 'failed';
-  order_id: string;
+  order_id: string | null;
+  /** Set on a subscription's charges. */
+  invoice_id?: string | null;
+  subscription_id?: string | null;
   method: string;
   amount_refunded: number;
   refund_status: null | 'partial' | 'full';
@@ -52,6 +55,61 @@ export interface RazorpayRefund {
   created_at: number;
 }
 
+/** A Plan: the price template of subscriptions (razorpay-subscriptions.md, "Plans"); never edited. */
+export interface RazorpayPlan {
+  id: string;
+  entity: 'plan';
+  period: 'daily' | 'weekly' | 'monthly' | 'yearly';
+  interval: number;
+  item: { id: string; name: string; amount: number; currency: string; active?: boolean };
+  notes: Record<string, string> | [];
+  created_at: number;
+}
+
+export type RazorpaySubscriptionStatus = 'created' | 'authenticated' | 'active' | 'pending' | 'halted' | 'cancelled' | 'completed' | 'expired' | 'paused';
+
+export interface RazorpaySubscription {
+  id: string;
+  entity: 'subscription';
+  plan_id: string;
+  customer_id: string | null;
+  status: RazorpaySubscriptionStatus;
+  current_start: number | null;
+  current_end: number | null;
+  ended_at: number | null;
+  quantity: number;
+  notes: Record<string, string> | [];
+  charge_at: number | null;
+  start_at: number | null;
+  end_at: number | null;
+  auth_attempts: number;
+  total_count: number;
+  paid_count: number;
+  customer_notify: boolean;
+  created_at: number;
+  expire_by: number | null;
+  short_url: string | null;
+  has_scheduled_changes: boolean;
+  change_scheduled_at: number | null;
+  remaining_count: number;
+  /** Set by a cancel at the cycle end where the API reports it. */
+  cancel_at_cycle_end?: boolean | number;
+  payment_method?: string | null;
+}
+
+export interface RazorpayInvoice {
+  id: string;
+  entity: 'invoice';
+  subscription_id: string;
+  payment_id: string | null;
+  amount: number;
+  currency: string;
+  status: string;
+  billing_start: number | null;
+  billing_end: number | null;
+  short_url: string | null;
+}
+
 export interface RazorpayClientOptions extends UpstreamOptions {
   keyId: string;
   keySecret: string;
@@ -70,6 +128,38 @@ export class RazorpayClient {
 
   createOrder(input: { amount: number; currency: string; receipt: string; notes: Record<string, string> }): Promise<RazorpayOrder> {
     return this.call<RazorpayOrder>('POST', '/v1/orders', input);
+  }
+
+  createPlan(input: { period: 'monthly' | 'yearly'; interval: 1; item: { name: string; amount: number; currency: string; description?: string }; notes: Record<string, string> }): Promise<RazorpayPlan> {
+    return this.call<RazorpayPlan>('POST', '/v1/plans', input);
+  }
+
+  createSubscription(input: { plan_id: string; total_count: number; quantity: number; customer_notify: boolean; start_at?: number; offer_id?: string; notes: Record<string, string> }): Promise<RazorpaySubscription> {
+    return this.call<RazorpaySubscription>('POST', '/v1/subscriptions', input);
+  }
+
+  fetchSubscription(id: string): Promise<RazorpaySubscription> {
+    return this.call<RazorpaySubscription>('GET', `/v1/subscriptions/${encodeURIComponent(id)}`);
+  }
+
+  cancelSubscription(id: string, cancelAtCycleEnd: boolean): Promise<RazorpaySubscription> {
+    return this.call<RazorpaySubscription>('POST', `/v1/subscriptions/${encodeURIComponent(id)}/cancel`, { cancel_at_cycle_end: cancelAtCycleEnd });
+  }
+
+  updateSubscription(id: string, input: { plan_id?: string; quantity?: number; schedule_change_at: 'now' | 'cycle_end'; customer_notify?: boolean }): Promise<RazorpaySubscription> {
+    return this.call<RazorpaySubscription>('PATCH', `/v1/subscriptions/${encodeURIComponent(id)}`, input);
+  }
+
+  pauseSubscription(id: string): Promise<RazorpaySubscription> {
+    return this.call<RazorpaySubscription>('POST', `/v1/subscriptions/${encodeURIComponent(id)}/pause`, { pause_at: 'now' });
+  }
+
+  resumeSubscription(id: string): Promise<RazorpaySubscription> {
+    return this.call<RazorpaySubscription>('POST', `/v1/subscriptions/${encodeURIComponent(id)}/resume`, { resume_at: 'now' });
+  }
+
+  async listInvoices(subscriptionId: string): Promise<RazorpayInvoice[]> {
+    return (await this.call<{ items: RazorpayInvoice[] }>('GET', `/v1/invoices?subscription_id=${encodeURIComponent(subscriptionId)}`)).items ?? [];
   }
 
   fetchPayment(paymentId: string): Promise<RazorpayPayment> {

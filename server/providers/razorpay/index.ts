@@ -1,4 +1,4 @@
-// Razorpay, direct: orders priced from the catalog, payment signatures checked against the stored order,
+// Razorpay, direct: orders (and, for recurring prices, subscriptions: subscriptions.ts) priced from the catalog, payment signatures checked against the stored order,
 // and signed webhooks (webhooks.ts); in sandbox mode the simulator runs in-process (sandbox/).
 import type { RazorpayAction } from '../../../src/contract/index.js';
 import { AppError } from '../../errors.js';
@@ -9,6 +9,7 @@ import { createRazorpaySandbox } from './sandbox/index.js';
 import type { RazorpaySimulator } from './sandbox/simulator.js';
 import { RazorpayClient } from './client.js';
 import { RAZORPAY_CAPABILITIES } from './settings.js';
+import { createRazorpaySubscriptions } from './subscriptions.js';
 import { razorpayWebhookRoutes } from './webhooks.js';
 
 export const RAZORPAY_CHECKOUT_JS = 'https://checkout.razorpay.com/v1/checkout.js';
@@ -40,7 +41,8 @@ export function createRazorpayProvider(deps: ProviderDeps): RazorpayProvider {
     if (secrets.mode === 'unavailable') throw new AppError('provider_unavailable', 'Razorpay is not configured on this server (RAZORPAY_KEY_ID, RAZORPAY_KEY_SECRET, RAZORPAY_WEBHOOK_SECRET)');
   }
 
-  const routes = razorpayWebhookRoutes({ secrets, client, store, log, webhookInbox: deps.webhookInbox, now: deps.now, requireAvailable });
+  const subscriptions = createRazorpaySubscriptions({ config, catalog: deps.catalog, store, client, secrets, log, now: deps.now, scriptUrl });
+  const routes = razorpayWebhookRoutes({ secrets, client, store, log, webhookInbox: deps.webhookInbox, now: deps.now, requireAvailable, subscriptions });
   if (sandbox) routes.route('/', sandbox.routes);
 
   return {
@@ -49,9 +51,12 @@ export function createRazorpayProvider(deps: ProviderDeps): RazorpayProvider {
     ...RAZORPAY_CAPABILITIES,
     routes,
     sandbox: sandbox?.simulator,
+    subscriptionControls: subscriptions.controls,
 
     async createCheckout(ctx) {
       requireAvailable();
+      // A recurring price is a Razorpay Subscription (subscriptions.ts); any other an order for one period.
+      if (ctx.price.recurring) return subscriptions.createCheckout(ctx);
       const order = await client.createOrder({
         amount: ctx.priced.total, // after a promotion code's discount (services/promotions.ts)
         currency: ctx.price.currency,
@@ -80,6 +85,9 @@ export function createRazorpayProvider(deps: ProviderDeps): RazorpayProvider {
 
     async verifyPayment({ checkout, body }) {
       requireAvailable();
+      // A subscription's signature is over payment_id|subscription_id (the reverse order); its checkout is paid there.
+      if (checkout.price?.recurring) return subscriptions.verify(checkout, body);
+      if (body.razorpay_order_id === undefined) throw new AppError('validation_error', 'razorpay_order_id: this checkout is an order; send the order id checkout.js answered');
       // The order id stored on the server, never the one the browser sent back.
       if (!verifyRazorpayPayment(secrets.keySecret, checkout.provider_order_id!, body.razorpay_payment_id, body.razorpay_signature)) {
         throw new AppError('invalid_signature', 'Invalid payment signature');

@@ -1,4 +1,4 @@
-// Razorpay's webhook handlers (order.paid, payment.captured, payment.failed, refund.created) and verifier:
+// Razorpay's webhook handlers (order.paid, payment.captured, payment.failed, refund.created, subscription.*) and verifier:
 // raw-body HMAC with the webhook secret, deduplicated on X-Razorpay-Event-Id (providers/webhooks.ts applies
 // each once, in the transaction that claims it).
 import type { Hono } from 'hono';
@@ -10,17 +10,24 @@ import { verifyRazorpayWebhook } from '../../security/signatures.js';
 import type { Store } from '../../store/index.js';
 import type { WebhookInbox } from '../webhook-inbox.js';
 import { parseWebhookObject, webhookRoutes, type WebhookHandler } from '../webhooks.js';
-import type { RazorpayClient, RazorpayPayment, RazorpayRefund } from './client.js';
+import type { RazorpayClient, RazorpayPayment, RazorpayRefund, RazorpaySubscription } from './client.js';
+import type { RazorpaySubscriptions } from './subscriptions.js';
 import type { RazorpaySecrets } from './settings.js';
 
 export interface RazorpayEvent {
   event?: string;
+  created_at?: number;
   payload?: {
     payment?: { entity?: Partial<RazorpayPayment> };
     order?: { entity?: { id?: string } };
+    subscription?: { entity?: RazorpaySubscription };
+    invoice?: { entity?: { id?: string; short_url?: string | null } };
     refund?: { entity?: Partial<RazorpayRefund> };
   };
 }
+
+/** The subscription events mirrored into the customer (razorpay-subscriptions.md, "Webhooks"). */
+export const SUBSCRIPTION_EVENTS = ['authenticated', 'activated', 'charged', 'pending', 'halted', 'cancelled', 'completed', 'paused', 'resumed', 'updated'] as const;
 
 export interface RazorpayWebhookDeps {
   secrets: RazorpaySecrets;
@@ -30,11 +37,12 @@ export interface RazorpayWebhookDeps {
   webhookInbox: WebhookInbox;
   now: () => Date;
   requireAvailable: () => void;
+  subscriptions: RazorpaySubscriptions;
 }
 
 export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
   const { secrets, client, store } = deps;
-  const checkoutOf = (orderId: string | undefined): Promise<CheckoutRow | undefined> => (orderId ? loadCheckoutByOrder(store, ['razorpay'], orderId) : Promise.resolve(undefined));
+  const checkoutOf = (orderId: string | null | undefined): Promise<CheckoutRow | undefined> => (orderId ? loadCheckoutByOrder(store, ['razorpay'], orderId) : Promise.resolve(undefined));
 
   const paid: WebhookHandler<RazorpayEvent> = async ({ id, type, payload }) => {
     const payment = payload.payload?.payment?.entity;
@@ -47,7 +55,25 @@ export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
     };
   };
 
+  /** Every `subscription.*` event: resolved by the entity's own state (subscriptions.ts), a charge recorded once. */
+  const subscriptionEvent: WebhookHandler<RazorpayEvent> = async ({ id, type, payload }) => {
+    const entity = payload.payload?.subscription?.entity;
+    if (!entity?.id || typeof entity.status !== 'string') return 'ignored';
+    return {
+      apply: (tx) =>
+        deps.subscriptions.applyEvent(tx, {
+          type,
+          eventId: id,
+          eventAt: typeof payload.created_at === 'number' ? payload.created_at : 0,
+          entity,
+          payment: payload.payload?.payment?.entity,
+          invoice: payload.payload?.invoice?.entity,
+        }),
+    };
+  };
+
   const handlers: Record<string, WebhookHandler<RazorpayEvent>> = {
+    ...Object.fromEntries(SUBSCRIPTION_EVENTS.map((event) => [`subscription.${event}`, subscriptionEvent])),
     'payment.captured': paid,
     'order.paid': paid,
     'payment.failed': async ({ payload }) => {

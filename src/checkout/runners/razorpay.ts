@@ -1,4 +1,4 @@
-// The `razorpay` action: load checkout.js, open its modal for the server's order, then verify the
+// The `razorpay` action: load checkout.js, open its modal for the server's order (or subscription), then verify the
 // payment with the server (idempotent, retried with the same key) before calling it a success.
 import type { RazorpayAction, RazorpayVerifyResponse } from '../../contract/index.js';
 import { TollgateError, newIdempotencyKey } from '../../api/client.js';
@@ -10,11 +10,14 @@ import { checkoutTiming } from '../timing.js';
 /** Razorpay checkout.js, as much of it as we use. */
 export interface RazorpayOptions {
   key: string;
-  amount: number;
+  /** An order's amount; a subscription's comes from its plan. */
+  amount?: number;
   currency: string;
   name: string;
   description: string;
-  order_id: string;
+  order_id?: string;
+  /** A Razorpay Subscription to authorise, instead of an order. */
+  subscription_id?: string;
   prefill: { name?: string; email?: string; contact?: string };
   theme?: { color?: string };
   handler: (response: RazorpayPayment) => void;
@@ -23,7 +26,8 @@ export interface RazorpayOptions {
 /** What checkout.js hands its `handler` after a successful payment. */
 export interface RazorpayPayment {
   razorpay_payment_id: string;
-  razorpay_order_id: string;
+  razorpay_order_id?: string;
+  razorpay_subscription_id?: string;
   razorpay_signature: string;
 }
 export interface RazorpayFailure {
@@ -62,11 +66,11 @@ export async function runRazorpay(flow: CheckoutController, action: RazorpayActi
   flow.set('paying');
   const rzp = new window.Razorpay({
     key: action.key_id,
-    amount: action.amount,
+    // A subscription is authorised by its id alone (checkout.js takes its amount from the plan).
+    ...(action.subscription_id ? { subscription_id: action.subscription_id } : { amount: action.amount, order_id: action.order_id }),
     currency: action.currency,
     name: action.name,
     description: action.description,
-    order_id: action.order_id,
     prefill: action.prefill,
     ...(action.theme_color ? { theme: { color: action.theme_color } } : {}),
     handler: (response) => void verify(flow, action, response, newIdempotencyKey()),
@@ -106,7 +110,7 @@ async function verify(flow: CheckoutController, action: RazorpayAction, response
     const plan = flow.input?.plan;
     const body = {
       plan: plan ?? '',
-      razorpay_order_id: response.razorpay_order_id,
+      ...(action.subscription_id ? { razorpay_subscription_id: response.razorpay_subscription_id ?? action.subscription_id } : { razorpay_order_id: response.razorpay_order_id }),
       razorpay_payment_id: response.razorpay_payment_id,
       razorpay_signature: response.razorpay_signature,
     };

@@ -1,0 +1,403 @@
+// Razorpay Subscriptions end to end against the in-server sandbox (renewals on the simulator's clock) and the real-HTTP
+// fake: trial → active → renewals → failed charge → pending → recovered → halted → grace → free, cancel at cycle end, plan
+// and seat changes, duplicate and reordered webhooks, concurrent verify and webhooks, plan reuse, overlap refusal.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { engines, json, makeServer, testStore, uniqueId, type TestServer } from './helpers.js';
+import { signRazorpayPayment, signRazorpaySubscriptionPayment, signRazorpayWebhook, verifyRazorpaySubscriptionPayment } from '../../server/security/signatures.js';
+import type { Store } from '../../server/store/index.js';
+import { listPayments } from '../../server/store/payments.js';
+import type { RazorpaySimulator } from '../../server/providers/razorpay/sandbox/simulator.js';
+import type { SubscriptionControls } from '../../server/providers/types.js';
+import type { CustomerRow } from '../../server/store/customers.js';
+import { startRazorpayFake } from '../fakes/razorpay.js';
+import { parseConfig } from '../../server/config.js';
+import { razorpaySubscriptionSettings } from '../../server/providers/razorpay/settings.js';
+
+const DAY = 86_400_000;
+
+/** free < once (a one-off order) < pro (recurring, monthly and yearly) < team (recurring, 14-day trial). */
+const FILE = {
+  metrics: [{ id: 'messages', label: 'Messages' }],
+  plans: [
+    { id: 'free', name: 'Free', limits: { messages: 10 } },
+    { id: 'once', name: 'Once', limits: { messages: 100 }, prices: [{ provider: 'razorpay' as const, currency: 'INR', amount: 99900, interval: 'month' as const }] },
+    {
+      id: 'pro',
+      name: 'Pro',
+      limits: { messages: 1000 },
+      prices: [
+        { provider: 'razorpay' as const, currency: 'INR', amount: 159900, interval: 'month' as const, recurring: true },
+        { provider: 'razorpay' as const, currency: 'INR', amount: 1599000, interval: 'year' as const, recurring: true },
+      ],
+    },
+    { id: 'team', name: 'Team', trial_days: 14, limits: { messages: null }, prices: [{ provider: 'razorpay' as const, currency: 'INR', amount: 399900, interval: 'month' as const, recurring: true }] },
+  ],
+};
+
+test('config: recurring only on Razorpay prices with an interval, razorpay_plan_id only with recurring, the providers.razorpay options checked', () => {
+  const withPrice = (price: Record<string, unknown>, razorpay: Record<string, unknown> = {}) => ({
+    plans: [{ id: 'free', name: 'Free' }, { id: 'pro', name: 'Pro', prices: [{ provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month', ...price }] }],
+    providers: { razorpay },
+  });
+  assert.throws(() => parseConfig(withPrice({ provider: 'stripe', currency: 'USD', recurring: true })), /plans\[1\]\.prices\[0\]\.recurring: only Razorpay prices take "recurring"/);
+  assert.throws(() => parseConfig(withPrice({ interval: 'once', recurring: true })), /plans\[1\]\.prices\[0\]\.interval: a recurring price renews every "month" or "year"/);
+  assert.throws(() => parseConfig(withPrice({ razorpay_plan_id: 'plan_abc' })), /razorpay_plan_id: a Razorpay plan is for a recurring price/);
+  assert.throws(() => parseConfig(withPrice({ recurring: true, razorpay_plan_id: 'abc' })), /razorpay_plan_id: use a Razorpay plan id/);
+  assert.throws(() => parseConfig(withPrice({ recurring: true }, { schedule_change_at: 'later' })), /schedule_change_at/);
+  assert.throws(() => parseConfig(withPrice({ recurring: true }, { halted_grace: 3 })), /did you mean "halted_grace_days"/);
+  const cfg = parseConfig(withPrice({ recurring: true, razorpay_plan_id: 'plan_abc' }, { total_count: { month: 24 }, halted_grace_days: 0 }));
+  assert.deepEqual(razorpaySubscriptionSettings(cfg.providers.razorpay), { totalCount: { month: 24, year: 10 }, scheduleChangeAt: 'auto', haltedGraceDays: 0 });
+  assert.deepEqual(razorpaySubscriptionSettings(parseConfig(withPrice({})).providers.razorpay), { totalCount: { month: 120, year: 10 }, scheduleChangeAt: 'auto', haltedGraceDays: 3 });
+});
+
+for (const engine of engines()) {
+  describe(`Razorpay Subscriptions (${engine})`, () => {
+    let store: Store;
+    let server: TestServer;
+    let sim: RazorpaySimulator;
+    let controls: SubscriptionControls;
+    let clockMs = Date.now();
+    /** Move the clock and run what fell due upstream (renewals, retries, cycle-end changes); the webhooks sent. */
+    const advance = (ms: number) => {
+      clockMs += ms;
+      return sim.tick();
+    };
+    before(async () => {
+      store = await testStore(engine);
+      // The server's clock, which the simulator reads: advancing it a month is a month for both.
+      server = await makeServer({ store, file: FILE, sandboxWebhookDelayMs: 0, now: () => new Date(clockMs) });
+      sim = server.razorpaySandbox!;
+      controls = server.deps.providers.get('razorpay')!.subscriptionControls!;
+    });
+    after(async () => {
+      await sim.settle();
+      await store.close();
+    });
+
+    const session = (customer: string) => server.session(customer, { nowSeconds: Math.floor(sim.clock() / 1000) });
+    const customerRow = async (id: string) => (await store.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [id]))[0];
+    const subscription = async (token: string) => json(await server.request('GET', '/v1/subscription', { token }));
+    const audit = (customer: string) => store.query<any>('SELECT old_plan, new_plan, kind, source FROM plan_changes WHERE customer_id = $1 ORDER BY id', [customer]);
+    const verify = (token: string, body: Record<string, unknown>, idempotencyKey?: string) => server.request('POST', '/v1/razorpay/verify', { token, body, idempotencyKey });
+    /** Move both clocks to just past the subscription's next charge and let its webhooks arrive. */
+    async function toNextCharge(subscriptionId: string) {
+      const at = sim.subscriptions.get(subscriptionId)!.charge_at!;
+      const deliveries = advance(Math.max(at * 1000 - sim.clock() + 1000, 0));
+      await sim.settle();
+      return deliveries;
+    }
+    async function startCheckout(customer: string, plan = 'pro', interval = 'month') {
+      const token = await session(customer);
+      const res = await server.request('POST', '/v1/checkout', { token, body: { plan, interval } });
+      assert.equal(res.status, 201, await res.clone().text());
+      return { token, co: await json(res) };
+    }
+    async function subscribe(customer = uniqueId(), plan = 'pro', interval = 'month') {
+      const { token, co } = await startCheckout(customer, plan, interval);
+      const paid = sim.paySubscription(co.action.subscription_id, { method: 'upi' });
+      const res = await verify(token, { plan, ...paid });
+      assert.equal(res.status, 200, await res.clone().text());
+      await sim.settle();
+      return { customer, token, co, paid, id: co.action.subscription_id as string };
+    }
+
+    test('a recurring price answers a razorpay action with subscription_id (no order), its subscription made from a Plan with our notes', async () => {
+      const customer = uniqueId();
+      const { co } = await startCheckout(customer);
+      assert.equal(co.action.type, 'razorpay');
+      assert.match(co.action.subscription_id, /^sub_/);
+      assert.equal(co.action.order_id, undefined);
+      assert.equal(co.action.recurring, true);
+      assert.equal(co.action.amount, 159900);
+      const sub = sim.subscriptions.get(co.action.subscription_id)!;
+      assert.equal(sub.total_count, 120);
+      assert.equal(sub.quantity, 1);
+      assert.equal(sub.customer_notify, true);
+      assert.deepEqual(sub.notes, { customer_id: customer, checkout_id: co.checkout_id, plan: 'pro' });
+      const plan = sim.plans.get(sub.plan_id)!;
+      assert.deepEqual([plan.period, plan.interval, plan.item.amount, plan.item.currency], ['monthly', 1, 159900, 'INR']);
+      // The verify finds this checkout by the stored subscription id.
+      const [row] = await store.query<any>('SELECT provider_order_id FROM checkouts WHERE id = $1', [co.checkout_id]);
+      assert.equal(row.provider_order_id, co.action.subscription_id);
+      const plans = json(await server.request('GET', '/v1/plans'));
+      assert.equal((await plans).plans.find((p: any) => p.id === 'team').trial_days, 14);
+    });
+
+    test('verify: the signature is payment_id|stored subscription id; the orders order and another subscription are refused; the official SDK agrees', async () => {
+      const customer = uniqueId();
+      const { token, co } = await startCheckout(customer);
+      const id = co.action.subscription_id as string;
+      const secret = server.deps.config.razorpay.keySecret;
+      // A genuinely signed handler response, without the simulator's webhooks (which would pay the checkout themselves).
+      const razorpay_payment_id = `pay_${uniqueId('s').replace('_', '')}`;
+      const paid = { razorpay_subscription_id: id, razorpay_payment_id, razorpay_signature: signRazorpaySubscriptionPayment(secret, razorpay_payment_id, id) };
+      const { validatePaymentVerification } = createRequire(import.meta.url)('razorpay/dist/utils/razorpay-utils') as { validatePaymentVerification: (p: object, s: string, k: string) => boolean };
+      assert.equal(validatePaymentVerification({ subscription_id: id, payment_id: paid.razorpay_payment_id }, paid.razorpay_signature, secret), true);
+      assert.equal(verifyRazorpaySubscriptionPayment(secret, paid.razorpay_payment_id, id, paid.razorpay_signature), true);
+      for (const n of [1, 2, 3]) {
+        const p = `pay_sdkcheck${n}`;
+        const ours = signRazorpaySubscriptionPayment(secret, p, id);
+        assert.equal(validatePaymentVerification({ subscription_id: id, payment_id: p }, ours, secret), true);
+      }
+      // The orders order (subscription_id|payment_id) is refused; so is a signature for another subscription.
+      const reversed = signRazorpayPayment(secret, id, paid.razorpay_payment_id);
+      let res = await verify(token, { plan: 'pro', ...paid, razorpay_signature: reversed });
+      assert.equal(res.status, 400);
+      assert.equal((await json(res)).error.code, 'invalid_signature');
+      res = await verify(token, { plan: 'pro', ...paid, razorpay_signature: signRazorpaySubscriptionPayment(secret, paid.razorpay_payment_id, 'sub_other000000') });
+      assert.equal(res.status, 400);
+      // Neither id, or both: the contract's error envelope.
+      res = await verify(token, { plan: 'pro', razorpay_payment_id: paid.razorpay_payment_id, razorpay_signature: paid.razorpay_signature });
+      assert.equal(res.status, 400);
+      assert.equal((await json(res)).error.code, 'validation_error');
+      assert.equal((await customerRow(customer)).plan, 'free');
+      res = await verify(token, { plan: 'pro', ...paid });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await json(res), { message: 'Plan upgraded', old_plan: 'free', new_plan: 'pro', payment_id: paid.razorpay_payment_id });
+    });
+
+    test('the year: trial → active → three renewals → a failed charge → pending → recovered → halted → grace → free', async (t) => {
+      const log: string[] = [];
+      const customer = uniqueId();
+      const { id } = await subscribe(customer, 'team');
+      const state = async (what: string) => {
+        const s = await subscription(await session(customer));
+        const c = await customerRow(customer);
+        log.push(`${new Date(sim.clock()).toISOString().slice(0, 10)} ${what.padEnd(34)} → stored ${c.status}, shown ${s.plan}/${s.status}, period end ${s.currentPeriodEnd?.slice(0, 10) ?? '-'}`);
+        return s;
+      };
+      let s = await state('authorised (trial)');
+      assert.deepEqual([s.plan, s.status], ['team', 'trialing']);
+      const trialEnd = sim.subscriptions.get(id)!.start_at * 1000;
+      assert.equal(new Date(s.currentPeriodEnd).getTime(), trialEnd);
+
+      const names = (ds: { event: string }[]) => ds.map((d) => d.event).filter((e) => e.startsWith('subscription.')).join(', ');
+      let ds = await toNextCharge(id);
+      s = await state(names(ds));
+      assert.deepEqual([s.plan, s.status], ['team', 'active']);
+      for (let i = 0; i < 3; i++) {
+        const before = sim.subscriptions.get(id)!.current_end!;
+        ds = await toNextCharge(id);
+        s = await state(names(ds));
+        assert.equal(s.status, 'active');
+        assert.ok(new Date(s.currentPeriodEnd).getTime() > before * 1000, 'each charge extends the period');
+        assert.equal(new Date(s.currentPeriodEnd).getTime(), sim.subscriptions.get(id)!.current_end! * 1000);
+      }
+      sim.failNextCharges(id, 1);
+      ds = await toNextCharge(id);
+      s = await state(names(ds));
+      assert.deepEqual([s.plan, s.status], ['team', 'past_due']);
+      assert.equal((await json(await server.request('GET', '/v1/entitlements', { token: await session(customer) }))).has_access, true);
+      sim.recover(id);
+      await sim.settle();
+      s = await state('recovered: subscription.charged');
+      assert.deepEqual([s.plan, s.status], ['team', 'active']);
+
+      sim.failNextCharges(id, 10);
+      while (sim.subscriptions.get(id)!.status !== 'halted') ds = await toNextCharge(id);
+      s = await state(names(ds));
+      assert.equal((await customerRow(customer)).status, 'unpaid');
+      // Within providers.razorpay.halted_grace_days (3): the plan is kept, shown as past due.
+      assert.deepEqual([s.plan, s.status], ['team', 'past_due']);
+      advance(2 * DAY);
+      s = await state('2 days after the halt');
+      assert.equal((await json(await server.request('GET', '/v1/entitlements', { token: await session(customer) }))).has_access, true);
+      advance(1 * DAY + 1000);
+      s = await state('grace over');
+      assert.deepEqual([s.plan, s.status], ['free', 'unpaid']);
+      assert.equal((await json(await server.request('GET', '/v1/entitlements', { token: await session(customer) }))).has_access, false);
+
+      const payments = await listPayments(store, customer);
+      // The trial's authorisation (nothing charged), the first charge, three renewals, the recovery.
+      assert.deepEqual(payments.map((p) => p.amount).reverse(), [0, 399900, 399900, 399900, 399900, 399900]);
+      assert.ok(payments.every((p) => p.subscription_id === id));
+      assert.deepEqual(new Set(payments.map((p) => p.payment_id)).size, 6);
+      assert.deepEqual((await audit(customer)).map((a) => `${a.old_plan}→${a.new_plan}`), ['free→team']);
+      t.diagnostic(`lifecycle (events in → states out):\n${log.join('\n')}`);
+    });
+
+    test('cancel at the cycle end: still active with cancelAtPeriodEnd, a repeat is no error, then canceled at the end with no charge', async () => {
+      const { customer, token, id } = await subscribe();
+      const c = await customerRow(customer);
+      let m = await controls.cancel(c, { atPeriodEnd: true });
+      assert.deepEqual([m.status, m.cancelAtPeriodEnd, m.nextCharge], ['active', true, null]);
+      m = await controls.cancel(c, { atPeriodEnd: true });
+      assert.equal(m.cancelAtPeriodEnd, true);
+      let s = await subscription(token);
+      assert.deepEqual([s.plan, s.status, s.cancelAtPeriodEnd], ['pro', 'active', true]);
+      const ds = await toNextCharge(id);
+      assert.ok(ds.some((d) => d.event === 'subscription.cancelled'));
+      s = await subscription(await session(customer));
+      assert.deepEqual([s.plan, s.status], ['free', 'canceled']);
+      assert.equal((await listPayments(store, customer)).length, 1);
+      // A cancelled subscription is not resumed; a new checkout may start.
+      await assert.rejects(controls.resume(await customerRow(customer)), { code: 'conflict' });
+      await startCheckout(customer);
+    });
+
+    test('plan change now (upgrade) and at the cycle end (downgrade), each audited once, charged at the new price', async () => {
+      const { customer, id } = await subscribe();
+      let m = await controls.changePlan(await customerRow(customer), { plan: 'team', interval: 'month' });
+      assert.deepEqual([m.plan, m.scheduledChange], ['team', null]);
+      await sim.settle();
+      assert.equal((await customerRow(customer)).plan, 'team');
+      await toNextCharge(id);
+      let payments = await listPayments(store, customer);
+      assert.deepEqual([payments[0].plan, payments[0].amount], ['team', 399900]);
+
+      m = await controls.changePlan(await customerRow(customer), { plan: 'pro', interval: 'month' });
+      assert.equal(m.plan, 'team', 'a downgrade waits for the cycle end');
+      assert.equal(m.scheduledChange?.plan, 'pro');
+      assert.equal((await customerRow(customer)).plan, 'team');
+      await toNextCharge(id);
+      assert.equal((await customerRow(customer)).plan, 'pro');
+      payments = await listPayments(store, customer);
+      assert.deepEqual([payments[0].plan, payments[0].amount], ['pro', 159900]);
+      assert.deepEqual((await audit(customer)).map((a) => `${a.old_plan}→${a.new_plan}:${a.kind}`), ['free→pro:upgrade', 'pro→team:subscription', 'team→pro:subscription']);
+      // The same change again changes nothing.
+      await controls.changePlan(await customerRow(customer), { plan: 'pro', interval: 'month' });
+      assert.equal((await audit(customer)).length, 3);
+    });
+
+    test('seats: more seats now, charged per seat; fewer at the cycle end', async () => {
+      const { customer, id } = await subscribe();
+      let m = await controls.changePlan(await customerRow(customer), { plan: 'pro', interval: 'month', quantity: 3 });
+      assert.equal(m.quantity, 3);
+      assert.equal(m.nextCharge?.amount, 3 * 159900);
+      await toNextCharge(id);
+      let [last] = await listPayments(store, customer);
+      assert.deepEqual([last.amount, last.quantity], [3 * 159900, 3]);
+      m = await controls.changePlan(await customerRow(customer), { plan: 'pro', interval: 'month', quantity: 2 });
+      assert.deepEqual([m.quantity, m.scheduledChange?.quantity], [3, 2]);
+      await toNextCharge(id);
+      [last] = await listPayments(store, customer);
+      assert.deepEqual([last.amount, last.quantity], [2 * 159900, 2]);
+      const current = (await controls.current(await customerRow(customer)))!;
+      assert.deepEqual([current.quantity, current.paymentMethod, current.subscriptionId], [2, 'UPI Autopay', id]);
+      // Renewals are not tied to the checkout (whose refund marks only its own payment refunded).
+      assert.ok((await listPayments(store, customer)).every((p) => (p.kind === 'renewal') === (p.checkout_id === null)));
+    });
+
+    test('duplicate and reordered webhooks (and a stale state sent late) converge on the newest state', async () => {
+      const { customer, id } = await subscribe();
+      sim.failNextCharges(id, 1);
+      const failed = await toNextCharge(id);
+      sim.recover(id);
+      await sim.settle();
+      const before = { row: await customerRow(customer), payments: await listPayments(store, customer), audit: await audit(customer) };
+      assert.equal(before.row.status, 'active');
+      // Every delivery again, newest first, twice (duplicates are recorded as such).
+      const all = [...failed].reverse();
+      for (const d of [...all, ...all]) {
+        const res = await server.request('POST', '/v1/webhooks/razorpay', { rawBody: d.body, headers: { 'X-Razorpay-Signature': d.signature, 'X-Razorpay-Event-Id': d.eventId } });
+        assert.equal(res.status, 200);
+      }
+      // The pending state as a new event (a new id), delivered after the recovery: older by the entity's own fields.
+      const pending = failed.find((d) => d.event === 'subscription.pending')!;
+      const secret = server.deps.config.razorpay.webhookSecret;
+      const res = await server.request('POST', '/v1/webhooks/razorpay', { rawBody: pending.body, headers: { 'X-Razorpay-Signature': signRazorpayWebhook(secret, pending.body), 'X-Razorpay-Event-Id': `evt_late_${uniqueId('x')}` } });
+      assert.equal((await json(res)).outcome, 'state_not_newer');
+      const row = await customerRow(customer);
+      assert.deepEqual([row.status, row.plan, String(row.current_period_end)], [before.row.status, before.row.plan, String(before.row.current_period_end)]);
+      assert.equal((await listPayments(store, customer)).length, before.payments.length);
+      assert.equal((await audit(customer)).length, before.audit.length);
+    });
+
+    test('concurrent verifies and webhooks: one subscription, one audit row, one payment row', async () => {
+      const customer = uniqueId();
+      const { token, co } = await startCheckout(customer);
+      const id = co.action.subscription_id as string;
+      // The simulator's webhooks (authenticated, activated, charged) race the verifies.
+      const paid = sim.paySubscription(id);
+      const results = await Promise.all([verify(token, { plan: 'pro', ...paid }), verify(token, { plan: 'pro', ...paid }), verify(token, { plan: 'pro', ...paid }), sim.settle()]);
+      for (const r of results.slice(0, 3) as Response[]) assert.equal(r.status, 200);
+      await sim.settle();
+      const row = await customerRow(customer);
+      assert.deepEqual([row.plan, row.status, row.subscription_id], ['pro', 'active', id]);
+      assert.equal((await audit(customer)).length, 1);
+      const payments = await listPayments(store, customer);
+      assert.deepEqual(payments.map((p) => [p.payment_id, p.kind, p.subscription_id]), [[paid.razorpay_payment_id, 'checkout', id]]);
+      const mine = [...sim.subscriptions.values()].filter((s) => !Array.isArray(s.notes) && s.notes.customer_id === customer);
+      assert.equal(mine.length, 1);
+      assert.equal(new Date(row.current_period_end!).getTime(), sim.subscriptions.get(id)!.current_end! * 1000);
+    });
+
+    test('a live subscription: no overlapping one-off period and no second subscription (409 subscription_exists)', async () => {
+      const { customer } = await subscribe();
+      const token = await session(customer);
+      for (const plan of ['once', 'team', 'pro']) {
+        const res = await server.request('POST', '/v1/checkout', { token, body: { plan } });
+        assert.equal(res.status, 409, plan);
+        assert.equal((await json(res)).error.code, 'subscription_exists');
+      }
+      const m = await controls.cancel(await customerRow(customer), { atPeriodEnd: false });
+      assert.equal(m.status, 'canceled');
+      await sim.settle();
+      assert.equal((await server.request('POST', '/v1/checkout', { token, body: { plan: 'once' } })).status, 201);
+    });
+
+    test('pause and resume mirror into the customer', async () => {
+      const { customer, token, id } = await subscribe();
+      // The portal has no pause; Razorpay's dashboard does: its webhook pauses access here.
+      const res = await sim.api.request(`/v1/subscriptions/${id}/pause`, {
+        method: 'POST',
+        headers: { Authorization: 'Basic ' + Buffer.from(`${server.deps.config.razorpay.keyId}:${server.deps.config.razorpay.keySecret}`).toString('base64'), 'Content-Type': 'application/json' },
+        body: JSON.stringify({ pause_at: 'now' }),
+      });
+      assert.equal(res.status, 200);
+      await sim.settle();
+      assert.equal((await subscription(token)).plan, 'free');
+      advance(2000);
+      const m = await controls.resume(await customerRow(customer));
+      assert.equal(m.status, 'active');
+      await sim.settle();
+      assert.deepEqual([(await subscription(await session(customer))).plan, (await customerRow(customer)).status], ['pro', 'active']);
+    });
+  });
+
+  describe(`Razorpay Plans, live against the fake over HTTP (${engine})`, () => {
+    let store: Store;
+    let fake: Awaited<ReturnType<typeof startRazorpayFake>>;
+    const secrets = { keyId: 'rzp_test_plans', keySecret: 'plans_key_secret_0123456789', webhookSecret: 'plans_whsec_0123456789' };
+    before(async () => {
+      store = await testStore(engine);
+      fake = await startRazorpayFake(secrets);
+    });
+    after(async () => {
+      await fake.close();
+      await store.close();
+    });
+    const instance = (amount = 159900) =>
+      makeServer({
+        store,
+        env: { TOLLGATE_SANDBOX: '0', RAZORPAY_KEY_ID: secrets.keyId, RAZORPAY_KEY_SECRET: secrets.keySecret, RAZORPAY_WEBHOOK_SECRET: secrets.webhookSecret, RAZORPAY_API_BASE: fake.url },
+        file: { ...FILE, plans: FILE.plans.map((p) => (p.id === 'pro' ? { ...p, prices: [{ ...p.prices![0], amount }] } : p)) },
+      });
+
+    test('two instances share one Plan per price (a race keeps one), a second checkout makes none, a changed amount makes a new one', async () => {
+      const [a, b] = await Promise.all([instance(), instance()]);
+      const checkout = async (server: TestServer) => {
+        const res = await server.request('POST', '/v1/checkout', { token: await server.session(uniqueId()), body: { plan: 'pro' } });
+        assert.equal(res.status, 201, await res.clone().text());
+        return fake.simulator.subscriptions.get((await json(res)).action.subscription_id)!;
+      };
+      const first = await Promise.all([checkout(a), checkout(b), checkout(a), checkout(b)]);
+      const kept = await store.query<any>("SELECT plan_id FROM razorpay_plans WHERE key = 'pro|month|INR|159900'");
+      assert.equal(kept.length, 1);
+      assert.ok(first.every((s) => s.plan_id === kept[0].plan_id), 'every subscription uses the kept plan');
+      const plansBefore = fake.simulator.plans.size;
+      assert.ok(plansBefore >= 1 && plansBefore <= 2, `at most one upstream plan per racing instance (${plansBefore})`);
+      const again = await Promise.all([checkout(a), checkout(b), checkout(await instance())]);
+      assert.equal(fake.simulator.plans.size, plansBefore, 'no new upstream plan for the same price');
+      assert.ok(again.every((s) => s.plan_id === kept[0].plan_id));
+      const changed = await checkout(await instance(169900));
+      assert.equal(fake.simulator.plans.size, plansBefore + 1);
+      assert.equal(fake.simulator.plans.get(changed.plan_id)!.item.amount, 169900);
+      assert.equal((await store.query('SELECT 1 FROM razorpay_plans')).length, 2);
+      // The old plan is untouched upstream (plans are never edited).
+      assert.equal(fake.simulator.plans.get(kept[0].plan_id)!.item.amount, 159900);
+    });
+  });
+}
