@@ -9,6 +9,8 @@ const AUDIENCE = 'tollgate-widget';
 export const CLOCK_SKEW_S = 60;
 /** Hand-off tokens (a checkout link for the system browser) live 30 min, whatever session_ttl_seconds says. */
 export const HANDOFF_TTL_S = 30 * 60;
+/** Receipt links (README "Receipts": a receipt's HTML and PDF opened in a browser) carry a token that lives 15 min. */
+export const RECEIPT_LINK_TTL_S = 15 * 60;
 
 export interface CustomerIdentity {
   customerId: string;
@@ -16,6 +18,8 @@ export interface CustomerIdentity {
   name?: string;
   /** Set on hand-off tokens: the token may only act on this checkout. */
   checkoutScope?: string;
+  /** Set on receipt-link tokens: the token may only read this receipt (routes/receipts.ts), nothing else. */
+  receiptScope?: string;
   source: 'session' | 'external';
   /** The raw bearer token (forwarded to upstreams that take the customer's own JWT, e.g. Mintoken). */
   token: string;
@@ -39,7 +43,7 @@ export interface TokenVerifierOptions {
 
 export async function issueSessionToken(
   secret: Uint8Array,
-  claims: { customerId: string; email?: string; name?: string; checkoutScope?: string },
+  claims: { customerId: string; email?: string; name?: string; checkoutScope?: string; receiptScope?: string },
   ttlSeconds: number,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<{ token: string; expiresAt: Date }> {
@@ -48,6 +52,7 @@ export async function issueSessionToken(
   if (claims.email) payload.email = claims.email;
   if (claims.name) payload.name = claims.name;
   if (claims.checkoutScope) payload.chk = claims.checkoutScope;
+  if (claims.receiptScope) payload.rct = claims.receiptScope;
   const token = await new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(ISSUER)
@@ -104,7 +109,12 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     // Our own tokens first; anything else may be an external issuer's.
     try {
       const { payload } = await jwtVerify(token, await sessionKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...timing });
-      const lifetime = payload.chk !== undefined ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' } : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
+      const lifetime =
+        payload.rct !== undefined
+          ? { seconds: RECEIPT_LINK_TTL_S, name: 'a receipt link' }
+          : payload.chk !== undefined
+            ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' }
+            : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
       checkTimes(payload, currentDate, { lifetime, requireIat: true, renew: 'ask your backend for a new one' });
       const identity = identityFrom(payload, 'sub', 'email', 'session', token);
       remember(token, identity, payload.exp);
@@ -175,6 +185,7 @@ function identityFrom(payload: JWTPayload, customerClaim: string, emailClaim: st
     email: typeof email === 'string' ? storableText(email) : undefined,
     name: typeof payload.name === 'string' ? storableText(payload.name) : undefined,
     checkoutScope: typeof payload.chk === 'string' ? payload.chk : undefined,
+    receiptScope: typeof payload.rct === 'string' ? payload.rct : undefined,
     source,
     token,
   };
