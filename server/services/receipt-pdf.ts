@@ -170,8 +170,8 @@ export function receiptPdf(receipt: Receipt): Promise<Buffer> {
   total(t.subtotal, money(receipt.subtotal));
   if (receipt.discount_total) total(t.discount, `−${money(receipt.discount_total)}`);
   total(receipt.tax_total ? t.tax : t.no_tax, money(receipt.tax_total));
-  doc.moveTo(label, y - 4).lineTo(RIGHT, y - 4).lineWidth(1.5).strokeColor('#111111').stroke();
-  y += 2;
+  doc.moveTo(label, y).lineTo(RIGHT, y).lineWidth(1.5).strokeColor('#111111').stroke();
+  y += 8;
   total(credit ? t.total_credited : t.total_paid, money(receipt.total), { bold: true, size: 13 });
 
   // The payment.
