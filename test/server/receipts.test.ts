@@ -13,6 +13,7 @@ import { issueSessionToken } from '../../server/security/tokens.js';
 import { MIGRATIONS } from '../../server/store/migrations.js';
 import { openStore, type Store } from '../../server/store/index.js';
 import { recordRenewalPayment } from '../../server/store/payments.js';
+import { createClient, type Receipt as ClientReceipt, type ReceiptSummary as ClientReceiptSummary } from '../../src/client/index.js';
 import { engines, json, makeServer, testStore, TEST_ENV, uniqueId, type TestServer } from './helpers.js';
 
 const API = { token: TEST_ENV.TOLLGATE_API_KEY };
@@ -118,6 +119,14 @@ for (const engine of engines()) {
       const byKey = await json<Receipt>(await server.request('GET', `/v1/customers/${customer}/receipts/${r.id}`, API));
       assert.deepEqual({ ...byKey, links: undefined }, { ...r, links: undefined });
       assert.deepEqual((await json<ReceiptList>(await server.request('GET', `/v1/customers/${customer}/receipts`, API))).receipts.map((x) => x.number), [r.number]);
+      // tollgate/client's receipts.list/get, whose types are the contract's (tsc checks the assignments).
+      const client = createClient({ baseUrl: server.deps.config.publicUrl, apiKey: TEST_ENV.TOLLGATE_API_KEY, fetch: (url, init) => Promise.resolve(server.app.request(String(url), init)) });
+      const listed: ClientReceiptSummary[] = await client.receipts.list(customer, { locale: 'hi' });
+      assert.deepEqual(listed.map((x) => x.number), [r.number]);
+      const got: ClientReceipt = await client.receipts.get(customer, r.number);
+      const typed: ClientReceipt = r;
+      assert.deepEqual({ ...got, links: undefined }, { ...typed, links: undefined });
+      await assert.rejects(client.receipts.get(uniqueId(), r.number), (err: Error & { code?: string }) => err.code === 'not_found');
     });
 
     test('50 concurrent verifies of 50 customers: 50 receipts numbered 1…50 more, each once', async () => {
