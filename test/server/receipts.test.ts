@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { PDFParse } from 'pdf-parse';
 import type { Receipt, ReceiptList } from '../../src/contract/receipts.js';
-import { DEFAULT_CONFIG } from '../../server/config.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_CONFIG, parseConfig } from '../../server/config.js';
 import { signRazorpayPayment, signRazorpayWebhook } from '../../server/security/signatures.js';
 import { issueSessionToken } from '../../server/security/tokens.js';
 import { MIGRATIONS } from '../../server/store/migrations.js';
@@ -79,6 +81,21 @@ async function seqs(store: Store, series: string): Promise<number[]> {
 }
 
 const oneToN = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+test('the receipts config: the README’s example parses; formats, series and seller ids are checked with a fix', () => {
+  const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+  const block = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1]) as Record<string, unknown>).find((b) => 'receipts' in b);
+  assert.ok(block, 'the README has a receipts example');
+  assert.equal(parseConfig({ ...DEFAULT_CONFIG, ...block }).receipts.seller?.gstin, '29ABCDE1234F1Z5');
+  assert.deepEqual(parseConfig(DEFAULT_CONFIG).receipts, { series: 'TG', credit_note_series: 'CN', format: '{series}-{year}-{number:06}' });
+  const refused = (receipts: unknown, message: RegExp) => assert.throws(() => parseConfig({ ...DEFAULT_CONFIG, receipts }), message);
+  refused({ format: '{year}-{number}' }, /receipts\.format: include \{series\} and \{number\}/);
+  refused({ format: '{series}/{number}' }, /receipts\.format: use letters, digits/);
+  refused({ series: 'tg' }, /receipts\.series: use 1–12 upper-case letters or digits/);
+  refused({ series: 'CN' }, /receipts\.credit_note_series: use a series of its own/);
+  refused({ seller: { legal_name: 'A', address: 'B', email: 'c@d.in', gstin: '123' } }, /receipts\.seller\.gstin: use a 15-character GSTIN/);
+  refused({ seler: {} }, /did you mean "seller"/);
+});
 
 for (const engine of engines()) {
   describe(`receipts (${engine})`, () => {
