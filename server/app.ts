@@ -25,6 +25,7 @@ import { healthRoutes } from './routes/health.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes } from './routes/pages.js';
 import { partnerRoutes } from './routes/partner.js';
+import { receiptRoutes } from './routes/receipts.js';
 import { jwksRoutes } from './routes/jwks.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { webhookDeliveryRoutes } from './routes/webhook-deliveries.js';
@@ -32,6 +33,8 @@ import { PartnerWebhooks, type PartnerWebhookOptions } from './services/partner-
 import { createTokenVerifier } from './security/tokens.js';
 import { EntitlementTokens } from './security/entitlement-tokens.js';
 import { CustomerViews } from './store/customer-views.js';
+import { syncReceiptSettings } from './store/receipts.js';
+import { receiptSettingsOf } from './services/receipts.js';
 import type { Store } from './store/index.js';
 
 export interface CreateAppOptions {
@@ -59,6 +62,8 @@ export interface TollgateApp {
   deps: AppDeps;
   /** The in-server Razorpay simulator when Razorpay runs in sandbox mode. */
   razorpaySandbox?: ReturnType<typeof razorpaySimulatorOf>;
+  /** Resolves once the store numbers receipts with this config's series, format and seller (store/receipts.ts). */
+  receiptsReady: Promise<void>;
   /** Stop the providers' background work. */
   close(): Promise<void>;
 }
@@ -95,6 +100,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.route('/', accountRoutes);
   app.route('/', portalRoutes);
   app.route('/', partnerRoutes);
+  app.route('/', receiptRoutes);
   app.route('/', webhookDeliveryRoutes);
   app.route('/', jwksRoutes);
   for (const p of providers) if (p.routes) app.route('/', p.routes);
@@ -105,13 +111,18 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   // Every provider's endpoint is registered: apply what a crash left stored but not applied, and keep looking.
   deps.webhookInbox.start();
   deps.partnerWebhooks.start();
+  const receiptsReady = syncReceiptSettings(store, receiptSettingsOf(config)).catch((err: unknown) => {
+    log.error('receipts: the receipts config could not be written to the store; receipts are numbered with the previous one', { error: String(err) });
+  });
 
   return {
     app,
     fetch: app.fetch,
     deps,
     razorpaySandbox: razorpaySimulatorOf(deps.providers),
+    receiptsReady,
     async close() {
+      await receiptsReady;
       await Promise.all(providers.map((p) => p.close?.()));
       await deps.webhookInbox.close();
       await deps.partnerWebhooks.close();

@@ -181,6 +181,39 @@ const PartnerWebhook = z.strictObject({
   timeout_ms: z.number().int().min(100).max(60_000).default(10_000),
 });
 
+/** A receipt series' name: printed in every number of it ("TG" → "TG-2026-000042"). */
+const ReceiptSeries = z.string().regex(/^[A-Z0-9]{1,12}$/, 'use 1–12 upper-case letters or digits, e.g. "TG"');
+/** What a receipt number is made of (README "Receipts"): literal letters, digits, "-", "_" (URL-safe: the number names the receipt in its URL) and {series}, {year}, {number} or {number:0N}. */
+const ReceiptFormat = z
+  .string()
+  .max(64)
+  .refine((f) => /^(?:[A-Za-z0-9_-]|\{series\}|\{year\}|\{number(?::0?[1-9][0-9]?)?\})+$/.test(f), 'use letters, digits, "-", "_" and the fields {series}, {year}, {number} or {number:06}')
+  .refine((f) => f.includes('{series}') && /\{number(:0?[0-9]+)?\}/.test(f), 'include {series} and {number} (e.g. "{series}-{year}-{number:06}"): numbers of two series never look alike');
+
+/** The seller printed on every receipt (snapshotted into each at issue). */
+const ReceiptSeller = z.strictObject({
+  legal_name: z.string().min(1).max(200),
+  /** The postal address, lines separated by "\n". */
+  address: z.string().min(1).max(500),
+  email: z.email().max(254),
+  /** India: the 15-character GSTIN. */
+  gstin: z.string().regex(/^[0-9]{2}[A-Z0-9]{10}[0-9A-Z]Z[0-9A-Z]$/, 'use a 15-character GSTIN such as "29ABCDE1234F1Z5"').optional(),
+  /** EU: the VAT identification number, country prefix first. */
+  vat_id: z.string().regex(/^[A-Z]{2}[0-9A-Za-z+*.]{2,13}$/, 'use a VAT id with its country prefix, such as "DE123456789"').optional(),
+});
+
+export const RECEIPT_DEFAULTS = { series: 'TG', credit_note_series: 'CN', format: '{series}-{year}-{number:06}' } as const;
+
+const Receipts = z
+  .strictObject({
+    series: ReceiptSeries.default(RECEIPT_DEFAULTS.series),
+    credit_note_series: ReceiptSeries.default(RECEIPT_DEFAULTS.credit_note_series),
+    format: ReceiptFormat.default(RECEIPT_DEFAULTS.format),
+    seller: ReceiptSeller.optional(),
+  })
+  .refine((r) => r.series !== r.credit_note_series, { path: ['credit_note_series'], message: 'use a series of its own for credit notes (e.g. "CN")' });
+export type ReceiptsConfig = z.infer<typeof Receipts>;
+
 export const ConfigFile = z
   .strictObject({
     /** The business name shown in payment modals. */
@@ -231,6 +264,8 @@ export const ConfigFile = z
       })
       .refine((v) => Boolean(v.jwks_url) !== Boolean(v.secret_env), { message: 'set exactly one of jwks_url or secret_env' })
       .optional(),
+    /** Receipts and credit notes (README "Receipts"): the numbering series, the number's format, the seller printed on them. */
+    receipts: Receipts.default({ ...RECEIPT_DEFAULTS }),
     /** Which provider charges a currency; a request may still name a provider explicitly. */
     routing: z
       .strictObject({

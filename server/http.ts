@@ -204,6 +204,8 @@ export async function requireCustomer(c: AppContext, options: { allowScoped?: bo
     identity = await c.get('deps').verifyToken(token);
     c.set('customer', identity);
   }
+  // A receipt link's token reads its receipt (routes/receipts.ts) and nothing else.
+  if (identity.receiptScope) throw new AppError('forbidden', 'This receipt link’s token only opens its own receipt');
   if (identity.checkoutScope && !options.allowScoped) {
     throw new AppError('forbidden', 'This hand-off token only works for its own checkout');
   }

@@ -50,7 +50,7 @@ export function errorCodesOf(route: RouteSpec): ErrorCode[] {
   const codes = new Set<ErrorCode>(['internal_error', 'payload_too_large', 'request_timeout']);
   if (route.path.startsWith('/v1/')) codes.add('rate_limited');
   for (const auth of route.auth) {
-    if (auth === 'customer' || auth === 'handoff' || auth === 'session_query' || auth === 'portal') for (const c of ['unauthenticated', 'invalid_token', 'forbidden'] as const) codes.add(c);
+    if (auth === 'customer' || auth === 'handoff' || auth === 'session_query' || auth === 'portal' || auth === 'receipt_link') for (const c of ['unauthenticated', 'invalid_token', 'forbidden'] as const) codes.add(c);
     if (auth === 'api_key') codes.add('unauthenticated');
     if (auth === 'signature') for (const c of ['invalid_signature', 'validation_error', 'provider_unavailable'] as const) codes.add(c);
   }
@@ -137,7 +137,7 @@ function securityOf(route: RouteSpec): Json[] {
   for (const auth of route.auth) {
     if (auth === 'none' || auth === 'signature') schemes.push({});
     if (auth === 'customer' || auth === 'handoff' || auth === 'portal') schemes.push({ customerSession: [] });
-    if (auth === 'session_query') schemes.push({ sessionQuery: [] });
+    if (auth === 'session_query' || auth === 'receipt_link') schemes.push({ sessionQuery: [] });
     if (auth === 'api_key') schemes.push({ apiKey: [] });
   }
   // No security at all is `[]`; a public route that also takes a session keeps the empty alternative.
@@ -150,6 +150,7 @@ const AUTH_TEXT: Record<RouteSpec['auth'][number], string> = {
   handoff: 'a customer session, the hand-off token of this checkout, or a billing-portal link’s token of its owner (Bearer)',
   portal: 'the token of a billing-portal link (`POST /v1/portal`), Bearer',
   session_query: 'a customer session or hand-off token as `?token=`',
+  receipt_link: 'the receipt link’s token as `?token=` (scoped to that receipt, 15 min)',
   api_key: 'the API key (Bearer TOLLGATE_API_KEY)',
   signature: 'the provider’s signature over the raw body',
 };
@@ -174,6 +175,7 @@ function operation(route: RouteSpec, ref: (schema: z.ZodType, io: 'input' | 'out
     const description = REASONS[Number(status)] ?? status;
     if (answer instanceof z.ZodType) responses[status] = { description, content: { 'application/json': { schema: ref(answer, 'output') } } };
     else if ('html' in answer) responses[status] = { description: answer.html, content: { 'text/html': { schema: { type: 'string' } } } };
+    else if ('pdf' in answer) responses[status] = { description: answer.pdf, content: { 'application/pdf': { schema: { type: 'string', contentMediaType: 'application/pdf' } } } };
     else if ('javascript' in answer) responses[status] = { description: answer.javascript, content: { 'text/javascript': { schema: { type: 'string' } } } };
     else if ('eventStream' in answer) responses[status] = { description: answer.eventStream, content: { 'text/event-stream': { schema: { type: 'string' } } } };
     else responses[status] = { description: answer.redirect, headers: { Location: { schema: { type: 'string' } } } };

@@ -35,6 +35,7 @@ import {
   WebhookAnswer,
   type ErrorCode,
 } from '../../src/contract/index.js';
+import { Receipt, ReceiptList } from '../../src/contract/receipts.js';
 import { InviteRequest, RevokeRequest } from '../providers/bonzai/admin.js';
 import { TokenRequest } from '../providers/mimicbot/admin.js';
 import { ORDER_STATUSES, RenewRequest } from '../providers/mintbot/admin.js';
@@ -45,13 +46,14 @@ import { SandboxSessionRequest } from '../routes/sessions.js';
 /**
  * Who may call: `none`; `customer` (a customer session, Bearer); `handoff` (a customer session or the
  * hand-off token of that one checkout, Bearer); `session_query` (a customer session as `?token=`, for
- * EventSource); `api_key` (the partner's TOLLGATE_API_KEY, Bearer); `signature` (a provider's signed webhook);
- * `portal` (the token of a billing-portal link from POST /v1/portal, Bearer; `handoff` routes take it too).
+ * EventSource); `receipt_link` (a receipt link's `?token=`, scoped to that receipt); `api_key` (the partner's
+ * TOLLGATE_API_KEY, Bearer); `signature` (a provider's signed webhook); `portal` (the token of a billing-portal
+ * link from POST /v1/portal, Bearer; `handoff` routes take it too).
  */
-export type Auth = 'none' | 'customer' | 'handoff' | 'session_query' | 'api_key' | 'signature' | 'portal';
+export type Auth = 'none' | 'customer' | 'handoff' | 'session_query' | 'receipt_link' | 'api_key' | 'signature' | 'portal';
 
-/** A body that is not JSON: a page, a script, an event stream, or a 303 to another page. */
-export type NonJson = { html: string } | { javascript: string } | { eventStream: string } | { redirect: string };
+/** A body that is not JSON: a page, a PDF, a script, an event stream, or a 303 to another page. */
+export type NonJson = { html: string } | { pdf: string } | { javascript: string } | { eventStream: string } | { redirect: string };
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'put' | 'delete';
@@ -79,6 +81,8 @@ export interface RouteSpec {
 }
 
 const locale = { schema: z.string().max(64), description: 'A catalog language (`fr`, `de-CH`); else Accept-Language is used' };
+const receiptLocale = { schema: z.string().max(64), description: 'The receipt’s language and formats: `en`, `en-IN` or `hi` (else Accept-Language)' };
+const receiptToken = { schema: z.string().max(4096), description: 'The receipt link’s token (in `links` of the receipt): opens this receipt for 15 min, nothing else' };
 const token = { schema: EntitlementTokenAsk, description: '`1`: also a signed entitlement token (`token`, `token_expires_at`) to verify offline against /.well-known/jwks.json' };
 
 /** Razorpay's Checkout handler response, as the sandbox modal receives it (docs/upstream/razorpay.md). */
@@ -156,6 +160,18 @@ export const ROUTES: RouteSpec[] = [
   },
   { method: 'post', path: '/v1/portal/payment-method', summary: 'A new authorisation of the payment method, as a checkout to run on the page', tag: 'Account', auth: ['portal'], body: PortalEmptyBody, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'upstream_error'] },
 
+  // Receipts and credit notes (README "Receipts")
+  { method: 'get', path: '/v1/receipts', summary: 'The customer’s receipts and credit notes, newest first, each with its links', tag: 'Account', auth: ['customer'], query: { locale: receiptLocale }, responses: { 200: ReceiptList } },
+  { method: 'get', path: '/v1/receipts/:ref', summary: 'One receipt or credit note (by id or number): seller, buyer, lines, totals, payment, links', tag: 'Account', auth: ['customer'], query: { locale: receiptLocale }, responses: { 200: Receipt }, errors: ['not_found'] },
+  {
+    method: 'get', path: '/v1/receipts/:ref/html', summary: 'The receipt as a print-friendly page (strict CSP, no script)', tag: 'Account', auth: ['customer', 'receipt_link'],
+    query: { locale: receiptLocale, token: receiptToken }, responses: { 200: { html: 'The receipt page' } }, errors: ['not_found'],
+  },
+  {
+    method: 'get', path: '/v1/receipts/:ref/pdf', summary: 'The receipt as an A4 PDF', tag: 'Account', auth: ['customer', 'receipt_link'],
+    query: { locale: receiptLocale, token: receiptToken }, responses: { 200: { pdf: 'The receipt PDF' } }, errors: ['not_found'],
+  },
+
   // The partner's backend
   { method: 'post', path: '/v1/usage', summary: 'Report usage (a retry with the same Idempotency-Key or event_id counts once; negative: a correction)', tag: 'Partner', auth: ['api_key'], body: UsageReport, idempotency: 'optional', responses: { 200: UsageAnswer } },
   { method: 'get', path: '/v1/customers/:id', summary: 'A customer’s plan, status, period, usage and limits, features', tag: 'Partner', auth: ['api_key'], responses: { 200: CustomerState }, errors: ['not_found'] },
@@ -170,6 +186,10 @@ export const ROUTES: RouteSpec[] = [
     query: { status: { schema: WebhookDeliveryQuery.shape.status.unwrap(), description: 'Only deliveries in this status' }, limit: { schema: WebhookDeliveryQuery.shape.limit.unwrap(), description: 'At most this many, newest first (default 50)' } },
     responses: { 200: WebhookDeliveryList },
   },
+  { method: 'get', path: '/v1/customers/:id/receipts', summary: 'What GET /v1/receipts answers that customer', tag: 'Partner', auth: ['api_key'], query: { locale: receiptLocale }, responses: { 200: ReceiptList } },
+  { method: 'get', path: '/v1/customers/:id/receipts/:ref', summary: 'One of the customer’s receipts or credit notes, with its links for a browser', tag: 'Partner', auth: ['api_key'], query: { locale: receiptLocale }, responses: { 200: Receipt }, errors: ['not_found'] },
+  { method: 'get', path: '/v1/customers/:id/receipts/:ref/html', summary: 'The receipt page', tag: 'Partner', auth: ['api_key'], query: { locale: receiptLocale }, responses: { 200: { html: 'The receipt page' } }, errors: ['not_found'] },
+  { method: 'get', path: '/v1/customers/:id/receipts/:ref/pdf', summary: 'The receipt PDF', tag: 'Partner', auth: ['api_key'], query: { locale: receiptLocale }, responses: { 200: { pdf: 'The receipt PDF' } }, errors: ['not_found'] },
   { method: 'post', path: '/v1/webhook-deliveries/:id/replay', summary: 'Deliver an event again now (the same webhook-id)', tag: 'Partner', auth: ['api_key'], responses: { 202: WebhookDeliveryReplay }, errors: ['not_found'] },
   { method: 'delete', path: '/v1/customers/:id/grants/:grant_id', summary: 'End a grant now (deleting it again answers the same)', tag: 'Partner', auth: ['api_key'], responses: { 200: Grant }, errors: ['not_found'] },
 
@@ -245,6 +265,7 @@ export const ID_PARAMS: [prefix: string, description: string][] = [
 ];
 export const PATH_PARAMS: Record<string, string> = {
   customer_id: 'The customer id (as given to POST /v1/sessions)',
+  ref: 'The receipt’s or credit note’s id (`rct_…`, `crn_…`) or number (`TG-2026-000042`)',
   grant_id: 'The grant id (`grant_id` of POST …/grants)',
   sub: 'The simulated subscription id',
   action: '`cancel_at_period_end`, `resume` or `cancel_now`',

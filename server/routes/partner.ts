@@ -1,7 +1,7 @@
 // The partner backend's API-key routes for its own requests: a customer's state, their entitlements, checks
 // of a feature or a metric (and consuming a metric only if it fits), and manual plan grants. Reads never
 // write: they read the cached customer view (store/customer-views.ts); an unknown customer reads as new, on
-// the free plan (GET /v1/customers/{id} answers 404 for one).
+// the free plan (GET /v1/customers/{id} answers 404 for one). Also a customer's receipts (routes/receipts.ts answers them).
 import { Hono } from 'hono';
 import { CheckRequest, GrantRequest, SessionRequest, type CustomerState, type FeatureCheck, type Grant, type MetricCheck } from '../../src/contract/index.js';
 import { effectivePlan, entitlementsOf, subscriptionOf } from '../billing.js';
@@ -15,6 +15,7 @@ import { createGrant, revokeGrant, type GrantRow } from '../store/grants.js';
 import { storableDate } from '../store/index.js';
 import { consumeUsageBatched, usagePeriod } from '../store/usage.js';
 import { entitlementsAnswer } from './account.js';
+import { ownReceipt, receiptAnswer, receiptListAnswer, renderedReceipt } from './receipts.js';
 
 export const partnerRoutes = new Hono<AppEnv>();
 
@@ -139,4 +140,22 @@ partnerRoutes.delete('/v1/customers/:id/grants/:grant_id', async (c) => {
   const grant = /^[A-Za-z0-9_-]{1,64}$/.test(grantId) ? await revokeGrant(store, { customerId, grantId, now: now() }) : null;
   if (!grant) throw new AppError('not_found', `No grant "${grantId.slice(0, 64)}" for customer "${customerId}"`);
   return c.json(grantAnswer(grant));
+});
+
+// The customer's receipts and credit notes (README "Receipts"), as GET /v1/receipts answers the customer.
+partnerRoutes.get('/v1/customers/:id/receipts', async (c) => {
+  requireApiKey(c);
+  return receiptListAnswer(c, customerIdParam(c));
+});
+partnerRoutes.get('/v1/customers/:id/receipts/:ref', async (c) => {
+  requireApiKey(c);
+  return receiptAnswer(c, await ownReceipt(c, customerIdParam(c), c.req.param('ref')));
+});
+partnerRoutes.get('/v1/customers/:id/receipts/:ref/html', async (c) => {
+  requireApiKey(c);
+  return renderedReceipt(c, await ownReceipt(c, customerIdParam(c), c.req.param('ref')), 'html');
+});
+partnerRoutes.get('/v1/customers/:id/receipts/:ref/pdf', async (c) => {
+  requireApiKey(c);
+  return renderedReceipt(c, await ownReceipt(c, customerIdParam(c), c.req.param('ref')), 'pdf');
 });

@@ -11,6 +11,8 @@ export const CLOCK_SKEW_S = 60;
 export const HANDOFF_TTL_S = 30 * 60;
 /** Billing-portal links (Tollgate's own portal page, routes/portal.ts) live 15 min: long enough to act, short enough to leak little. */
 export const PORTAL_TTL_S = 15 * 60;
+/** Receipt links (README "Receipts": a receipt's HTML and PDF opened in a browser) carry a token that lives 15 min. */
+export const RECEIPT_LINK_TTL_S = 15 * 60;
 
 export interface CustomerIdentity {
   customerId: string;
@@ -20,6 +22,8 @@ export interface CustomerIdentity {
   checkoutScope?: string;
   /** Set on billing-portal tokens: the token works on the portal's routes (and on this customer's checkouts), nowhere else. */
   portalScope?: boolean;
+  /** Set on receipt-link tokens: the token may only read this receipt (routes/receipts.ts), nothing else. */
+  receiptScope?: string;
   source: 'session' | 'external';
   /** The raw bearer token (forwarded to upstreams that take the customer's own JWT, e.g. Mintoken). */
   token: string;
@@ -43,7 +47,7 @@ export interface TokenVerifierOptions {
 
 export async function issueSessionToken(
   secret: Uint8Array,
-  claims: { customerId: string; email?: string; name?: string; checkoutScope?: string; portalScope?: boolean },
+  claims: { customerId: string; email?: string; name?: string; checkoutScope?: string; portalScope?: boolean; receiptScope?: string },
   ttlSeconds: number,
   nowSeconds = Math.floor(Date.now() / 1000),
 ): Promise<{ token: string; expiresAt: Date }> {
@@ -53,6 +57,7 @@ export async function issueSessionToken(
   if (claims.name) payload.name = claims.name;
   if (claims.checkoutScope) payload.chk = claims.checkoutScope;
   if (claims.portalScope) payload.scp = 'portal';
+  if (claims.receiptScope) payload.rct = claims.receiptScope;
   const token = await new SignJWT(payload)
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuer(ISSUER)
@@ -110,10 +115,12 @@ export function createTokenVerifier(options: TokenVerifierOptions) {
     try {
       const { payload } = await jwtVerify(token, await sessionKey, { issuer: ISSUER, audience: AUDIENCE, algorithms: ['HS256'], ...timing });
       const lifetime =
-        payload.chk !== undefined
-          ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' }
-          : payload.scp !== undefined
-            ? { seconds: PORTAL_TTL_S, name: 'a billing-portal link' }
+        payload.rct !== undefined
+          ? { seconds: RECEIPT_LINK_TTL_S, name: 'a receipt link' }
+          : payload.chk !== undefined
+            ? { seconds: HANDOFF_TTL_S, name: 'a hand-off token' }
+            : payload.scp !== undefined
+              ? { seconds: PORTAL_TTL_S, name: 'a billing-portal link' }
             : { seconds: options.sessionTtlSeconds, name: 'session_ttl_seconds' };
       checkTimes(payload, currentDate, { lifetime, requireIat: true, renew: 'ask your backend for a new one' });
       const identity = identityFrom(payload, 'sub', 'email', 'session', token);
@@ -187,6 +194,7 @@ function identityFrom(payload: JWTPayload, customerClaim: string, emailClaim: st
     checkoutScope: typeof payload.chk === 'string' ? payload.chk : undefined,
     // Only our own tokens carry a scope: an external issuer's `scp` claim means something else to it.
     portalScope: source === 'session' && payload.scp === 'portal' ? true : undefined,
+    receiptScope: source === 'session' && typeof payload.rct === 'string' ? payload.rct : undefined,
     source,
     token,
   };

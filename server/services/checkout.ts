@@ -25,6 +25,7 @@ export function providerFor(deps: AppDeps, row: Pick<CheckoutRow, 'provider'>): 
 
 /** A hand-off token works for its own checkout only. */
 export function assertCheckoutScope(identity: CustomerIdentity, checkoutId: string): void {
+  if (identity.receiptScope) throw new AppError('forbidden', 'This receipt link’s token only opens its own receipt');
   if (identity.checkoutScope && identity.checkoutScope !== checkoutId) throw new AppError('forbidden', 'This hand-off token is for another checkout');
 }
 

@@ -608,6 +608,148 @@ $fn$;
 `,
   },
   {
+    id: 17,
+    name: 'receipts',
+    // Receipts and credit notes (README "Receipts"): every payment gets a receipt, every refund of one a credit
+    // note, each numbered in its series by the trigger on payments, in the transaction that writes the payment.
+    // The next number is taken from the series' counter row (UPDATE … RETURNING): its row lock serialises
+    // concurrent payments, on every instance, and a rollback gives the number back, so a series has no gaps and
+    // no repeats (UNIQUE (series, seq)). receipt_settings is the config's "receipts" (series, format, seller),
+    // written at start (store/receipts.ts syncReceiptSettings); payments from before are numbered here, in
+    // paid_at order. The payments trigger of migration 15 is renamed so that it fires before checkouts_event
+    // (triggers fire in name order): checkout.paid then names the receipt it issued.
+    sql: `
+CREATE TABLE IF NOT EXISTS receipt_settings (
+  id boolean PRIMARY KEY DEFAULT true CHECK (id),
+  series text NOT NULL,
+  credit_note_series text NOT NULL,
+  format text NOT NULL,
+  seller jsonb NOT NULL,
+  -- TOLLGATE_PUBLIC_URL, for the receipt's URL in checkout.paid
+  public_url text
+);
+INSERT INTO receipt_settings (series, credit_note_series, format, seller) VALUES ('TG', 'CN', '{series}-{year}-{number:06}', '{}') ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS receipt_counters (
+  series text PRIMARY KEY,
+  next_seq bigint NOT NULL CHECK (next_seq >= 1)
+);
+CREATE TABLE IF NOT EXISTS receipts (
+  id text PRIMARY KEY,
+  kind text NOT NULL CHECK (kind IN ('receipt', 'credit_note')),
+  series text NOT NULL,
+  seq bigint NOT NULL CHECK (seq >= 1),
+  -- the number as printed (format applied at issue: a later format change renumbers nothing)
+  number text NOT NULL,
+  provider text NOT NULL,
+  payment_id text NOT NULL,
+  customer_id text NOT NULL,
+  -- a credit note's receipt
+  receipt_id text REFERENCES receipts(id),
+  amount integer NOT NULL,
+  currency text NOT NULL,
+  -- the seller (the config's receipts.seller) and the buyer as they were at issue
+  seller jsonb NOT NULL,
+  buyer jsonb NOT NULL,
+  issued_at timestamptz NOT NULL,
+  UNIQUE (series, seq),
+  UNIQUE (provider, payment_id, kind),
+  FOREIGN KEY (provider, payment_id) REFERENCES payments (provider, payment_id)
+);
+CREATE INDEX IF NOT EXISTS receipts_customer ON receipts (customer_id, issued_at DESC);
+CREATE INDEX IF NOT EXISTS receipts_number ON receipts (number);
+
+-- "{series}-{year}-{number:06}" → "TG-2026-000042": {year} is the issue's year in UTC; {number:0N} pads to N digits.
+CREATE OR REPLACE FUNCTION tollgate_receipt_number(p_format text, p_series text, p_seq bigint, p_at timestamptz) RETURNS text LANGUAGE plpgsql STABLE AS $fn$
+DECLARE
+  width text := substring(p_format from '[{]number:0?([0-9]+)[}]');
+  digits text := p_seq::text;
+BEGIN
+  IF width IS NOT NULL THEN digits := lpad(digits, greatest(width::int, length(digits)), '0'); END IF;
+  RETURN regexp_replace(replace(replace(p_format, '{series}', p_series), '{year}', to_char(p_at AT TIME ZONE 'UTC', 'YYYY')), '[{]number(:0?[0-9]+)?[}]', digits, 'g');
+END
+$fn$;
+
+-- Issue the next receipt or credit note of its series for one payment, in the caller's transaction; its id.
+CREATE OR REPLACE FUNCTION tollgate_issue_receipt(p_kind text, p payments, p_receipt text, p_at timestamptz) RETURNS text LANGUAGE plpgsql AS $fn$
+DECLARE
+  s receipt_settings%ROWTYPE;
+  v_series text;
+  v_seq bigint;
+  v_id text;
+  v_buyer jsonb;
+BEGIN
+  SELECT * INTO s FROM receipt_settings WHERE id;
+  v_series := CASE p_kind WHEN 'receipt' THEN s.series ELSE s.credit_note_series END;
+  -- The counter row's lock is held to the commit: the next payment of the series waits here, on any instance.
+  INSERT INTO receipt_counters AS rc (series, next_seq) VALUES (v_series, 2)
+    ON CONFLICT (series) DO UPDATE SET next_seq = rc.next_seq + 1 RETURNING rc.next_seq - 1 INTO v_seq;
+  -- Business details (legal name, GSTIN, billing address) are null until checkout collects them.
+  SELECT jsonb_build_object('name', c.name, 'email', c.email, 'legal_name', NULL::text, 'gstin', NULL::text, 'address', NULL::text)
+    INTO v_buyer FROM customers c WHERE c.id = p.customer_id;
+  v_id := CASE p_kind WHEN 'receipt' THEN 'rct_' ELSE 'crn_' END || replace(gen_random_uuid()::text, '-', '');
+  INSERT INTO receipts (id, kind, series, seq, number, provider, payment_id, customer_id, receipt_id, amount, currency, seller, buyer, issued_at)
+    VALUES (v_id, p_kind, v_series, v_seq, tollgate_receipt_number(s.format, v_series, v_seq, p_at), p.provider, p.payment_id, p.customer_id,
+            p_receipt, p.amount, p.currency, s.seller, COALESCE(v_buyer, '{}'::jsonb), p_at);
+  RETURN v_id;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tollgate_payment_receipt() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_receipt text;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    v_receipt := tollgate_issue_receipt('receipt', NEW, NULL, NEW.paid_at);
+  ELSIF NEW.status = 'refunded' AND OLD.status IS DISTINCT FROM 'refunded' THEN
+    SELECT id INTO v_receipt FROM receipts WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'receipt';
+  END IF;
+  IF NEW.status = 'refunded' AND (TG_OP = 'INSERT' OR OLD.status IS DISTINCT FROM 'refunded') THEN
+    PERFORM tollgate_issue_receipt('credit_note', NEW, v_receipt, COALESCE(NEW.refunded_at, now()));
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+
+-- The payments made before: receipts in paid_at order, then credit notes in refund order.
+DO $do$
+DECLARE
+  p payments%ROWTYPE;
+BEGIN
+  FOR p IN SELECT * FROM payments ORDER BY paid_at, provider, payment_id LOOP
+    PERFORM tollgate_issue_receipt('receipt', p, NULL, p.paid_at);
+  END LOOP;
+  FOR p IN SELECT * FROM payments WHERE status = 'refunded' ORDER BY COALESCE(refunded_at, paid_at), provider, payment_id LOOP
+    PERFORM tollgate_issue_receipt('credit_note', p, (SELECT id FROM receipts r WHERE r.provider = p.provider AND r.payment_id = p.payment_id AND r.kind = 'receipt'), COALESCE(p.refunded_at, p.paid_at));
+  END LOOP;
+END
+$do$;
+
+DROP TRIGGER IF EXISTS payments_receipt ON payments;
+CREATE TRIGGER payments_receipt AFTER INSERT OR UPDATE OF status ON payments FOR EACH ROW EXECUTE FUNCTION tollgate_payment_receipt();
+ALTER TRIGGER checkouts_payment ON checkouts RENAME TO checkouts_a_payment;
+
+-- checkout.paid and payment.refunded name the receipt (and the credit note) issued in their transaction.
+CREATE OR REPLACE FUNCTION tollgate_checkout_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_url text := (SELECT public_url FROM receipt_settings WHERE id) || '/v1/customers/' || NEW.customer_id || '/receipts/';
+  v_receipt jsonb;
+  v_credit jsonb;
+BEGIN
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_receipt FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'receipt';
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_credit FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'credit_note';
+  PERFORM tollgate_enqueue_event(CASE NEW.status WHEN 'paid' THEN 'checkout.paid' WHEN 'failed' THEN 'checkout.failed' ELSE 'payment.refunded' END, jsonb_build_object(
+    'checkout_id', NEW.id, 'customer_id', NEW.customer_id, 'plan', NEW.plan, 'interval', NEW.interval, 'provider', NEW.provider,
+    'amount', NEW.amount, 'currency', NEW.currency, 'status', NEW.status, 'payment_id', NEW.payment_id,
+    'error', NEW.last_error, 'at', tollgate_iso(COALESCE(NEW.updated_at, now())))
+    || CASE WHEN NEW.status = 'paid' THEN jsonb_build_object('receipt', v_receipt) WHEN NEW.status = 'refunded' THEN jsonb_build_object('receipt', v_receipt, 'credit_note', v_credit) ELSE '{}'::jsonb END);
+  RETURN NULL;
+END
+$fn$;
+`,
+  },
+  {
     id: 18,
     name: 'promotion_codes',
     // Promotion codes (README "Promotion codes", store/promotions.ts). A checkout records the code it was

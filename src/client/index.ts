@@ -1,5 +1,5 @@
 // `tollgate/client`: a typed client for your backend's calls to the Tollgate server with TOLLGATE_API_KEY
-// (customer sessions for the elements, customers' state, checks, usage reports, grants), the check of the
+// (customer sessions for the elements, customers' state, checks, usage reports, grants, receipts), the check of the
 // events it sends your backend (webhooks.verify) and the offline verifier of entitlement tokens (WebCrypto
 // Ed25519). Any runtime with fetch; never ship the key to a browser.
 
@@ -144,6 +144,53 @@ export interface Grant {
 }
 
 /** A Tollgate error answer: the envelope's code and message, the HTTP status and the request id to quote. */
+/** A receipt's or credit note's id and number. */
+export interface ReceiptRef {
+  id: string;
+  number: string;
+}
+
+/** One line of a receipt: amounts in minor units; `discount` and `taxes` are none until checkout prices them. */
+export interface ReceiptLine {
+  description: string;
+  plan: string;
+  interval: 'month' | 'year' | 'once';
+  quantity: number;
+  unit_amount: number;
+  discount: { code: string | null; description: string; amount: number } | null;
+  taxes: { name: string; rate: number; amount: number; inclusive: boolean }[];
+  amount: number;
+  period_start: string | null;
+  period_end: string | null;
+}
+
+/** A row of `GET /v1/customers/{id}/receipts` (README "Receipts"); `links` open in a browser for 15 min. */
+export interface ReceiptSummary extends ReceiptRef {
+  kind: 'receipt' | 'credit_note';
+  issued_at: string;
+  currency: string;
+  total: number;
+  total_formatted: string;
+  credits: ReceiptRef | null;
+  plan: string;
+  payment_id: string;
+  status: 'paid' | 'refunded';
+  links: { html: string; pdf: string; expires_at: string };
+}
+
+/** `GET /v1/customers/{id}/receipts/{ref}`: the whole receipt or credit note. */
+export interface Receipt extends Omit<ReceiptSummary, 'plan' | 'payment_id' | 'status'> {
+  locale: string;
+  seller: { legal_name: string | null; address: string | null; email: string | null; gstin: string | null; vat_id: string | null };
+  buyer: { customer_id: string; name: string | null; email: string | null; legal_name: string | null; gstin: string | null; address: string | null };
+  lines: ReceiptLine[];
+  subtotal: number;
+  discount_total: number;
+  tax_total: number;
+  payment: { provider: string; payment_id: string; method: string | null; kind: 'checkout' | 'renewal'; status: 'paid' | 'refunded'; paid_at: string };
+  credit_notes: ReceiptRef[];
+}
+
 export class TollgateError extends Error {
   constructor(
     readonly status: number,
@@ -183,7 +230,15 @@ export interface TollgateClient {
     /** `DELETE /v1/customers/{id}/grants/{grant_id}`: ends it now. */
     delete(customerId: string, grantId: string): Promise<Grant>;
   };
+  receipts: {
+    /** `GET /v1/customers/{id}/receipts`: receipts and credit notes, newest first; `locale`: `en`, `en-IN` or `hi`. */
+    list(customerId: string, options?: { locale?: string }): Promise<ReceiptSummary[]>;
+    /** `GET /v1/customers/{id}/receipts/{ref}` by id or number; another customer's is a TollgateError `not_found`. */
+    get(customerId: string, ref: string, options?: { locale?: string }): Promise<Receipt>;
+  };
 }
+
+const localeQuery = (locale: string | undefined) => (locale ? `?locale=${encodeURIComponent(locale)}` : '');
 
 export function createClient(options: ClientOptions): TollgateClient {
   const base = options.baseUrl.replace(/\/+$/, '');
@@ -215,6 +270,10 @@ export function createClient(options: ClientOptions): TollgateClient {
       create: (id, grant, o = {}) =>
         post<Grant>(`${customer(id)}/grants`, { ...grant, until: grant.until instanceof Date ? grant.until.toISOString() : grant.until }, o.idempotencyKey ?? crypto.randomUUID()),
       delete: (id, grantId) => call<Grant>('DELETE', `${customer(id)}/grants/${encodeURIComponent(grantId)}`),
+    },
+    receipts: {
+      list: (id, o = {}) => call<{ receipts: ReceiptSummary[] }>('GET', `${customer(id)}/receipts${localeQuery(o.locale)}`).then((r) => r.receipts),
+      get: (id, ref, o = {}) => call<Receipt>('GET', `${customer(id)}/receipts/${encodeURIComponent(ref)}${localeQuery(o.locale)}`),
     },
   };
 }

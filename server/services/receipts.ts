@@ -1,0 +1,107 @@
+// The receipt service: a stored receipt or credit note (store/receipts.ts) as the document the API answers,
+// the HTML page and the PDF render, its short-lived links (a session token scoped to the one receipt, as the
+// hand-off link's is to its checkout), and the config's receipts section as the numbering trigger reads it.
+import type { Receipt, ReceiptLine, ReceiptSummary } from '../../src/contract/receipts.js';
+import { formatMoney } from '../../src/format.js';
+import type { ServerConfig } from '../config.js';
+import type { AppDeps } from '../context.js';
+import { RECEIPT_LINK_TTL_S, issueSessionToken } from '../security/tokens.js';
+import { iso } from '../store/checkouts.js';
+import { creditNotesOf, type ReceiptRow, type ReceiptSettings } from '../store/receipts.js';
+import { receiptStrings } from './receipt-strings.js';
+
+/** What migration 17's trigger numbers and prints with: the config's receipts section, the seller defaulting to the config's name. */
+export function receiptSettingsOf(config: ServerConfig): ReceiptSettings {
+  const { receipts, name } = config.file;
+  const seller = receipts.seller;
+  return {
+    series: receipts.series,
+    credit_note_series: receipts.credit_note_series,
+    format: receipts.format,
+    seller: { legal_name: seller?.legal_name ?? name, address: seller?.address ?? null, email: seller?.email ?? null, gstin: seller?.gstin ?? null, vat_id: seller?.vat_id ?? null },
+    public_url: config.publicUrl,
+  };
+}
+
+/** The receipt's page and PDF, each with a token that opens this receipt only, for RECEIPT_LINK_TTL_S. */
+export async function receiptLinks(deps: Pick<AppDeps, 'config' | 'now'>, row: Pick<ReceiptRow, 'id' | 'customer_id'>, locale: string): Promise<Receipt['links']> {
+  const { config, now } = deps;
+  const { token, expiresAt } = await issueSessionToken(config.sessionSecret, { customerId: row.customer_id, receiptScope: row.id }, RECEIPT_LINK_TTL_S, Math.floor(now().getTime() / 1000));
+  const base = `${config.publicUrl}/v1/receipts/${row.id}`;
+  const query = `?token=${token}&locale=${encodeURIComponent(locale)}`;
+  return { html: `${base}/html${query}`, pdf: `${base}/pdf${query}`, expires_at: expiresAt.toISOString() };
+}
+
+/** A party's field as stored (a jsonb snapshot), or null. */
+const text = (v: string | null | undefined): string | null => (typeof v === 'string' && v !== '' ? v : null);
+
+/**
+ * The line of a payment: its plan and interval, quantity (1 unless the payment says more), no discount and no
+ * tax until checkout records them. The line's amount is the payment's: the receipt's total equals what was paid.
+ */
+function lineOf(deps: Pick<AppDeps, 'catalog'>, row: ReceiptRow, locale: string): ReceiptLine {
+  const words = receiptStrings(locale);
+  const name = deps.catalog.planName(row.plan, deps.catalog.localeFor([locale])) ?? row.plan;
+  const quantity = Math.max(1, row.quantity);
+  return {
+    description: `${name} · ${words[`interval.${row.interval}`]}`,
+    plan: row.plan,
+    interval: row.interval,
+    quantity,
+    unit_amount: Math.round(row.amount / quantity),
+    discount: null,
+    taxes: [],
+    amount: row.amount,
+    period_start: iso(row.period_start),
+    period_end: iso(row.period_end),
+  };
+}
+
+/** The full document of a stored receipt or credit note, in `locale`. */
+export async function receiptDocument(deps: Pick<AppDeps, 'config' | 'now' | 'catalog' | 'store'>, row: ReceiptRow, locale: string): Promise<Receipt> {
+  const lines = [lineOf(deps, row, locale)];
+  const discountTotal = lines.reduce((sum, l) => sum + (l.discount?.amount ?? 0), 0);
+  const taxTotal = lines.reduce((sum, l) => sum + l.taxes.reduce((s, t) => s + t.amount, 0), 0);
+  // Before discounts and exclusive taxes: what the lines come to with their discounts given back.
+  const subtotal = lines.reduce((sum, l) => sum + l.amount + (l.discount?.amount ?? 0) - l.taxes.reduce((s, t) => s + (t.inclusive ? 0 : t.amount), 0), 0);
+  const seller = row.seller;
+  const buyer = row.buyer;
+  return {
+    id: row.id,
+    kind: row.kind,
+    number: row.number,
+    issued_at: iso(row.issued_at)!,
+    locale,
+    seller: { legal_name: text(seller.legal_name), address: text(seller.address), email: text(seller.email), gstin: text(seller.gstin), vat_id: text(seller.vat_id) },
+    buyer: { customer_id: row.customer_id, name: text(buyer.name), email: text(buyer.email), legal_name: text(buyer.legal_name), gstin: text(buyer.gstin), address: text(buyer.address) },
+    lines,
+    currency: row.currency,
+    subtotal,
+    discount_total: discountTotal,
+    tax_total: taxTotal,
+    total: row.amount,
+    total_formatted: formatMoney(row.amount, row.currency, locale),
+    payment: { provider: row.provider, payment_id: row.payment_id, method: row.method, kind: row.payment_kind, status: row.payment_status, paid_at: iso(row.paid_at)! },
+    credits: row.receipt_id && row.receipt_number ? { id: row.receipt_id, number: row.receipt_number } : null,
+    credit_notes: row.kind === 'receipt' ? await creditNotesOf(deps.store, row.id) : [],
+    links: await receiptLinks(deps, row, locale),
+  };
+}
+
+/** A row of the list. */
+export async function receiptSummary(deps: Pick<AppDeps, 'config' | 'now'>, row: ReceiptRow, locale: string): Promise<ReceiptSummary> {
+  return {
+    id: row.id,
+    kind: row.kind,
+    number: row.number,
+    issued_at: iso(row.issued_at)!,
+    currency: row.currency,
+    total: row.amount,
+    total_formatted: formatMoney(row.amount, row.currency, locale),
+    credits: row.receipt_id && row.receipt_number ? { id: row.receipt_id, number: row.receipt_number } : null,
+    plan: row.plan,
+    payment_id: row.payment_id,
+    status: row.payment_status,
+    links: await receiptLinks(deps, row, locale),
+  };
+}
