@@ -10,7 +10,9 @@ import { PORTAL_TTL_S, issueSessionToken, type CustomerIdentity } from '../secur
 import { loadCheckoutByOrder } from '../store/checkouts.js';
 import { ensureCustomer, type CustomerRow } from '../store/customers.js';
 import { listPayments } from '../store/payments.js';
+import { listReceipts } from '../store/receipts.js';
 import { createCheckout } from './checkout.js';
+import { receiptLinks } from './receipts.js';
 
 /** The provider billing this customer when it has no portal of its own (so Tollgate's portal is theirs), else undefined. */
 export function selfPortalProvider(deps: Pick<AppDeps, 'providers'>, customer: Pick<CustomerRow, 'billing_provider'>): Provider | undefined {
@@ -107,7 +109,15 @@ function summaryOf(deps: AppDeps, state: PortalState, payments: PortalPayment[],
 
 /** The payments ledger's rows as the portal's history shows them. */
 async function paymentHistory(deps: AppDeps, customerId: string, locale: string): Promise<PortalPayment[]> {
-  const rows = await listPayments(deps.store, customerId);
+  const [rows, receipts] = await Promise.all([listPayments(deps.store, customerId), listReceipts(deps.store, customerId)]);
+  // Each payment's receipt, linked to its page (a link that opens that receipt only: services/receipts.ts).
+  const receiptOf = new Map(receipts.filter((r) => r.kind === 'receipt').map((r) => [`${r.provider}\n${r.payment_id}`, r]));
+  const links = new Map<string, string>();
+  await Promise.all(
+    [...receiptOf].map(async ([key, r]) => {
+      links.set(key, (await receiptLinks(deps, r, locale)).html);
+    }),
+  );
   return rows.map((p) => ({
     payment_id: p.payment_id,
     provider: p.provider as PortalPayment['provider'],
@@ -120,8 +130,7 @@ async function paymentHistory(deps: AppDeps, customerId: string, locale: string)
     status: p.status,
     paid_at: new Date(p.paid_at).toISOString(),
     invoice_url: p.invoice_url,
-    // Receipts (branch `receipts`) will be served as `/v1/receipts/{id}`: fill this in then.
-    receipt_url: null,
+    receipt_url: links.get(`${p.provider}\n${p.payment_id}`) ?? null,
   }));
 }
 

@@ -189,12 +189,20 @@ for (const engine of engines()) {
         assert.equal(s.payment_method, null);
         assert.deepEqual(s.can, { cancel: false, resume: false, change_plan: true, update_payment_method: false });
         assert.deepEqual(
-          s.payments.map((p) => [p.payment_id, p.plan_name, p.interval, p.amount, p.currency, p.status, p.kind, p.invoice_url, p.receipt_url]),
+          s.payments.map((p) => [p.payment_id, p.plan_name, p.interval, p.amount, p.currency, p.status, p.kind, p.invoice_url]),
           [
-            [second, 'Pro', 'year', 1599000, 'INR', 'paid', 'checkout', null, null],
-            [first, 'Pro', 'month', 159900, 'INR', 'paid', 'checkout', null, null],
+            [second, 'Pro', 'year', 1599000, 'INR', 'paid', 'checkout', null],
+            [first, 'Pro', 'month', 159900, 'INR', 'paid', 'checkout', null],
           ],
         );
+        // Each row links its receipt's page (a link that opens that receipt only), which shows that payment.
+        for (const p of s.payments) {
+          assert.match(p.receipt_url ?? '', /^http:\/\/tollgate\.test\/v1\/receipts\/[^/]+\/html\?token=/);
+          const page = await server.request('GET', p.receipt_url!.replace('http://tollgate.test', ''));
+          assert.equal(page.status, 200);
+          const html = await page.text();
+          assert.ok(html.includes(p.payment_id), `the receipt of ${p.payment_id} names it`);
+        }
         // Only Razorpay's INR prices, as the catalog has them.
         assert.deepEqual(
           s.plans.map((p) => [p.plan, p.interval, p.amount, p.currency, p.current]),
