@@ -103,6 +103,40 @@ for (const engine of engines()) {
       return { customer, token, co, paid, id: co.action.subscription_id as string };
     }
 
+    test('the billing portal for a Razorpay subscriber: next charge and UPI, a receipt per charge, cancel at cycle end upstream, then free', async () => {
+      const { customer, id } = await subscribe();
+      await toNextCharge(id); // one renewal: two charges in all
+      const link = await json(await server.request('POST', '/v1/portal', { token: await session(customer), body: { return_url: 'http://tollgate.test/app' } }));
+      const portalToken = new URL(link.url).hash.match(/^#token=(.+)$/)![1];
+      const summary = await json(await server.request('GET', '/v1/portal/summary', { token: portalToken }));
+      const sub = sim.subscriptions.get(id)!;
+      assert.deepEqual([summary.plan, summary.status, summary.provider], ['pro', 'active', 'razorpay']);
+      assert.deepEqual(summary.next_charge, { at: new Date(sub.charge_at! * 1000).toISOString(), amount: 159900, currency: 'INR' });
+      assert.match(summary.payment_method ?? '', /UPI/i);
+      assert.deepEqual(summary.can, { cancel: true, resume: false, change_plan: true, update_payment_method: false });
+      // Two charges, each with its receipt and Razorpay's invoice.
+      assert.equal(summary.payments.length, 2);
+      for (const p of summary.payments) {
+        assert.equal(p.amount, 159900);
+        assert.match(p.receipt_url ?? '', /\/v1\/receipts\/.+\/html\?token=/);
+      }
+      assert.ok(summary.payments.some((p: any) => p.kind === 'renewal' && p.invoice_url));
+      // Cancel at the period end through the portal: Razorpay is asked once, a replay of the key answers the same.
+      const cancel = () => server.request('POST', '/v1/portal/cancel', { token: portalToken, body: {}, idempotencyKey: `cancel-${customer}` });
+      const first = await cancel();
+      assert.equal(first.status, 200, await first.clone().text());
+      assert.equal((await json(first)).summary.cancel_at_period_end, true);
+      assert.equal((await cancel()).headers.get('Idempotent-Replay'), 'true');
+      assert.equal(sim.subscriptions.get(id)!.status, 'active');
+      assert.ok(sim.subscriptions.get(id)!.end_at, 'set to end at the cycle end upstream');
+      assert.equal((await subscription(await session(customer))).cancelAtPeriodEnd, true);
+      // The cycle ends: cancelled upstream, no third charge, and the customer is on free.
+      await toNextCharge(id);
+      assert.equal(sim.subscriptions.get(id)!.status, 'cancelled');
+      assert.equal((await listPayments(store, customer)).length, 2);
+      assert.equal((await subscription(await session(customer))).plan, 'free');
+    });
+
     test('a recurring price answers a razorpay action with subscription_id (no order), its subscription made from a Plan with our notes', async () => {
       const customer = uniqueId();
       const { co } = await startCheckout(customer);

@@ -162,6 +162,10 @@ export class RazorpayClient {
     return (await this.call<{ items: RazorpayInvoice[] }>('GET', `/v1/invoices?subscription_id=${encodeURIComponent(subscriptionId)}`)).items ?? [];
   }
 
+  fetchInvoice(invoiceId: string): Promise<RazorpayInvoice> {
+    return this.call<RazorpayInvoice>('GET', `/v1/invoices/${encodeURIComponent(invoiceId)}`);
+  }
+
   fetchPayment(paymentId: string): Promise<RazorpayPayment> {
     return this.call<RazorpayPayment>('GET', `/v1/payments/${encodeURIComponent(paymentId)}`);
   }

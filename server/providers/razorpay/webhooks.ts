@@ -59,6 +59,16 @@ export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
   const subscriptionEvent: WebhookHandler<RazorpayEvent> = async ({ id, type, payload }) => {
     const entity = payload.payload?.subscription?.entity;
     if (!entity?.id || typeof entity.status !== 'string') return 'ignored';
+    // A charge's webhook names its invoice by id only: its short_url (the customer's invoice page, shown in the
+    // portal's history) is asked of Razorpay before the transaction; without it the charge is still recorded.
+    const payment = payload.payload?.payment?.entity;
+    let invoice = payload.payload?.invoice?.entity;
+    if (!invoice && type === 'subscription.charged' && typeof payment?.invoice_id === 'string') {
+      invoice = await client.fetchInvoice(payment.invoice_id).catch((err: unknown) => {
+        deps.log.warn('razorpay invoice not fetched', { invoice_id: payment.invoice_id, error: err instanceof Error ? err.message : String(err) });
+        return undefined;
+      });
+    }
     return {
       apply: (tx) =>
         deps.subscriptions.applyEvent(tx, {
@@ -66,8 +76,8 @@ export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
           eventId: id,
           eventAt: typeof payload.created_at === 'number' ? payload.created_at : 0,
           entity,
-          payment: payload.payload?.payment?.entity,
-          invoice: payload.payload?.invoice?.entity,
+          payment,
+          invoice,
         }),
     };
   };
