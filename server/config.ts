@@ -60,6 +60,48 @@ const PlanPrice = z.strictObject({
   upstream: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 
+/**
+ * A promotion code (README "Promotion codes"): a percent or a fixed amount per currency off the price, for some
+ * plans and intervals, lasting one payment, `duration_periods` payments or all of them, within a window and
+ * up to a number of redemptions overall and per customer. Cross-checks (plans exist, recurring-only durations)
+ * are in the ConfigFile's superRefine.
+ */
+const PromotionCodeConfig = z
+  .strictObject({
+    code: z.string().regex(/^[A-Za-z0-9_-]{2,40}$/, 'use 2–40 letters, digits, _ or -, e.g. "LAUNCH20" (matched without regard to case)').transform((c) => c.toUpperCase()),
+    /** Percent off, above 0 and below 100, at most two decimals. */
+    percent_off: z.number().gt(0).lt(100, 'a code takes less than 100 % off; give the plan away with a grant instead').multipleOf(0.01, 'use at most two decimals, e.g. 12.5').optional(),
+    /** A fixed amount off per currency, in minor units: {"INR": 50000, "USD": 500}. */
+    amount_off: z.record(z.string(), z.number().int('give amounts in minor units (paise, cents), e.g. 50000 for ₹500').positive()).optional(),
+    /** The plan ids the code is for; absent: every orderable plan. */
+    plans: z.array(z.string()).min(1).optional(),
+    /** The billing intervals it is for; absent: every interval its duration allows. */
+    intervals: z.array(Interval).min(1).optional(),
+    duration: z.enum(['once', 'repeating', 'forever']).default('once'),
+    /** For "repeating": how many billing periods are discounted. */
+    duration_periods: z.number().int().min(1).max(36).optional(),
+    starts_at: z.iso.datetime({ offset: true, error: 'use an ISO 8601 time, e.g. "2026-12-01T00:00:00Z"' }).optional(),
+    expires_at: z.iso.datetime({ offset: true, error: 'use an ISO 8601 time, e.g. "2026-12-31T23:59:59Z"' }).optional(),
+    max_redemptions: z.number().int().positive().optional(),
+    max_per_customer: z.number().int().positive().default(1),
+    first_purchase_only: z.boolean().default(false),
+    /** Stripe: use this existing coupon instead of one Tollgate creates (it must take the same amount off). */
+    stripe_coupon_id: z.string().min(1).optional(),
+    /** Razorpay Subscriptions: the Offer to attach (a subscription's discount needs one; orders take the discounted amount). */
+    razorpay_offer_id: z.string().regex(/^offer_[A-Za-z0-9]+$/, 'use a Razorpay offer id, e.g. "offer_JHD834hjbxzhd38d"').optional(),
+  })
+  .superRefine((p, ctx) => {
+    if ((p.percent_off === undefined) === (p.amount_off === undefined)) ctx.addIssue({ code: 'custom', path: ['percent_off'], message: 'set exactly one of percent_off (e.g. 20) or amount_off (e.g. {"INR": 50000})' });
+    for (const currency of Object.keys(p.amount_off ?? {})) {
+      if (!/^[A-Z]{3}$/.test(currency)) ctx.addIssue({ code: 'custom', path: ['amount_off', currency], message: 'key by an upper-case ISO 4217 code such as "INR" or "USD"' });
+    }
+    if (p.duration === 'repeating' && p.duration_periods === undefined) ctx.addIssue({ code: 'custom', path: ['duration_periods'], message: 'a "repeating" code needs duration_periods, e.g. 3 for three billing periods' });
+    if (p.duration !== 'repeating' && p.duration_periods !== undefined) ctx.addIssue({ code: 'custom', path: ['duration_periods'], message: 'only a "repeating" code has duration_periods; remove it or set "duration": "repeating"' });
+    if (p.duration !== 'once' && p.intervals?.includes('once')) ctx.addIssue({ code: 'custom', path: ['intervals'], message: `a "${p.duration}" discount is for recurring prices; remove "once" or set "duration": "once"` });
+    if (p.starts_at && p.expires_at && Date.parse(p.starts_at) >= Date.parse(p.expires_at)) ctx.addIssue({ code: 'custom', path: ['expires_at'], message: 'must be after starts_at' });
+  });
+export type PromotionCodeConfig = z.infer<typeof PromotionCodeConfig>;
+
 /** A BCP 47 tag as the widgets send it: "hi", "en-IN", "pt-BR". */
 const LOCALE_TAG = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const LOCALE_HINT = 'use a BCP 47 language tag such as "hi" or "en-IN"';
@@ -191,6 +233,10 @@ export const ConfigFile = z
       .default({ default_currency: 'INR', currency_providers: { INR: 'razorpay', USD: 'stripe' } }),
     metrics: z.array(MetricConfig).default([]),
     plans: z.array(PlanConfig).min(1, 'list at least one plan'),
+    /** Discount codes customers may enter at checkout (README "Promotion codes"). */
+    promotion_codes: z.array(PromotionCodeConfig).default([]),
+    /** How long an unpaid checkout holds a redemption of its code; then the checkout expires and the hold is released. */
+    promotion_hold_ttl_s: z.number().int().min(1800, 'at least 30 min (1800): a Stripe session cannot expire sooner').max(86_400, 'at most 24 h (86400): a Stripe session cannot live longer').default(3600),
     /** The plan every new customer starts on; it cannot be ordered. */
     free_plan: z.string().default('free'),
     providers: z
@@ -230,6 +276,14 @@ export const ConfigFile = z
     cfg.partner_webhooks.forEach((w, i) => {
       if (urls.has(w.url)) ctx.addIssue({ code: 'custom', path: ['partner_webhooks', i, 'url'], message: `${w.url} is listed twice; list each endpoint once (with every event type it takes)` });
       urls.add(w.url);
+    });
+    const codes = new Set<string>();
+    cfg.promotion_codes.forEach((p, i) => {
+      if (codes.has(p.code)) ctx.addIssue({ code: 'custom', path: ['promotion_codes', i, 'code'], message: `code "${p.code}" is listed twice (codes match without regard to case); keep one` });
+      codes.add(p.code);
+      (p.plans ?? []).forEach((plan, j) => {
+        if (!ids.has(plan) || plan === cfg.free_plan) ctx.addIssue({ code: 'custom', path: ['promotion_codes', i, 'plans', j], message: `no orderable plan "${plan}"; use one of ${cfg.plans.filter((x) => x.id !== cfg.free_plan).map((x) => `"${x.id}"`).join(', ')}` });
+      });
     });
     if (!ids.has(cfg.free_plan)) ctx.addIssue({ code: 'custom', path: ['free_plan'], message: `no plan "${cfg.free_plan}" in "plans"; add it or set free_plan to an existing id` });
   });

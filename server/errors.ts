@@ -21,6 +21,13 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   payload_too_large: 413,
   request_timeout: 408,
   forbidden: 403,
+  promotion_unknown: 404,
+  promotion_expired: 400,
+  promotion_not_applicable: 400,
+  promotion_exhausted: 409,
+  promotion_already_used: 409,
+  promotion_first_purchase_only: 409,
+  promotion_not_supported: 400,
   internal_error: 500,
 };
 

@@ -20,4 +20,14 @@ export interface ProviderCapabilities {
   readonly verify: boolean;
   /** The customer manages billing in the provider's portal (`portalUrl`, `hasPortal`). */
   readonly portal: boolean;
+  /**
+   * How a promotion code's discount reaches the provider (README "Promotion codes"): `amount`, the upstream
+   * charges the discounted amount we send (a Razorpay order, a Bonzai checkout): it honours a discount that
+   * lasts as long as that amount is charged (an order's one payment; a subscription's every payment);
+   * `coupon`, the upstream applies a coupon of its own to the checkout (Stripe), for any duration;
+   * false, the upstream prices the plan itself and a code is refused (`promotion_not_supported`).
+   * A Razorpay subscription (plan-priced upstream) takes a discount only through a configured Offer
+   * (`promotion_codes[].razorpay_offer_id`).
+   */
+  readonly discounts: 'amount' | 'coupon' | false;
 }

@@ -6,6 +6,7 @@ import type { CheckoutRow, CustomerRow } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig, ProviderMode } from '../config.js';
 import type { AppDeps, AppEnv } from '../context.js';
 import type { CustomerIdentity } from '../security/tokens.js';
+import type { PricedCheckout } from '../services/promotions.js';
 import type { ProviderCapabilities } from './capabilities.js';
 import type { FetchLike } from './upstream.js';
 
@@ -25,6 +26,8 @@ export interface CheckoutContext {
   customer: CustomerRow;
   plan: PlanConfig;
   price: PlanPriceConfig;
+  /** What to charge, priced on the server before the provider is called (`total` after a promotion code's discount). */
+  priced: PricedCheckout;
   identity: CustomerIdentity;
   request: CheckoutRequest;
   /** Where hosted pages return to (an allowed origin), with `{CHECKOUT_ID}` already filled in. */

@@ -1,13 +1,13 @@
-// Checkout endpoints: create (priced on the server), the hand-off start, verify (by checkout, and the
+// Checkout endpoints: create (priced on the server), a promotion code's preview, the hand-off start, verify (by checkout, and the
 // Razorpay alias), the checkout's status and its server-sent events. The work is in services/checkout.ts.
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { CheckoutRequest, FINAL_CHECKOUT_STATUSES, RazorpayVerifyRequest } from '../../src/contract/index.js';
+import { CheckoutRequest, FINAL_CHECKOUT_STATUSES, PromotionPreviewRequest, RazorpayVerifyRequest } from '../../src/contract/index.js';
 import type { AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { readJson, requireCustomer } from '../http.js';
 import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
-import { assertCheckoutScope, createCheckout, startCheckout, verifyPayment } from '../services/checkout.js';
+import { assertCheckoutScope, createCheckout, previewPromotion, startCheckout, verifyPayment } from '../services/checkout.js';
 import { checkoutState, getCheckout, loadCheckoutByOrder, ownCheckout } from '../store/checkouts.js';
 
 const FINAL: ReadonlySet<string> = new Set(FINAL_CHECKOUT_STATUSES);
@@ -21,6 +21,13 @@ checkoutRoutes.post('/v1/checkout', async (c) => {
     const input = { identity, body, idempotencyKey: idempotencyKeyOf(c), origin: c.req.header('Origin') };
     return c.json(await createCheckout(c.get('deps'), input), 201);
   });
+});
+
+// A promotion code's effect on a checkout of this plan, for the widget to show before paying (nothing is held).
+checkoutRoutes.post('/v1/promotion-codes/validate', async (c) => {
+  const identity = await requireCustomer(c);
+  const body = await readJson(c, PromotionPreviewRequest);
+  return c.json(await previewPromotion(c.get('deps'), { identity, body }));
 });
 
 // The hand-off page in the system browser starts the payment of an existing checkout, once.

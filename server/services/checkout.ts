@@ -1,6 +1,6 @@
-// The checkout service: create a checkout (priced on the server), start a hand-off checkout, verify a
-// payment and mark it paid. Routes call one function each; the SQL is in store/, the plan rules in billing.ts.
-import { OPEN_CHECKOUT_STATUSES, type CheckoutRequest, type CheckoutResponse, type HandoffAction, type RazorpayVerifyRequest, type RazorpayVerifyResponse } from '../../src/contract/index.js';
+// The checkout service: create a checkout (priced on the server, a promotion code's discount too), preview a
+// code, start a hand-off checkout, verify a payment and mark it paid. Routes call one function each; the SQL is in store/, the plan rules in billing.ts.
+import { OPEN_CHECKOUT_STATUSES, type PromotionPreview, type PromotionPreviewRequest, type CheckoutRequest, type CheckoutResponse, type HandoffAction, type RazorpayVerifyRequest, type RazorpayVerifyResponse } from '../../src/contract/index.js';
 import { assertPlanChangeAllowed } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig } from '../config.js';
 import type { AppDeps } from '../context.js';
@@ -11,7 +11,9 @@ import { HANDOFF_TTL_S, issueSessionToken, type CustomerIdentity } from '../secu
 import { claimCheckoutStart, derivedId, getCheckout, insertCheckout, ownCheckout, recordCheckoutStarted, recordCheckoutStartFailed, type CheckoutRow } from '../store/checkouts.js';
 import { ensureCustomer, type CustomerRow } from '../store/customers.js';
 import { markCheckoutPaidBatched, type UpgradeResult } from '../store/plan-changes.js';
+import { assertPromotionAvailable, claimPromotion } from '../store/promotions.js';
 import { chargePrice, checkoutPrice } from './pricing.js';
+import { priceCheckout, pricedCheckoutOf, promotionPreview } from './promotions.js';
 
 /** The provider that takes this checkout's payment, or 503 provider_unavailable. */
 export function providerFor(deps: AppDeps, row: Pick<CheckoutRow, 'provider'>): Provider {
@@ -61,6 +63,7 @@ async function startUpstream(
       customer: input.customer,
       plan,
       price,
+      priced: pricedCheckoutOf(row, price),
       identity: input.identity,
       request: input.request,
       returnUrl: withCheckoutId(input.returnBase, row.id),
@@ -79,7 +82,7 @@ async function startUpstream(
  * The checkout a retried POST /v1/checkout made before (its answer was a 5xx, so the key was released).
  * It must be the same order; a paid or closed one is not started again.
  */
-async function retriedCheckout(deps: AppDeps, id: string, wanted: Pick<CheckoutRow, 'plan' | 'interval' | 'provider' | 'currency' | 'amount' | 'mode'>): Promise<CheckoutRow> {
+async function retriedCheckout(deps: AppDeps, id: string, wanted: Pick<CheckoutRow, 'plan' | 'interval' | 'provider' | 'currency' | 'amount' | 'mode' | 'promotion_code'>): Promise<CheckoutRow> {
   const row = (await getCheckout(deps.store, id))!;
   const same = (Object.keys(wanted) as (keyof typeof wanted)[]).every((k) => row[k] === wanted[k]);
   if (!same) throw new AppError('idempotency_key_mismatch', 'This Idempotency-Key was already used for another checkout; use a fresh key for a new request');
@@ -121,12 +124,39 @@ export async function createCheckout(deps: AppDeps, input: { identity: CustomerI
   // failed (an upstream timeout) finds the same checkout and starts it again under the same upstream
   // key, so the upstream replays its first order instead of making a second one.
   const id = derivedId('chk', ['checkout', customer.id, input.idempotencyKey]);
-  const wanted = { plan: plan.id, interval, provider: price.provider, currency: price.currency, amount: price.amount, mode };
-  const inserted = await insertCheckout(store, { id, customer_id: customer.id, ...wanted, price });
+  // A promotion code is checked and its discount priced here, before anything is made; its redemption is
+  // held in the transaction that makes the checkout (a refused claim makes none; a retry holds it once).
+  const priced = priceCheckout(catalog, { plan, price, code: body.promotion_code, now: now() });
+  const wanted = { plan: plan.id, interval, provider: price.provider, currency: price.currency, amount: priced.total, mode, promotion_code: priced.promotion?.code ?? null };
+  const values = { id, customer_id: customer.id, ...wanted, price, discount: priced.discount, promotion: priced.promotion };
+  const { rule } = priced;
+  const inserted = rule
+    ? await store.transaction(async (tx) => {
+        const made = await insertCheckout(tx, values);
+        if (made) await claimPromotion(tx, { promo: rule, checkoutId: id, customerId: customer.id, now: now(), holdTtlS: config.file.promotion_hold_ttl_s });
+        return made;
+      })
+    : await insertCheckout(store, values);
   const row = inserted ?? (await retriedCheckout(deps, id, wanted));
   if (!inserted && row.action && row.status !== 'created' && row.status !== 'starting' && mode === 'inline') return answer(row, plan.name, row.action as CheckoutResponse['action']);
   if (mode === 'handoff') return answer(row, plan.name, await handoffAction(deps, row, identity));
   return startUpstream(deps, { row, plan, customer, identity, request: body, returnBase });
+}
+
+/**
+ * What POST /v1/checkout would charge this customer for the plan with a promotion code: the same price and
+ * checks, and the code's limits read (not claimed: the checkout claims it). Throws the typed refusal.
+ */
+export async function previewPromotion(deps: AppDeps, input: { identity: CustomerIdentity; body: PromotionPreviewRequest }): Promise<PromotionPreview> {
+  const { store, catalog, now } = deps;
+  const { identity, body } = input;
+  const plan = catalog.orderablePlan(body.plan);
+  const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
+  const interval = body.interval ?? 'month';
+  const price = chargePrice(catalog, plan, interval, { provider: body.provider, currency: body.currency, customerCurrency: customer.currency });
+  const priced = priceCheckout(catalog, { plan, price, code: body.code, now: now() });
+  await assertPromotionAvailable(store, { promo: priced.rule!, customerId: customer.id });
+  return promotionPreview(priced, price.interval);
 }
 
 /** The hand-off page in the system browser starts the payment of an existing checkout, once. */

@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { CheckoutState, CheckoutStatus, Interval, ProviderName } from '../../src/contract/index.js';
 import type { PlanPriceConfig } from '../config.js';
+import type { AppliedPromotion } from '../services/promotions.js';
 import { AppError } from '../errors.js';
 import { Batcher, perStore } from './batch.js';
 import type { Sql, Store } from './index.js';
@@ -24,6 +25,10 @@ export interface CheckoutRow {
   action: Record<string, unknown> | null;
   last_error: { code: string; message: string } | null;
   fulfillment: CheckoutState['fulfillment'];
+  /** The promotion code it was priced with (migration 18), the discount taken off (`amount` is what is charged) and the code's terms. */
+  promotion_code: string | null;
+  discount: number;
+  promotion: AppliedPromotion | null;
   created_at: Date;
   updated_at: Date;
   paid_at: Date | null;
@@ -96,12 +101,12 @@ export function iso(d: Date | string | null): string | null {
 /** A new checkout row, or undefined when one with this id exists (a retried request: see services/checkout.ts). */
 export async function insertCheckout(
   sql: Sql,
-  row: Pick<CheckoutRow, 'id' | 'customer_id' | 'plan' | 'interval' | 'provider' | 'amount' | 'currency' | 'mode'> & { price: PlanPriceConfig },
+  row: Pick<CheckoutRow, 'id' | 'customer_id' | 'plan' | 'interval' | 'provider' | 'amount' | 'currency' | 'mode'> & { price: PlanPriceConfig; discount?: number; promotion?: AppliedPromotion | null },
 ): Promise<CheckoutRow | undefined> {
   const [inserted] = await sql.query<CheckoutRow>(
-    `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, price)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb) ON CONFLICT (id) DO NOTHING RETURNING *`,
-    [row.id, row.customer_id, row.plan, row.interval, row.provider, row.amount, row.currency, row.mode, JSON.stringify(row.price)],
+    `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, price, promotion_code, discount, promotion)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb) ON CONFLICT (id) DO NOTHING RETURNING *`,
+    [row.id, row.customer_id, row.plan, row.interval, row.provider, row.amount, row.currency, row.mode, JSON.stringify(row.price), row.promotion?.code ?? null, row.discount ?? 0, row.promotion ? JSON.stringify(row.promotion) : null],
   );
   return inserted;
 }

@@ -509,6 +509,110 @@ INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan
 `,
   },
   {
+    id: 18,
+    name: 'promotion_codes',
+    // Promotion codes (README "Promotion codes", store/promotions.ts). A checkout records the code it was
+    // priced with, the discount and the code's terms (its `amount` is what is charged). Each checkout with a
+    // code holds one redemption (promotion_holds, one row per checkout: a retried checkout holds once);
+    // promotion_counts keeps, per code, the live holds and redemptions overall (customer_id '') and per
+    // customer, changed only by the functions below: the claim increments both counters with a conditional
+    // upsert, whose row lock and re-checked WHERE make concurrent claims (on any instance) queue, so the
+    // limits are never exceeded. A hold is released when its checkout expires or is canceled (the trigger,
+    // whichever path sets the status) or, past its expires_at, by the next claim of the same code (which
+    // marks such a checkout expired); a paid checkout turns its hold into a redemption, counted again if its
+    // hold had been released (a late payment at the discounted price is still one redemption).
+    sql: `
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS promotion_code text;
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS discount integer NOT NULL DEFAULT 0 CHECK (discount >= 0);
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS promotion jsonb;
+-- The stored price is the price before the discount: what is charged is it less the discount (migration 5's check, extended).
+ALTER TABLE checkouts DROP CONSTRAINT IF EXISTS checkouts_price_matches;
+ALTER TABLE checkouts ADD CONSTRAINT checkouts_price_matches CHECK (
+  price IS NULL OR (price->>'provider' = provider AND price->>'currency' = currency AND price->>'interval' = interval AND (price->>'amount')::bigint = amount::bigint + discount)
+);
+CREATE TABLE IF NOT EXISTS promotion_holds (
+  checkout_id text PRIMARY KEY REFERENCES checkouts(id),
+  code text NOT NULL,
+  customer_id text NOT NULL REFERENCES customers(id),
+  status text NOT NULL DEFAULT 'held' CHECK (status IN ('held', 'redeemed', 'released')),
+  expires_at timestamptz NOT NULL,
+  created_at timestamptz NOT NULL,
+  settled_at timestamptz
+);
+CREATE INDEX IF NOT EXISTS promotion_holds_due ON promotion_holds (code, expires_at) WHERE status = 'held';
+CREATE TABLE IF NOT EXISTS promotion_counts (
+  code text NOT NULL,
+  -- '' for the code's total
+  customer_id text NOT NULL,
+  used integer NOT NULL CHECK (used >= 0),
+  PRIMARY KEY (code, customer_id)
+);
+
+-- Release one checkout's hold: its counters go down once, however often this runs.
+CREATE OR REPLACE FUNCTION tollgate_release_promotion(p_checkout text, p_now timestamptz) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  h record;
+BEGIN
+  UPDATE promotion_holds SET status = 'released', settled_at = p_now WHERE checkout_id = p_checkout AND status = 'held' RETURNING code, customer_id INTO h;
+  IF NOT FOUND THEN RETURN false; END IF;
+  -- The code's total first, then the customer's: every path takes the counters in this order (no deadlock).
+  UPDATE promotion_counts SET used = used - 1 WHERE code = h.code AND customer_id = '' AND used > 0;
+  UPDATE promotion_counts SET used = used - 1 WHERE code = h.code AND customer_id = h.customer_id AND used > 0;
+  RETURN true;
+END
+$fn$;
+
+-- Claim one redemption of a code for a checkout, in one statement: 'held', 'exists' (this checkout holds
+-- it already: a retry), or the limit that refused it ('exhausted', 'already_used', 'first_purchase_only').
+CREATE OR REPLACE FUNCTION tollgate_claim_promotion(
+  p_code text, p_checkout text, p_customer text, p_max integer, p_max_per_customer integer, p_first_only boolean, p_now timestamptz, p_expires timestamptz
+) RETURNS text LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF EXISTS (SELECT 1 FROM promotion_holds WHERE checkout_id = p_checkout) THEN RETURN 'exists'; END IF;
+  -- Holds past their time: their open checkouts expire, in one statement that locks those rows before its
+  -- triggers release the holds (checkout, then counters: the order a payment's path takes them in too).
+  UPDATE checkouts SET status = 'expired', updated_at = p_now
+    WHERE id IN (SELECT checkout_id FROM promotion_holds WHERE code = p_code AND status = 'held' AND expires_at <= p_now)
+      AND status IN ('created', 'starting', 'pending', 'failed');
+  IF p_first_only AND EXISTS (SELECT 1 FROM checkouts WHERE customer_id = p_customer AND status IN ('paid', 'refunded')) THEN RETURN 'first_purchase_only'; END IF;
+  INSERT INTO promotion_counts AS pc (code, customer_id, used) VALUES (p_code, '', 1)
+    ON CONFLICT (code, customer_id) DO UPDATE SET used = pc.used + 1 WHERE p_max IS NULL OR pc.used < p_max;
+  IF NOT FOUND THEN RETURN 'exhausted'; END IF;
+  INSERT INTO promotion_counts AS pc (code, customer_id, used) VALUES (p_code, p_customer, 1)
+    ON CONFLICT (code, customer_id) DO UPDATE SET used = pc.used + 1 WHERE pc.used < p_max_per_customer;
+  IF NOT FOUND THEN
+    UPDATE promotion_counts SET used = used - 1 WHERE code = p_code AND customer_id = '';
+    RETURN CASE WHEN p_first_only THEN 'first_purchase_only' ELSE 'already_used' END;
+  END IF;
+  INSERT INTO promotion_holds (checkout_id, code, customer_id, expires_at, created_at) VALUES (p_checkout, p_code, p_customer, p_expires, p_now);
+  RETURN 'held';
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION tollgate_checkout_promotion() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  h record;
+BEGIN
+  IF NEW.status IN ('expired', 'canceled') THEN
+    PERFORM tollgate_release_promotion(NEW.id, COALESCE(NEW.updated_at, now()));
+  ELSIF NEW.status = 'paid' AND OLD.status IS DISTINCT FROM 'paid' THEN
+    SELECT code, customer_id, status INTO h FROM promotion_holds WHERE checkout_id = NEW.id FOR UPDATE;
+    IF FOUND AND h.status <> 'redeemed' THEN
+      UPDATE promotion_holds SET status = 'redeemed', settled_at = COALESCE(NEW.paid_at, NEW.updated_at) WHERE checkout_id = NEW.id;
+      IF h.status = 'released' THEN
+        INSERT INTO promotion_counts AS pc (code, customer_id, used) VALUES (h.code, '', 1), (h.code, h.customer_id, 1)
+          ON CONFLICT (code, customer_id) DO UPDATE SET used = pc.used + 1;
+      END IF;
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+DROP TRIGGER IF EXISTS checkouts_promotion ON checkouts;
+CREATE TRIGGER checkouts_promotion AFTER UPDATE OF status ON checkouts FOR EACH ROW WHEN (NEW.promotion_code IS NOT NULL) EXECUTE FUNCTION tollgate_checkout_promotion();
+`,
+  },
+  {
     id: 20,
     name: 'consume_function',
     // The metered checks that arrive together (POST /v1/check with consume: store/usage.ts consumeUsageBatched)

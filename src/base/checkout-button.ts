@@ -1,10 +1,11 @@
 // The shared body of <razorpay-checkout> and <stripe-checkout>: one button that runs a checkout
 // for one plan (or pays an existing hand-off checkout) and shows its progress.
-import { html, css, type TemplateResult } from 'lit';
+import { html, css, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property } from 'lit/decorators.js';
 import type { CheckoutRequest } from '../contract/index.js';
 import { TollgateElement } from './tollgate-element.js';
 import { LazyCheckout } from '../checkout/lazy-checkout.js';
+import { LazyPromotion } from '../promotion/lazy-promotion.js';
 import { getConfig } from '../config.js';
 import { hostTokens } from '../styles/shared.js';
 import type { MessageKey } from '../i18n/index.js';
@@ -28,6 +29,9 @@ export abstract class CheckoutButton extends TollgateElement {
   /** Hand-off mode: pay in the system browser (IDE webviews). Also set by `configure({handoff: true})`. */
   @property({ type: Boolean }) handoff = false;
 
+  /** Offer a "Have a code?" field for a promotion code (checked and priced by the server). */
+  @property({ type: Boolean, attribute: 'promotion-codes' }) promotionCodes = false;
+
   static override styles = [
     hostTokens,
     css`
@@ -47,6 +51,7 @@ export abstract class CheckoutButton extends TollgateElement {
   ];
 
   protected readonly checkoutFlow = new LazyCheckout(this);
+  private readonly _promo = new LazyPromotion(this, () => ({ plan: this.plan, interval: this.interval, provider: this.providerName }));
 
   protected abstract readonly providerName: CheckoutRequest['provider'];
   protected abstract readonly uiMode: CheckoutRequest['ui_mode'] | undefined;
@@ -68,13 +73,20 @@ export abstract class CheckoutButton extends TollgateElement {
       provider: this.providerName,
       uiMode: this.uiMode,
       returnUrl: this.returnUrl,
-      control: this.renderRoot.querySelector('button'),
+      promotionCode: this.checkout ? undefined : this._promo.code,
+      control: this.renderRoot.querySelector('button[part="button"]'),
     });
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    super.willUpdate(changed);
+    this._promo.retarget();
   }
 
   override render(): TemplateResult {
     const flow = this.checkoutFlow;
     return html`<div part="base" aria-busy=${flow.busy ? 'true' : 'false'}>
+      ${this.promotionCodes && !this.checkout ? this._promo.render() : nothing}
       <button part="button" type="button" ?disabled=${flow.locked || flow.phase === 'success'} @click=${() => void this.start()}>
         <slot>${this.t(this.labelKey, { plan: this.planName ?? this.plan })}</slot>
       </button>

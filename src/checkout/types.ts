@@ -11,6 +11,8 @@ export interface CheckoutInput {
   currency?: string;
   uiMode?: CheckoutRequest['ui_mode'];
   returnUrl?: string;
+  /** A promotion code the server accepted for this checkout (the field's, src/promotion/); the server prices it again. */
+  promotionCode?: string;
   /** The host's control that started the attempt: focus goes back to it if it lost focus meanwhile (see focus.ts). */
   control?: Element | null;
 }

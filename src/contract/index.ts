@@ -79,8 +79,40 @@ export const CheckoutRequest = z.object({
   /** Where a hosted page returns to; must be an allowed origin. */
   return_url: z.url({ protocol: /^https?$/, error: 'use an http or https URL' }).max(2048).optional(),
   ui_mode: z.enum(['hosted_page', 'embedded_page']).optional(),
+  /** A promotion code (case-insensitive); the server checks it and prices the discount (README "Promotion codes"). */
+  promotion_code: z.string().trim().min(1).max(64).optional(),
 });
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
+
+/** `POST /v1/promotion-codes/validate`: what the checkout of this plan would charge with this code. */
+export const PromotionPreviewRequest = CheckoutRequest.pick({ plan: true, interval: true, provider: true, currency: true }).extend({
+  code: z.string().trim().min(1).max(64),
+});
+export type PromotionPreviewRequest = z.infer<typeof PromotionPreviewRequest>;
+
+/** How long a code's discount lasts: the first payment, every payment, or the first `periods` ones. */
+export const PromotionDuration = z.enum(['once', 'repeating', 'forever']);
+export type PromotionDuration = z.infer<typeof PromotionDuration>;
+
+/** A valid code's effect on one checkout, in integer minor units (`total = amount - discount`). */
+export const PromotionPreview = z.object({
+  valid: z.literal(true),
+  /** The code as configured (upper-case). */
+  code: z.string(),
+  currency: z.string(),
+  interval: Interval,
+  /** The price before the discount. */
+  amount: z.number().int().nonnegative(),
+  discount: z.number().int().nonnegative(),
+  total: z.number().int().nonnegative(),
+  percent_off: z.number().nullable(),
+  duration: PromotionDuration,
+  /** For `repeating`: how many billing periods (of `interval`) are discounted. */
+  duration_periods: z.number().int().positive().nullable(),
+  /** The duration in plain English ("20 % off for 3 months"); the elements word it in the page's language. */
+  description: z.string(),
+});
+export type PromotionPreview = z.infer<typeof PromotionPreview>;
 
 export const RazorpayAction = z.object({
   type: z.literal('razorpay'),
@@ -357,6 +389,20 @@ export const ERROR_CODES = [
   /** The request (headers or body) did not arrive within the server's http timeouts. */
   'request_timeout',
   'forbidden',
+  /** Promotion codes (README "Promotion codes"): no such code. */
+  'promotion_unknown',
+  /** The code's validity window has not started or has ended. */
+  'promotion_expired',
+  /** The code is not for this plan, billing interval or currency. */
+  'promotion_not_applicable',
+  /** The code has been redeemed as often as it may be. */
+  'promotion_exhausted',
+  /** This customer has already used the code as often as they may. */
+  'promotion_already_used',
+  /** The code is for a customer's first purchase only. */
+  'promotion_first_purchase_only',
+  /** The billing provider of this price cannot honour the code (fixed-price partner APIs; a discount it cannot repeat). */
+  'promotion_not_supported',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

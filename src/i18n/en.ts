@@ -1,6 +1,8 @@
 // English strings every element needs at first render; the checkout flow's own strings are in
-// en-checkout.ts and load with it. Together their keys are the catalog's source of truth.
+// en-checkout.ts and the promotion code field's in en-promotion.ts, and load with them. Together their keys
+// are the catalog's source of truth.
 import type { enCheckout } from './en-checkout.js';
+import type { enPromotion } from './en-promotion.js';
 
 export const en = {
   loading: 'Loading…',
@@ -58,6 +60,7 @@ export const en = {
   'paywall.body': 'This is part of a paid plan. Choose a plan to continue.',
   'paywall.checking': 'Checking your access…',
   'stripe.pay': 'Pay with card',
+  'promo.toggle': 'Have a code?',
 };
 
-export type MessageKey = keyof typeof en | keyof typeof enCheckout;
+export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion;

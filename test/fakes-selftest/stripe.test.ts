@@ -159,4 +159,23 @@ describe('stripe fake', () => {
     assert.equal(limited.headers.get('Retry-After'), '2');
     assert.ok(fake.control.callCount('POST /v1/customers') >= 2);
   });
+
+  it('serves the SDK: coupons (own id once), a session’s discounts and totals, and its expires_at range', async () => {
+    const coupon = await stripe.coupons.create({ id: 'tg_selftest_3m', amount_off: 380, currency: 'usd', duration: 'repeating', duration_in_months: 3, name: 'THREE' });
+    assert.deepEqual([coupon.id, coupon.amount_off, coupon.currency, coupon.duration, coupon.duration_in_months], ['tg_selftest_3m', 380, 'usd', 'repeating', 3]);
+    await assert.rejects(stripe.coupons.create({ id: 'tg_selftest_3m', amount_off: 380, currency: 'usd', duration: 'once' }), (err: Stripe.errors.StripeError) => err.code === 'resource_already_exists' && err.statusCode === 400);
+    await assert.rejects(stripe.coupons.create({ amount_off: 100, duration: 'once' }), (err: Stripe.errors.StripeError) => err.param === 'currency');
+    await assert.rejects(stripe.coupons.create({ percent_off: 10, duration: 'repeating' }), (err: Stripe.errors.StripeError) => err.param === 'duration_in_months');
+    const percent = await stripe.coupons.create({ percent_off: 12.5, duration: 'forever' });
+    const base = { mode: 'payment' as const, line_items: [{ price_data: { currency: 'usd', unit_amount: 1900, product_data: { name: 'Pro' } }, quantity: 1 }], success_url: 'https://app.test/ok' };
+    const fixed = await stripe.checkout.sessions.create({ ...base, discounts: [{ coupon: 'tg_selftest_3m' }] });
+    assert.deepEqual([fixed.amount_subtotal, fixed.amount_total, fixed.total_details?.amount_discount], [1900, 1520, 380]);
+    const rounded = await stripe.checkout.sessions.create({ ...base, discounts: [{ coupon: percent.id }] });
+    assert.equal(rounded.total_details?.amount_discount, 238); // 237.5 rounds to the nearest cent
+    await assert.rejects(stripe.checkout.sessions.create({ ...base, discounts: [{ coupon: 'nope' }] }), (err: Stripe.errors.StripeError) => err.code === 'resource_missing' && err.param === 'discounts[0][coupon]');
+    const now = Math.floor(Date.now() / 1000);
+    const soon = await stripe.checkout.sessions.create({ ...base, expires_at: now + 1800 });
+    assert.equal(soon.expires_at, now + 1800);
+    await assert.rejects(stripe.checkout.sessions.create({ ...base, expires_at: now + 60 }), (err: Stripe.errors.StripeError) => err.param === 'expires_at');
+  });
 });

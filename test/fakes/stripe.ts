@@ -19,11 +19,14 @@ import { parseStripeForm, type FormObject, type FormValue } from '../../server/p
 // The event envelope, its signer and the period lengths are shared with the server's sandbox simulator.
 import {
   INTERVAL_SECONDS,
+  couponFromParams,
+  sessionTerms,
   signStripeWebhook,
   STRIPE_API_VERSION,
   startedSubscription,
   stripeEvent,
   type CheckoutSessionObject,
+  type CouponObject,
   type StripeEventObject,
   type SubscriptionObject,
 } from '../../server/providers/stripe/sandbox/objects.js';
@@ -85,6 +88,8 @@ export interface StripeFakeOptions {
 
 export interface StripeState {
   customers: Map<string, StripeCustomer>;
+  /** POST /v1/coupons, by id (sessions' `discounts[0][coupon]` must name one). */
+  coupons: Map<string, CouponObject>;
   prices: Map<string, StripePrice>;
   sessions: Map<string, StripeCheckoutSession>;
   /** Line items per session id (Stripe only returns them via expand / a sub-resource). */
@@ -168,6 +173,7 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
   });
   const state: StripeState = {
     customers: new Map(),
+    coupons: new Map(),
     prices: new Map(
       (
         options.prices ?? [
@@ -291,6 +297,13 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
     return customer;
   }
 
+  route('POST', '/v1/coupons', (params) => {
+    const coupon = couponFromParams(params, state.coupons, nowSec());
+    if ('error' in coupon) throw new StripeError(400, 'invalid_request_error', coupon.error.message, coupon.error.code, coupon.error.param);
+    state.coupons.set(coupon.id, coupon);
+    return coupon;
+  });
+
   route('POST', '/v1/customers', (params) =>
     createCustomer({ email: asString(params.email), name: asString(params.name), metadata: asStringMap(params.metadata, 'metadata') }),
   );
@@ -397,6 +410,9 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
         subscriptionMetadata = asStringMap(subscriptionData.metadata, 'subscription_data[metadata]');
       }
     }
+    const subtotal = lineItems.reduce((sum, li) => sum + li.price.unit_amount * li.quantity, 0);
+    const terms = sessionTerms(params, state.coupons, subtotal, lineItems[0]?.price.currency ?? null, nowSec());
+    if ('error' in terms) throw new StripeError(400, 'invalid_request_error', terms.error.message, terms.error.code, terms.error.param);
     const id = `cs_test_${randomId(58)}`;
     const session: StripeCheckoutSession = {
       id,
@@ -415,10 +431,13 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
       subscription: null,
       client_reference_id: asString(params.client_reference_id) ?? null,
       metadata: asStringMap(params.metadata, 'metadata'),
-      amount_total: lineItems.reduce((sum, li) => sum + li.price.unit_amount * li.quantity, 0),
+      amount_subtotal: subtotal,
+      amount_total: subtotal - terms.amountDiscount,
+      total_details: { amount_discount: terms.amountDiscount, amount_shipping: 0, amount_tax: 0 },
+      discounts: terms.discounts,
       currency: lineItems[0]?.price.currency ?? null,
       created: nowSec(),
-      expires_at: nowSec() + 24 * 3600,
+      expires_at: terms.expiresAt,
       livemode: false,
     };
     state.sessions.set(id, session);

@@ -67,7 +67,8 @@ export function createBonzaiProvider(deps: ProviderDeps, options: BonzaiProvider
       const interval = ctx.price.interval === 'once' ? undefined : INTERVALS[ctx.price.interval];
       const created = await client.createCheckout(product, {
         // docs/upstream/bonzai-business-api.txt: `amount` is a Float in the currency's units; the catalog keeps cents (EUR and USD have two decimals).
-        amount: ctx.price.amount / 100,
+        // The total after a promotion code's discount (services/promotions.ts: a subscription's code is one on every payment).
+        amount: ctx.priced.total / 100,
         currency: ctx.price.currency,
         is_vat_incl: settings.isVatIncl,
         mode: interval ? 'subscription' : 'one_off',

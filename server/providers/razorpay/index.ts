@@ -53,7 +53,7 @@ export function createRazorpayProvider(deps: ProviderDeps): RazorpayProvider {
     async createCheckout(ctx) {
       requireAvailable();
       const order = await client.createOrder({
-        amount: ctx.price.amount,
+        amount: ctx.priced.total, // after a promotion code's discount (services/promotions.ts)
         currency: ctx.price.currency,
         receipt: ctx.checkout.id,
         notes: { customer_id: ctx.customer.id, plan: ctx.plan.id, checkout_id: ctx.checkout.id },

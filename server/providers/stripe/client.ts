@@ -87,6 +87,11 @@ export class StripeClient {
     return this.call('POST', '/v1/checkout/sessions', params, idempotencyKey);
   }
 
+  /** POST /v1/coupons (a promotion code's coupon, services/promotions.ts); `id` is ours, so a second create is `resource_already_exists`. */
+  createCoupon(params: Record<string, FormInput>, idempotencyKey: string): Promise<{ id: string; object: 'coupon' }> {
+    return this.call('POST', '/v1/coupons', params, idempotencyKey);
+  }
+
   retrieveCheckoutSession(id: string): Promise<StripeSessionObject> {
     return this.call('GET', `/v1/checkout/sessions/${encodeURIComponent(id)}`);
   }

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { RedirectAction, StripeEmbeddedAction } from '../../../src/contract/index.js';
 import { linkProviderCustomer, markCheckoutExpired, providerCustomerId, subscribedBefore, type CustomerRow } from '../../billing.js';
 import { AppError } from '../../errors.js';
-import type { Provider, ProviderDeps } from '../types.js';
+import type { CheckoutContext, Provider, ProviderDeps } from '../types.js';
 import { createStripeSandbox } from './sandbox/index.js';
 import type { StripeSimulator } from './sandbox/simulator.js';
 import { StripeClient } from './client.js';
@@ -58,6 +58,27 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
     return winner;
   }
 
+  /**
+   * The Stripe coupon of a checkout's promotion code: the configured `stripe_coupon_id`, else one made once per
+   * code, currency, amount and duration with our id (a second create answers `resource_already_exists`). It
+   * takes off `amount_off`, the discount priced by services/promotions.ts, so Stripe charges what was shown.
+   */
+  async function couponFor(checkout: CheckoutContext): Promise<string> {
+    const promo = checkout.priced.promotion!;
+    if (promo.stripe_coupon_id) return promo.stripe_coupon_id;
+    const months = promo.duration === 'repeating' ? promo.duration_periods! * (checkout.price.interval === 'year' ? 12 : 1) : undefined;
+    const currency = checkout.priced.currency.toLowerCase();
+    const id = `tollgate_${promo.code}_${currency}_${checkout.priced.discount}_${promo.duration}${months ?? ''}`;
+    const params: Record<string, FormInput> = { id, amount_off: checkout.priced.discount, currency, duration: promo.duration, duration_in_months: months, name: promo.code.slice(0, 40), metadata: { promotion_code: promo.code } };
+    try {
+      await client.createCoupon(params, `tollgate-coupon-${id}`);
+    } catch (err) {
+      const code = err instanceof AppError ? (err.cause as { code?: string } | undefined)?.code : undefined;
+      if (code !== 'resource_already_exists') throw err;
+    }
+    return id;
+  }
+
   const ctx = { deps, client };
   const routes = stripeWebhookRoutes(ctx, settings, requireAvailable);
   if (sandbox) routes.route('/', sandbox.routes);
@@ -100,6 +121,8 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
           line_items: [lineItem],
           subscription_data: recurring ? { metadata, trial_period_days: trialDays } : undefined,
           payment_intent_data: recurring ? undefined : { metadata },
+          // A promotion code: Stripe's coupon, and a session that ends with the code's hold (config promotion_hold_ttl_s).
+          ...(ctx.priced.promotion ? { discounts: [{ coupon: await couponFor(ctx) }], expires_at: Math.floor(deps.now().getTime() / 1000) + config.file.promotion_hold_ttl_s } : {}),
           ...(uiMode === 'hosted_page' ? { success_url: ctx.returnUrl, cancel_url: cancelUrl.toString() } : { return_url: ctx.returnUrl }),
         },
         ctx.idempotencyKey,

@@ -5,6 +5,7 @@ import { Task, TaskStatus } from '@lit/task';
 import type { PlansResponse, PublicPlan, Subscription, CheckoutRequest } from '../../contract/index.js';
 import { TollgateElement } from '../../base/tollgate-element.js';
 import { LazyCheckout } from '../../checkout/lazy-checkout.js';
+import { LazyPromotion } from '../../promotion/lazy-promotion.js';
 import { TollgateError, forgetAnswers } from '../../api/client.js';
 import { getConfig } from '../../config.js';
 import { emit } from '../../events.js';
@@ -44,6 +45,9 @@ type BillingInterval = 'month' | 'year';
  * @csspart handoff-url - The hand-off link as selectable text.
  * @csspart start-over - "Start over": stops waiting for a hand-off or an unconfirmed hosted-page payment.
  * @csspart panel-link - "Open panel" after a paid checkout that set up an agent (mintbot).
+ * @csspart promotion-toggle - "Have a code?" (with `promotion-codes`).
+ * @csspart promotion - The promotion code form; `promotion-input`, `promotion-apply`, `promotion-remove` inside it.
+ * @csspart promotion-result - The live region with the discounted price (`promotion-total`, `promotion-duration`) or the refusal.
  *
  * @cssproperty --accent - Brand colour (falls back to `--tollgate-accent`).
  * @cssproperty --on-accent - Text on the brand colour.
@@ -75,6 +79,9 @@ export class PlanPicker extends TollgateElement {
   /** Hand-off mode: pay in the system browser (IDE webviews). Also set by `configure({handoff: true})`. */
   @property({ type: Boolean }) handoff = false;
 
+  /** Offer a "Have a code?" field: a promotion code checked against the selected plan and priced by the server. */
+  @property({ type: Boolean, attribute: 'promotion-codes' }) promotionCodes = false;
+
   static override styles = planPickerStyles;
 
   @state() private _selected?: string;
@@ -82,6 +89,10 @@ export class PlanPicker extends TollgateElement {
 
   /** The checkout code loads when the customer chooses a plan, not with the catalog. */
   private readonly _checkout = new LazyCheckout(this);
+  private readonly _promo = new LazyPromotion(this, () => {
+    const plan = this._catalog.value?.plans.find((p) => p.id === this._selected);
+    return plan && this.checkoutOf(plan, this.interval);
+  });
 
   private readonly _catalog = new Task(this, {
     task: async ([, given]): Promise<PlansResponse> => {
@@ -137,6 +148,7 @@ export class PlanPicker extends TollgateElement {
     if (plans && (!this._selected || !plans.some((p) => p.id === this._selected))) {
       this._selected = (plans.find((p) => p.popular) ?? plans.find((p) => p.orderable) ?? plans[0])?.id;
     }
+    this._promo.retarget();
   }
 
   override render(): TemplateResult {
@@ -151,6 +163,7 @@ export class PlanPicker extends TollgateElement {
           : !this._catalog.value
             ? this.renderPlaceholder()
             : this.renderCatalog(this._catalog.value)}
+        ${this.promotionCodes && this._catalog.value ? this._promo.render() : nothing}
         ${this._checkout.render()}
         <slot name="footer"></slot>
       </div>
@@ -321,15 +334,13 @@ export class PlanPicker extends TollgateElement {
       true,
     );
     if (!proceed) return;
-    void this._checkout.start({
-      plan: plan.id,
-      interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval),
-      // The price on screen is the price charged: ask for its provider and currency.
-      provider: this.provider ?? charge?.provider,
-      currency: charge?.currency,
-      returnUrl: this.returnUrl,
-      control,
-    });
+    void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, returnUrl: this.returnUrl, control });
+  }
+
+  /** The checkout of `plan` billed per `interval`: the price on screen is the price charged, so its provider and currency. */
+  private checkoutOf(plan: PublicPlan, interval: BillingInterval) {
+    const charge = chargeFor(plan, interval);
+    return { plan: plan.id, interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval), provider: this.provider ?? charge?.provider, currency: charge?.currency };
   }
 
   /** A plan's display name from the catalog (the checkout flow names the plan it confirms). */

@@ -25,6 +25,9 @@ import type { MessageKey } from '../../i18n/index.js';
  * @csspart handoff-url - The hand-off link as selectable text.
  * @csspart start-over - "Start over": stops waiting for a hand-off or an unconfirmed hosted-page payment.
  * @csspart panel-link - "Open panel" after a paid checkout that set up an agent (mintbot).
+ * @csspart promotion-toggle - "Have a code?" (with `promotion-codes`).
+ * @csspart promotion - The promotion code form; `promotion-input`, `promotion-apply`, `promotion-remove` inside it.
+ * @csspart promotion-result - The live region with the discounted price (`promotion-total`, `promotion-duration`) or the refusal.
  *
  * @cssproperty --accent - Button colour (falls back to `--tollgate-accent`).
  * @cssproperty --on-accent - Button text colour.

@@ -1,7 +1,9 @@
 // What the sandbox's simulated Stripe and the tests' fake Stripe (test/fakes/stripe.ts) build alike: the
-// event envelope, its Stripe-Signature, the API version stamped on events, and a billing period's length.
+// event envelope, its Stripe-Signature, the API version stamped on events, a billing period's length, and
+// coupons with a Checkout Session's `discounts` and `expires_at`.
 import { randomBytes } from 'node:crypto';
 import { signTimestamped } from '../../../security/signatures.js';
+import type { FormObject, FormValue } from '../form.js';
 
 /** The API version stamped on events: the one the installed `stripe` SDK pins (node_modules/stripe apiVersion). */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -64,7 +66,11 @@ export interface CheckoutSessionObject<Mode extends string = 'payment' | 'subscr
   subscription: string | null;
   client_reference_id: string | null;
   metadata: Record<string, string>;
+  /** Before discounts; `amount_total` is after them (`total_details.amount_discount`). */
+  amount_subtotal: number;
   amount_total: number;
+  total_details: { amount_discount: number; amount_shipping: number; amount_tax: number };
+  discounts: { coupon: string; promotion_code: string | null }[];
   currency: string | null;
   created: number;
   expires_at: number;
@@ -124,4 +130,84 @@ export function startedSubscription<Price extends { recurring: { interval: strin
     metadata: input.metadata,
     livemode: false,
   };
+}
+
+/** A coupon as Stripe's "The Coupon object" shows it (the fields Tollgate sends and reads). */
+export interface CouponObject {
+  id: string;
+  object: 'coupon';
+  amount_off: number | null;
+  currency: string | null;
+  percent_off: number | null;
+  duration: 'once' | 'repeating' | 'forever';
+  duration_in_months: number | null;
+  name: string | null;
+  metadata: Record<string, string>;
+  valid: true;
+  times_redeemed: number;
+  created: number;
+  livemode: false;
+}
+
+/** A 400 as Stripe words it (each simulation wraps it in its own error type). */
+export interface StripeParamError {
+  error: { message: string; code?: string; param?: string };
+}
+
+const text = (v: FormValue | undefined) => (typeof v === 'string' ? v : undefined);
+
+/**
+ * POST /v1/coupons: `percent_off` or `amount_off` with `currency`, `duration` (once, repeating with
+ * `duration_in_months`, forever), an optional own `id` (a second coupon with it is `resource_already_exists`).
+ */
+export function couponFromParams(p: FormObject, existing: ReadonlyMap<string, CouponObject>, created: number): CouponObject | StripeParamError {
+  const fail = (message: string, param?: string, code?: string): StripeParamError => ({ error: { message, ...(code ? { code } : {}), ...(param ? { param } : {}) } });
+  const id = text(p.id) ?? `${stripeRandomId(8)}`;
+  if (existing.has(id)) return fail('Coupon already exists.', 'id', 'resource_already_exists');
+  const amountOff = text(p.amount_off) === undefined ? null : Number(text(p.amount_off));
+  const percentOff = text(p.percent_off) === undefined ? null : Number(text(p.percent_off));
+  if ((amountOff === null) === (percentOff === null)) return fail('You must pass exactly one of amount_off or percent_off.', amountOff === null ? 'amount_off' : 'percent_off', 'parameter_missing');
+  if (amountOff !== null && !(Number.isInteger(amountOff) && amountOff > 0)) return fail('Invalid positive integer', 'amount_off', 'parameter_invalid_integer');
+  if (percentOff !== null && !(percentOff > 0 && percentOff <= 100)) return fail('Invalid percent_off: must be greater than 0 and at most 100', 'percent_off');
+  const currency = text(p.currency)?.toLowerCase() ?? null;
+  if (amountOff !== null && !currency) return fail('You must pass currency when passing amount_off.', 'currency', 'parameter_missing');
+  const duration = text(p.duration) ?? 'once';
+  if (duration !== 'once' && duration !== 'repeating' && duration !== 'forever') return fail('Invalid duration: must be one of forever, once, or repeating', 'duration');
+  const months = text(p.duration_in_months) === undefined ? null : Number(text(p.duration_in_months));
+  if (duration === 'repeating' && !(months && Number.isInteger(months) && months > 0)) return fail('You must pass duration_in_months when duration is repeating.', 'duration_in_months', 'parameter_missing');
+  if (duration !== 'repeating' && months !== null) return fail('duration_in_months can only be set when duration is repeating.', 'duration_in_months');
+  const metadata = typeof p.metadata === 'object' && !Array.isArray(p.metadata) ? Object.fromEntries(Object.entries(p.metadata).filter((e): e is [string, string] => typeof e[1] === 'string')) : {};
+  return { id, object: 'coupon', amount_off: amountOff, currency, percent_off: percentOff, duration, duration_in_months: months, name: text(p.name) ?? null, metadata, valid: true, times_redeemed: 0, created, livemode: false };
+}
+
+/**
+ * A Checkout Session's `discounts[0][coupon]` applied to its subtotal (at most one discount here), and its
+ * `expires_at` (30 minutes to 24 hours after creation; default 24 hours).
+ */
+export function sessionTerms(
+  p: FormObject,
+  coupons: ReadonlyMap<string, CouponObject>,
+  subtotal: number,
+  currency: string | null,
+  created: number,
+): { discounts: CheckoutSessionObject['discounts']; amountDiscount: number; expiresAt: number } | StripeParamError {
+  const fail = (message: string, param: string, code?: string): StripeParamError => ({ error: { message, ...(code ? { code } : {}), param } });
+  const expiresParam = text(p.expires_at);
+  const expiresAt = expiresParam === undefined ? created + 24 * 3600 : Number(expiresParam);
+  if (!Number.isInteger(expiresAt) || expiresAt < created + 1800 || expiresAt > created + 24 * 3600) {
+    return fail('The `expires_at` timestamp must be between 30 minutes and 24 hours from Checkout Session creation.', 'expires_at');
+  }
+  const list = p.discounts;
+  if (list === undefined || list === '') return { discounts: [], amountDiscount: 0, expiresAt };
+  if (!Array.isArray(list)) return fail('Invalid array', 'discounts', 'parameter_invalid_array');
+  if (list.length > 1) return fail('You may only specify one discount.', 'discounts');
+  const entry = list[0];
+  const couponId = typeof entry === 'object' && !Array.isArray(entry) ? text(entry.coupon) : undefined;
+  if (!couponId) return fail('Missing required param: discounts[0][coupon].', 'discounts[0][coupon]', 'parameter_missing');
+  const coupon = coupons.get(couponId);
+  if (!coupon) return fail(`No such coupon: '${couponId}'`, 'discounts[0][coupon]', 'resource_missing');
+  if (coupon.currency && coupon.currency !== currency) return fail(`The coupon's currency (${coupon.currency}) does not match the session's (${currency}).`, 'discounts[0][coupon]');
+  // Stripe rounds a percent discount to the nearest minor unit.
+  const off = coupon.amount_off ?? Math.round((subtotal * (coupon.percent_off ?? 0)) / 100);
+  return { discounts: [{ coupon: coupon.id, promotion_code: null }], amountDiscount: Math.min(off, subtotal), expiresAt };
 }

@@ -4,7 +4,7 @@
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
 import { Hono, type Context } from 'hono';
 import { parseStripeForm, type FormObject, type FormValue } from '../form.js';
-import { signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, type CheckoutSessionObject, type SubscriptionObject } from './objects.js';
+import { couponFromParams, sessionTerms, signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, type CheckoutSessionObject, type CouponObject, type SubscriptionObject } from './objects.js';
 
 export { parseStripeForm };
 
@@ -51,6 +51,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
   const nowSec = () => Math.floor(options.now().getTime() / 1000);
   const customers = new Map<string, { id: string; object: 'customer'; email: string | null; name: string | null; metadata: Record<string, string>; created: number }>();
   const sessions = new Map<string, SimSession>();
+  const coupons = new Map<string, CouponObject>();
   const lineItems = new Map<string, SimPrice[]>();
   const subscriptionData = new Map<string, { trialDays: number; metadata: Record<string, string> }>();
   const subscriptions = new Map<string, SimSubscription>();
@@ -93,6 +94,13 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
     });
   }
 
+  route('POST', '/v1/coupons', (p) => {
+    const coupon = couponFromParams(p, coupons, nowSec());
+    if ('error' in coupon) throw new SimError(400, coupon.error.message, coupon.error.code, coupon.error.param);
+    coupons.set(coupon.id, coupon);
+    return coupon;
+  });
+
   route('POST', '/v1/customers', (p) => {
     const customer = { id: `cus_${rid(14)}`, object: 'customer' as const, email: str(p.email) ?? null, name: str(p.name) ?? null, metadata: map(p.metadata, 'metadata'), created: nowSec() };
     customers.set(customer.id, customer);
@@ -133,6 +141,9 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
     });
     if (mode === 'subscription' && !prices.some((x) => x.recurring)) throw new SimError(400, 'You must provide at least one recurring price in `subscription` mode when using prices.', undefined, 'line_items');
     const sd = p.subscription_data;
+    const subtotal = prices.reduce((s, x) => s + x.unit_amount, 0);
+    const terms = sessionTerms(p, coupons, subtotal, prices[0]?.currency ?? null, nowSec());
+    if ('error' in terms) throw new SimError(400, terms.error.message, terms.error.code, terms.error.param);
     const id = `cs_test_${rid(58)}`;
     const session: SimSession = {
       id,
@@ -151,10 +162,13 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
       payment_intent: null,
       client_reference_id: str(p.client_reference_id) ?? null,
       metadata: map(p.metadata, 'metadata'),
-      amount_total: prices.reduce((s, x) => s + x.unit_amount, 0),
+      amount_subtotal: subtotal,
+      amount_total: subtotal - terms.amountDiscount,
+      total_details: { amount_discount: terms.amountDiscount, amount_shipping: 0, amount_tax: 0 },
+      discounts: terms.discounts,
       currency: prices[0]?.currency ?? null,
       created: nowSec(),
-      expires_at: nowSec() + 24 * 3600,
+      expires_at: terms.expiresAt,
       livemode: false,
     };
     sessions.set(id, session);
@@ -206,6 +220,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
   return {
     api,
     sessions,
+    coupons,
     subscriptions,
     customers,
     portalSessions,

@@ -1,0 +1,146 @@
+// Promotion codes: find a code, check that it applies to a price now, price the discount (one rounding rule),
+// check that the price's provider can honour it, and say its duration in words (README "Promotion codes").
+import type { Interval, PromotionPreview } from '../../src/contract/index.js';
+import type { Catalog } from '../catalog.js';
+import type { PlanConfig, PlanPriceConfig, PromotionCodeConfig } from '../config.js';
+import { AppError } from '../errors.js';
+import { capabilitiesOf } from '../providers/capability-table.js';
+
+/** The code's terms a checkout keeps (checkouts.promotion): enough to start it again after the config changed. */
+export interface AppliedPromotion {
+  code: string;
+  duration: PromotionCodeConfig['duration'];
+  duration_periods: number | null;
+  percent_off: number | null;
+  stripe_coupon_id: string | null;
+}
+
+/**
+ * What a checkout charges, in integer minor units: `subtotal = unit_amount × quantity`, `total = subtotal - discount`.
+ * One shape for every provider (a quantity and a tax line are later additions to the same object).
+ */
+export interface PricedCheckout {
+  unit_amount: number;
+  quantity: number;
+  subtotal: number;
+  discount: number;
+  total: number;
+  currency: string;
+  promotion: AppliedPromotion | null;
+}
+
+/**
+ * The rounding rule: a percent discount is `amount × percent / 100` rounded half up to the minor unit, in
+ * integer arithmetic on hundredths of a percent (`floor((amount × bp + 5000) / 10000)`, bp = percent × 100), so
+ * ₹1,599.00 at 12.5 % is 19987.5 → 19988 paise off. A fixed discount is the code's amount for the currency,
+ * never more than the amount.
+ */
+export function percentDiscount(amount: number, percent: number): number {
+  const bp = Math.round(percent * 100);
+  return Math.floor((amount * bp + 5000) / 10000);
+}
+
+/** The discount a code takes off `amount` in `currency`, or undefined when it has no amount for that currency. */
+export function discountOf(promo: Pick<PromotionCodeConfig, 'percent_off' | 'amount_off'>, amount: number, currency: string): number | undefined {
+  if (promo.percent_off !== undefined) return percentDiscount(amount, promo.percent_off);
+  const off = promo.amount_off?.[currency];
+  return off === undefined ? undefined : Math.min(off, amount);
+}
+
+/** The configured code, matched without regard to case and surrounding space, or 404 promotion_unknown. */
+export function findPromotion(catalog: Catalog, code: string): PromotionCodeConfig {
+  const wanted = code.trim().toUpperCase();
+  const promo = catalog.file.promotion_codes.find((p) => p.code === wanted);
+  if (!promo) throw new AppError('promotion_unknown', `There is no promotion code "${code.trim()}"; check the spelling`);
+  return promo;
+}
+
+const INTERVAL_WORD: Record<Interval, string> = { month: 'month', year: 'year', once: 'payment' };
+
+/** "20 % off for 3 months", "₹500 off the first payment", "10 % off every month" (English; the elements word it in the page's language). */
+export function describePromotion(promo: Pick<AppliedPromotion, 'duration' | 'duration_periods' | 'percent_off'>, off: { discount: number; currency: string }, interval: Interval): string {
+  const what = promo.percent_off !== null ? `${promo.percent_off} % off` : `${new Intl.NumberFormat('en', { style: 'currency', currency: off.currency }).format(off.discount / 10 ** minorDigits(off.currency))} off`;
+  const unit = INTERVAL_WORD[interval];
+  if (promo.duration === 'forever') return `${what} every ${unit}`;
+  if (promo.duration === 'repeating' && promo.duration_periods !== null) return `${what} for ${promo.duration_periods} ${unit}${promo.duration_periods === 1 ? '' : 's'}`;
+  return interval === 'once' ? what : `${what} the first ${unit}`;
+}
+
+function minorDigits(currency: string): number {
+  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+}
+
+/**
+ * A code's checks that need no store: its window, its plans and intervals, a recurring-only duration, an
+ * amount for the currency, and a discount that leaves something to pay. Throws the typed error.
+ */
+export function assertPromotionApplies(promo: PromotionCodeConfig, plan: PlanConfig, price: PlanPriceConfig, now: Date): number {
+  if (promo.starts_at && now.getTime() < Date.parse(promo.starts_at)) throw new AppError('promotion_expired', `The code ${promo.code} is not valid yet`);
+  if (promo.expires_at && now.getTime() >= Date.parse(promo.expires_at)) throw new AppError('promotion_expired', `The code ${promo.code} has expired`);
+  if (promo.plans && !promo.plans.includes(plan.id)) throw new AppError('promotion_not_applicable', `The code ${promo.code} is not for the ${plan.name} plan`);
+  const intervalName = price.interval === 'once' ? 'one-off' : `${price.interval}ly`;
+  if (promo.intervals && !promo.intervals.includes(price.interval)) throw new AppError('promotion_not_applicable', `The code ${promo.code} is not for ${intervalName} billing`);
+  if (promo.duration !== 'once' && price.interval === 'once') throw new AppError('promotion_not_applicable', `The code ${promo.code} is for subscriptions, not for a one-off payment`);
+  const discount = discountOf(promo, price.amount, price.currency);
+  if (discount === undefined) throw new AppError('promotion_not_applicable', `The code ${promo.code} has no discount in ${price.currency}`);
+  if (discount >= price.amount) throw new AppError('promotion_not_applicable', `The code ${promo.code} would make the ${plan.name} plan free; it cannot be used on it`);
+  return discount;
+}
+
+/**
+ * Whether the price's provider can charge the discount as the code means it (its `discounts` capability):
+ * a coupon of its own does any duration; an amount we send lasts as long as that amount is charged: one
+ * payment for an order (one-off, or one period that nothing renews), every payment for a subscription.
+ */
+export function assertProviderHonours(promo: PromotionCodeConfig, price: PlanPriceConfig): void {
+  const caps = capabilitiesOf(price.provider);
+  if (!caps?.discounts) throw new AppError('promotion_not_supported', `Promotion codes cannot be used with ${price.provider}, which prices this plan itself`);
+  if (caps.discounts === 'coupon') return;
+  const everyPayment = price.interval !== 'once' && caps.renewal !== 'one_period';
+  if (everyPayment && promo.duration !== 'forever') {
+    throw new AppError('promotion_not_supported', `${price.provider} charges a subscription the same amount every ${price.interval}; the code ${promo.code} is not a discount on every payment`);
+  }
+  if (!everyPayment && promo.duration !== 'once') {
+    throw new AppError('promotion_not_supported', `A ${price.provider} order pays for one ${price.interval === 'once' ? 'purchase' : price.interval}; the code ${promo.code} discounts later payments too, which it cannot carry`);
+  }
+}
+
+/** The code's terms as a checkout stores them. */
+export function appliedPromotion(promo: PromotionCodeConfig): AppliedPromotion {
+  return { code: promo.code, duration: promo.duration, duration_periods: promo.duration_periods ?? null, percent_off: promo.percent_off ?? null, stripe_coupon_id: promo.stripe_coupon_id ?? null };
+}
+
+/** The price of a new checkout: the catalog price, less the code's discount when a code is given and applies here. */
+export function priceCheckout(catalog: Catalog, input: { plan: PlanConfig; price: PlanPriceConfig; code?: string; now: Date }): PricedCheckout & { rule: PromotionCodeConfig | null } {
+  const { price } = input;
+  const base = { unit_amount: price.amount, quantity: 1, subtotal: price.amount, currency: price.currency };
+  if (!input.code) return { ...base, discount: 0, total: price.amount, promotion: null, rule: null };
+  const promo = findPromotion(catalog, input.code);
+  const discount = assertPromotionApplies(promo, input.plan, price, input.now);
+  assertProviderHonours(promo, price);
+  return { ...base, discount, total: price.amount - discount, promotion: appliedPromotion(promo), rule: promo };
+}
+
+/** The price a stored checkout charges (its amount is the total; the discount and the terms are beside it). */
+export function pricedCheckoutOf(row: { amount: number; currency: string; discount?: number | null; promotion?: AppliedPromotion | null }, price: PlanPriceConfig): PricedCheckout {
+  const discount = row.discount ?? 0;
+  return { unit_amount: price.amount, quantity: 1, subtotal: row.amount + discount, discount, total: row.amount, currency: row.currency, promotion: row.promotion ?? null };
+}
+
+/** The validate route's answer for one priced checkout. */
+export function promotionPreview(priced: PricedCheckout, interval: Interval): PromotionPreview {
+  const promo = priced.promotion!;
+  return {
+    valid: true,
+    code: promo.code,
+    currency: priced.currency,
+    interval,
+    amount: priced.subtotal,
+    discount: priced.discount,
+    total: priced.total,
+    percent_off: promo.percent_off,
+    duration: promo.duration,
+    duration_periods: promo.duration_periods,
+    description: describePromotion(promo, priced, interval),
+  };
+}

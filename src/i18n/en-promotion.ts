@@ -1,0 +1,25 @@
+// English strings of the promotion code field (its words, the discount's duration, its refusals): they load
+// with the field's lazy chunk (src/promotion/promotion-field.ts), not with the elements.
+export const enPromotion = {
+  'promo.label': 'Promotion code',
+  'promo.apply': 'Apply',
+  'promo.remove': 'Remove code',
+  'promo.checking': 'Checking the code…',
+  'promo.applied': 'Code {code} applied: {duration}.',
+  'promo.was': 'Was {price}, now',
+  'promo.pct': '{pct} %',
+  'promo.off.once': '{off} off',
+  'promo.off.first_month': '{off} off the first month',
+  'promo.off.first_year': '{off} off the first year',
+  'promo.off.months': '{off} off for {n} months',
+  'promo.off.years': '{off} off for {n} years',
+  'promo.off.every_month': '{off} off every month',
+  'promo.off.every_year': '{off} off every year',
+  'error.promotion_unknown': 'That code is not valid. Check the spelling.',
+  'error.promotion_expired': 'This code has expired.',
+  'error.promotion_not_applicable': 'This code is not for this plan.',
+  'error.promotion_exhausted': 'This code is no longer available.',
+  'error.promotion_already_used': 'You have already used this code.',
+  'error.promotion_first_purchase_only': 'This code is for a first purchase only.',
+  'error.promotion_not_supported': 'This code cannot be used with this way of paying.',
+};
