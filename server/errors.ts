@@ -28,6 +28,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   promotion_already_used: 409,
   promotion_first_purchase_only: 409,
   promotion_not_supported: 400,
+  quantity_not_supported: 400,
   internal_error: 500,
 };
 

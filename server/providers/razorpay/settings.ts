@@ -6,7 +6,7 @@ import { providerSecrets, type ProviderMode } from '../settings.js';
 import type { ProviderCapabilities } from '../capabilities.js';
 
 /** A Razorpay order buys one period that nothing renews; its unused time is credited to the next purchase. */
-export const RAZORPAY_CAPABILITIES: ProviderCapabilities = { renewal: 'one_period', trials: false, creditsUnusedTime: true, verify: true, portal: false, discounts: 'amount' };
+export const RAZORPAY_CAPABILITIES: ProviderCapabilities = { renewal: 'one_period', trials: false, creditsUnusedTime: true, verify: true, portal: false, discounts: 'amount', quantities: 'amount' };
 
 export const RAZORPAY_ENV = ['RAZORPAY_KEY_ID', 'RAZORPAY_KEY_SECRET', 'RAZORPAY_WEBHOOK_SECRET'] as const;
 
