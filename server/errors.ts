@@ -29,6 +29,7 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   promotion_first_purchase_only: 409,
   promotion_not_supported: 400,
   quantity_not_supported: 400,
+  tax_not_supported: 400,
   internal_error: 500,
 };
 

@@ -16,6 +16,8 @@ export interface CustomerRow {
   state_at: Date | null;
   /** The billing interval of the plan in force, where known. */
   plan_interval: Interval | null;
+  /** The seats of the paid per-seat checkout in force (migration 21): the `seats` limit; null, the plan's. */
+  seats?: number | null;
   created_at: Date;
   updated_at: Date;
 }

@@ -419,6 +419,8 @@ export const CustomerState = z.object({
   provider: z.string().nullable(),
   /** The grant in force, when the plan is a granted one. */
   grant: z.object({ grant_id: z.string(), plan: z.string(), until: z.string() }).nullable(),
+  /** The seats of the per-seat plan in force (README "Seats"; also `usage.seats.limit`); null when the plan is not sold per seat. */
+  seats: z.number().int().positive().nullable().optional(),
   updated_at: z.string(),
 });
 export type CustomerState = z.infer<typeof CustomerState>;
@@ -457,7 +459,9 @@ export const ERROR_CODES = [
   'promotion_first_purchase_only',
   /** The billing provider of this price cannot honour the code (fixed-price partner APIs; a discount it cannot repeat). */
   'promotion_not_supported',
+  /** A per-seat price (or an exclusive tax) on a provider that prices the plan itself. */
   'quantity_not_supported',
+  'tax_not_supported',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
