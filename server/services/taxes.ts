@@ -1,7 +1,10 @@
 // Taxes (README "Taxes"): the rate a price carries for a buyer's country, and the one rounding rule that prices
 // it in integer minor units, inclusive or exclusive, after a promotion code's discount.
 import type { TaxLine } from '../../src/contract/index.js';
+import { exclusiveTax, inclusiveTax } from '../../src/contract/tax.js';
 import type { ConfigFile, PlanPriceConfig, TaxConfig } from '../config.js';
+
+export { exclusiveTax, inclusiveTax };
 
 /**
  * The buyer's country when the checkout names none: the country of the price's currency (INR → IN, EUR has
@@ -24,25 +27,6 @@ export function taxRuleOf(file: Pick<ConfigFile, 'tax'>, price: Pick<PlanPriceCo
   const rate = config && where ? config.rates[where] : undefined;
   if (!config || !where || !rate) return null;
   return { mode: config.mode, country: where, rate: rate.rate, name: rate.name, ...(rate.split ? { split: rate.split } : {}) };
-}
-
-/** The rate in hundredths of a percent (18 → 1800, 7.7 → 770): the integer every tax is priced with. */
-function basisPoints(rate: number): number {
-  return Math.round(rate * 100);
-}
-
-/** Exclusive: tax = round-half-up(net × rate / 100), in integers: floor((net × bp + 5000) / 10000). */
-export function exclusiveTax(net: number, rate: number): number {
-  return Math.floor((net * basisPoints(rate) + 5000) / 10000);
-}
-
-/**
- * Inclusive: the net is round-half-up(gross × 100 / (100 + rate)) and the tax is what is left, so net + tax is
- * the gross exactly: floor((2 × gross × 10000 + d) / (2 × d)) with d = 10000 + bp.
- */
-export function inclusiveTax(gross: number, rate: number): number {
-  const d = 10000 + basisPoints(rate);
-  return gross - Math.floor((2 * gross * 10000 + d) / (2 * d));
 }
 
 /**
