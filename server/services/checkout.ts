@@ -1,5 +1,6 @@
 // The checkout service: create a checkout (priced on the server, a promotion code's discount too), preview a
-// code, start a hand-off checkout, verify a payment and mark it paid. Routes call one function each; the SQL is in store/, the plan rules in billing.ts.
+// code, start a hand-off checkout, verify a payment and mark it paid. Routes call one function each; the SQL
+// is in store/, the plan rules in billing.ts, the promotion rules in promotions.ts.
 import { OPEN_CHECKOUT_STATUSES, type PromotionPreview, type PromotionPreviewRequest, type CheckoutRequest, type CheckoutResponse, type HandoffAction, type RazorpayVerifyRequest, type RazorpayVerifyResponse } from '../../src/contract/index.js';
 import { assertPlanChangeAllowed } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig } from '../config.js';

@@ -1,6 +1,7 @@
 // Promotion codes: find a code, check that it applies to a price now, price the discount (one rounding rule),
 // check that the price's provider can honour it, and say its duration in words (README "Promotion codes").
 import type { Interval, PromotionPreview, TaxLine } from '../../src/contract/index.js';
+import { formatMoney } from '../../src/format.js';
 import type { Catalog } from '../catalog.js';
 import type { PlanConfig, PlanPriceConfig, PromotionCodeConfig } from '../config.js';
 import { AppError } from '../errors.js';
@@ -14,6 +15,8 @@ export interface AppliedPromotion {
   duration_periods: number | null;
   percent_off: number | null;
   stripe_coupon_id: string | null;
+  /** The Razorpay Offer a Razorpay subscription needs for this code (razorpayOfferFor). */
+  razorpay_offer_id: string | null;
 }
 
 /**
@@ -61,15 +64,11 @@ const INTERVAL_WORD: Record<Interval, string> = { month: 'month', year: 'year', 
 
 /** "20 % off for 3 months", "₹500 off the first payment", "10 % off every month" (English; the elements word it in the page's language). */
 export function describePromotion(promo: Pick<AppliedPromotion, 'duration' | 'duration_periods' | 'percent_off'>, off: { discount: number; currency: string }, interval: Interval): string {
-  const what = promo.percent_off !== null ? `${promo.percent_off} % off` : `${new Intl.NumberFormat('en', { style: 'currency', currency: off.currency }).format(off.discount / 10 ** minorDigits(off.currency))} off`;
+  const what = `${promo.percent_off !== null ? `${promo.percent_off} %` : formatMoney(off.discount, off.currency, 'en')} off`;
   const unit = INTERVAL_WORD[interval];
   if (promo.duration === 'forever') return `${what} every ${unit}`;
   if (promo.duration === 'repeating' && promo.duration_periods !== null) return `${what} for ${promo.duration_periods} ${unit}${promo.duration_periods === 1 ? '' : 's'}`;
   return interval === 'once' ? what : `${what} the first ${unit}`;
-}
-
-function minorDigits(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
 }
 
 /**
@@ -109,7 +108,24 @@ export function assertProviderHonours(promo: PromotionCodeConfig, price: PlanPri
 
 /** The code's terms as a checkout stores them. */
 export function appliedPromotion(promo: PromotionCodeConfig): AppliedPromotion {
-  return { code: promo.code, duration: promo.duration, duration_periods: promo.duration_periods ?? null, percent_off: promo.percent_off ?? null, stripe_coupon_id: promo.stripe_coupon_id ?? null };
+  return {
+    code: promo.code,
+    duration: promo.duration,
+    duration_periods: promo.duration_periods ?? null,
+    percent_off: promo.percent_off ?? null,
+    stripe_coupon_id: promo.stripe_coupon_id ?? null,
+    razorpay_offer_id: promo.razorpay_offer_id ?? null,
+  };
+}
+
+/**
+ * A Razorpay subscription is priced by its Razorpay plan, not by an amount we send: a code reaches it only as
+ * a configured Offer (`offer_id` on the subscription). For the subscription path (branch rzp-subs) to call
+ * before creating one; a code without an offer is refused, never ignored.
+ */
+export function razorpayOfferFor(promo: AppliedPromotion): string {
+  if (!promo.razorpay_offer_id) throw new AppError('promotion_not_supported', `The code ${promo.code} has no Razorpay Offer for subscriptions; set promotion_codes[].razorpay_offer_id`);
+  return promo.razorpay_offer_id;
 }
 
 /**

@@ -10,7 +10,7 @@ import { startRazorpayFake } from '../fakes/razorpay.js';
 import { startStripeFake } from '../fakes/stripe.js';
 import { ConfigError, DEFAULT_CONFIG, parseConfig, type ConfigFile } from '../../server/config.js';
 import type { StripeProvider } from '../../server/providers/stripe/index.js';
-import { percentDiscount } from '../../server/services/promotions.js';
+import { appliedPromotion, percentDiscount, razorpayOfferFor } from '../../server/services/promotions.js';
 import type { Store } from '../../server/store/index.js';
 import type { ErrorCode, PromotionPreview } from '../../src/contract/index.js';
 
@@ -94,6 +94,15 @@ describe('promotion codes in the config', () => {
     assert.match(configError([{ code: 'X 1', percent_off: 10 }]), /letters, digits/);
     assert.match(configError([{ code: 'X1', percent_off: 10, precent: 1 }]), /promotion_codes\[0\]: unknown key "precent"/);
     assert.match(configError([], { promotion_hold_ttl_s: 60 }), /promotion_hold_ttl_s: at least 30 min/);
+  });
+});
+
+describe('Razorpay subscriptions take a code only as an Offer', () => {
+  test('razorpayOfferFor: the configured offer id, else promotion_not_supported', () => {
+    const cfg = parseConfig({ ...DEFAULT_CONFIG, promotion_codes: [{ code: 'SUB', percent_off: 10, duration: 'forever', razorpay_offer_id: 'offer_JHD834hjbxzhd38d' }, { code: 'NOOFFER', percent_off: 10 }] });
+    assert.equal(razorpayOfferFor(appliedPromotion(cfg.promotion_codes[0])), 'offer_JHD834hjbxzhd38d');
+    assert.throws(() => razorpayOfferFor(appliedPromotion(cfg.promotion_codes[1])), (err: Error & { code?: string }) => err.code === 'promotion_not_supported' && /razorpay_offer_id/.test(err.message));
+    assert.match(configError([{ code: 'X1', percent_off: 10, razorpay_offer_id: 'JHD834' }]), /razorpay_offer_id: use a Razorpay offer id/);
   });
 });
 
@@ -353,7 +362,7 @@ for (const engine of engines()) {
         const preview: PromotionPreview = res.body;
         assert.deepEqual(preview, { valid: true, code: 'THREE', currency: 'USD', interval: 'month', amount: 1900, discount: 380, total: 1520, percent_off: 20, duration: 'repeating', duration_periods: 3, description: '20 % off for 3 months' });
         const flat = await validate(token, { code: 'FLAT' });
-        assert.equal(flat.body.description, '₹500.00 off the first month');
+        assert.equal(flat.body.description, '₹500 off the first month');
         assert.equal(flat.body.total, 109900);
         assert.equal((await validate(token, { code: 'ALWAYS', provider: 'stripe', currency: 'USD' })).body.description, '10 % off every month');
         assert.equal((await store.query('SELECT 1 FROM promotion_counts WHERE customer_id = $1', [customer])).length, 0);
