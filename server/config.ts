@@ -54,7 +54,7 @@ export const configErrors = {
 export const TaxConfig = z.strictObject({
   mode: z.enum(['inclusive', 'exclusive']),
   rates: z.record(
-    z.string().regex(/^[A-Z]{2}$/, 'key by an upper-case ISO 3166 country code such as "IN" or "DE"'),
+    z.string(),
     z.strictObject({
       rate: z.number().min(0).max(100).refine((r) => Math.abs(r * 100 - Math.round(r * 100)) < 1e-9, 'give the rate in percent with at most two decimals, e.g. 18 or 7.7'),
       /** What the elements call it: "GST", "VAT". */
@@ -63,6 +63,10 @@ export const TaxConfig = z.strictObject({
       split: z.enum(['cgst_sgst', 'igst']).optional(),
     }),
   ),
+}).superRefine((t, ctx) => {
+  for (const country of Object.keys(t.rates)) {
+    if (!/^[A-Z]{2}$/.test(country)) ctx.addIssue({ code: 'custom', path: ['rates', country], message: 'key by an upper-case ISO 3166 country code such as "IN" or "DE"' });
+  }
 });
 export type TaxConfig = z.infer<typeof TaxConfig>;
 
