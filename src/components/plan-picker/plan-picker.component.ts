@@ -257,12 +257,11 @@ export class PlanPicker extends TollgateElement {
             ${charge ? formatMoney(charge.amount, charge.currency, locale) : this.t('price.free')}
             ${charge ? html`<span class="per">${this.t(charge.interval === 'year' ? 'per.year' : charge.interval === 'once' ? 'per.once' : 'per.month')}</span>` : nothing}
           </span>
-          ${charge && this._seats && !charge.per_unit ? this._seats.taxLine(charge) : nothing}
           ${saving ? html`<span class="saving">${this.t('save', { pct: formatNumber(saving, locale) })}</span>` : nothing}
           ${plan.trial_days > 0 ? html`<span part="badge badge-trial">${this.t('badge.trial', { days: formatNumber(plan.trial_days, locale) })}</span>` : nothing}
           ${plan.description ? html`<span class="description">${plan.description}</span>` : nothing}
         </div>
-        ${charge?.per_unit && this._seats ? this._seats.render(plan.id, charge) : nothing}
+        ${charge && this._seats ? this._seats.render(plan.id, charge) : nothing}
         <ul part="features">
           ${Object.entries(plan.limits).map(
             ([metric, limit]) =>
