@@ -113,7 +113,7 @@ describe('promotion codes in the elements', () => {
         input.value = '';
         input.dispatchEvent(new Event('input'));
         await typeAndApply(el, input, code);
-        expect(text($(el, '[part~="promotion-result"] .error'))).to.equal(words);
+        await until(() => text(el.shadowRoot!.querySelector('[part~="promotion-result"] .error')) === words, 3000, `the words for ${code}`);
         expect(input.getAttribute('aria-invalid')).to.equal('true');
       }
       await expect(el).to.be.accessible();
@@ -151,7 +151,7 @@ describe('promotion codes in the elements', () => {
       expect(text($(el, '[part~="promotion-duration"]'))).to.equal(`कोड LAUNCH20 लागू हुआ: 3 महीनों के लिए 20 % की छूट।`);
       server.on('POST /v1/promotion-codes/validate', () => apiError(400, 'promotion_expired'));
       await typeAndApply(el, input, 'X');
-      expect(text($(el, '[part~="promotion-result"] .error'))).to.equal('इस कोड की अवधि समाप्त हो गई है।');
+      await until(() => text(el.shadowRoot!.querySelector('[part~="promotion-result"] .error')) === 'इस कोड की अवधि समाप्त हो गई है।', 3000, 'the Hindi refusal');
       await expect(el).to.be.accessible();
     });
   });
