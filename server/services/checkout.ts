@@ -44,10 +44,18 @@ function answer(catalog: Catalog, row: CheckoutRow, planName: string, action: Ch
   return { checkout_id: row.id, plan: row.plan, plan_name: planName, interval: row.interval, action, pricing };
 }
 
-/** A tax the provider cannot charge as shown is refused: an exclusive tax adds to the amount, which only a provider that takes our amount can do. */
-export function assertProviderTaxes(rule: TaxRule | null, price: PlanPriceConfig): void {
+/**
+ * A tax the provider cannot charge as shown is refused before anything is made: an exclusive tax adds to the
+ * amount, which only a provider that takes our amount or line items can do; where the discount is the provider's
+ * own coupon (Stripe), a recurring exclusive tax is a fixed line that would not follow the end of a code that ends.
+ */
+export function assertProviderTaxes(rule: TaxRule | null, price: PlanPriceConfig, promotion: { code: string; duration: string } | null): void {
   if (rule?.mode !== 'exclusive') return;
-  if (!capabilitiesOf(price.provider)?.quantities) throw new AppError('tax_not_supported', `${price.provider} prices this plan itself and cannot add ${rule.name}; make the price's tax "inclusive"`);
+  const caps = capabilitiesOf(price.provider);
+  if (!caps?.quantities) throw new AppError('tax_not_supported', `${price.provider} prices this plan itself and cannot add ${rule.name}; make the price's tax "inclusive"`);
+  if (caps.discounts === 'coupon' && price.interval !== 'once' && promotion && promotion.duration !== 'forever') {
+    throw new AppError('tax_not_supported', `A ${price.provider} subscription adds ${rule.name} as a fixed line; the code ${promotion.code} changes the amount it is due on after its first period`);
+  }
 }
 
 /** The return URL with the checkout id in it: in place of `{CHECKOUT_ID}`, else as `tollgate_checkout`. */
@@ -142,9 +150,9 @@ export async function createCheckout(deps: AppDeps, input: { identity: CustomerI
   // Seats and tax (README "Seats", "Taxes"): quantity × unit, then the discount, then the tax, all here.
   const quantity = checkoutQuantity(price, body.quantity);
   const taxRule = taxRuleOf(catalog.file, price, body.country);
-  assertProviderTaxes(taxRule, price);
   const business = checkBusinessDetails(body.business);
   const priced = priceCheckout(catalog, { plan, price, code: body.promotion_code, now: now(), quantity, taxRule });
+  assertProviderTaxes(taxRule, price, priced.promotion);
   const wanted = { plan: plan.id, interval, provider: price.provider, currency: price.currency, amount: priced.total, mode, promotion_code: priced.promotion?.code ?? null, quantity };
   const values = { id, customer_id: customer.id, ...wanted, price, discount: priced.discount, promotion: priced.promotion, tax: priced.tax, business };
   const { rule } = priced;
@@ -172,7 +180,8 @@ export async function previewPromotion(deps: AppDeps, input: { identity: Custome
   const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
   const interval = body.interval ?? 'month';
   const price = chargePrice(catalog, plan, interval, { provider: body.provider, currency: body.currency, customerCurrency: customer.currency });
-  const priced = priceCheckout(catalog, { plan, price, code: body.code, now: now() });
+  // The same seats and tax as the checkout would price (README "Seats", "Taxes").
+  const priced = priceCheckout(catalog, { plan, price, code: body.code, now: now(), quantity: checkoutQuantity(price, body.quantity), taxRule: taxRuleOf(catalog.file, price, body.country) });
   await assertPromotionAvailable(store, { promo: priced.rule!, customerId: customer.id });
   return promotionPreview(priced, price.interval);
 }

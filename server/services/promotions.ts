@@ -163,10 +163,12 @@ export function promotionPreview(priced: PricedCheckout, interval: Interval): Pr
     interval,
     amount: priced.subtotal,
     discount: priced.discount,
-    total: priced.total,
+    total: priced.subtotal - priced.discount,
     percent_off: promo.percent_off,
     duration: promo.duration,
     duration_periods: promo.duration_periods,
     description: describePromotion(promo, priced, interval),
+    // The tax on the total (README "Taxes"): included in it, or added to it; none without a tax.
+    ...(priced.tax ? { tax: priced.tax } : {}),
   };
 }

@@ -112,8 +112,20 @@ export const CheckoutRequest = z.object({
 });
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
+/** The tax in a priced amount (README "Taxes"): `inclusive` when it is part of the price, else added to it. */
+export const TaxLine = z.object({
+  amount: z.number().int().nonnegative(),
+  name: z.string(),
+  rate: z.number().nonnegative(),
+  inclusive: z.boolean(),
+  country: z.string(),
+  /** India: the GST's halves (CGST + SGST) or IGST, as configured. */
+  split: z.array(z.object({ name: z.string(), rate: z.number(), amount: z.number().int() })).optional(),
+});
+export type TaxLine = z.infer<typeof TaxLine>;
+
 /** `POST /v1/promotion-codes/validate`: what the checkout of this plan would charge with this code. */
-export const PromotionPreviewRequest = CheckoutRequest.pick({ plan: true, interval: true, provider: true, currency: true }).extend({
+export const PromotionPreviewRequest = CheckoutRequest.pick({ plan: true, interval: true, provider: true, currency: true, quantity: true, country: true }).extend({
   code: z.string().trim().min(1).max(64),
 });
 export type PromotionPreviewRequest = z.infer<typeof PromotionPreviewRequest>;
@@ -139,6 +151,8 @@ export const PromotionPreview = z.object({
   duration_periods: z.number().int().positive().nullable(),
   /** The duration in plain English ("20 % off for 3 months"); the elements word it in the page's language. */
   description: z.string(),
+  /** The tax on `total` (README "Taxes"): `inclusive`, part of it; else added to it. */
+  tax: TaxLine.nullable().optional(),
 });
 export type PromotionPreview = z.infer<typeof PromotionPreview>;
 
@@ -179,17 +193,6 @@ export type StripeEmbeddedAction = z.infer<typeof StripeEmbeddedAction>;
 export type HandoffAction = z.infer<typeof HandoffAction>;
 export type CheckoutAction = z.infer<typeof CheckoutAction>;
 
-/** The tax in a priced amount (README "Taxes"): `inclusive` when it is part of the price, else added to it. */
-export const TaxLine = z.object({
-  amount: z.number().int().nonnegative(),
-  name: z.string(),
-  rate: z.number().nonnegative(),
-  inclusive: z.boolean(),
-  country: z.string(),
-  /** India: the GST's halves (CGST + SGST) or IGST, as configured. */
-  split: z.array(z.object({ name: z.string(), rate: z.number(), amount: z.number().int() })).optional(),
-});
-export type TaxLine = z.infer<typeof TaxLine>;
 
 /** What a checkout charges, in integer minor units: `subtotal = unit_amount × quantity`, `total = subtotal − discount (+ tax when exclusive)`. */
 export const CheckoutPricing = z.object({

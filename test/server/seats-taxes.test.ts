@@ -14,7 +14,7 @@ import { exclusiveTax, inclusiveTax, priceTax } from '../../server/services/taxe
 import { AppError } from '../../server/errors.js';
 import { signRazorpayPayment } from '../../server/security/signatures.js';
 import type { Store } from '../../server/store/index.js';
-import type { CheckoutPricing, CustomerState, Entitlements, ErrorCode, PlansResponse } from '../../src/contract/index.js';
+import type { CheckoutPricing, CustomerState, Entitlements, ErrorCode, PlansResponse, PromotionPreview } from '../../src/contract/index.js';
 
 const GST_INCL = { mode: 'inclusive', rates: { IN: { rate: 18, name: 'GST', split: 'cgst_sgst' } } };
 const PLANS = [
@@ -195,6 +195,13 @@ for (const engine of engines()) {
         assert.deepEqual(res.body.pricing.tax.split, [{ name: 'IGST', rate: 18, amount: 43157 }]);
         assert.equal(order(res.body.action).amount, 282917);
         assert.equal(res.body.action.amount, 282917);
+      });
+
+      test('POST /v1/promotion-codes/validate previews the same seats and tax as the checkout', async () => {
+        const res = await server.request('POST', '/v1/promotion-codes/validate', { token: await session(uniqueId()), body: { plan: 'team', interval: 'once', quantity: 3, code: 'LAUNCH20' } });
+        const preview = (await json(res)) as PromotionPreview;
+        assert.equal(res.status, 200, JSON.stringify(preview));
+        assert.deepEqual([preview.amount, preview.discount, preview.total, preview.tax?.amount, preview.tax?.inclusive], [299700, 59940, 239760, 43157, false]);
       });
 
       test('the default is min_quantity; a plan not sold per seat takes 1 and gets the catalog tax', async () => {

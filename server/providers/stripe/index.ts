@@ -109,11 +109,8 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
             quantity,
           };
       // An exclusive tax is a line item of its own at the amount we priced (README "Taxes"; Stripe Tax is not called:
-      // it would price the tax itself), so the session's total is ours to the cent. A coupon that ends would leave
-      // later invoices with the first one's tax, so a recurring exclusive tax takes only a `forever` code.
-      if (tax && !tax.inclusive && recurring && ctx.priced.promotion && ctx.priced.promotion.duration !== 'forever') {
-        throw new AppError('tax_not_supported', `A Stripe subscription adds ${tax.name} as a fixed line; the code ${ctx.priced.promotion.code} changes the amount it is due on after its first period`);
-      }
+      // it would price the tax itself), so the session's total is ours to the cent (services/checkout.ts
+      // assertProviderTaxes refuses a code that ends on a recurring one, whose fixed line would not follow it).
       const taxItem: FormInput | undefined =
         tax && !tax.inclusive
           ? {
