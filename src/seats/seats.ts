@@ -2,7 +2,6 @@
 // a labelled number input with − and + buttons inside the price's limits, the total and its tax announced live,
 // priced with the server's own rounding (src/contract/tax.ts), so the amount shown is the amount charged.
 import { css, html, nothing, type TemplateResult } from 'lit';
-import { live } from 'lit/directives/live.js';
 import type { TollgateElement } from '../base/tollgate-element.js';
 import type { Price } from '../contract/index.js';
 import { exclusiveTax, inclusiveTax } from '../contract/tax.js';
@@ -52,6 +51,12 @@ export class Seats {
     this.host.requestUpdate();
   }
 
+  /** A typed count is clamped to the limits and written back (the binding does not rewrite an unchanged value). */
+  private typed(plan: string, price: Price, input: HTMLInputElement): void {
+    this.set(plan, price, Number(input.value));
+    input.value = String(this.quantityOf(plan, price));
+  }
+
   /** "incl. ₹244 GST" or "+ ₹244 GST" for `quantity` of `price`. */
   taxLine(price: Price, quantity = 1): TemplateResult | typeof nothing {
     if (!price.tax || !price.tax.rate) return nothing;
@@ -71,8 +76,8 @@ export class Seats {
     return html`<div part="seats" class="seats">
       <label for=${id}>${t('seats.label')}</label>
       <button type="button" part="button seats-fewer" class="secondary" aria-label=${t('seats.fewer')} aria-controls=${id} ?disabled=${n <= min} @click=${() => this.set(plan, price, n - 1)}>−</button>
-      <input id=${id} part="seats-input" type="number" inputmode="numeric" min=${min} max=${max} step="1" .value=${live(String(n))}
-        @change=${(e: Event) => this.set(plan, price, Number((e.target as HTMLInputElement).value))} />
+      <input id=${id} part="seats-input" type="number" inputmode="numeric" min=${min} max=${max} step="1" .value=${String(n)}
+        @change=${(e: Event) => this.typed(plan, price, e.target as HTMLInputElement)} />
       <button type="button" part="button seats-more" class="secondary" aria-label=${t('seats.more')} aria-controls=${id} ?disabled=${n >= max} @click=${() => this.set(plan, price, n + 1)}>+</button>
       <output part="seats-total" for=${id} aria-live="polite">${t('seats.total', { n: formatNumber(n, locale), total: formatMoney(seatTotal(price, n).total, price.currency, locale) })} ${this.taxLine(price, n)}</output>
     </div>`;

@@ -347,13 +347,13 @@ export class PlanPicker extends TollgateElement {
       true,
     );
     if (!proceed) return;
-    void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, quantity: this._seats?.quantityOf(plan.id, charge), returnUrl: this.returnUrl, control });
+    void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, returnUrl: this.returnUrl, control });
   }
 
-  /** The checkout of `plan` billed per `interval`: the price on screen is the price charged, so its provider and currency. */
+  /** The checkout of `plan` billed per `interval`: the price on screen is the price charged, so its provider, currency and seats. */
   private checkoutOf(plan: PublicPlan, interval: BillingInterval) {
     const charge = chargeFor(plan, interval);
-    return { plan: plan.id, interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval), provider: this.provider ?? charge?.provider, currency: charge?.currency };
+    return { plan: plan.id, interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval), provider: this.provider ?? charge?.provider, currency: charge?.currency, quantity: this._seats?.quantityOf(plan.id, charge) };
   }
 
   /** A plan's display name from the catalog (the checkout flow names the plan it confirms). */
