@@ -99,12 +99,13 @@ export function subscriptionOf(catalog: Catalog, customer: CustomerRow, used: re
 
 /**
  * The limits in force: the plan's, with the seats bought (README "Seats") as the `seats` limit while the paid
- * per-seat plan is the one in force (a grant of another plan has that plan's limits).
+ * per-seat plan is the one in force (a grant has its plan's limits).
  */
 export function limitsOf(catalog: Catalog, customer: CustomerRow, planId: string, grant?: ActiveGrant): Record<string, number | null> {
   const plan = catalog.plan(planId)!;
   const limits: Record<string, number | null> = Object.fromEntries(catalog.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id]! : null]));
-  if (customer.seats && !grant && planId === customer.plan && 'seats' in limits) limits.seats = customer.seats;
+  // Seats bought apply to a plan sold per seat only (a plan changed upstream, e.g. in Stripe's portal, to one that is not keeps its limit).
+  if (customer.seats && !grant && planId === customer.plan && 'seats' in limits && plan.prices.some((p) => p.per_unit)) limits.seats = customer.seats;
   return limits;
 }
 
