@@ -10,6 +10,7 @@ import { startStripeFake } from '../fakes/stripe.js';
 import { ConfigError, DEFAULT_CONFIG, parseConfig, type ConfigFile, type PlanPriceConfig } from '../../server/config.js';
 import { gstinCheckCharacter, gstinProblem, vatIdProblem } from '../../server/services/business.js';
 import { checkoutQuantity } from '../../server/services/pricing.js';
+import { assertProviderTaxes } from '../../server/services/checkout.js';
 import { exclusiveTax, inclusiveTax, priceTax } from '../../server/services/taxes.js';
 import { AppError } from '../../server/errors.js';
 import { signRazorpayPayment } from '../../server/security/signatures.js';
@@ -151,6 +152,12 @@ describe('seats on a provider that prices the plan itself', () => {
     }
     // An amount-taking provider takes it.
     assert.equal(checkoutQuantity({ provider: 'bonzai', currency: 'EUR', amount: 100, interval: 'month', per_unit: true }, 4), 4);
+  });
+  test('an exclusive tax on such a provider is refused with tax_not_supported; an inclusive one is only shown', () => {
+    const rule = { mode: 'exclusive' as const, rate: 18, name: 'GST', country: 'IN' };
+    const price = { provider: 'mintbot', currency: 'INR', amount: 100, interval: 'month' } as PlanPriceConfig;
+    assert.throws(() => assertProviderTaxes(rule, price, null), (err: unknown) => err instanceof AppError && err.code === 'tax_not_supported' && /make the price's tax "inclusive"/.test(err.message));
+    assert.doesNotThrow(() => assertProviderTaxes({ ...rule, mode: 'inclusive' }, price, null));
   });
 });
 
