@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const KB = 1024;
 const BUDGET_ALL = 25 * KB;
-const BUDGET_ONE = 14.25 * KB + 268;
+const BUDGET_ONE = 14.25 * KB + 268 + 118;
 
 if (!existsSync(join(dist, 'tollgate.js'))) {
   console.error('size: dist/tollgate.js is missing; run `npm run build` first');

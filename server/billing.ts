@@ -88,10 +88,11 @@ function inHaltedGrace(customer: CustomerRow, catalog: Catalog, now: Date): bool
 export function subscriptionOf(catalog: Catalog, customer: CustomerRow, used: readonly { metric: string; used: number }[], now: Date, hasPortal: boolean, grants: readonly ActiveGrant[] = []): Subscription {
   const { planId, status, grant } = effectivePlan(customer, catalog, now, grants);
   const plan = catalog.plan(planId)!;
+  const limits = limitsOf(catalog, customer, planId, grant);
   const usage: Record<string, number | null> = {};
   for (const metric of catalog.metrics) {
     usage[`${metric.id}Used`] = used.find((u) => u.metric === metric.id)?.used ?? 0;
-    usage[`${metric.id}Limit`] = metric.id in plan.limits ? plan.limits[metric.id] : null;
+    usage[`${metric.id}Limit`] = limits[metric.id] ?? null;
   }
   return {
     plan: plan.id,
@@ -106,13 +107,25 @@ export function subscriptionOf(catalog: Catalog, customer: CustomerRow, used: re
   };
 }
 
+/**
+ * The limits in force: the plan's, with the seats bought (README "Seats") as the `seats` limit while the paid
+ * per-seat plan is the one in force (a grant has its plan's limits).
+ */
+export function limitsOf(catalog: Catalog, customer: CustomerRow, planId: string, grant?: ActiveGrant): Record<string, number | null> {
+  const plan = catalog.plan(planId)!;
+  const limits: Record<string, number | null> = Object.fromEntries(catalog.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id]! : null]));
+  // Seats bought apply to a plan sold per seat only (a plan changed upstream, e.g. in Stripe's portal, to one that is not keeps its limit).
+  if (customer.seats && !grant && planId === customer.plan && 'seats' in limits && plan.prices.some((p) => p.per_unit)) limits.seats = customer.seats;
+  return limits;
+}
+
 export function entitlementsOf(catalog: Catalog, customer: CustomerRow, now: Date, grants: readonly ActiveGrant[] = []): Entitlements {
-  const { planId, status } = effectivePlan(customer, catalog, now, grants);
+  const { planId, status, grant } = effectivePlan(customer, catalog, now, grants);
   const plan = catalog.plan(planId)!;
   return {
     plan: plan.id,
     features: plan.features.map((f) => f.id),
-    limits: Object.fromEntries(catalog.metrics.map((m) => [m.id, m.id in plan.limits ? plan.limits[m.id] : null])),
+    limits: limitsOf(catalog, customer, planId, grant),
     has_access: grantsAccess(catalog, plan.id, status),
   };
 }

@@ -1,9 +1,10 @@
 // The plan catalog: lookups, which price a customer is charged (the routing rule), and the public view.
-import type { Metric, PublicPlan, ProviderName, Interval } from '../src/contract/index.js';
+import type { Metric, Price, PublicPlan, ProviderName, Interval } from '../src/contract/index.js';
 import type { ConfigFile, PlanConfig, PlanPriceConfig } from './config.js';
 import { AppError } from './errors.js';
 import { negotiateLocale } from './locale.js';
 import { capabilitiesOf } from './providers/capability-table.js';
+import { priceTax, taxRuleOf } from './services/taxes.js';
 
 export class Catalog {
   /** The public view per currency and language: the catalog is fixed for the life of the process. */
@@ -123,13 +124,24 @@ export class Catalog {
         // Only a provider that runs the subscription can give a trial; a Razorpay order charges at once (a recurring price may).
         trial_days: charge.some((p) => capabilitiesOf(p.provider, p.recurring)?.trials) ? plan.trial_days : 0,
         orderable: this.isOrderable(plan),
-        prices: plan.prices.map(publicPrice),
-        charge: charge.map(publicPrice),
+        prices: plan.prices.map((p) => publicPrice(this.file, p)),
+        charge: charge.map((p) => publicPrice(this.file, p)),
       };
     });
   }
 }
 
-function publicPrice(p: PlanPriceConfig) {
-  return { provider: p.provider, currency: p.currency, amount: p.amount, interval: p.interval, ...(p.recurring ? { recurring: true as const } : {}) };
+/** A price as GET /v1/plans shows it: its seats rule, and its tax on one unit for its currency's country (services/taxes.ts). */
+function publicPrice(file: ConfigFile, p: PlanPriceConfig): Price {
+  const rule = taxRuleOf(file, p, undefined);
+  const { tax } = priceTax(p.amount, rule);
+  return {
+    provider: p.provider,
+    currency: p.currency,
+    amount: p.amount,
+    interval: p.interval,
+    ...(p.recurring ? { recurring: true as const } : {}),
+    ...(p.per_unit ? { per_unit: true, min_quantity: p.min_quantity ?? 1, ...(p.max_quantity ? { max_quantity: p.max_quantity } : {}) } : {}),
+    ...(tax ? { tax: { name: tax.name, rate: tax.rate, inclusive: tax.inclusive, amount: tax.amount } } : {}),
+  };
 }

@@ -46,6 +46,30 @@ export const configErrors = {
   },
 };
 
+/**
+ * A price's tax (README "Taxes"): inclusive (part of the amount) or exclusive (added to it), at a rate per
+ * buyer country. The rate is a percent with at most two decimals (e.g. 18, 7.7): the tax is priced on
+ * hundredths of a percent, in integers.
+ */
+export const TaxConfig = z.strictObject({
+  mode: z.enum(['inclusive', 'exclusive']),
+  rates: z.record(
+    z.string(),
+    z.strictObject({
+      rate: z.number().min(0).max(100).refine((r) => Math.abs(r * 100 - Math.round(r * 100)) < 1e-9, 'give the rate in percent with at most two decimals, e.g. 18 or 7.7'),
+      /** What the elements call it: "GST", "VAT". */
+      name: z.string().min(1).max(20),
+      /** India: show and record the GST as CGST + SGST halves (intra-state) or as IGST (inter-state). */
+      split: z.enum(['cgst_sgst', 'igst']).optional(),
+    }),
+  ),
+}).superRefine((t, ctx) => {
+  for (const country of Object.keys(t.rates)) {
+    if (!/^[A-Z]{2}$/.test(country)) ctx.addIssue({ code: 'custom', path: ['rates', country], message: 'key by an upper-case ISO 3166 country code such as "IN" or "DE"' });
+  }
+});
+export type TaxConfig = z.infer<typeof TaxConfig>;
+
 const PlanPrice = z.strictObject({
   provider: ProviderName,
   currency: z.string().regex(/^[A-Z]{3}$/, 'use an upper-case ISO 4217 code such as "INR" or "USD"'),
@@ -65,6 +89,15 @@ const PlanPrice = z.strictObject({
   razorpay_plan_id: z.string().regex(/^plan_[A-Za-z0-9]+$/, 'use a Razorpay plan id such as "plan_00000000000001"').optional(),
   /** Providers with their own plan names (mintbot tier, MimicBot plan, Bonzai product…): free-form mapping. */
   upstream: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  /** Priced per seat (README "Seats"): `amount` is one seat's; a checkout buys `quantity` in [min_quantity, max_quantity]. */
+  per_unit: z.boolean().optional(),
+  min_quantity: z.number().int('give a whole number of seats').positive().optional(),
+  max_quantity: z.number().int('give a whole number of seats').positive().max(100_000).optional(),
+  /** This price's tax; else the catalog's `tax`; else none. */
+  tax: TaxConfig.optional(),
+}).superRefine((p, ctx) => {
+  if (!p.per_unit && (p.min_quantity !== undefined || p.max_quantity !== undefined)) ctx.addIssue({ code: 'custom', path: ['min_quantity'], message: 'min_quantity and max_quantity are for a per-seat price; add "per_unit": true or remove them' });
+  if (p.min_quantity !== undefined && p.max_quantity !== undefined && p.min_quantity > p.max_quantity) ctx.addIssue({ code: 'custom', path: ['max_quantity'], message: `max_quantity (${p.max_quantity}) is below min_quantity (${p.min_quantity})` });
 });
 
 /**
@@ -275,6 +308,8 @@ export const ConfigFile = z
       .default({ default_currency: 'INR', currency_providers: { INR: 'razorpay', USD: 'stripe' } }),
     metrics: z.array(MetricConfig).default([]),
     plans: z.array(PlanConfig).min(1, 'list at least one plan'),
+    /** The tax of every price that sets none of its own (README "Taxes"). */
+    tax: TaxConfig.optional(),
     /** Discount codes customers may enter at checkout (README "Promotion codes"). */
     promotion_codes: z.array(PromotionCodeConfig).default([]),
     /** How long an unpaid checkout holds a redemption of its code; then the checkout expires and the hold is released. */

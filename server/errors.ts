@@ -28,6 +28,8 @@ export const STATUS_OF: Record<ErrorCode, number> = {
   promotion_already_used: 409,
   promotion_first_purchase_only: 409,
   promotion_not_supported: 400,
+  quantity_not_supported: 400,
+  tax_not_supported: 400,
   internal_error: 500,
 };
 

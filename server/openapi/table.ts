@@ -116,7 +116,7 @@ export const ROUTES: RouteSpec[] = [
   // Checkout
   {
     method: 'post', path: '/v1/checkout', summary: 'Start a checkout for a plan (priced on the server)', tag: 'Checkout', auth: ['customer'], body: CheckoutRequest, idempotency: 'required',
-    responses: { 201: CheckoutResponse }, errors: ['subscription_exists', 'downgrade_not_available', 'provider_unavailable', 'upstream_error', 'promotion_unknown', 'promotion_expired', 'promotion_not_applicable', 'promotion_exhausted', 'promotion_already_used', 'promotion_first_purchase_only', 'promotion_not_supported'],
+    responses: { 201: CheckoutResponse }, errors: ['subscription_exists', 'downgrade_not_available', 'provider_unavailable', 'upstream_error', 'promotion_unknown', 'promotion_expired', 'promotion_not_applicable', 'promotion_exhausted', 'promotion_already_used', 'promotion_first_purchase_only', 'promotion_not_supported', 'quantity_not_supported', 'tax_not_supported'],
   },
   {
     method: 'post', path: '/v1/promotion-codes/validate', summary: 'What a checkout of this plan would charge with a promotion code (nothing is held)', tag: 'Checkout', auth: ['customer'], body: PromotionPreviewRequest,

@@ -35,4 +35,11 @@ export interface ProviderCapabilities {
    * customer whose plan in force is such a subscription (`customers.subscription_id`).
    */
   readonly recurring?: Pick<ProviderCapabilities, 'renewal' | 'trials' | 'creditsUnusedTime'>;
+  /**
+   * How a per-seat price's quantity reaches the provider (README "Seats"): `amount`, the upstream charges the
+   * total we send (a Razorpay order, a Bonzai checkout); `line_item`, it takes a line item's quantity (Stripe);
+   * false, it prices the plan itself and a per-unit price is refused (`quantity_not_supported`). The same
+   * capability says whether an exclusive tax can be added to what it charges.
+   */
+  readonly quantities: 'amount' | 'line_item' | false;
 }

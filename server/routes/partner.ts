@@ -52,6 +52,7 @@ partnerRoutes.get('/v1/customers/:id', async (c) => {
     usage: Object.fromEntries(catalog.metrics.map((m) => [m.id, { used: subscription.usage[`${m.id}Used`] ?? 0, limit: entitlements.limits[m.id] ?? null }])),
     provider: view.customer.billing_provider,
     grant: grant ? { grant_id: grant.id, plan: grant.plan, until: grant.until.toISOString() } : null,
+    seats: view.customer.seats && entitlements.limits.seats === view.customer.seats && subscription.plan === view.customer.plan && !grant ? view.customer.seats : null,
     updated_at: new Date(changed).toISOString(),
   } satisfies CustomerState);
 });

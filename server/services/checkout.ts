@@ -4,6 +4,7 @@
 import { OPEN_CHECKOUT_STATUSES, type PromotionPreview, type PromotionPreviewRequest, type CheckoutRequest, type CheckoutResponse, type HandoffAction, type RazorpayVerifyRequest, type RazorpayVerifyResponse } from '../../src/contract/index.js';
 import { assertPlanChangeAllowed } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig } from '../config.js';
+import type { Catalog } from '../catalog.js';
 import type { AppDeps } from '../context.js';
 import { AppError } from '../errors.js';
 import { returnUrlFor } from '../http.js';
@@ -13,7 +14,10 @@ import { claimCheckoutStart, derivedId, getCheckout, insertCheckout, ownCheckout
 import { ensureCustomer, type CustomerRow } from '../store/customers.js';
 import { markCheckoutPaidBatched, type UpgradeResult } from '../store/plan-changes.js';
 import { assertPromotionAvailable, claimPromotion } from '../store/promotions.js';
-import { chargePrice, checkoutPrice } from './pricing.js';
+import { checkBusinessDetails } from './business.js';
+import { chargePrice, checkoutPrice, checkoutQuantity } from './pricing.js';
+import { capabilitiesOf } from '../providers/capability-table.js';
+import { taxRuleOf, type TaxRule } from './taxes.js';
 import { priceCheckout, pricedCheckoutOf, promotionPreview } from './promotions.js';
 
 /** The provider that takes this checkout's payment, or 503 provider_unavailable. */
@@ -35,8 +39,26 @@ function assertStartable(row: CheckoutRow): void {
   throw new AppError('conflict', row.status === 'paid' ? 'This checkout is already paid' : `This checkout is ${row.status}`);
 }
 
-function answer(row: CheckoutRow, planName: string, action: CheckoutResponse['action']): CheckoutResponse {
-  return { checkout_id: row.id, plan: row.plan, plan_name: planName, interval: row.interval, action };
+function answer(catalog: Catalog, row: CheckoutRow, planName: string, action: CheckoutResponse['action']): CheckoutResponse {
+  const priced = pricedCheckoutOf(row, checkoutPrice(catalog, row));
+  const pricing = { currency: priced.currency, unit_amount: priced.unit_amount, quantity: priced.quantity, subtotal: priced.subtotal, discount: priced.discount, tax: priced.tax, total: priced.total };
+  return { checkout_id: row.id, plan: row.plan, plan_name: planName, interval: row.interval, action, pricing };
+}
+
+/**
+ * A tax the provider cannot charge as shown is refused before anything is made: an exclusive tax adds to the
+ * amount, which only a provider that takes our amount or line items can do; where the discount is the provider's
+ * own coupon (Stripe), a recurring exclusive tax is a fixed line that would not follow the end of a code that ends.
+ */
+export function assertProviderTaxes(rule: TaxRule | null, price: PlanPriceConfig, promotion: { code: string; duration: string } | null): void {
+  if (rule?.mode !== 'exclusive') return;
+  const caps = capabilitiesOf(price.provider);
+  if (!caps?.quantities) throw new AppError('tax_not_supported', `${price.provider} prices this plan itself and cannot add ${rule.name}; make the price's tax "inclusive"`);
+  // A recurring price is a Razorpay Subscription: each charge is its plan's amount × seats, so a tax on top cannot be added.
+  if (price.recurring) throw new AppError('tax_not_supported', `A recurring ${price.provider} price charges its plan's amount each period and cannot add ${rule.name}; make the price's tax "inclusive"`);
+  if (caps.discounts === 'coupon' && price.interval !== 'once' && promotion && promotion.duration !== 'forever') {
+    throw new AppError('tax_not_supported', `A ${price.provider} subscription adds ${rule.name} as a fixed line; the code ${promotion.code} changes the amount it is due on after its first period`);
+  }
 }
 
 /** The return URL with the checkout id in it: in place of `{CHECKOUT_ID}`, else as `tollgate_checkout`. */
@@ -72,7 +94,7 @@ async function startUpstream(
       idempotencyKey: `tollgate-${row.id}`,
     });
     await recordCheckoutStarted(deps.store, { checkoutId: row.id, providerOrderId: started.providerOrderId, action: started.action, status: started.status ?? 'pending', now: deps.now() });
-    return answer(row, plan.name, started.action);
+    return answer(deps.catalog, row, plan.name, started.action);
   } catch (err) {
     const code = err instanceof AppError ? err.code : 'internal_error';
     await recordCheckoutStartFailed(deps.store, { checkoutId: row.id, code, message: err instanceof Error ? err.message : 'failed', now: deps.now() });
@@ -84,7 +106,7 @@ async function startUpstream(
  * The checkout a retried POST /v1/checkout made before (its answer was a 5xx, so the key was released).
  * It must be the same order; a paid or closed one is not started again.
  */
-async function retriedCheckout(deps: AppDeps, id: string, wanted: Pick<CheckoutRow, 'plan' | 'interval' | 'provider' | 'currency' | 'amount' | 'mode' | 'promotion_code'>): Promise<CheckoutRow> {
+async function retriedCheckout(deps: AppDeps, id: string, wanted: Pick<CheckoutRow, 'plan' | 'interval' | 'provider' | 'currency' | 'amount' | 'mode' | 'promotion_code' | 'quantity'>): Promise<CheckoutRow> {
   const row = (await getCheckout(deps.store, id))!;
   const same = (Object.keys(wanted) as (keyof typeof wanted)[]).every((k) => row[k] === wanted[k]);
   if (!same) throw new AppError('idempotency_key_mismatch', 'This Idempotency-Key was already used for another checkout; use a fresh key for a new request');
@@ -128,9 +150,14 @@ export async function createCheckout(deps: AppDeps, input: { identity: CustomerI
   const id = derivedId('chk', ['checkout', customer.id, input.idempotencyKey]);
   // A promotion code is checked and its discount priced here, before anything is made; its redemption is
   // held in the transaction that makes the checkout (a refused claim makes none; a retry holds it once).
-  const priced = priceCheckout(catalog, { plan, price, code: body.promotion_code, now: now() });
-  const wanted = { plan: plan.id, interval, provider: price.provider, currency: price.currency, amount: priced.total, mode, promotion_code: priced.promotion?.code ?? null };
-  const values = { id, customer_id: customer.id, ...wanted, price, discount: priced.discount, promotion: priced.promotion };
+  // Seats and tax (README "Seats", "Taxes"): quantity × unit, then the discount, then the tax, all here.
+  const quantity = checkoutQuantity(price, body.quantity);
+  const taxRule = taxRuleOf(catalog.file, price, body.country);
+  const business = checkBusinessDetails(body.business);
+  const priced = priceCheckout(catalog, { plan, price, code: body.promotion_code, now: now(), quantity, taxRule });
+  assertProviderTaxes(taxRule, price, priced.promotion);
+  const wanted = { plan: plan.id, interval, provider: price.provider, currency: price.currency, amount: priced.total, mode, promotion_code: priced.promotion?.code ?? null, quantity };
+  const values = { id, customer_id: customer.id, ...wanted, price, discount: priced.discount, promotion: priced.promotion, tax: priced.tax, business };
   const { rule } = priced;
   const inserted = rule
     ? await store.transaction(async (tx) => {
@@ -140,8 +167,8 @@ export async function createCheckout(deps: AppDeps, input: { identity: CustomerI
       })
     : await insertCheckout(store, values);
   const row = inserted ?? (await retriedCheckout(deps, id, wanted));
-  if (!inserted && row.action && row.status !== 'created' && row.status !== 'starting' && mode === 'inline') return answer(row, plan.name, row.action as CheckoutResponse['action']);
-  if (mode === 'handoff') return answer(row, plan.name, await handoffAction(deps, row, identity));
+  if (!inserted && row.action && row.status !== 'created' && row.status !== 'starting' && mode === 'inline') return answer(deps.catalog, row, plan.name, row.action as CheckoutResponse['action']);
+  if (mode === 'handoff') return answer(deps.catalog, row, plan.name, await handoffAction(deps, row, identity));
   return startUpstream(deps, { row, plan, customer, identity, request: body, returnBase });
 }
 
@@ -156,7 +183,8 @@ export async function previewPromotion(deps: AppDeps, input: { identity: Custome
   const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId, email: identity.email, name: identity.name });
   const interval = body.interval ?? 'month';
   const price = chargePrice(catalog, plan, interval, { provider: body.provider, currency: body.currency, customerCurrency: customer.currency });
-  const priced = priceCheckout(catalog, { plan, price, code: body.code, now: now() });
+  // The same seats and tax as the checkout would price (README "Seats", "Taxes").
+  const priced = priceCheckout(catalog, { plan, price, code: body.code, now: now(), quantity: checkoutQuantity(price, body.quantity), taxRule: taxRuleOf(catalog.file, price, body.country) });
   await assertPromotionAvailable(store, { promo: priced.rule!, customerId: customer.id });
   return promotionPreview(priced, price.interval);
 }
@@ -167,7 +195,7 @@ export async function startCheckout(deps: AppDeps, identity: CustomerIdentity, i
   const row = await ownCheckout(store, identity.customerId, id);
   assertStartable(row);
   const plan = catalog.plan(row.plan);
-  if (row.action && row.status !== 'created') return answer(row, plan?.name ?? row.plan, row.action as CheckoutResponse['action']);
+  if (row.action && row.status !== 'created') return answer(deps.catalog, row, plan?.name ?? row.plan, row.action as CheckoutResponse['action']);
   const customer = await ensureCustomer(store, catalog.freePlan.id, { id: identity.customerId });
   // The plan may have changed since the link was made (another tab, another device).
   assertPlanChangeAllowed(catalog, customer, plan ?? { id: row.plan, name: row.plan }, now());

@@ -1,8 +1,9 @@
-// What a checkout charges: the catalog price chosen for a new checkout, and the price stored with an existing one.
+// What a checkout charges: the catalog price chosen for a new checkout, its seats, and the price stored with an existing one.
 import type { Interval, ProviderName } from '../../src/contract/index.js';
 import type { Catalog } from '../catalog.js';
 import type { PlanConfig, PlanPriceConfig } from '../config.js';
 import { AppError } from '../errors.js';
+import { capabilitiesOf } from '../providers/capability-table.js';
 import type { CheckoutRow } from '../store/checkouts.js';
 
 /**
@@ -26,4 +27,26 @@ export function checkoutPrice(catalog: Catalog, checkout: CheckoutRow): PlanPric
   if (checkout.price) return checkout.price;
   const same = catalog.plan(checkout.plan)?.prices.find((p) => p.provider === checkout.provider && p.currency === checkout.currency && p.interval === checkout.interval && p.amount === checkout.amount);
   return same ?? { provider: checkout.provider, currency: checkout.currency, amount: checkout.amount, interval: checkout.interval };
+}
+
+/** The largest amount a checkout stores (an SQL integer) and a provider takes. */
+const MAX_AMOUNT = 2_147_483_647;
+
+/**
+ * The seats a checkout of `price` buys (README "Seats"): a per-unit price takes `quantity` in its
+ * [min_quantity, max_quantity] (default its min_quantity, else 1); any other price takes 1. Refused with
+ * 400 validation_error; a provider that cannot take a quantity refuses a per-unit price (its `quantities` capability).
+ */
+export function checkoutQuantity(price: PlanPriceConfig, quantity: number | undefined): number {
+  if (!price.per_unit) {
+    if (quantity !== undefined && quantity !== 1) throw new AppError('validation_error', 'quantity: this price is not sold per seat; leave quantity out or send 1');
+    return 1;
+  }
+  if (!capabilitiesOf(price.provider)?.quantities) throw new AppError('quantity_not_supported', `${price.provider} prices this plan itself and cannot sell it per seat; sell it through a provider that takes an amount (Razorpay, Stripe, Bonzai)`);
+  const min = price.min_quantity ?? 1;
+  const max = price.max_quantity ?? 100_000;
+  const wanted = quantity ?? min;
+  if (wanted < min || wanted > max) throw new AppError('validation_error', `quantity: this plan is sold from ${min} to ${max} seats; ${wanted} is out of range`);
+  if (price.amount * wanted > MAX_AMOUNT) throw new AppError('validation_error', `quantity: ${wanted} seats is more than one checkout can charge`);
+  return wanted;
 }

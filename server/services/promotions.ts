@@ -1,11 +1,12 @@
 // Promotion codes: find a code, check that it applies to a price now, price the discount (one rounding rule),
 // check that the price's provider can honour it, and say its duration in words (README "Promotion codes").
-import type { Interval, PromotionPreview } from '../../src/contract/index.js';
+import type { Interval, PromotionPreview, TaxLine } from '../../src/contract/index.js';
 import { formatMoney } from '../../src/format.js';
 import type { Catalog } from '../catalog.js';
 import type { PlanConfig, PlanPriceConfig, PromotionCodeConfig } from '../config.js';
 import { AppError } from '../errors.js';
 import { capabilitiesOf } from '../providers/capability-table.js';
+import { priceTax, type TaxRule } from './taxes.js';
 
 /** The code's terms a checkout keeps (checkouts.promotion): enough to start it again after the config changed. */
 export interface AppliedPromotion {
@@ -19,14 +20,15 @@ export interface AppliedPromotion {
 }
 
 /**
- * What a checkout charges, in integer minor units: `subtotal = unit_amount × quantity`, `total = subtotal - discount`.
- * One shape for every provider (a quantity and a tax line are later additions to the same object).
+ * What a checkout charges, in integer minor units: `subtotal = unit_amount × quantity`, then the discount, then
+ * the tax (README "Taxes"): `total = subtotal - discount (+ tax when exclusive)`. One shape for every provider.
  */
 export interface PricedCheckout {
   unit_amount: number;
   quantity: number;
   subtotal: number;
   discount: number;
+  tax: TaxLine | null;
   total: number;
   currency: string;
   promotion: AppliedPromotion | null;
@@ -73,16 +75,16 @@ export function describePromotion(promo: Pick<AppliedPromotion, 'duration' | 'du
  * A code's checks that need no store: its window, its plans and intervals, a recurring-only duration, an
  * amount for the currency, and a discount that leaves something to pay. Throws the typed error.
  */
-export function assertPromotionApplies(promo: PromotionCodeConfig, plan: PlanConfig, price: PlanPriceConfig, now: Date): number {
+export function assertPromotionApplies(promo: PromotionCodeConfig, plan: PlanConfig, price: PlanPriceConfig, now: Date, subtotal = price.amount): number {
   if (promo.starts_at && now.getTime() < Date.parse(promo.starts_at)) throw new AppError('promotion_expired', `The code ${promo.code} is not valid yet`);
   if (promo.expires_at && now.getTime() >= Date.parse(promo.expires_at)) throw new AppError('promotion_expired', `The code ${promo.code} has expired`);
   if (promo.plans && !promo.plans.includes(plan.id)) throw new AppError('promotion_not_applicable', `The code ${promo.code} is not for the ${plan.name} plan`);
   const intervalName = price.interval === 'once' ? 'one-off' : `${price.interval}ly`;
   if (promo.intervals && !promo.intervals.includes(price.interval)) throw new AppError('promotion_not_applicable', `The code ${promo.code} is not for ${intervalName} billing`);
   if (promo.duration !== 'once' && price.interval === 'once') throw new AppError('promotion_not_applicable', `The code ${promo.code} is for subscriptions, not for a one-off payment`);
-  const discount = discountOf(promo, price.amount, price.currency);
+  const discount = discountOf(promo, subtotal, price.currency);
   if (discount === undefined) throw new AppError('promotion_not_applicable', `The code ${promo.code} has no discount in ${price.currency}`);
-  if (discount >= price.amount) throw new AppError('promotion_not_applicable', `The code ${promo.code} would make the ${plan.name} plan free; it cannot be used on it`);
+  if (discount >= subtotal) throw new AppError('promotion_not_applicable', `The code ${promo.code} would make the ${plan.name} plan free; it cannot be used on it`);
   return discount;
 }
 
@@ -131,21 +133,29 @@ export function razorpayOfferFor(promo: AppliedPromotion): string {
   return promo.razorpay_offer_id;
 }
 
-/** The price of a new checkout: the catalog price, less the code's discount when a code is given and applies here. */
-export function priceCheckout(catalog: Catalog, input: { plan: PlanConfig; price: PlanPriceConfig; code?: string; now: Date }): PricedCheckout & { rule: PromotionCodeConfig | null } {
+/**
+ * The price of a new checkout: the catalog price × `quantity` (services/pricing.ts checks it), less the code's
+ * discount when a code is given and applies here, then the tax of `taxRule` on what is left.
+ */
+export function priceCheckout(catalog: Catalog, input: { plan: PlanConfig; price: PlanPriceConfig; code?: string; now: Date; quantity?: number; taxRule?: TaxRule | null }): PricedCheckout & { rule: PromotionCodeConfig | null } {
   const { price } = input;
-  const base = { unit_amount: price.amount, quantity: 1, subtotal: price.amount, currency: price.currency };
-  if (!input.code) return { ...base, discount: 0, total: price.amount, promotion: null, rule: null };
+  const quantity = input.quantity ?? 1;
+  const subtotal = price.amount * quantity;
+  const base = { unit_amount: price.amount, quantity, subtotal, currency: price.currency };
+  if (!input.code) return { ...base, discount: 0, ...priceTax(subtotal, input.taxRule ?? null), promotion: null, rule: null };
   const promo = findPromotion(catalog, input.code);
-  const discount = assertPromotionApplies(promo, input.plan, price, input.now);
+  const discount = assertPromotionApplies(promo, input.plan, price, input.now, subtotal);
   assertProviderHonours(promo, price);
-  return { ...base, discount, total: price.amount - discount, promotion: appliedPromotion(promo), rule: promo };
+  return { ...base, discount, ...priceTax(subtotal - discount, input.taxRule ?? null), promotion: appliedPromotion(promo), rule: promo };
 }
 
-/** The price a stored checkout charges (its amount is the total; the discount and the terms are beside it). */
-export function pricedCheckoutOf(row: { amount: number; currency: string; discount?: number | null; promotion?: AppliedPromotion | null }, price: PlanPriceConfig): PricedCheckout {
+/** The price a stored checkout charges (its amount is the total; the quantity, discount, tax and terms are beside it). */
+export function pricedCheckoutOf(row: { amount: number; currency: string; discount?: number | null; promotion?: AppliedPromotion | null; quantity?: number | null; tax?: TaxLine | null }, price: PlanPriceConfig): PricedCheckout {
   const discount = row.discount ?? 0;
-  return { unit_amount: price.amount, quantity: 1, subtotal: row.amount + discount, discount, total: row.amount, currency: row.currency, promotion: row.promotion ?? null };
+  const quantity = row.quantity ?? 1;
+  const tax = row.tax ?? null;
+  const subtotal = row.amount + discount - (tax && !tax.inclusive ? tax.amount : 0);
+  return { unit_amount: price.amount, quantity, subtotal, discount, tax, total: row.amount, currency: row.currency, promotion: row.promotion ?? null };
 }
 
 /** The validate route's answer for one priced checkout. */
@@ -158,10 +168,12 @@ export function promotionPreview(priced: PricedCheckout, interval: Interval): Pr
     interval,
     amount: priced.subtotal,
     discount: priced.discount,
-    total: priced.total,
+    total: priced.subtotal - priced.discount,
     percent_off: promo.percent_off,
     duration: promo.duration,
     duration_periods: promo.duration_periods,
     description: describePromotion(promo, priced, interval),
+    // The tax on the total (README "Taxes"): included in it, or added to it; none without a tax.
+    ...(priced.tax ? { tax: priced.tax } : {}),
   };
 }

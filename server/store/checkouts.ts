@@ -1,7 +1,8 @@
 // The checkouts table: reads, and every write of a checkout's life (made, claimed for a start, started
 // upstream, failed, expired, pending, canceled, fulfilled) but its payment and refund (store/plan-changes.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import type { CheckoutState, CheckoutStatus, Interval, ProviderName } from '../../src/contract/index.js';
+import type { CheckoutState, CheckoutStatus, Interval, ProviderName, TaxLine } from '../../src/contract/index.js';
+import type { BusinessDetails } from '../services/business.js';
 import type { PlanPriceConfig } from '../config.js';
 import type { AppliedPromotion } from '../services/promotions.js';
 import { AppError } from '../errors.js';
@@ -29,6 +30,12 @@ export interface CheckoutRow {
   promotion_code: string | null;
   discount: number;
   promotion: AppliedPromotion | null;
+  /** Seats bought (migration 21; 1 unless `per_unit`), the tax line in `amount` (null: none) and the buyer's business details. */
+  quantity: number;
+  per_unit: boolean;
+  tax: TaxLine | null;
+  tax_amount: number;
+  business: BusinessDetails | null;
   created_at: Date;
   updated_at: Date;
   paid_at: Date | null;
@@ -101,12 +108,13 @@ export function iso(d: Date | string | null): string | null {
 /** A new checkout row, or undefined when one with this id exists (a retried request: see services/checkout.ts). */
 export async function insertCheckout(
   sql: Sql,
-  row: Pick<CheckoutRow, 'id' | 'customer_id' | 'plan' | 'interval' | 'provider' | 'amount' | 'currency' | 'mode'> & { price: PlanPriceConfig; discount?: number; promotion?: AppliedPromotion | null },
+  row: Pick<CheckoutRow, 'id' | 'customer_id' | 'plan' | 'interval' | 'provider' | 'amount' | 'currency' | 'mode'> & { price: PlanPriceConfig; discount?: number; promotion?: AppliedPromotion | null; quantity?: number; tax?: TaxLine | null; business?: BusinessDetails | null },
 ): Promise<CheckoutRow | undefined> {
   const [inserted] = await sql.query<CheckoutRow>(
-    `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, price, promotion_code, discount, promotion)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb) ON CONFLICT (id) DO NOTHING RETURNING *`,
-    [row.id, row.customer_id, row.plan, row.interval, row.provider, row.amount, row.currency, row.mode, JSON.stringify(row.price), row.promotion?.code ?? null, row.discount ?? 0, row.promotion ? JSON.stringify(row.promotion) : null],
+    `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, price, promotion_code, discount, promotion, quantity, per_unit, tax, tax_amount, business)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15::jsonb, $16, $17::jsonb) ON CONFLICT (id) DO NOTHING RETURNING *`,
+    [row.id, row.customer_id, row.plan, row.interval, row.provider, row.amount, row.currency, row.mode, JSON.stringify(row.price), row.promotion?.code ?? null, row.discount ?? 0, row.promotion ? JSON.stringify(row.promotion) : null,
+     row.quantity ?? 1, row.price.per_unit === true, row.tax ? JSON.stringify(row.tax) : null, row.tax?.amount ?? 0, row.business ? JSON.stringify(row.business) : null],
   );
   return inserted;
 }

@@ -20,6 +20,8 @@ export interface CustomerRow {
   subscription_id?: string | null;
   /** When that subscription became unpaid (Razorpay `halted`): the grace period counts from here (migration 16). */
   unpaid_since?: Date | null;
+  /** The seats of the paid per-seat checkout in force (migration 21): the `seats` limit; null, the plan's. */
+  seats?: number | null;
   created_at: Date;
   updated_at: Date;
 }

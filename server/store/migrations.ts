@@ -888,4 +888,41 @@ END
 $fn$;
 `,
   },
+  {
+    id: 21,
+    name: 'seats_taxes',
+    // Seats and taxes (README "Seats", "Taxes"): a checkout keeps its quantity, its tax line (null: no tax) and
+    // the buyer's business details (GSTIN, VAT id, legal name, address) for the receipt; its `amount` stays the
+    // total charged, checked against the stored unit price in SQL. The payments trigger of migration 15 is replaced to copy the quantity into the ledger, and
+    // a paid per-seat checkout sets the customer's seats (the `seats` limit in entitlements; null: the plan's).
+    sql: `
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS quantity integer NOT NULL DEFAULT 1 CHECK (quantity >= 1);
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS per_unit boolean NOT NULL DEFAULT false;
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS tax jsonb;
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS tax_amount integer NOT NULL DEFAULT 0 CHECK (tax_amount >= 0);
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS business jsonb;
+ALTER TABLE customers ADD COLUMN IF NOT EXISTS seats integer CHECK (seats >= 1);
+-- What is charged is the unit price × the seats, less the discount, plus an exclusive tax (migration 18's check, extended).
+ALTER TABLE checkouts DROP CONSTRAINT IF EXISTS checkouts_price_matches;
+ALTER TABLE checkouts ADD CONSTRAINT checkouts_price_matches CHECK (
+  price IS NULL OR (price->>'provider' = provider AND price->>'currency' = currency AND price->>'interval' = interval
+    AND (price->>'amount')::bigint * quantity = amount::bigint + discount - CASE WHEN tax IS NOT NULL AND NOT (tax->>'inclusive')::boolean THEN tax_amount ELSE 0 END)
+);
+ALTER TABLE checkouts ADD CONSTRAINT checkouts_tax_amount CHECK (tax_amount = COALESCE((tax->>'amount')::integer, 0));
+CREATE OR REPLACE FUNCTION tollgate_checkout_payment() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NEW.payment_id IS NULL THEN RETURN NULL; END IF;
+  IF NEW.status = 'paid' AND OLD.status IS DISTINCT FROM 'paid' THEN
+    INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan, interval, quantity, amount, currency, paid_at)
+      VALUES (NEW.provider, NEW.payment_id, NEW.customer_id, NEW.id, 'checkout', NEW.plan, NEW.interval, NEW.quantity, NEW.amount, NEW.currency, COALESCE(NEW.paid_at, NEW.updated_at))
+      ON CONFLICT DO NOTHING;
+    UPDATE customers SET seats = CASE WHEN NEW.per_unit THEN NEW.quantity END WHERE id = NEW.customer_id AND seats IS DISTINCT FROM (CASE WHEN NEW.per_unit THEN NEW.quantity END);
+  ELSIF NEW.status = 'refunded' AND OLD.status IS DISTINCT FROM 'refunded' THEN
+    UPDATE payments SET status = 'refunded', refunded_at = NEW.updated_at WHERE checkout_id = NEW.id AND status = 'paid';
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+`,
+  },
 ];

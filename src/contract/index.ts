@@ -21,6 +21,12 @@ export const Price = z.object({
   interval: Interval,
   /** Renews by itself (a Razorpay Subscription); absent on a price that is an order for one period or a provider's own subscription. */
   recurring: z.literal(true).optional(),
+  /** Priced per seat: `amount` is one seat's, the checkout takes a `quantity` in [min_quantity, max_quantity]. */
+  per_unit: z.boolean().optional(),
+  min_quantity: z.number().int().positive().optional(),
+  max_quantity: z.number().int().positive().optional(),
+  /** The price's tax for the default country of its currency (README "Taxes"): shown as "incl. ₹244 GST" or "+ ₹244 GST". */
+  tax: z.object({ name: z.string(), rate: z.number(), inclusive: z.boolean(), amount: z.number().int() }).optional(),
 });
 export type Price = z.infer<typeof Price>;
 
@@ -83,11 +89,45 @@ export const CheckoutRequest = z.object({
   ui_mode: z.enum(['hosted_page', 'embedded_page']).optional(),
   /** A promotion code (case-insensitive); the server checks it and prices the discount (README "Promotion codes"). */
   promotion_code: z.string().trim().min(1).max(64).optional(),
+  /** Seats of a `per_unit` price (default its `min_quantity`, else 1); the server prices `quantity × unit` (README "Seats"). */
+  quantity: z.number({ error: 'quantity: give a whole number of seats, e.g. 3' }).int('quantity: give a whole number of seats, e.g. 3').positive('quantity: at least 1').max(100_000).optional(),
+  /** The buyer's country (ISO 3166-1 alpha-2) for the tax rate; default from the price's currency (README "Taxes"). */
+  country: z.string().regex(/^[A-Z]{2}$/, 'country: an upper-case ISO 3166 code such as "IN" or "DE"').optional(),
+  /** Optional business details, checked on the server (GSTIN checksum, VAT id format) and stored with the checkout for its receipt. */
+  business: z
+    .strictObject({
+      legal_name: z.string().trim().min(1).max(200).optional(),
+      gstin: z.string().trim().toUpperCase().max(15).optional(),
+      vat_id: z.string().trim().toUpperCase().max(16).optional(),
+      address: z
+        .strictObject({
+          line1: z.string().trim().min(1).max(200),
+          line2: z.string().trim().max(200).optional(),
+          city: z.string().trim().min(1).max(100),
+          state: z.string().trim().max(100).optional(),
+          postal_code: z.string().trim().min(1).max(20),
+          country: z.string().regex(/^[A-Z]{2}$/, 'address.country: an upper-case ISO 3166 code such as "IN"'),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
+/** The tax in a priced amount (README "Taxes"): `inclusive` when it is part of the price, else added to it. */
+export const TaxLine = z.object({
+  amount: z.number().int().nonnegative(),
+  name: z.string(),
+  rate: z.number().nonnegative(),
+  inclusive: z.boolean(),
+  country: z.string(),
+  /** India: the GST's halves (CGST + SGST) or IGST, as configured. */
+  split: z.array(z.object({ name: z.string(), rate: z.number(), amount: z.number().int() })).optional(),
+});
+export type TaxLine = z.infer<typeof TaxLine>;
+
 /** `POST /v1/promotion-codes/validate`: what the checkout of this plan would charge with this code. */
-export const PromotionPreviewRequest = CheckoutRequest.pick({ plan: true, interval: true, provider: true, currency: true }).extend({
+export const PromotionPreviewRequest = CheckoutRequest.pick({ plan: true, interval: true, provider: true, currency: true, quantity: true, country: true }).extend({
   code: z.string().trim().min(1).max(64),
 });
 export type PromotionPreviewRequest = z.infer<typeof PromotionPreviewRequest>;
@@ -113,6 +153,8 @@ export const PromotionPreview = z.object({
   duration_periods: z.number().int().positive().nullable(),
   /** The duration in plain English ("20 % off for 3 months"); the elements word it in the page's language. */
   description: z.string(),
+  /** The tax on `total` (README "Taxes"): `inclusive`, part of it; else added to it. */
+  tax: TaxLine.nullable().optional(),
 });
 export type PromotionPreview = z.infer<typeof PromotionPreview>;
 
@@ -159,6 +201,19 @@ export type StripeEmbeddedAction = z.infer<typeof StripeEmbeddedAction>;
 export type HandoffAction = z.infer<typeof HandoffAction>;
 export type CheckoutAction = z.infer<typeof CheckoutAction>;
 
+
+/** What a checkout charges, in integer minor units: `subtotal = unit_amount × quantity`, `total = subtotal − discount (+ tax when exclusive)`. */
+export const CheckoutPricing = z.object({
+  currency: z.string(),
+  unit_amount: z.number().int().nonnegative(),
+  quantity: z.number().int().positive(),
+  subtotal: z.number().int().nonnegative(),
+  discount: z.number().int().nonnegative(),
+  tax: TaxLine.nullable(),
+  total: z.number().int().nonnegative(),
+});
+export type CheckoutPricing = z.infer<typeof CheckoutPricing>;
+
 export const CheckoutResponse = z.object({
   checkout_id: z.string(),
   plan: z.string(),
@@ -166,6 +221,8 @@ export const CheckoutResponse = z.object({
   plan_name: z.string(),
   interval: Interval,
   action: CheckoutAction,
+  /** The amounts charged (the provider gets `total`). */
+  pricing: CheckoutPricing.optional(),
 });
 export type CheckoutResponse = z.infer<typeof CheckoutResponse>;
 
@@ -448,6 +505,8 @@ export const CustomerState = z.object({
   provider: z.string().nullable(),
   /** The grant in force, when the plan is a granted one. */
   grant: z.object({ grant_id: z.string(), plan: z.string(), until: z.string() }).nullable(),
+  /** The seats of the per-seat plan in force (README "Seats"; also `usage.seats.limit`); null when the plan is not sold per seat. */
+  seats: z.number().int().positive().nullable().optional(),
   updated_at: z.string(),
 });
 export type CustomerState = z.infer<typeof CustomerState>;
@@ -486,6 +545,9 @@ export const ERROR_CODES = [
   'promotion_first_purchase_only',
   /** The billing provider of this price cannot honour the code (fixed-price partner APIs; a discount it cannot repeat). */
   'promotion_not_supported',
+  /** A per-seat price (or an exclusive tax) on a provider that prices the plan itself. */
+  'quantity_not_supported',
+  'tax_not_supported',
   'internal_error',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -3,6 +3,7 @@
 // are the catalog's source of truth.
 import type { enCheckout } from './en-checkout.js';
 import type { enPromotion } from './en-promotion.js';
+import type { enSeats } from './en-seats.js';
 
 export const en = {
   loading: 'Loading…',
@@ -63,4 +64,4 @@ export const en = {
   'promo.toggle': 'Have a code?',
 };
 
-export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion;
+export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion | keyof typeof enSeats;

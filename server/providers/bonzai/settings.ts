@@ -5,7 +5,7 @@ import { ConfigError, parseConfigSection, providerSecrets, type ConfigFile, type
 import type { ProviderCapabilities } from '../capabilities.js';
 
 /** Bonzai's orders and subscriptions are read back by polling (docs/upstream/bonzai-business-api.txt); no trial, no portal. */
-export const BONZAI_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false, discounts: 'amount' };
+export const BONZAI_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false, discounts: 'amount', quantities: 'amount' };
 
 export const BONZAI_DEFAULT_API_BASE = 'https://www.bonzai.pro/api/v1';
 /** docs/upstream/bonzai-business-api.txt "Create a custom product checkout": "Available values: EUR or USD". */

@@ -10,7 +10,7 @@ export const MIMICBOT_PLANS = ['starter', 'pro', 'agency'] as const;
 export type MimicbotPaidPlan = (typeof MIMICBOT_PLANS)[number];
 
 /** MimicBot runs a Stripe subscription upstream: it renews there, gives the trial, and has the customer portal. */
-export const MIMICBOT_CAPABILITIES: ProviderCapabilities = { renewal: 'upstream', trials: true, creditsUnusedTime: false, verify: false, portal: true, discounts: false };
+export const MIMICBOT_CAPABILITIES: ProviderCapabilities = { renewal: 'upstream', trials: true, creditsUnusedTime: false, verify: false, portal: true, discounts: false, quantities: false };
 
 /** `providers.mimicbot` in TOLLGATE_CONFIG. */
 const MimicbotSection = z

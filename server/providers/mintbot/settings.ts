@@ -7,7 +7,7 @@ export const MINTBOT_DEFAULT_API_BASE = 'https://mint.mintbot.ai/api/mintoffice/
 import type { ProviderCapabilities } from '../capabilities.js';
 
 /** mintbot reports each order's state by signed webhook and on polling (docs/upstream/mintbot-partner-api.txt); no trial, no portal. */
-export const MINTBOT_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false, discounts: false };
+export const MINTBOT_CAPABILITIES: ProviderCapabilities = { renewal: 'reported', trials: false, creditsUnusedTime: false, verify: false, portal: false, discounts: false, quantities: false };
 
 /** `providers.mintbot` in TOLLGATE_CONFIG. */
 const MintbotSection = z

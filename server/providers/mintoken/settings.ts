@@ -6,7 +6,7 @@ import type { ProviderMode } from '../settings.js';
 import type { ProviderCapabilities } from '../capabilities.js';
 
 /** A Mintoken order buys one month that nothing renews; the browser's Razorpay signature is verified by Mintoken. */
-export const MINTOKEN_CAPABILITIES: ProviderCapabilities = { renewal: 'one_period', trials: false, creditsUnusedTime: false, verify: true, portal: false, discounts: false };
+export const MINTOKEN_CAPABILITIES: ProviderCapabilities = { renewal: 'one_period', trials: false, creditsUnusedTime: false, verify: true, portal: false, discounts: false, quantities: false };
 
 export const MINTOKEN_DEFAULT_API_BASE = 'https://api.mintoken.in';
 

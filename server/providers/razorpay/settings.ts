@@ -16,6 +16,7 @@ export const RAZORPAY_CAPABILITIES: ProviderCapabilities = {
   verify: true,
   portal: false,
   discounts: 'amount',
+  quantities: 'amount',
   recurring: { renewal: 'upstream', trials: true, creditsUnusedTime: false },
 };
 

@@ -167,7 +167,8 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
     const sub = await client.createSubscription({
       plan_id: planId,
       total_count: settings.totalCount[interval],
-      quantity: 1,
+      // Seats (a per-unit price): the subscription charges the plan's amount × quantity each period.
+      quantity: ctx.priced.quantity,
       customer_notify: true,
       ...(trialDays ? { start_at: nowS + trialDays * 86_400 } : {}),
       // A promotion code reaches a subscription as its Razorpay Offer (services/promotions.ts refuses one without).
@@ -184,7 +185,7 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       key_id: deps.secrets.keyId,
       subscription_id: sub.id,
       recurring: true,
-      amount: price.amount,
+      amount: ctx.priced.total,
       currency: price.currency,
       name: deps.config.file.name,
       description: `${plan.name} plan, renews ${interval === 'year' ? 'yearly' : 'monthly'}${trialDays ? ` after a ${trialDays}-day trial` : ''}`,

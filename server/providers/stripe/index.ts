@@ -95,8 +95,10 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
       const stripeCustomer = await ensureStripeCustomer(ctx.customer);
       const recurring = ctx.price.interval !== 'once';
       const metadata = { checkout_id: ctx.checkout.id, customer_id: ctx.customer.id, plan: ctx.plan.id };
+      // The seats as the line item's quantity (README "Seats"): Stripe charges unit × quantity, the same subtotal we priced.
+      const { quantity, tax } = ctx.priced;
       const lineItem: FormInput = ctx.price.stripe_price_id
-        ? { price: ctx.price.stripe_price_id, quantity: 1 }
+        ? { price: ctx.price.stripe_price_id, quantity }
         : {
             price_data: {
               currency: ctx.price.currency.toLowerCase(),
@@ -104,8 +106,23 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
               product_data: { name: `${ctx.plan.name} plan`, description: ctx.plan.description, metadata: { plan: ctx.plan.id } },
               recurring: recurring ? { interval: ctx.price.interval } : undefined,
             },
-            quantity: 1,
+            quantity,
           };
+      // An exclusive tax is a line item of its own at the amount we priced (README "Taxes"; Stripe Tax is not called:
+      // it would price the tax itself), so the session's total is ours to the cent (services/checkout.ts
+      // assertProviderTaxes refuses a code that ends on a recurring one, whose fixed line would not follow it).
+      const taxItem: FormInput | undefined =
+        tax && !tax.inclusive
+          ? {
+              price_data: {
+                currency: ctx.price.currency.toLowerCase(),
+                unit_amount: tax.amount,
+                product_data: { name: `${tax.name} ${tax.rate} %`, metadata: { tollgate_tax: tax.country } },
+                recurring: recurring ? { interval: ctx.price.interval } : undefined,
+              },
+              quantity: 1,
+            }
+          : undefined;
       const uiMode = ctx.request.ui_mode ?? 'hosted_page';
       // A trial is for a first subscription: a customer who has subscribed before pays from day one.
       const trialDays = recurring && ctx.plan.trial_days > 0 && !(await subscribedBefore(store, ctx.customer.id)) ? ctx.plan.trial_days : undefined;
@@ -118,7 +135,7 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
           customer: stripeCustomer,
           client_reference_id: ctx.checkout.id,
           metadata,
-          line_items: [lineItem],
+          line_items: taxItem ? [lineItem, taxItem] : [lineItem],
           subscription_data: recurring ? { metadata, trial_period_days: trialDays } : undefined,
           payment_intent_data: recurring ? undefined : { metadata },
           // A promotion code: Stripe's coupon, and a session that ends with the code's hold (config promotion_hold_ttl_s).

@@ -5,7 +5,7 @@ import { ConfigError, parseConfigSection, providerSecrets, type ConfigFile, type
 import type { ProviderCapabilities } from '../capabilities.js';
 
 /** Stripe runs the subscription: it renews, gives the trial, and has the customer portal. */
-export const STRIPE_CAPABILITIES: ProviderCapabilities = { renewal: 'upstream', trials: true, creditsUnusedTime: false, verify: false, portal: true, discounts: 'coupon' };
+export const STRIPE_CAPABILITIES: ProviderCapabilities = { renewal: 'upstream', trials: true, creditsUnusedTime: false, verify: false, portal: true, discounts: 'coupon', quantities: 'line_item' };
 
 export const STRIPE_ENV = ['STRIPE_SECRET_KEY', 'STRIPE_PUBLISHABLE_KEY', 'STRIPE_WEBHOOK_SECRET'] as const;
 

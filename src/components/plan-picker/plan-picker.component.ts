@@ -48,6 +48,8 @@ type BillingInterval = 'month' | 'year';
  * @csspart promotion-toggle - "Have a code?" (with `promotion-codes`).
  * @csspart promotion - The promotion code form; `promotion-input`, `promotion-apply`, `promotion-remove` inside it.
  * @csspart promotion-result - The live region with the discounted price (`promotion-total`, `promotion-duration`) or the refusal.
+ * @csspart seats - The seat stepper of a per-seat plan: `seats-input`, `seats-fewer`, `seats-more` and the live `seats-total` inside it.
+ * @csspart tax - The tax in a price: "incl. ₹244 GST" or "+ ₹244 GST".
  *
  * @cssproperty --accent - Brand colour (falls back to `--tollgate-accent`).
  * @cssproperty --on-accent - Text on the brand colour.
@@ -86,6 +88,9 @@ export class PlanPicker extends TollgateElement {
 
   @state() private _selected?: string;
   @state() private _paidPlan?: string;
+  /** The seat stepper and tax line (src/seats/seats.ts), once loaded. */
+  private _seats?: import('../../seats/seats.js').Seats;
+  private _seatsLoad?: Promise<void>;
 
   /** The checkout code loads when the customer chooses a plan, not with the catalog. */
   private readonly _checkout = new LazyCheckout(this);
@@ -149,6 +154,13 @@ export class PlanPicker extends TollgateElement {
       this._selected = (plans.find((p) => p.popular) ?? plans.find((p) => p.orderable) ?? plans[0])?.id;
     }
     this._promo.retarget();
+    // The seat stepper and the tax line load only for a catalog that has a per-seat or taxed price.
+    if (!this._seatsLoad && plans?.some((p) => p.charge.some((c) => c.per_unit || c.tax))) {
+      this._seatsLoad = import('../../seats/seats.js').then(({ Seats }) => {
+        this._seats = new Seats(this);
+        this.requestUpdate();
+      });
+    }
   }
 
   override render(): TemplateResult {
@@ -249,6 +261,7 @@ export class PlanPicker extends TollgateElement {
           ${plan.trial_days > 0 ? html`<span part="badge badge-trial">${this.t('badge.trial', { days: formatNumber(plan.trial_days, locale) })}</span>` : nothing}
           ${plan.description ? html`<span class="description">${plan.description}</span>` : nothing}
         </div>
+        ${charge && this._seats ? this._seats.render(plan.id, charge) : nothing}
         <ul part="features">
           ${Object.entries(plan.limits).map(
             ([metric, limit]) =>
@@ -337,10 +350,10 @@ export class PlanPicker extends TollgateElement {
     void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, returnUrl: this.returnUrl, control });
   }
 
-  /** The checkout of `plan` billed per `interval`: the price on screen is the price charged, so its provider and currency. */
+  /** The checkout of `plan` billed per `interval`: the price on screen is the price charged, so its provider, currency and seats. */
   private checkoutOf(plan: PublicPlan, interval: BillingInterval) {
     const charge = chargeFor(plan, interval);
-    return { plan: plan.id, interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval), provider: this.provider ?? charge?.provider, currency: charge?.currency };
+    return { plan: plan.id, interval: charge?.interval === 'once' ? undefined : (charge?.interval ?? interval), provider: this.provider ?? charge?.provider, currency: charge?.currency, quantity: this._seats?.quantityOf(plan.id, charge) };
   }
 
   /** A plan's display name from the catalog (the checkout flow names the plan it confirms). */

@@ -1,0 +1,9 @@
+// English strings of the seat stepper and the tax line (src/seats/seats.ts): they load with that lazy chunk.
+export const enSeats = {
+  'seats.label': 'Seats',
+  'seats.fewer': 'Fewer seats',
+  'seats.more': 'More seats',
+  'seats.total': '{n} seats: {total}',
+  'tax.incl': 'incl. {amount} {name}',
+  'tax.excl': '+ {amount} {name}',
+};
