@@ -36,8 +36,9 @@ export async function receiptLinks(deps: Pick<AppDeps, 'config' | 'now'>, row: P
 const text = (v: string | null | undefined): string | null => (typeof v === 'string' && v !== '' ? v : null);
 
 /**
- * The line of a payment: its plan and interval, quantity (1 unless the payment says more), no discount and no
- * tax until checkout records them. The line's amount is the payment's: the receipt's total equals what was paid.
+ * The line of a payment: its plan and interval, quantity, and for a checkout's payment the checkout's own terms
+ * (the unit price, the promotion code's discount, the tax line, split into CGST and SGST where configured); a
+ * renewal's charge carries none of them. The line's amount is the payment's: the receipt's total equals what was paid.
  */
 function lineOf(deps: Pick<AppDeps, 'catalog'>, row: ReceiptRow, locale: string): ReceiptLine {
   const words = receiptStrings(locale);
@@ -48,13 +49,25 @@ function lineOf(deps: Pick<AppDeps, 'catalog'>, row: ReceiptRow, locale: string)
     plan: row.plan,
     interval: row.interval,
     quantity,
-    unit_amount: Math.round(row.amount / quantity),
-    discount: null,
-    taxes: [],
+    unit_amount: row.checkout_unit_amount ?? Math.round(row.amount / quantity),
+    discount: row.checkout_discount ? { code: row.checkout_promotion_code, description: row.checkout_promotion_code ?? '', amount: row.checkout_discount } : null,
+    taxes: taxesOf(row.checkout_tax),
     amount: row.amount,
     period_start: iso(row.period_start),
     period_end: iso(row.period_end),
   };
+}
+
+/** A checkout's tax line as the receipt prints it: its halves where India's GST is split (CGST + SGST), else itself. */
+function taxesOf(tax: ReceiptRow['checkout_tax']): ReceiptLine['taxes'] {
+  if (!tax || tax.amount === 0) return [];
+  if (tax.split?.length) return tax.split.map((part) => ({ name: part.name, rate: part.rate, amount: part.amount, inclusive: tax.inclusive }));
+  return [{ name: tax.name, rate: tax.rate, amount: tax.amount, inclusive: tax.inclusive }];
+}
+
+/** One line of a business address, as printed. */
+function addressText(a: NonNullable<NonNullable<ReceiptRow['checkout_business']>['address']>): string {
+  return [a.line1, a.line2, a.city, a.state, a.postal_code, a.country].filter(Boolean).join(', ');
 }
 
 /** The full document of a stored receipt or credit note, in `locale`. */
@@ -73,7 +86,15 @@ export async function receiptDocument(deps: Pick<AppDeps, 'config' | 'now' | 'ca
     issued_at: iso(row.issued_at)!,
     locale,
     seller: { legal_name: text(seller.legal_name), address: text(seller.address), email: text(seller.email), gstin: text(seller.gstin), vat_id: text(seller.vat_id) },
-    buyer: { customer_id: row.customer_id, name: text(buyer.name), email: text(buyer.email), legal_name: text(buyer.legal_name), gstin: text(buyer.gstin), address: text(buyer.address) },
+    // The business details given at checkout, where the snapshot at issue has none.
+    buyer: {
+      customer_id: row.customer_id,
+      name: text(buyer.name),
+      email: text(buyer.email),
+      legal_name: text(buyer.legal_name) ?? text(row.checkout_business?.legal_name),
+      gstin: text(buyer.gstin) ?? text(row.checkout_business?.gstin ?? row.checkout_business?.vat_id),
+      address: text(buyer.address) ?? (row.checkout_business?.address ? addressText(row.checkout_business.address) : null),
+    },
     lines,
     currency: row.currency,
     subtotal,

@@ -1,6 +1,6 @@
 // Receipts and credit notes (migration 17): issued and numbered by the trigger on payments; here the config's
 // series, format and seller are written for it, and a customer's receipts are read with their payments.
-import type { Interval } from '../../src/contract/index.js';
+import type { Interval, TaxLine } from '../../src/contract/index.js';
 import type { Sql, Store } from './index.js';
 
 export interface ReceiptSettings {
@@ -37,6 +37,12 @@ export interface ReceiptRow {
   paid_at: Date;
   period_start: Date | null;
   period_end: Date | null;
+  /** The paid checkout's terms (a checkout's first payment; null for a renewal): its promotion discount, tax line, business details and unit price. */
+  checkout_discount: number | null;
+  checkout_promotion_code: string | null;
+  checkout_tax: TaxLine | null;
+  checkout_business: { legal_name?: string; gstin?: string; vat_id?: string; address?: { line1: string; line2?: string; city: string; state?: string; postal_code: string; country: string } } | null;
+  checkout_unit_amount: number | null;
 }
 
 /**
@@ -56,9 +62,12 @@ export async function syncReceiptSettings(store: Store, settings: ReceiptSetting
 
 const SELECT = `SELECT r.id, r.kind, r.series, r.seq::int AS seq, r.number, r.customer_id, r.receipt_id, o.number AS receipt_number, r.amount, r.currency,
     r.seller, r.buyer, r.issued_at, r.provider, r.payment_id, p.kind AS payment_kind, p.plan, p.interval, p.quantity, p.method,
-    p.status AS payment_status, p.paid_at, p.period_start, p.period_end
+    p.status AS payment_status, p.paid_at, p.period_start, p.period_end,
+    k.discount AS checkout_discount, k.promotion_code AS checkout_promotion_code, k.tax AS checkout_tax, k.business AS checkout_business,
+    (k.price->>'amount')::integer AS checkout_unit_amount
   FROM receipts r JOIN payments p ON p.provider = r.provider AND p.payment_id = r.payment_id
-  LEFT JOIN receipts o ON o.id = r.receipt_id`;
+  LEFT JOIN receipts o ON o.id = r.receipt_id
+  LEFT JOIN checkouts k ON k.id = p.checkout_id`;
 
 /** A customer's receipts and credit notes, newest first. */
 export function listReceipts(sql: Sql, customerId: string, limit = 100): Promise<ReceiptRow[]> {

@@ -5,6 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { engines, json, makeServer, testStore, uniqueId, TEST_ENV, type TestServer } from './helpers.js';
+import { PDFParse } from 'pdf-parse';
 import { startRazorpayFake } from '../fakes/razorpay.js';
 import { startStripeFake } from '../fakes/stripe.js';
 import { ConfigError, DEFAULT_CONFIG, parseConfig, type ConfigFile, type PlanPriceConfig } from '../../server/config.js';
@@ -272,6 +273,36 @@ for (const engine of engines()) {
         assert.deepEqual(state.usage.seats, { used: 0, limit: 4 });
         const [payment] = await store.query<{ quantity: number; amount: number }>('SELECT quantity, amount FROM payments WHERE checkout_id = $1', [res.body.checkout_id]);
         assert.deepEqual(payment, { quantity: 4, amount: 4 * 49900 });
+      });
+      test('the receipt of 3 seats with a code and GST: quantity, unit price, discount, CGST + SGST and the total as shown and charged, in its PDF too', async () => {
+        const customer = uniqueId();
+        const token = await session(customer);
+        const business = { legal_name: 'Acme Software LLP', gstin: '27AAPFU0939F1ZV' };
+        const res = await checkout(token, { quantity: 3, promotion_code: 'LAUNCH20', business });
+        assert.equal(res.status, 201, JSON.stringify(res.body));
+        const pricing: CheckoutPricing = res.body.pricing;
+        // 3 × ₹499 = ₹1,497; 20 % off = ₹299.40; GST inclusive in the ₹1,197.60 left.
+        assert.deepEqual([pricing.subtotal, pricing.discount, pricing.total, pricing.tax!.amount], [149700, 29940, 119760, inclusiveTax(119760, 18)]);
+        const paid = server.razorpaySandbox!.pay(res.body.action.order_id);
+        assert.equal(order(res.body.action).amount, 119760);
+        assert.equal((await server.request('POST', '/v1/razorpay/verify', { token, body: { plan: 'team', ...paid } })).status, 200);
+        const list = await json(await server.request('GET', '/v1/receipts', { token }));
+        assert.equal(list.receipts.length, 1);
+        const receipt = await json(await server.request('GET', `/v1/receipts/${list.receipts[0].id}`, { token }));
+        const [line] = receipt.lines;
+        assert.deepEqual([line.quantity, line.unit_amount, line.discount?.code, line.discount?.amount, line.amount], [3, 49900, 'LAUNCH20', 29940, 119760]);
+        assert.deepEqual(line.taxes, pricing.tax!.split!.map((p) => ({ name: p.name, rate: p.rate, amount: p.amount, inclusive: true })));
+        assert.deepEqual(line.taxes.map((t: { name: string }) => t.name), ['CGST', 'SGST']);
+        assert.deepEqual([receipt.subtotal, receipt.discount_total, receipt.tax_total, receipt.total], [149700, 29940, pricing.tax!.amount, 119760]);
+        assert.equal(receipt.total, paid && order(res.body.action).amount);
+        assert.deepEqual([receipt.buyer.legal_name, receipt.buyer.gstin], [business.legal_name, business.gstin]);
+        // The PDF says the same, read back as text.
+        const pdf = await server.app.request(new URL(receipt.links.pdf).pathname + new URL(receipt.links.pdf).search.replace(/locale=[^&]*/, 'locale=en-IN'));
+        assert.equal(pdf.status, 200);
+        const parser = new PDFParse({ data: new Uint8Array(await pdf.arrayBuffer()) });
+        const text = (await parser.getText()).text;
+        await parser.destroy();
+        for (const expected of [receipt.number, '₹1,197.60', '₹1,497', '₹299.40', 'CGST', 'SGST', 'LAUNCH20', business.gstin]) assert.ok(text.includes(expected), `${expected} in ${JSON.stringify(text)}`);
       });
       test('a plan not sold per seat keeps its own seats limit', async () => {
         const customer = uniqueId();
