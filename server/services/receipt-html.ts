@@ -4,6 +4,7 @@ import { html, raw } from 'hono/html';
 import type { Receipt } from '../../src/contract/receipts.js';
 import { formatDate, formatMoney, formatNumber } from '../../src/format.js';
 import { PROVIDER_LABELS, receiptStrings } from './receipt-strings.js';
+import { taxIncluded } from './receipts.js';
 
 const STYLE = `
 :root { color-scheme: light; font-family: system-ui, "Noto Sans", "Noto Sans Devanagari", sans-serif; color: #111; }
@@ -73,7 +74,7 @@ export function receiptHtml(receipt: Receipt, nonce: string, pdfUrl: string): Pr
   <tfoot>
     <tr><td colspan="3">${t.subtotal}</td><td class="num">${money(receipt.subtotal)}</td></tr>
     ${receipt.discount_total ? html`<tr><td colspan="3">${t.discount}</td><td class="num">−${money(receipt.discount_total)}</td></tr>` : ''}
-    <tr><td colspan="3">${receipt.tax_total ? t.tax : t.no_tax}</td><td class="num">${money(receipt.tax_total)}</td></tr>
+    <tr><td colspan="3">${receipt.tax_total ? (taxIncluded(receipt) ? t.tax_included : t.tax) : t.no_tax}</td><td class="num">${money(receipt.tax_total)}</td></tr>
     <tr class="total"><td colspan="3">${credit ? t.total_credited : t.total_paid}</td><td class="num" data-field="total">${money(receipt.total)}</td></tr>
   </tfoot>
 </table>

@@ -9,6 +9,7 @@ import PDFDocument from 'pdfkit';
 import type { Receipt } from '../../src/contract/receipts.js';
 import { formatDate, formatMoney, formatNumber } from '../../src/format.js';
 import { PROVIDER_LABELS, receiptStrings } from './receipt-strings.js';
+import { taxIncluded } from './receipts.js';
 
 const FONT_DIR = join(dirname(createRequire(import.meta.url).resolve('@fontsource/noto-sans-devanagari/package.json')), 'files');
 type Subset = 'latin' | 'latin-ext' | 'devanagari';
@@ -225,7 +226,7 @@ export function receiptPdf(receipt: Receipt): Promise<Buffer> {
   };
   total(t.subtotal, money(receipt.subtotal));
   if (receipt.discount_total) total(t.discount, `−${money(receipt.discount_total)}`);
-  total(receipt.tax_total ? t.tax : t.no_tax, money(receipt.tax_total));
+  total(receipt.tax_total ? (taxIncluded(receipt) ? t.tax_included : t.tax) : t.no_tax, money(receipt.tax_total));
   doc.moveTo(label, y).lineTo(RIGHT, y).lineWidth(1.5).strokeColor('#111111').stroke();
   y += 8;
   total(credit ? t.total_credited : t.total_paid, money(receipt.total), { bold: true, size: 13 });

@@ -109,6 +109,12 @@ export async function receiptDocument(deps: Pick<AppDeps, 'config' | 'now' | 'ca
   };
 }
 
+/** Whether every tax on the receipt is inside its amounts (an inclusive price): printed as included, not added. */
+export function taxIncluded(receipt: Pick<Receipt, 'lines'>): boolean {
+  const taxes = receipt.lines.flatMap((l) => l.taxes);
+  return taxes.length > 0 && taxes.every((t) => t.inclusive);
+}
+
 /** A row of the list. */
 export async function receiptSummary(deps: Pick<AppDeps, 'config' | 'now'>, row: ReceiptRow, locale: string): Promise<ReceiptSummary> {
   return {
