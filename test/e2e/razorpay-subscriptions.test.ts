@@ -57,4 +57,41 @@ describe('Razorpay Subscriptions through <plan-picker> (sandbox)', () => {
     assert.ok(days > 27 && days < 32, `the period ends in about a month (${days.toFixed(1)} days)`);
     assert.deepEqual(errors.all(), []);
   });
+
+  test('the same as a hand-off from the IDE webview: the link authorises the subscription in the "system browser", the webview flips to Pro', async () => {
+    const { context, page, errors } = await h.newPage();
+    const system = await h.newPage(); // the system browser: another context, no shared storage
+    try {
+      await page.goto(h.url('/demo/webview.html'));
+      await waitForText(page.locator('[data-session-status]'), 'Signed in (sandbox)');
+      const gate = page.locator('paywall-gate');
+      const meterPlan = page.locator('usage-meter [part="plan-name"]');
+      await waitForText(meterPlan, /^Free$/);
+      const choosePro = gate.locator('[part~="paywall"] plan-picker button[part~="cta"][data-plan="pro"]');
+      await waitForText(choosePro, 'Choose Pro');
+      await choosePro.click();
+      const handoffView = gate.locator('plan-picker [part~="handoff"]');
+      await waitForText(handoffView, 'Continue in your browser');
+      const url = await handoffView.locator('input[part~="handoff-url"]').inputValue();
+      assert.match(url, /\/pay\/chk_[\w-]+#token=[\w.-]+$/);
+
+      // The system browser opens the link; the modal authorises the subscription (its plan's amount per month).
+      const pay = system.page;
+      await pay.goto(url);
+      await waitForText(pay.locator('[data-plan]'), /^Pro$/);
+      await pay.locator('razorpay-checkout').getByRole('button', { name: 'Pay now' }).click();
+      await pay.locator('[data-razorpay-sandbox]').getByRole('button', { name: /^Pay ₹1,599(\.00)? \/ month$/ }).click();
+      await waitForText(pay.locator('[data-outcome-success]'), 'Payment confirmed.');
+      assert.deepEqual(system.errors.all(), []);
+
+      // The webview learns it from the server, without a reload: Pro, renewing monthly.
+      await waitForText(meterPlan, /^Pro$/, 20_000);
+      const sub = await apiGet<Subscription>(page, '/v1/subscription');
+      assert.deepEqual([sub.plan, sub.status, sub.interval, sub.cancelAtPeriodEnd], ['pro', 'active', 'month', false]);
+      assert.deepEqual(errors.all(), []);
+    } finally {
+      await system.context.close();
+      await context.close();
+    }
+  });
 });
