@@ -925,4 +925,21 @@ END
 $fn$;
 `,
   },
+  {
+    id: 22,
+    name: 'razorpay_subscription_claims',
+    // One Razorpay subscription being bought per customer at a time (providers/razorpay/subscriptions.ts): a
+    // checkout claims the customer's row before the subscription is made upstream; another checkout of the same
+    // customer may take the claim only once the claiming checkout is no longer open (paid, expired, canceled)
+    // or its subscription can no longer be authorised (expire_by passed). Two tabs buying at once thus make one
+    // subscription upstream, not two that would both bill.
+    sql: `
+CREATE TABLE IF NOT EXISTS razorpay_subscription_claims (
+  customer_id text PRIMARY KEY REFERENCES customers(id),
+  checkout_id text NOT NULL REFERENCES checkouts(id),
+  -- the last moment the claiming checkout's subscription can be authorised
+  open_until timestamptz NOT NULL
+);
+`,
+  },
 ];

@@ -137,6 +137,31 @@ for (const engine of engines()) {
       assert.equal((await subscription(await session(customer))).plan, 'free');
     });
 
+    test('two checkouts of one customer at once (two tabs, different keys) make one subscription upstream; another may start once it can no longer be authorised', async () => {
+      const customer = uniqueId();
+      const token = await session(customer);
+      const before = sim.subscriptions.size;
+      const answers = await Promise.all(['month', 'year'].map((interval, i) => server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', interval }, idempotencyKey: `tab-${i}-${customer}` })));
+      const statuses = answers.map((r) => r.status).sort();
+      assert.deepEqual(statuses, [201, 409]);
+      const refused = await json(answers.find((r) => r.status === 409)!);
+      assert.equal(refused.error.code, 'conflict');
+      assert.equal(sim.subscriptions.size, before + 1);
+      const made = await json(answers.find((r) => r.status === 201)!);
+      const sub = sim.subscriptions.get(made.action.subscription_id)!;
+      assert.equal(sub.expire_by, Math.floor(clockMs / 1000) + 30 * 60);
+      // A retry of the open checkout (its own key) is the same checkout, not a refusal.
+      const key = answers[0].status === 201 ? `tab-0-${customer}` : `tab-1-${customer}`;
+      const again = await server.request('POST', '/v1/checkout', { token, body: { plan: 'pro', interval: answers[0].status === 201 ? 'month' : 'year' }, idempotencyKey: key });
+      assert.equal(again.status, 201);
+      assert.equal((await json(again)).checkout_id, made.checkout_id);
+      // Past its expire_by the first can no longer be authorised: a new checkout may make one.
+      advance(31 * 60 * 1000);
+      const later = await server.request('POST', '/v1/checkout', { token: await session(customer), body: { plan: 'pro', interval: 'month' }, idempotencyKey: `tab-2-${customer}` });
+      assert.equal(later.status, 201, await later.clone().text());
+      assert.equal(sim.subscriptions.size, before + 2);
+    });
+
     test('a recurring price answers a razorpay action with subscription_id (no order), its subscription made from a Plan with our notes', async () => {
       const customer = uniqueId();
       const { co } = await startCheckout(customer);

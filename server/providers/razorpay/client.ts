@@ -134,7 +134,7 @@ export class RazorpayClient {
     return this.call<RazorpayPlan>('POST', '/v1/plans', input);
   }
 
-  createSubscription(input: { plan_id: string; total_count: number; quantity: number; customer_notify: boolean; start_at?: number; offer_id?: string; notes: Record<string, string> }): Promise<RazorpaySubscription> {
+  createSubscription(input: { plan_id: string; total_count: number; quantity: number; customer_notify: boolean; start_at?: number; expire_by?: number; offer_id?: string; notes: Record<string, string> }): Promise<RazorpaySubscription> {
     return this.call<RazorpaySubscription>('POST', '/v1/subscriptions', input);
   }
 

@@ -17,6 +17,9 @@ import type { CheckoutContext, CheckoutStart, ManagedSubscription, SubscriptionC
 import type { RazorpayClient, RazorpayPayment, RazorpaySubscription } from './client.js';
 import { razorpaySubscriptionSettings, type RazorpaySecrets } from './settings.js';
 
+/** How long a new subscription may wait to be authorised (its `expire_by`): a checkout's claim on the customer lasts as long. */
+const AUTHORISE_WITHIN_S = 30 * 60;
+
 /** A subscription's row in razorpay_subscriptions (migration 16). */
 export interface RazorpaySubscriptionRow {
   id: string;
@@ -164,12 +167,26 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
     // A trial is for a first subscription, as with Stripe.
     const trialDays = plan.trial_days > 0 && !(await subscribedBefore(store, customer.id)) ? plan.trial_days : 0;
     const nowS = Math.floor(deps.now().getTime() / 1000);
+    // One subscription being bought at a time per customer (migration 22): the claim is taken before the upstream
+    // call, so two checkouts started together cannot both make (and bill) a subscription.
+    const expireBy = nowS + AUTHORISE_WITHIN_S;
+    const [claim] = await store.query<{ checkout_id: string }>(
+      `INSERT INTO razorpay_subscription_claims AS c (customer_id, checkout_id, open_until) VALUES ($1, $2, $3)
+       ON CONFLICT (customer_id) DO UPDATE SET checkout_id = EXCLUDED.checkout_id, open_until = EXCLUDED.open_until
+         WHERE c.checkout_id = EXCLUDED.checkout_id OR c.open_until <= $4
+            OR NOT EXISTS (SELECT 1 FROM checkouts k WHERE k.id = c.checkout_id AND k.status IN ('created', 'starting', 'pending', 'failed'))
+       RETURNING checkout_id`,
+      [customer.id, checkout.id, new Date(expireBy * 1000), deps.now()],
+    );
+    if (!claim) throw new AppError('conflict', 'Another subscription checkout of this customer is open: finish it, or try again once it expires (30 minutes)');
     const sub = await client.createSubscription({
       plan_id: planId,
       total_count: settings.totalCount[interval],
       // Seats (a per-unit price): the subscription charges the plan's amount × quantity each period.
       quantity: ctx.priced.quantity,
       customer_notify: true,
+      // The last moment to authorise it: after that the claim above lapses and another checkout may start.
+      expire_by: expireBy,
       ...(trialDays ? { start_at: nowS + trialDays * 86_400 } : {}),
       // A promotion code reaches a subscription as its Razorpay Offer (services/promotions.ts refuses one without).
       ...(ctx.priced.promotion ? { offer_id: razorpayOfferFor(ctx.priced.promotion) } : {}),
