@@ -942,4 +942,32 @@ CREATE TABLE IF NOT EXISTS razorpay_subscription_claims (
 );
 `,
   },
+  {
+    id: 23,
+    name: 'checkout_event_terms',
+    // checkout.paid / checkout.failed / payment.refunded carry the checkout's terms too (README "Events to your
+    // backend"): seats (quantity), the promotion code and its discount, and the tax line; migration 17's
+    // function otherwise as it was.
+    sql: `
+CREATE OR REPLACE FUNCTION tollgate_checkout_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_url text := (SELECT public_url FROM receipt_settings WHERE id) || '/v1/customers/' || NEW.customer_id || '/receipts/';
+  v_receipt jsonb;
+  v_credit jsonb;
+BEGIN
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_receipt FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'receipt';
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_credit FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'credit_note';
+  PERFORM tollgate_enqueue_event(CASE NEW.status WHEN 'paid' THEN 'checkout.paid' WHEN 'failed' THEN 'checkout.failed' ELSE 'payment.refunded' END, jsonb_build_object(
+    'checkout_id', NEW.id, 'customer_id', NEW.customer_id, 'plan', NEW.plan, 'interval', NEW.interval, 'provider', NEW.provider,
+    'amount', NEW.amount, 'currency', NEW.currency, 'status', NEW.status, 'payment_id', NEW.payment_id,
+    'quantity', NEW.quantity, 'promotion_code', NEW.promotion_code, 'discount', NEW.discount, 'tax', NEW.tax,
+    'error', NEW.last_error, 'at', tollgate_iso(COALESCE(NEW.updated_at, now())))
+    || CASE WHEN NEW.status = 'paid' THEN jsonb_build_object('receipt', v_receipt) WHEN NEW.status = 'refunded' THEN jsonb_build_object('receipt', v_receipt, 'credit_note', v_credit) ELSE '{}'::jsonb END);
+  RETURN NULL;
+END
+$fn$;
+`,
+  },
 ];

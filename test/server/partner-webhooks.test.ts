@@ -150,6 +150,8 @@ for (const engine of engines()) {
       assert.equal(checkoutPaid.amount, 159900);
       assert.equal(checkoutPaid.currency, 'INR');
       assert.equal(checkoutPaid.payment_id, paid.razorpay_payment_id);
+      // The checkout's terms: one seat, no code, no discount, no tax line in the demo catalog.
+      assert.deepEqual([checkoutPaid.quantity, checkoutPaid.promotion_code, checkoutPaid.discount, checkoutPaid.tax], [1, null, 0, null]);
       assert.equal(byType['subscription.updated'].data.status, 'active');
       assert.equal(byType['subscription.updated'].data.plan, 'pro');
       assert.ok(Date.parse(byType['subscription.updated'].data.current_period_end) > Date.now());
