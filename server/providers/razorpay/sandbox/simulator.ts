@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { signRazorpayPayment, signRazorpayWebhook } from '../../../security/signatures.js';
 import type { RazorpayOrder, RazorpayPayment, RazorpayRefund } from '../client.js';
 import { createSubscriptionSimulator } from './subscriptions.js';
-import { notesProblem, notesValue, rid, rzpError } from './wire.js';
+import { checkoutFailure, declinePayment, notesProblem, notesValue, rid, rzpError } from './wire.js';
 
 export type { RazorpayOrder, RazorpayPayment, RazorpayRefund };
 export type {
@@ -193,25 +193,9 @@ export function createRazorpaySimulator(options: RazorpaySimulatorOptions) {
     const order = orders.get(orderId);
     if (!order) throw new Error(`no such order ${orderId}`);
     const payment = newPayment(order, contact);
-    Object.assign(payment, {
-      status: 'failed',
-      error_code: 'BAD_REQUEST_ERROR',
-      error_description: "Your payment didn't go through as it was declined by the bank. Try another payment method or contact your bank.",
-      error_source: 'bank',
-      error_step: 'payment_authorization',
-      error_reason: 'payment_failed',
-    });
+    declinePayment(payment);
     emit(event('payment.failed', { payment }));
-    return {
-      error: {
-        code: payment.error_code!,
-        description: payment.error_description!,
-        source: payment.error_source!,
-        step: payment.error_step!,
-        reason: payment.error_reason!,
-        metadata: { order_id: order.id, payment_id: payment.id },
-      },
-    };
+    return checkoutFailure(payment, { order_id: order.id, payment_id: payment.id });
   }
 
   /** A refund from the dashboard: `refund.created` (full by default). */

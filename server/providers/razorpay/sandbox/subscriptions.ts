@@ -5,7 +5,7 @@ import type { Hono } from 'hono';
 import { signRazorpaySubscriptionPayment } from '../../../security/signatures.js';
 import type { RazorpayPayment } from '../client.js';
 import type { WebhookDelivery } from './simulator.js';
-import { badRequest, notesProblem, notesValue, readBody, rid, rzpError } from './wire.js';
+import { badRequest, checkoutFailure, declinePayment, notesProblem, notesValue, readBody, rid, rzpError } from './wire.js';
 
 export type PlanPeriod = 'daily' | 'weekly' | 'monthly' | 'yearly';
 
@@ -523,18 +523,6 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
     return payment;
   }
 
-  function failPayment(payment: RazorpayPayment) {
-    Object.assign(payment, {
-      status: 'failed',
-      captured: false,
-      error_code: 'BAD_REQUEST_ERROR',
-      error_description: "Your payment didn't go through as it was declined by the bank. Try another payment method or contact your bank.",
-      error_source: 'bank',
-      error_step: 'payment_authorization',
-      error_reason: 'payment_failed',
-    });
-  }
-
   function issueInvoice(sub: RazorpaySubscription, cycle: number): RazorpayInvoice {
     const plan = planOf(sub);
     const st = stateOf(sub);
@@ -582,7 +570,7 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
     const payment = newPayment(sub, invoice.amount, invoice, `Subscription ${sub.id}`);
     if (!forced && st.failLeft > 0) {
       st.failLeft -= 1;
-      failPayment(payment);
+      declinePayment(payment);
       st.due = invoice;
       sub.auth_attempts += 1;
       const events = [event('payment.failed', { payment })];
@@ -673,19 +661,10 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
     const sub = open(subscriptionId);
     stateOf(sub).payer = { ...payer };
     const payment = newPayment(sub, chargeAmount(sub), null, `Subscription ${sub.id}`);
-    failPayment(payment);
+    declinePayment(payment);
     sub.auth_attempts += 1;
     emit(event('payment.failed', { payment }));
-    return {
-      error: {
-        code: payment.error_code!,
-        description: payment.error_description!,
-        source: payment.error_source!,
-        step: payment.error_step!,
-        reason: payment.error_reason!,
-        metadata: { payment_id: payment.id, subscription_id: sub.id },
-      },
-    };
+    return checkoutFailure(payment, { payment_id: payment.id, subscription_id: sub.id });
   }
 
   /** What falls due at `charge_at` (or `expire_by`), or undefined. */

@@ -2,6 +2,7 @@
 // the notes rules (≤ 15 keys, values ≤ 256 characters; empty notes come back as `[]`).
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'hono';
+import type { RazorpayPayment } from '../client.js';
 
 export const rid = (prefix: string) => `${prefix}_${randomBytes(10).toString('base64url').replace(/[-_]/g, 'x').slice(0, 14)}`;
 
@@ -38,4 +39,24 @@ export function notesProblem(notes: unknown): string | undefined {
 /** Notes as Razorpay stores them: string values, and `[]` when there are none. */
 export function notesValue(notes: unknown): Record<string, string> | [] {
   return notes && typeof notes === 'object' && Object.keys(notes).length ? (Object.fromEntries(Object.entries(notes).map(([k, v]) => [k, String(v)])) as Record<string, string>) : [];
+}
+
+/** A payment the bank declined, as Razorpay reports it (orders and subscriptions alike). */
+export function declinePayment(payment: RazorpayPayment): void {
+  Object.assign(payment, {
+    status: 'failed',
+    captured: false,
+    error_code: 'BAD_REQUEST_ERROR',
+    error_description: "Your payment didn't go through as it was declined by the bank. Try another payment method or contact your bank.",
+    error_source: 'bank',
+    error_step: 'payment_authorization',
+    error_reason: 'payment_failed',
+  });
+}
+
+/** What checkout.js's `payment.failed` handler receives for a declined payment, with the entity ids in `metadata`. */
+export function checkoutFailure<M extends Record<string, string>>(payment: RazorpayPayment, metadata: M) {
+  return {
+    error: { code: payment.error_code!, description: payment.error_description!, source: payment.error_source!, step: payment.error_step!, reason: payment.error_reason!, metadata },
+  };
 }
