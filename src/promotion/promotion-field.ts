@@ -41,14 +41,6 @@ const promotionStyles = css`
   .promo-result .error {
     color: var(--danger-color, #b3261e);
   }
-  .promo .sr-only {
-    position: absolute;
-    inline-size: 1px;
-    block-size: 1px;
-    overflow: hidden;
-    clip-path: inset(50%);
-    white-space: nowrap;
-  }
 `;
 
 /** "20 % off for 3 months", "₹500 off the first month", "10 % off every year", in the host's language. */
