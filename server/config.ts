@@ -377,6 +377,8 @@ export type PlanPriceConfig = z.infer<typeof PlanPrice>;
 /** The catalog the demo uses and the server falls back to when no file is given. */
 export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
   name: 'Tollgate Demo',
+  // The rupee prices include India's GST (18 %, shown as CGST + SGST); the dollar prices have no rate, so no tax line.
+  tax: { mode: 'inclusive', rates: { IN: { rate: 18, name: 'GST', split: 'cgst_sgst' } } },
   metrics: [
     { id: 'messages', label: 'Messages', label_one: 'Message', translations: { hi: { label: 'संदेश' } } },
     { id: 'seats', label: 'Seats', label_one: 'Seat', translations: { hi: { label: 'सीट' } } },
@@ -414,6 +416,26 @@ export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
         { provider: 'stripe', currency: 'USD', amount: 1900, interval: 'month' },
         { provider: 'stripe', currency: 'USD', amount: 19000, interval: 'year' },
       ],
+    },
+    {
+      // Pro again, as a Razorpay Subscription: it renews by itself each month (UPI Autopay, a card or an e-mandate), beside Pro's one-off periods.
+      id: 'pro-autopay',
+      name: 'Pro Autopay',
+      description: 'Pro that renews monthly (UPI Autopay or card)',
+      features: [
+        { id: 'basic-analytics', label: 'Basic analytics' },
+        { id: 'export', label: 'CSV and PDF export' },
+        { id: 'priority-support', label: 'Priority support' },
+      ],
+      translations: {
+        hi: {
+          name: 'प्रो ऑटोपे',
+          description: 'हर महीने अपने-आप नवीनीकृत होने वाला प्रो (UPI ऑटोपे या कार्ड)',
+          features: { 'basic-analytics': 'बुनियादी एनालिटिक्स', export: 'CSV और PDF एक्सपोर्ट', 'priority-support': 'प्राथमिकता वाली सहायता' },
+        },
+      },
+      limits: { messages: 10000, seats: 5, projects: 20 },
+      prices: [{ provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month', recurring: true }],
     },
     {
       id: 'team',

@@ -88,6 +88,29 @@ describe('<plan-picker>', () => {
     expect(text($$(el, '[part~="price"]')[2])).to.equal('₹15,99,000.50 /year');
   });
 
+  it('a plan sold monthly only keeps its monthly price under the yearly switch; a plan with no price in this currency is not offered', async () => {
+    const pro = catalog.plans[1]!;
+    const autopay = { ...pro, id: 'pro-autopay', name: 'Pro Autopay', popular: false, charge: pro.charge.filter((c) => c.interval === 'month').map((c) => ({ ...c, recurring: true as const })) };
+    // Sold in rupees only: asked for dollars, the server sends it with nothing to charge.
+    const elsewhere = { ...pro, id: 'inr-only', name: 'Rupees only', popular: false, charge: [] };
+    server.on('GET /v1/plans', () => ({ ...catalog, plans: [catalog.plans[0]!, pro, autopay, elsewhere, ...catalog.plans.slice(2)] }));
+    const el = await fixture<PlanPicker>(html`<plan-picker locale="en-IN"></plan-picker>`);
+    await loaded(el);
+    expect($$(el, '[role="radio"]').map((r) => r.dataset.plan)).to.deep.equal(['free', 'pro', 'pro-autopay', 'team']);
+    $$<HTMLButtonElement>(el, '[part~="interval-switch"] button')[1]!.click();
+    await el.updateComplete;
+    expect(text($$(el, '[part~="price"]')[1])).to.equal('₹15,990 /year');
+    expect(text($$(el, '[part~="price"]')[2])).to.equal('₹1,599 /month');
+    // Arrow keys walk the plans on screen only: from Pro (chosen) to Pro Autopay, then past the hidden one to Team.
+    $(el, '[role="radio"][data-plan="pro"]').focus();
+    await sendKeys({ press: 'ArrowDown' });
+    await el.updateComplete;
+    expect(el.shadowRoot!.activeElement?.getAttribute('data-plan')).to.equal('pro-autopay');
+    await sendKeys({ press: 'ArrowDown' });
+    await el.updateComplete;
+    expect(el.shadowRoot!.activeElement?.getAttribute('data-plan')).to.equal('team');
+  });
+
   it('arrow keys move selection and focus (roving tabindex), wrapping, Home/End', async () => {
     const el = await fixture<PlanPicker>(html`<plan-picker></plan-picker>`);
     await loaded(el);

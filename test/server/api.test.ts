@@ -194,7 +194,8 @@ for (const engine of engines()) {
       test('GET /v1/plans shows prices, the price that will be charged, limits and orderability', async () => {
         const body = await json(await server.request('GET', '/v1/plans'));
         const pro = body.plans.find((p: any) => p.id === 'pro');
-        assert.deepEqual(pro.charge.find((p: any) => p.interval === 'month'), { provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month' });
+        // The demo's rupee prices include 18 % GST: one unit's tax rides along (1,599 − round(1,599 × 100 / 118) = ₹243.92).
+        assert.deepEqual(pro.charge.find((p: any) => p.interval === 'month'), { provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month', tax: { name: 'GST', rate: 18, inclusive: true, amount: 24392 } });
         assert.equal(body.plans.find((p: any) => p.id === 'free').orderable, false);
         assert.equal(body.plans.find((p: any) => p.id === 'team').limits.messages, null);
         assert.deepEqual(body.metrics.map((m: any) => m.id), ['messages', 'seats', 'projects']);

@@ -11,7 +11,7 @@ import { makeServer, testStore } from './helpers.js';
 
 test('the default catalog has free, pro (159900 INR monthly via Razorpay, USD via Stripe) and team', () => {
   const cfg = parseConfig(DEFAULT_CONFIG);
-  assert.deepEqual(cfg.plans.map((p) => p.id), ['free', 'pro', 'team']);
+  assert.deepEqual(cfg.plans.map((p) => p.id), ['free', 'pro', 'pro-autopay', 'team']);
   const pro = cfg.plans[1];
   assert.ok(pro.prices.some((p) => p.provider === 'razorpay' && p.currency === 'INR' && p.amount === 159900 && p.interval === 'month'));
   assert.ok(pro.prices.some((p) => p.provider === 'stripe' && p.currency === 'USD'));

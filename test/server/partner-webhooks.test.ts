@@ -150,8 +150,9 @@ for (const engine of engines()) {
       assert.equal(checkoutPaid.amount, 159900);
       assert.equal(checkoutPaid.currency, 'INR');
       assert.equal(checkoutPaid.payment_id, paid.razorpay_payment_id);
-      // The checkout's terms: one seat, no code, no discount, no tax line in the demo catalog.
-      assert.deepEqual([checkoutPaid.quantity, checkoutPaid.promotion_code, checkoutPaid.discount, checkoutPaid.tax], [1, null, 0, null]);
+      // The checkout's terms: one seat, no code, no discount, and the GST included in the demo's rupee price, split in halves.
+      assert.deepEqual([checkoutPaid.quantity, checkoutPaid.promotion_code, checkoutPaid.discount], [1, null, 0]);
+      assert.deepEqual(checkoutPaid.tax, { name: 'GST', rate: 18, inclusive: true, amount: 24392, country: 'IN', split: [{ name: 'CGST', rate: 9, amount: 12196 }, { name: 'SGST', rate: 9, amount: 12196 }] });
       assert.equal(byType['subscription.updated'].data.status, 'active');
       assert.equal(byType['subscription.updated'].data.plan, 'pro');
       assert.ok(Date.parse(byType['subscription.updated'].data.current_period_end) > Date.now());

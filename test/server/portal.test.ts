@@ -209,6 +209,7 @@ for (const engine of engines()) {
           [
             ['pro', 'month', 159900, 'INR', false],
             ['pro', 'year', 1599000, 'INR', true],
+            ['pro-autopay', 'month', 159900, 'INR', false],
             ['team', 'month', 399900, 'INR', false],
             ['team', 'year', 3999000, 'INR', false],
           ],

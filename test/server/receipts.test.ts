@@ -126,9 +126,9 @@ for (const engine of engines()) {
       assert.deepEqual(r.seller, { ...SELLER, vat_id: null });
       assert.deepEqual(r.buyer, { customer_id: customer, name: null, email: `${customer}@example.in`, legal_name: null, gstin: null, address: null });
       assert.equal(r.lines.length, 1);
-      assert.deepEqual({ ...r.lines[0] }, { description: 'Pro · Monthly', plan: 'pro', interval: 'month', quantity: 1, unit_amount: 159900, discount: null, taxes: [], amount: 159900, period_start: null, period_end: null });
+      assert.deepEqual({ ...r.lines[0] }, { description: 'Pro · Monthly', plan: 'pro', interval: 'month', quantity: 1, unit_amount: 159900, discount: null, taxes: [{ name: 'CGST', rate: 9, amount: 12196, inclusive: true }, { name: 'SGST', rate: 9, amount: 12196, inclusive: true }], amount: 159900, period_start: null, period_end: null });
       const [payment] = await store.query<{ amount: number; currency: string }>('SELECT amount, currency FROM payments WHERE payment_id = $1', [paymentId]);
-      assert.deepEqual([r.total, r.currency, r.subtotal, r.discount_total, r.tax_total], [payment.amount, payment.currency, 159900, 0, 0]);
+      assert.deepEqual([r.total, r.currency, r.subtotal, r.discount_total, r.tax_total], [payment.amount, payment.currency, 159900, 0, 24392]);
       assert.deepEqual(r.payment, { provider: 'razorpay', payment_id: paymentId, method: null, kind: 'checkout', status: 'paid', paid_at: r.payment.paid_at });
       assert.deepEqual([r.credits, r.credit_notes], [null, []]);
       // By id too; and the API key's route answers the same document.

@@ -101,11 +101,15 @@ export class PlanPicker extends TollgateElement {
 
   private readonly _catalog = new Task(this, {
     task: async ([, given]): Promise<PlansResponse> => {
-      if (given) return Array.isArray(given) ? { plans: given, metrics: [] } : given;
-      const catalog = this.client().shared<PlansResponse>(this.currency ? `/v1/plans?currency=${encodeURIComponent(this.currency)}` : '/v1/plans');
-      // A page's first Intl number format sets up ICU (~100 ms of a slow phone's CPU): do it while the answer travels.
-      setTimeout(formatNumber, 0, 0, this.resolvedLocale);
-      return catalog;
+      let catalog = given && (Array.isArray(given) ? { plans: given, metrics: [] } : given);
+      if (!catalog) {
+        const answer = this.client().shared<PlansResponse>(this.currency ? `/v1/plans?currency=${encodeURIComponent(this.currency)}` : '/v1/plans');
+        // A page's first Intl number format sets up ICU (~100 ms of a slow phone's CPU): do it while the answer travels.
+        setTimeout(formatNumber, 0, 0, this.resolvedLocale);
+        catalog = await answer;
+      }
+      // A plan sold only in another currency has nothing to charge here: not offered (the free plan has no prices).
+      return { ...catalog, plans: catalog.plans.filter((p) => p.charge?.length || !p.orderable) };
     },
     args: () => [this.apiBase, this.plans, this.currency, this.token, this.resolvedLocale] as const,
   });

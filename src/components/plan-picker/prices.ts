@@ -1,9 +1,9 @@
 // The prices <plan-picker> shows: what a plan charges per interval, and the saving of paying yearly.
 import type { Interval, Price, PublicPlan } from '../../contract/index.js';
 
-/** The price this customer pays for `interval`, else a one-time price, else nothing (free). */
+/** The price this customer pays for `interval`, else a one-time price, else its other interval's (a plan sold monthly only), else nothing (free). */
 export function chargeFor(plan: PublicPlan, interval: Interval): Price | undefined {
-  return plan.charge.find((c) => c.interval === interval) ?? plan.charge.find((c) => c.interval === 'once');
+  return plan.charge.find((c) => c.interval === interval) ?? plan.charge.find((c) => c.interval === 'once') ?? plan.charge[0];
 }
 
 /** Whole percent saved by paying yearly instead of twelve monthly charges, when both exist. */
