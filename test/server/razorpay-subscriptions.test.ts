@@ -397,6 +397,33 @@ for (const engine of engines()) {
       assert.equal((await server.request('POST', '/v1/checkout', { token, body: { plan: 'once' } })).status, 201);
     });
 
+    test('a one-off period paid for: the subscription bought during it is authorised now and first charged when that time ends (no day paid twice)', async () => {
+      const customer = uniqueId();
+      const { token, co: order } = await startCheckout(customer, 'once');
+      const paidOrder = sim.pay(order.action.order_id);
+      assert.equal((await verify(token, { plan: 'once', ...paidOrder })).status, 200);
+      await sim.settle();
+      const paidUntil = (await customerRow(customer))!.current_period_end!;
+      assert.ok(new Date(paidUntil).getTime() > sim.clock() + 25 * DAY);
+
+      const { co } = await startCheckout(customer, 'pro');
+      assert.match(co.action.description, new RegExp(`from ${new Date(paidUntil).toISOString().slice(0, 10)}, when your paid time ends`));
+      const upstream = sim.subscriptions.get(co.action.subscription_id)!;
+      assert.equal(upstream.start_at, Math.floor(new Date(paidUntil).getTime() / 1000));
+      const paid = sim.paySubscription(upstream.id, { method: 'card' });
+      assert.equal((await verify(token, { plan: 'pro', ...paid })).status, 200);
+      await sim.settle();
+      // Authorised, nothing charged: Pro now, until the paid time ends (to Razorpay's second), then the first charge.
+      let row = (await customerRow(customer))!;
+      assert.deepEqual([row.plan, row.status, new Date(row.current_period_end!).getTime()], ['pro', 'trialing', upstream.start_at * 1000]);
+      assert.deepEqual((await listPayments(store, customer)).map((p) => [p.plan, p.amount]).sort(), [['once', 99900], ['pro', 0]]);
+      await toNextCharge(upstream.id);
+      row = (await customerRow(customer))!;
+      assert.deepEqual([row.plan, row.status], ['pro', 'active']);
+      assert.ok(new Date(row.current_period_end!).getTime() > new Date(paidUntil).getTime() + 27 * DAY);
+      assert.deepEqual((await listPayments(store, customer)).map((p) => [p.plan, p.amount]).sort(), [['once', 99900], ['pro', 0], ['pro', 159900]]);
+    });
+
     test('pause and resume mirror into the customer', async () => {
       const { customer, token, id } = await subscribe();
       // The portal has no pause; Razorpay's dashboard does: its webhook pauses access here.

@@ -167,6 +167,12 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
     // A trial is for a first subscription, as with Stripe.
     const trialDays = plan.trial_days > 0 && !(await subscribedBefore(store, customer.id)) ? plan.trial_days : 0;
     const nowS = Math.floor(deps.now().getTime() / 1000);
+    // Paid one-off time left (a Razorpay order's period): the subscription's first charge waits for its end, so
+    // no day is paid twice. Authorised now, it reads as `trialing` until then (as a trial does), with access throughout.
+    const paidUntil = !customer.subscription_id && customer.billing_provider === 'razorpay' && customer.status === 'active' && customer.current_period_end ? Math.floor(new Date(customer.current_period_end).getTime() / 1000) : 0;
+    const trialEnd = trialDays ? nowS + trialDays * 86_400 : 0;
+    const waitsForPaidTime = paidUntil > nowS + 60 && paidUntil > trialEnd;
+    const startAt = waitsForPaidTime ? paidUntil : trialEnd;
     // One subscription being bought at a time per customer (migration 22): the claim is taken before the upstream
     // call, so two checkouts started together cannot both make (and bill) a subscription.
     const expireBy = nowS + AUTHORISE_WITHIN_S;
@@ -187,7 +193,7 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       customer_notify: true,
       // The last moment to authorise it: after that the claim above lapses and another checkout may start.
       expire_by: expireBy,
-      ...(trialDays ? { start_at: nowS + trialDays * 86_400 } : {}),
+      ...(startAt ? { start_at: startAt } : {}),
       // A promotion code reaches a subscription as its Razorpay Offer (services/promotions.ts refuses one without).
       ...(ctx.priced.promotion ? { offer_id: razorpayOfferFor(ctx.priced.promotion) } : {}),
       notes: { customer_id: customer.id, checkout_id: checkout.id, plan: plan.id },
@@ -205,7 +211,7 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       amount: ctx.priced.total,
       currency: price.currency,
       name: deps.config.file.name,
-      description: `${plan.name} plan, renews ${interval === 'year' ? 'yearly' : 'monthly'}${trialDays ? ` after a ${trialDays}-day trial` : ''}`,
+      description: `${plan.name} plan, renews ${interval === 'year' ? 'yearly' : 'monthly'}${waitsForPaidTime ? ` from ${new Date(startAt * 1000).toISOString().slice(0, 10)}, when your paid time ends` : trialDays ? ` after a ${trialDays}-day trial` : ''}`,
       prefill: {
         ...(customer.name ? { name: customer.name } : {}),
         ...(customer.email ? { email: customer.email } : {}),
