@@ -1,7 +1,7 @@
 // The partner page (script-tag embed) against the real server in sandbox mode: choose Pro in
 // <plan-picker>, pay in the sandbox Razorpay modal, and watch <usage-meter> and <paywall-gate> turn
 // to Pro without a reload (and after one); a failed or dismissed payment changes nothing; a double
-// click makes one order.
+// click makes one order; Pro Autopay is a Razorpay Subscription that renews by itself.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
@@ -258,6 +258,29 @@ describe('partner page', () => {
       assert.equal(await serverPlan(page), 'pro');
       assert.equal(checkouts.posts.length, 2);
 
+      assert.deepEqual(errors.all(), []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('Pro Autopay renews by itself: authorised in the sandbox modal, the meter says when it renews, and the payment is a subscription upstream', async () => {
+    const { context, page, errors } = await h.newPage();
+    try {
+      const u = await openPartner(page);
+      const chooseAutopay = u.picker.locator('button[part~="cta"][data-plan="pro-autopay"]');
+      await chooseAutopay.click();
+      await u.modalPay.waitFor({ state: 'visible' });
+      // checkout.js got a subscription (no order, no amount): the modal shows the plan's amount per month.
+      assert.match(await u.modal.locator('.dialog').innerText(), /Pro Autopay plan, renews monthly[\s\S]*Subscription sub_/);
+      assert.match((await u.modalPay.textContent()) ?? '', /^Pay ₹1,599 \/ month$/);
+      await u.modalPay.click();
+      await u.modal.waitFor({ state: 'detached' });
+      await waitForText(u.meterPlan, /^Pro Autopay$/);
+      await waitForText(page.locator('#account usage-meter .period'), /^Renews on /);
+      await u.exportButton.waitFor({ state: 'visible' });
+      const sub = await apiGet<Subscription & { cancelAtPeriodEnd: boolean }>(page, '/v1/subscription');
+      assert.deepEqual([sub.plan, sub.status, sub.cancelAtPeriodEnd], ['pro-autopay', 'active', false]);
       assert.deepEqual(errors.all(), []);
     } finally {
       await context.close();
