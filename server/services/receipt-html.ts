@@ -3,7 +3,7 @@
 import { html, raw } from 'hono/html';
 import type { Receipt } from '../../src/contract/receipts.js';
 import { formatDate, formatMoney, formatNumber } from '../../src/format.js';
-import { PROVIDER_LABELS, receiptStrings } from './receipt-strings.js';
+import { paidWith, receiptStrings } from './receipt-strings.js';
 import { taxIncluded } from './receipts.js';
 
 const STYLE = `
@@ -81,7 +81,7 @@ export function receiptHtml(receipt: Receipt, nonce: string, pdfUrl: string): Pr
 <section class="payment">
   <h2>${t.payment}</h2>
   <dl>
-    <dt>${t.paid_with}</dt><dd>${PROVIDER_LABELS[receipt.payment.provider] ?? receipt.payment.provider}${receipt.payment.method ? html` (${receipt.payment.method})` : ''}</dd>
+    <dt>${t.paid_with}</dt><dd>${paidWith(receipt.payment)}</dd>
     <dt>${t.payment_id}</dt><dd>${receipt.payment.payment_id}</dd>
     <dt>${t.date}</dt><dd>${formatDate(receipt.payment.paid_at, locale)}</dd>
     ${receipt.credit_notes.length ? html`<dt>${t.credit_notes}</dt><dd>${receipt.credit_notes.map((c) => c.number).join(', ')} (${t.refunded})</dd>` : ''}

@@ -8,7 +8,7 @@ import { inflateSync } from 'node:zlib';
 import PDFDocument from 'pdfkit';
 import type { Receipt } from '../../src/contract/receipts.js';
 import { formatDate, formatMoney, formatNumber } from '../../src/format.js';
-import { PROVIDER_LABELS, receiptStrings } from './receipt-strings.js';
+import { paidWith, receiptStrings } from './receipt-strings.js';
 import { taxIncluded } from './receipts.js';
 
 const FONT_DIR = join(dirname(createRequire(import.meta.url).resolve('@fontsource/noto-sans-devanagari/package.json')), 'files');
@@ -236,7 +236,7 @@ export function receiptPdf(receipt: Receipt): Promise<Buffer> {
   line(doc, t.payment.toUpperCase(), LEFT, y, { size: 8, color: GREY, bold: true });
   y += 14;
   const rows: [string, string][] = [
-    [t.paid_with, `${PROVIDER_LABELS[receipt.payment.provider] ?? receipt.payment.provider}${receipt.payment.method ? ` (${receipt.payment.method})` : ''}`],
+    [t.paid_with, paidWith(receipt.payment)],
     [t.payment_id, receipt.payment.payment_id],
     [t.date, formatDate(receipt.payment.paid_at, locale)],
   ];

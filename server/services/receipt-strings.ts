@@ -84,6 +84,14 @@ const HI: ReceiptStrings = {
 
 /** How a payment's provider is printed. */
 export const PROVIDER_LABELS: Record<string, string> = { razorpay: 'Razorpay', stripe: 'Stripe', mintbot: 'mintbot', mimicbot: 'MimicBot', mintoken: 'Mintoken', bonzai: 'Bonzai' };
+/** The provider's payment methods as a receipt names them (Razorpay's `method`); any other as the provider sent it. */
+const METHOD_LABELS: Record<string, string> = { upi: 'UPI', card: 'Card', netbanking: 'Netbanking', wallet: 'Wallet', emi: 'EMI', emandate: 'e-mandate', nach: 'NACH', paylater: 'Pay Later' };
+
+/** "Razorpay (UPI)": who took the payment, and how when known. */
+export function paidWith(payment: { provider: string; method: string | null }): string {
+  const provider = PROVIDER_LABELS[payment.provider] ?? payment.provider;
+  return payment.method ? `${provider} (${METHOD_LABELS[payment.method] ?? payment.method})` : provider;
+}
 
 /** The receipt locale for a caller's languages (`?locale=`, Accept-Language): `en-IN` stays `en-IN`, `en-US` is `en`. */
 export function receiptLocale(requested: readonly string[]): string {

@@ -129,7 +129,8 @@ for (const engine of engines()) {
       assert.deepEqual({ ...r.lines[0] }, { description: 'Pro · Monthly', plan: 'pro', interval: 'month', quantity: 1, unit_amount: 159900, discount: null, taxes: [{ name: 'CGST', rate: 9, amount: 12196, inclusive: true }, { name: 'SGST', rate: 9, amount: 12196, inclusive: true }], amount: 159900, period_start: null, period_end: null });
       const [payment] = await store.query<{ amount: number; currency: string }>('SELECT amount, currency FROM payments WHERE payment_id = $1', [paymentId]);
       assert.deepEqual([r.total, r.currency, r.subtotal, r.discount_total, r.tax_total], [payment.amount, payment.currency, 159900, 0, 24392]);
-      assert.deepEqual(r.payment, { provider: 'razorpay', payment_id: paymentId, method: null, kind: 'checkout', status: 'paid', paid_at: r.payment.paid_at });
+      // The method comes with Razorpay's payment.captured webhook (the sandbox's, settled in buy()).
+      assert.deepEqual(r.payment, { provider: 'razorpay', payment_id: paymentId, method: 'upi', kind: 'checkout', status: 'paid', paid_at: r.payment.paid_at });
       assert.deepEqual([r.credits, r.credit_notes], [null, []]);
       // By id too; and the API key's route answers the same document.
       assert.equal((await json<Receipt>(await server.request('GET', `/v1/receipts/${r.id}`, { token }))).number, r.number);
@@ -250,7 +251,7 @@ for (const engine of engines()) {
         return text;
       };
       const en = await page('en');
-      assert.ok(en.includes('Receipt number') && en.includes('Total paid') && en.includes('₹123,456.78') && en.includes('Acme Software Pvt Ltd') && en.includes('GSTIN: 29ABCDE1234F1Z5'));
+      assert.ok(en.includes('Receipt number') && en.includes('Total paid') && en.includes('₹123,456.78') && en.includes('Acme Software Pvt Ltd') && en.includes('GSTIN: 29ABCDE1234F1Z5') && en.includes('Razorpay (UPI)'));
       const enIn = await page('en-IN');
       assert.ok(enIn.includes('Total paid') && enIn.includes('₹1,23,456.78'), 'en-IN groups lakhs');
       const hi = await page('hi');
@@ -280,7 +281,7 @@ for (const engine of engines()) {
         const bytes = await res.arrayBuffer();
         assert.equal(new TextDecoder().decode(bytes.slice(0, 5)), '%PDF-');
         const text = await pdfText(bytes);
-        for (const expected of [r.number, amount, paymentId, SELLER.legal_name, SELLER.gstin, 'Razorpay', ...words]) assert.ok(text.includes(expected), `${locale}: ${expected} in ${JSON.stringify(text)}`);
+        for (const expected of [r.number, amount, paymentId, SELLER.legal_name, SELLER.gstin, 'Razorpay (UPI)', ...words]) assert.ok(text.includes(expected), `${locale}: ${expected} in ${JSON.stringify(text)}`);
         // The amount appears for the unit price, the line, the subtotal and the total.
         assert.equal(text.split(amount).length - 1, 4, `${locale}: ${text}`);
       }

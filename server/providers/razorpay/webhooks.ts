@@ -51,7 +51,13 @@ export function razorpayWebhookRoutes(deps: RazorpayWebhookDeps): Hono<AppEnv> {
     if (!payment?.id) return 'ignored';
     return {
       checkoutId: checkout.id,
-      apply: async (tx) => ((await markCheckoutPaid(tx, { checkoutId: checkout.id, paymentId: payment.id!, source: `razorpay_webhook:${type}`, eventId: id, now: deps.now() })).changed ? 'upgraded' : 'already_applied'),
+      apply: async (tx) => {
+        const result = await markCheckoutPaid(tx, { checkoutId: checkout.id, paymentId: payment.id!, source: `razorpay_webhook:${type}`, eventId: id, now: deps.now() });
+        // The payment's method (upi, card, netbanking, wallet…) reaches us only here: onto its ledger row, for the receipt.
+        if (typeof payment.method === 'string' && payment.method)
+          await tx.query(`UPDATE payments SET method = $3 WHERE provider = 'razorpay' AND payment_id = $1 AND checkout_id = $2 AND method IS DISTINCT FROM $3`, [payment.id, checkout.id, payment.method]);
+        return result.changed ? 'upgraded' : 'already_applied';
+      },
     };
   };
 
