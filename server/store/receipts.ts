@@ -57,6 +57,9 @@ export async function syncReceiptSettings(store: Store, settings: ReceiptSetting
        WHERE id AND (series, credit_note_series, format, seller, public_url) IS DISTINCT FROM ($1, $2, $3, $4::jsonb, $5)`,
       [settings.series, settings.credit_note_series, settings.format, JSON.stringify(settings.seller), settings.public_url],
     );
+    // Payments from before migration 17 were numbered there, before any settings were known (seller `{}`): they
+    // take the seller of the first start that knows one. Every later receipt keeps the seller it was issued with.
+    await tx.query(`UPDATE receipts SET seller = $1::jsonb WHERE seller = '{}'::jsonb`, [JSON.stringify(settings.seller)]);
   });
 }
 

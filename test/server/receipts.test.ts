@@ -15,6 +15,8 @@ import { issueSessionToken } from '../../server/security/tokens.js';
 import { MIGRATIONS } from '../../server/store/migrations.js';
 import { openStore, type Store } from '../../server/store/index.js';
 import { recordRenewalPayment } from '../../server/store/payments.js';
+import { syncReceiptSettings } from '../../server/store/receipts.js';
+import { receiptSettingsOf } from '../../server/services/receipts.js';
 import { createClient, type Receipt as ClientReceipt, type ReceiptSummary as ClientReceiptSummary } from '../../src/client/index.js';
 import { engines, json, makeServer, testStore, TEST_ENV, uniqueId, type TestServer } from './helpers.js';
 
@@ -368,6 +370,14 @@ for (const engine of engines()) {
         // The next payment continues the series; its trigger was renamed to fire before the outbox's.
         await old.query("INSERT INTO payments (provider, payment_id, customer_id, kind, plan, interval, amount, currency, paid_at) VALUES ('razorpay', 'pay_d', 'cust_old', 'renewal', 'pro', 'month', 159900, 'INR', now())");
         assert.deepEqual(await seqs(old, 'TG'), [1, 2, 3, 4]);
+        // Numbered before any start knew the seller (`{}`): the first start that knows one fills it in; a later
+        // change of seller leaves the receipts already issued as they were.
+        const settings = receiptSettingsOf(server.deps.config);
+        assert.deepEqual((await old.query<{ seller: unknown }>('SELECT DISTINCT seller FROM receipts')).map((r) => r.seller), [{}]);
+        await syncReceiptSettings(old, settings);
+        assert.deepEqual((await old.query<{ seller: unknown }>('SELECT DISTINCT seller FROM receipts')).map((r) => r.seller), [settings.seller]);
+        await syncReceiptSettings(old, { ...settings, seller: { ...settings.seller, legal_name: 'Renamed Software LLP' } });
+        assert.deepEqual((await old.query<{ n: string }>("SELECT DISTINCT seller->>'legal_name' AS n FROM receipts")).map((r) => r.n), [settings.seller.legal_name]);
       } finally {
         await old.close();
       }
