@@ -248,7 +248,7 @@ describe('a Razorpay subscriber’s portal (the recurring catalog of examples/ra
 
       // Closed: nothing is posted, nothing changes.
       await update.click();
-      await waitForText(modal, /Update payment method/);
+      await waitForText(modal.getByRole('dialog'), /Update payment method/);
       await modal.getByRole('button', { name: 'Authorise new payment method' }).waitFor({ state: 'visible' });
       await modal.getByRole('button', { name: 'Close checkout' }).click();
       await modal.waitFor({ state: 'detached' });
