@@ -1,6 +1,6 @@
 // The simulated Razorpay Subscriptions API (docs/upstream/razorpay-subscriptions.md): plans, subscriptions and their states,
-// cancel / update / pause / resume, invoices, the checkout authorisation with its reversed signature, and
-// renewals on the simulator's clock (tick / advance) with injectable failed charges, retries and halts.
+// cancel / update / pause / resume, invoices, the checkout authorisation with its reversed signature, the card change that
+// re-authorises a live one, and renewals on the simulator's clock (tick / advance) with injectable failed charges, retries and halts.
 import type { Hono } from 'hono';
 import { signRazorpaySubscriptionPayment } from '../../../security/signatures.js';
 import type { RazorpayPayment } from '../client.js';
