@@ -220,6 +220,9 @@ for (const engine of engines()) {
         // What is due, from Razorpay's issued invoice (never from the page).
         const due = [...sim.invoices.values()].find((i) => i.subscription_id === id && i.status === 'issued')!;
         assert.deepEqual([action.amount, due.amount], [159900, 159900]);
+        // The sandbox modal shows the same amount, asked of the simulated Razorpay.
+        const view = await json(await server.request('GET', `/sandbox/razorpay/subscriptions/${id}?key=${action.key_id}&card_change=1`));
+        assert.deepEqual(view.card_change, { amount_due: 159900, payment_method: 'card' });
 
         const paid = await json(await modal(action, 'success', 'upi'));
         assert.equal(sim.subscriptions.get(id)!.status, 'active');

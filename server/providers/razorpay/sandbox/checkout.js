@@ -226,7 +226,7 @@
     if (o.subscription_id) {
       // checkout.js gets no amount for a subscription: ask the server what the plan charges.
       pay.disabled = fail.disabled = true;
-      fetch(origin + '/sandbox/razorpay/subscriptions/' + encodeURIComponent(o.subscription_id) + '?key=' + encodeURIComponent(o.key))
+      fetch(origin + '/sandbox/razorpay/subscriptions/' + encodeURIComponent(o.subscription_id) + '?key=' + encodeURIComponent(o.key) + (changing ? '&card_change=1' : ''))
         .then(function (res) {
           return res.json().then(function (body) {
             if (!res.ok) throw new Error((body.error && body.error.message) || 'Unknown subscription');
@@ -236,9 +236,10 @@
         .then(function (v) {
           if (changing) {
             // Nothing is charged for an active one (a refunded authorisation); a pending or halted one pays what is due.
-            amount.textContent = v.amount_due > 0 ? money(v.amount_due, v.currency) + ' due' : 'Update payment method';
-            pay.textContent = v.amount_due > 0 ? 'Pay ' + money(v.amount_due, v.currency) + ' and update' : 'Authorise new payment method';
-            note.textContent += ' · now paid by ' + (v.payment_method || 'no method yet') + ' · renews every ' + per(v.period, v.interval);
+            var due = v.card_change.amount_due;
+            amount.textContent = due > 0 ? money(due, v.currency) + ' due' : 'Update payment method';
+            pay.textContent = due > 0 ? 'Pay ' + money(due, v.currency) + ' and update' : 'Authorise new payment method';
+            note.textContent += ' · now paid by ' + (v.card_change.payment_method || 'no method yet') + ' · renews every ' + per(v.period, v.interval);
             pay.disabled = fail.disabled = false;
             if (self._host && root.activeElement !== close) pay.focus();
             return;

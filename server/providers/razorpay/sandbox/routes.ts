@@ -41,10 +41,15 @@ export const SandboxSubscriptionView = z.object({
   quantity: z.number().int(),
   /** Unix seconds of the first charge, when that is later than now (a trial); else null. */
   trial_ends_at: z.number().int().nullable(),
-  /** The outstanding invoice of a pending or halted subscription (what a card change pays now), else 0. */
-  amount_due: z.number().int(),
-  /** The method of the current mandate (null before one is authorised). */
-  payment_method: z.string().nullable(),
+  /** With `?card_change=1` (the modal of a `subscription_card_change`): what it pays now and the mandate it replaces. */
+  card_change: z
+    .object({
+      /** The outstanding invoice of a pending or halted subscription, else 0. */
+      amount_due: z.number().int(),
+      /** The method of the current mandate (null before one is authorised). */
+      payment_method: z.string().nullable(),
+    })
+    .optional(),
 });
 
 export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: string) {
@@ -93,8 +98,7 @@ export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: strin
       interval: plan.interval,
       quantity: sub.quantity,
       trial_ends_at: sub.status === 'created' && sub.start_at * 1000 > simulator.clock() ? sub.start_at : null,
-      amount_due: simulator.amountDue(sub.id),
-      payment_method: sub.payment_method,
+      ...(c.req.query('card_change') === '1' ? { card_change: { amount_due: simulator.amountDue(sub.id), payment_method: sub.payment_method } } : {}),
     };
     return c.json(view);
   });
