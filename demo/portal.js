@@ -1,6 +1,8 @@
 // Tollgate's billing portal page (GET /portal, opened from "Manage billing"): takes the portal token from the
 // URL fragment, shows GET /v1/portal/summary (plan, next charge, payment history) and runs its actions as
 // idempotent POSTs. The server re-reads everything and prices from its catalog: nothing here sets an amount.
+// "Update payment method" for a Razorpay subscription runs checkout.js itself (`subscription_card_change`: there
+// is no checkout row for <razorpay-checkout> to pay) and posts the handler's answer to the action's verify_path.
 import { configure } from '../tollgate.js';
 
 /** The Tollgate server this page came from, with the path it is mounted under (…/billing). */
@@ -47,11 +49,11 @@ function showNotice(text) {
   errorBox.hidden = true;
 }
 
-async function api(method, path, body) {
+async function api(method, path, body, idempotencyKey = crypto.randomUUID()) {
   const headers = { Authorization: `Bearer ${token}`, Accept: 'application/json' };
   if (method === 'POST') {
     headers['Content-Type'] = 'application/json';
-    headers['Idempotency-Key'] = crypto.randomUUID();
+    headers['Idempotency-Key'] = idempotencyKey;
   }
   const response = await fetch(`${API}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const answer = await response.json().catch(() => ({}));
@@ -168,7 +170,76 @@ $('[data-change-submit]').addEventListener('click', (event) => {
   const [plan, interval] = $('[data-change-plan]').value.split(':');
   void act(event.currentTarget, '/v1/portal/change-plan', { plan, interval }, runCheckout);
 });
-$('[data-update-payment-method]').addEventListener('click', (event) => void act(event.currentTarget, '/v1/portal/payment-method', {}, runCheckout));
+/** checkout.js, once per page, under the page's CSP nonce (an inserted script runs only with it). */
+function loadCheckoutJs(url) {
+  if (typeof window.Razorpay === 'function') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const script = Object.assign(document.createElement('script'), { src: url, async: true, nonce: document.querySelector('script[nonce]')?.nonce ?? '' });
+    script.onload = () => resolve();
+    script.onerror = () => {
+      script.remove();
+      reject(new Error(T.script_failed));
+    };
+    document.head.append(script);
+  });
+}
+
+/**
+ * The new authorisation in checkout.js: resolves with the handler's answer, or null when the customer closes the
+ * modal (nothing changes). A declined try is shown at once; the modal stays open to try again.
+ */
+async function authorise(action) {
+  await loadCheckoutJs(action.script_url);
+  return new Promise((resolve) => {
+    const rzp = new window.Razorpay({
+      key: action.key_id,
+      subscription_id: action.subscription_id,
+      subscription_card_change: 1,
+      name: action.name,
+      description: action.description,
+      prefill: action.prefill,
+      ...(action.theme_color ? { theme: { color: action.theme_color } } : {}),
+      handler: resolve,
+      modal: { ondismiss: () => resolve(null) },
+    });
+    rzp.on('payment.failed', (response) => {
+      const error = response?.error ?? {};
+      showError(fill(T.failed, { reason: error.description || error.reason || error.code || '' }));
+    });
+    rzp.open();
+  });
+}
+
+/** Update payment method: the server's action (what is due comes from Razorpay), checkout.js, then the server's verify. */
+async function updatePaymentMethod(button) {
+  button.disabled = true;
+  errorBox.hidden = true;
+  try {
+    const answer = await api('POST', '/v1/portal/payment-method', {});
+    render(answer.summary);
+    const action = answer.checkout?.action;
+    // Another provider's action (a checkout to pay on the page, a page to follow).
+    if (action?.type !== 'razorpay' || !action.subscription_card_change) return runCheckout(answer);
+    const paid = await authorise(action);
+    if (!paid) return;
+    // One key per payment: a retry of this verify is the same change.
+    const verified = await api(
+      'POST',
+      action.verify_path,
+      { razorpay_payment_id: paid.razorpay_payment_id, razorpay_subscription_id: paid.razorpay_subscription_id, razorpay_signature: paid.razorpay_signature },
+      `payment-method-${paid.razorpay_payment_id}`,
+    );
+    render(verified.summary);
+    const method = verified.summary.payment_method ?? '';
+    showNotice(action.amount > 0 ? fill(T.method_updated_paid, { amount: money(action.amount, action.currency), method }) : fill(T.method_updated, { method }));
+  } catch (error) {
+    showError(fill(T.failed, { reason: error.message }));
+  } finally {
+    button.disabled = false;
+  }
+}
+
+$('[data-update-payment-method]').addEventListener('click', (event) => void updatePaymentMethod(event.currentTarget));
 $('[data-resume]').addEventListener('click', (event) => void act(event.currentTarget, '/v1/portal/resume', {}, () => showNotice(T.resumed)));
 
 // Cancel asks first, in a modal dialog (focus moves into it and returns to the button when it closes).

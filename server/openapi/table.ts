@@ -19,6 +19,7 @@ import {
   PlansResponse,
   PortalActionResponse,
   PortalChangePlanRequest,
+  PortalPaymentMethodVerifyRequest,
   PortalRequest,
   PortalResponse,
   PortalSummary,
@@ -86,10 +87,12 @@ const receiptToken = { schema: z.string().max(4096), description: 'The receipt l
 const token = { schema: EntitlementTokenAsk, description: '`1`: also a signed entitlement token (`token`, `token_expires_at`) to verify offline against /.well-known/jwks.json' };
 
 /** Razorpay's Checkout handler response, as the sandbox modal receives it (docs/upstream/razorpay.md). */
+/** Razorpay's own error envelope, as checkout.js hands it to `payment.failed`. */
+const RazorpayErrorAnswer = z.object({ error: z.looseObject({ code: z.string(), description: z.string(), source: z.string(), step: z.string(), reason: z.string() }) });
 const SandboxPayAnswer = z.union([
   z.object({ razorpay_payment_id: z.string(), razorpay_order_id: z.string(), razorpay_signature: z.string() }),
   z.object({ razorpay_payment_id: z.string(), razorpay_subscription_id: z.string(), razorpay_signature: z.string() }),
-  z.object({ error: z.looseObject({ code: z.string(), description: z.string(), source: z.string(), step: z.string(), reason: z.string() }) }),
+  RazorpayErrorAnswer,
 ]);
 /** mintbot's own order object (docs/upstream/mintbot-partner-api.txt), passed through, with our checkout id when it came through Tollgate. */
 const MintbotOrder = z.looseObject({ id: z.union([z.number(), z.string()]), tollgate_checkout_id: z.string().nullable() });
@@ -158,7 +161,11 @@ export const ROUTES: RouteSpec[] = [
     method: 'post', path: '/v1/portal/change-plan', summary: 'Change plan: the provider’s subscription change, or a new checkout at the catalog’s price to pay on the page', tag: 'Account', auth: ['portal'], body: PortalChangePlanRequest, idempotency: 'required',
     responses: { 200: PortalActionResponse }, errors: ['not_found', 'subscription_exists', 'downgrade_not_available', 'upstream_error', 'provider_unavailable'],
   },
-  { method: 'post', path: '/v1/portal/payment-method', summary: 'A new authorisation of the payment method, as a checkout to run on the page', tag: 'Account', auth: ['portal'], body: PortalEmptyBody, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'upstream_error'] },
+  { method: 'post', path: '/v1/portal/payment-method', summary: 'A new authorisation of the payment method, as a checkout to run on the page (Razorpay: checkout.js with `subscription_card_change`)', tag: 'Account', auth: ['portal'], body: PortalEmptyBody, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'upstream_error'] },
+  {
+    method: 'post', path: '/v1/portal/payment-method/verify', summary: 'checkout.js’s answer to a card change: the signature over payment_id|the stored subscription id, then the subscription as Razorpay has it (its new method; a paid invoice recorded once)', tag: 'Account', auth: ['portal'],
+    body: PortalPaymentMethodVerifyRequest, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'invalid_signature', 'upstream_error'],
+  },
 
   // Receipts and credit notes (README "Receipts")
   { method: 'get', path: '/v1/receipts', summary: 'The customer’s receipts and credit notes, newest first, each with its links', tag: 'Account', auth: ['customer'], query: { locale: receiptLocale }, responses: { 200: ReceiptList } },
@@ -234,8 +241,11 @@ export const ROUTES: RouteSpec[] = [
 
   // The sandbox's simulated provider pages (TOLLGATE_SANDBOX=1)
   { method: 'get', path: '/sandbox/razorpay/checkout.js', summary: 'The simulated Razorpay checkout.js', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 200: { javascript: 'The simulated checkout.js' } } },
-  { method: 'post', path: '/sandbox/razorpay/pay', summary: 'The simulated modal pays (or fails) an order, or authorises a subscription', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, body: PayRequest, responses: { 200: SandboxPayAnswer }, errors: ['not_found', 'conflict'] },
-  { method: 'get', path: '/sandbox/razorpay/subscriptions/:id', summary: 'What the simulated modal shows for a subscription', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, query: { key: { schema: z.string(), description: 'The sandbox key id (as `POST /sandbox/razorpay/pay` takes it)', required: true } }, responses: { 200: SandboxSubscriptionView }, errors: ['not_found'] },
+  {
+    method: 'post', path: '/sandbox/razorpay/pay', summary: 'The simulated modal pays (or fails) an order, authorises a subscription, or re-authorises one with a new method (`subscription_card_change`; refused in Razorpay’s envelope, 400, for a state whose mandate cannot change)', tag: 'Sandbox', auth: ['none'], sandboxOnly: true,
+    body: PayRequest, responses: { 200: SandboxPayAnswer, 400: RazorpayErrorAnswer }, errors: ['not_found', 'conflict'],
+  },
+  { method: 'get', path: '/sandbox/razorpay/subscriptions/:id', summary: 'What the simulated modal shows for a subscription', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, query: { key: { schema: z.string(), description: 'The sandbox key id (as `POST /sandbox/razorpay/pay` takes it)', required: true }, card_change: { schema: z.enum(['1']), description: '`1`: the modal of a card change (`card_change`: the amount due now, the current method)' } }, responses: { 200: SandboxSubscriptionView }, errors: ['not_found'] },
   { method: 'get', path: '/sandbox/stripe/checkout/:id', summary: 'The simulated Stripe hosted checkout page', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 200: { html: 'The page' } }, errors: ['not_found'] },
   { method: 'post', path: '/sandbox/stripe/checkout/:id/pay', summary: 'Pay the simulated hosted checkout', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 303: { redirect: 'To the session’s success URL' } }, errors: ['not_found', 'conflict'] },
   { method: 'post', path: '/sandbox/stripe/checkout/:id/cancel', summary: 'Leave the simulated hosted checkout', tag: 'Sandbox', auth: ['none'], sandboxOnly: true, responses: { 303: { redirect: 'To the session’s cancel URL' } }, errors: ['not_found'] },

@@ -111,4 +111,9 @@ export interface SubscriptionControls {
   changePlan(customer: CustomerRow, change: { plan: string; interval: 'month' | 'year'; quantity?: number; when?: 'now' | 'cycle_end' }): Promise<ManagedSubscription>;
   /** A new authorisation in the browser when the mandate or card must change (checkout.js for Razorpay). */
   updatePaymentMethod?(customer: CustomerRow, identity: CustomerIdentity): Promise<CheckoutAction>;
+  /**
+   * The browser's answer to updatePaymentMethod's action, checked against the customer's stored subscription; the
+   * subscription read again upstream and stored (its new method, a recovered state), a charge it paid recorded once.
+   */
+  confirmPaymentMethod?(customer: CustomerRow, answer: { paymentId: string; subscriptionId: string; signature: string }): Promise<ManagedSubscription>;
 }

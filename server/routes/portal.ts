@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { PortalChangePlanRequest } from '../../src/contract/index.js';
+import { PortalChangePlanRequest, PortalPaymentMethodVerifyRequest } from '../../src/contract/index.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { answerLocale, readJson, requireCustomer, returnUrlFor } from '../http.js';
@@ -12,7 +12,7 @@ import { requestedLocales } from '../locale.js';
 import { portalLocale, portalStrings } from '../portal-strings.js';
 import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
 import type { CustomerIdentity } from '../security/tokens.js';
-import { cancelAtPeriodEnd, changePlan, portalSummary, resumeSubscription, updatePaymentMethod } from '../services/portal.js';
+import { cancelAtPeriodEnd, changePlan, confirmPaymentMethod, portalSummary, resumeSubscription, updatePaymentMethod } from '../services/portal.js';
 import { payPageCsp, template } from './pages.js';
 
 export const portalRoutes = new Hono<AppEnv>();
@@ -56,6 +56,11 @@ action('/v1/portal/change-plan', async (c, identity, locale) => {
 action('/v1/portal/payment-method', async (c, identity, locale) => {
   await readJson(c, PortalEmptyBody);
   return updatePaymentMethod(c.get('deps'), identity, locale);
+});
+// checkout.js's answer to that action (Razorpay's card change): idempotent like the rest, so a retried verify is one change.
+action('/v1/portal/payment-method/verify', async (c, identity, locale) => {
+  const body = await readJson(c, PortalPaymentMethodVerifyRequest);
+  return confirmPaymentMethod(c.get('deps'), identity, body, locale);
 });
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -1,7 +1,7 @@
 // Tollgate's own billing portal, for customers whose provider has none (capability `portal: false`: Razorpay,
 // Mintoken, Bonzai, mintbot): the portal link, what the page shows, and its actions. Every action reads the
 // customer and the subscription again and prices from the catalog only; routes/portal.ts keeps them idempotent.
-import type { CheckoutAction, PortalActionResponse, PortalChangePlanRequest, PortalPayment, PortalSummary } from '../../src/contract/index.js';
+import type { CheckoutAction, PortalActionResponse, PortalChangePlanRequest, PortalPayment, PortalPaymentMethodVerifyRequest, PortalSummary } from '../../src/contract/index.js';
 import { effectivePlan } from '../billing.js';
 import type { AppDeps } from '../context.js';
 import { AppError } from '../errors.js';
@@ -199,8 +199,18 @@ export async function updatePaymentMethod(deps: AppDeps, identity: CustomerIdent
   if (!controls.updatePaymentMethod || !managed.can.updatePaymentMethod) throw new AppError('conflict', `The payment method of this ${state.provider.name} subscription cannot be changed here`);
   const action: CheckoutAction = await controls.updatePaymentMethod(state.customer, identity);
   // A Razorpay-shaped action names its order: the checkout row the provider made for it, which the page pays with <razorpay-checkout checkout="…">.
-  // (A subscription's id is its checkout's provider order id.)
-  const orderRef = action.type === 'razorpay' ? (action.order_id ?? action.subscription_id) : undefined;
+  // (A subscription's id is its checkout's provider order id.) A card change has no checkout row: the page runs
+  // checkout.js with the action and posts its answer to the action's verify_path (confirmPaymentMethod below).
+  const orderRef = action.type === 'razorpay' && !action.subscription_card_change ? (action.order_id ?? action.subscription_id) : undefined;
   const row = orderRef ? await loadCheckoutByOrder(deps.store, [state.provider.name], orderRef) : undefined;
   return answer(deps, identity, locale, { checkout_id: row && row.customer_id === state.customer.id ? row.id : null, action });
+}
+
+/** The browser's answer to the new authorisation (POST /v1/portal/payment-method/verify): the provider checks and stores it. */
+export async function confirmPaymentMethod(deps: AppDeps, identity: CustomerIdentity, body: PortalPaymentMethodVerifyRequest, locale: string): Promise<PortalActionResponse> {
+  const state = await portalState(deps, identity);
+  const { controls } = liveSubscription(state, 'update');
+  if (!controls.confirmPaymentMethod) throw new AppError('conflict', `The payment method of this ${state.provider.name} subscription cannot be changed here`);
+  await controls.confirmPaymentMethod(state.customer, { paymentId: body.razorpay_payment_id, subscriptionId: body.razorpay_subscription_id, signature: body.razorpay_signature });
+  return answer(deps, identity, locale);
 }

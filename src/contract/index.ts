@@ -167,6 +167,12 @@ export const RazorpayAction = z.object({
   subscription_id: z.string().optional(),
   /** True with `subscription_id`: the payment sets up a mandate that renews (UPI Autopay, card, e-mandate). */
   recurring: z.boolean().optional(),
+  /**
+   * True with `subscription_id`: a new mandate for a live subscription (the portal's "Update payment method"),
+   * checkout.js's `subscription_card_change: 1`. No checkout row: `verify_path` is the portal's own verify, and
+   * `amount` is what it pays now (a pending or halted subscription's outstanding invoice; else 0).
+   */
+  subscription_card_change: z.boolean().optional(),
   /** What is charged now, or per cycle for a subscription (shown, never sent to checkout.js for one). */
   amount: z.number().int(),
   currency: z.string(),
@@ -383,6 +389,14 @@ export const PortalChangePlanRequest = z.object({
   quantity: z.number().int().min(1).max(10_000).optional(),
 });
 export type PortalChangePlanRequest = z.infer<typeof PortalChangePlanRequest>;
+
+/** `POST /v1/portal/payment-method/verify`: what checkout.js handed its `handler` after a card change (the reversed signature). */
+export const PortalPaymentMethodVerifyRequest = z.object({
+  razorpay_payment_id: z.string().min(1).max(64),
+  razorpay_subscription_id: z.string().min(1).max(64),
+  razorpay_signature: z.string().min(1).max(256),
+});
+export type PortalPaymentMethodVerifyRequest = z.infer<typeof PortalPaymentMethodVerifyRequest>;
 
 /**
  * What a portal action answers: the portal as it is now, and, where the browser must pay or authorise

@@ -1,10 +1,12 @@
 // Tollgate's billing portal page in Chromium against the real server (sandbox Razorpay): a one-off customer's
 // payment history, keyboard navigation, axe, the cancel confirmation, a change of plan paid on the page, and
-// "Manage billing" from <usage-meter> on the partner page and from the IDE webview (hand-off to the system browser).
+// "Manage billing" from <usage-meter> on the partner page and from the IDE webview (hand-off to the system browser),
+// and a Razorpay subscriber's "Update payment method" (checkout.js subscription_card_change in the sandbox modal).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { axeViolations, sessionOf, startHarness, waitForText, type Harness } from './harness.js';
+import { exampleConfig, startConfiguredServer } from './backends.js';
+import { axeViolations, harnessAround, sessionOf, startHarness, waitForText, type Harness } from './harness.js';
 
 let h: Harness;
 before(async () => {
@@ -13,10 +15,10 @@ before(async () => {
 after(async () => h?.close());
 
 /** A POST to the server as the partner's page would make it. */
-async function post(path: string, token: string | null, body: unknown) {
+async function post(path: string, token: string | null, body: unknown, on: Harness = h) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Idempotency-Key': crypto.randomUUID() };
   if (token) headers.Authorization = `Bearer ${token}`;
-  const response = await fetch(h.url(path), { method: 'POST', headers, body: JSON.stringify(body) });
+  const response = await fetch(on.url(path), { method: 'POST', headers, body: JSON.stringify(body) });
   const answer = await response.json();
   assert.ok(response.ok, `POST ${path}: HTTP ${response.status} ${JSON.stringify(answer)}`);
   return answer;
@@ -208,6 +210,82 @@ describe('the billing portal page', () => {
       assert.ok(cancels[0]);
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe('a Razorpay subscriber’s portal (the recurring catalog of examples/razorpay-subscriptions.json)', () => {
+  let rs: Harness;
+  before(async () => {
+    const server = await startConfiguredServer({ ...exampleConfig('razorpay-subscriptions'), allowed_origins: [] }, {});
+    rs = harnessAround(server, h.browser, { ownsBrowser: false });
+  });
+  after(async () => rs?.close());
+
+  /** A customer subscribed to Pro monthly with a card mandate (the sandbox modal's answer, the real verify), and their portal link. */
+  async function cardSubscriber(): Promise<string> {
+    const { token } = await post('/v1/sandbox/session', null, { customer_id: `portal_pm_${crypto.randomUUID().slice(0, 8)}` }, rs);
+    const { action } = await post('/v1/checkout', token, { plan: 'pro', interval: 'month' }, rs);
+    const paid = await post('/sandbox/razorpay/pay', null, { key: action.key_id, subscription_id: action.subscription_id, outcome: 'success', method: 'card' }, rs);
+    await post('/v1/razorpay/verify', token, { plan: 'pro', ...paid }, rs);
+    const { url } = await post('/v1/portal', token, {}, rs);
+    return url;
+  }
+
+  test('Update payment method: the modal says so; closing it changes nothing, a declined try shows why, then UPI Autopay replaces the card (strict CSP, axe)', async () => {
+    const url = await cardSubscriber();
+    const { context, page, errors } = await rs.newPage({ locale: 'en-IN' });
+    try {
+      await page.goto(url);
+      await waitForText(page.locator('[data-payment-method]'), 'Card');
+      const update = page.locator('[data-update-payment-method]');
+      await update.waitFor({ state: 'visible' });
+      const modal = page.locator('[data-razorpay-sandbox]');
+      const verifies: string[] = [];
+      page.on('request', (r) => {
+        if (r.method() === 'POST' && r.url().includes('/v1/portal/payment-method/verify')) verifies.push(r.url());
+      });
+
+      // Closed: nothing is posted, nothing changes.
+      await update.click();
+      await waitForText(modal.getByRole('dialog'), /Update payment method/);
+      await modal.getByRole('button', { name: 'Authorise new payment method' }).waitFor({ state: 'visible' });
+      await modal.getByRole('button', { name: 'Close checkout' }).click();
+      await modal.waitFor({ state: 'detached' });
+      assert.equal(await page.locator('[data-error]').isVisible(), false);
+      assert.equal(await page.locator('[data-payment-method]').textContent(), 'Card');
+
+      // Declined: the reason on the page; closing the modal keeps it.
+      await update.click();
+      await modal.getByRole('button', { name: 'Fail payment' }).click();
+      await waitForText(page.locator('[data-error]'), /declined by the bank/);
+      await modal.getByRole('button', { name: 'Close checkout' }).click();
+      await modal.waitFor({ state: 'detached' });
+      assert.equal(await page.locator('[data-payment-method]').textContent(), 'Card');
+      assert.deepEqual(verifies, []);
+
+      // Authorised with UPI Autopay: verified by the server, the summary shows the new method.
+      await update.click();
+      await modal.getByLabel('New payment method').selectOption('upi');
+      await modal.getByRole('button', { name: 'Authorise new payment method' }).click();
+      await waitForText(page.locator('[data-notice]'), 'Your payment method is now UPI Autopay.');
+      await waitForText(page.locator('[data-payment-method]'), 'UPI Autopay');
+      assert.equal(verifies.length, 1);
+      assert.equal(await page.locator('[data-error]').isVisible(), false);
+      assert.equal(await page.locator('[data-payments] tr').count(), 1, 'the authorisation was refunded: no new payment');
+      assert.deepEqual(errors.all(), [], 'no CSP refusal or page error under the strict CSP');
+    } finally {
+      await context.close();
+    }
+
+    // axe on the subscriber's page (its CSP bypassed for the injected axe script only), the update button shown.
+    const checked = await rs.newPage({ bypassCSP: true, locale: 'en-IN' });
+    try {
+      await checked.page.goto(await cardSubscriber());
+      await checked.page.locator('[data-update-payment-method]').waitFor({ state: 'visible' });
+      await assertAccessible(checked.page, 'a subscriber’s portal');
+    } finally {
+      await checked.context.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 // Razorpay Subscriptions end to end against the in-server sandbox (renewals on the simulator's clock) and the real-HTTP
 // fake: trial → active → renewals → failed charge → pending → recovered → halted → grace → free, cancel at cycle end, plan
-// and seat changes, duplicate and reordered webhooks, concurrent verify and webhooks, plan reuse, overlap refusal.
+// and seat changes, duplicate and reordered webhooks, concurrent verify and webhooks, plan reuse, overlap refusal, and the
+// portal's "Update payment method" (checkout.js subscription_card_change: active, and halted paying the due invoice).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -12,6 +13,7 @@ import type { RazorpaySimulator } from '../../server/providers/razorpay/sandbox/
 import type { SubscriptionControls } from '../../server/providers/types.js';
 import type { CustomerRow } from '../../server/store/customers.js';
 import { startRazorpayFake } from '../fakes/razorpay.js';
+import type { PortalActionResponse, PortalSummary, RazorpayAction } from '../../src/contract/index.js';
 import { parseConfig } from '../../server/config.js';
 import { razorpaySubscriptionSettings } from '../../server/providers/razorpay/settings.js';
 
@@ -113,7 +115,7 @@ for (const engine of engines()) {
       assert.deepEqual([summary.plan, summary.status, summary.provider], ['pro', 'active', 'razorpay']);
       assert.deepEqual(summary.next_charge, { at: new Date(sub.charge_at! * 1000).toISOString(), amount: 159900, currency: 'INR' });
       assert.match(summary.payment_method ?? '', /UPI/i);
-      assert.deepEqual(summary.can, { cancel: true, resume: false, change_plan: true, update_payment_method: false });
+      assert.deepEqual(summary.can, { cancel: true, resume: false, change_plan: true, update_payment_method: true });
       // Two charges, each with its receipt and Razorpay's invoice.
       assert.equal(summary.payments.length, 2);
       for (const p of summary.payments) {
@@ -135,6 +137,172 @@ for (const engine of engines()) {
       assert.equal(sim.subscriptions.get(id)!.status, 'cancelled');
       assert.equal((await listPayments(store, customer)).length, 2);
       assert.equal((await subscription(await session(customer))).plan, 'free');
+    });
+
+    describe('update payment method in the portal (checkout.js subscription_card_change)', () => {
+      const portalTokenOf = async (customer: string) => {
+        const link = await json(await server.request('POST', '/v1/portal', { token: await session(customer), body: {} }));
+        return new URL(link.url).hash.match(/^#token=(.+)$/)![1];
+      };
+      const portalSummary = async (token: string): Promise<PortalSummary> => json(await server.request('GET', '/v1/portal/summary', { token }));
+      /** POST /v1/portal/payment-method: the action the page runs checkout.js with. */
+      async function cardChangeAction(token: string): Promise<RazorpayAction> {
+        const res = await server.request('POST', '/v1/portal/payment-method', { token, body: {} });
+        assert.equal(res.status, 200, await res.clone().text());
+        const answer: PortalActionResponse = await json(res);
+        assert.equal(answer.checkout?.checkout_id, null, 'a card change has no checkout row to pay');
+        assert.equal(answer.checkout?.action.type, 'razorpay');
+        return answer.checkout!.action as RazorpayAction;
+      }
+      /** The sandbox modal, as checkout.js posts it with `subscription_card_change: 1`. */
+      const modal = (action: Pick<RazorpayAction, 'key_id' | 'subscription_id'>, outcome: 'success' | 'failure', method: 'upi' | 'card' = 'upi') =>
+        server.request('POST', '/sandbox/razorpay/pay', { body: { key: action.key_id, subscription_id: action.subscription_id, subscription_card_change: true, outcome, method } });
+      const confirm = (token: string, paid: Record<string, string>, idempotencyKey?: string) =>
+        server.request('POST', '/v1/portal/payment-method/verify', { token, body: { razorpay_payment_id: paid.razorpay_payment_id, razorpay_subscription_id: paid.razorpay_subscription_id, razorpay_signature: paid.razorpay_signature }, idempotencyKey });
+      async function subscribedWithCard(customer = uniqueId()) {
+        const { token, co } = await startCheckout(customer);
+        const paid = sim.paySubscription(co.action.subscription_id, { method: 'card' });
+        assert.equal((await verify(token, { plan: 'pro', ...paid })).status, 200);
+        await sim.settle();
+        return { customer, id: co.action.subscription_id as string, portal: await portalTokenOf(customer) };
+      }
+
+      test('active: card → UPI through the modal and verify; nothing charged (a refunded authorisation), no payment row; a declined try changes nothing', async () => {
+        const { customer, id, portal } = await subscribedWithCard();
+        let s = await portalSummary(portal);
+        assert.deepEqual([s.status, s.payment_method, s.can.update_payment_method], ['active', 'Card', true]);
+        const action = await cardChangeAction(portal);
+        assert.deepEqual([action.subscription_id, action.subscription_card_change, action.recurring, action.amount, action.currency, action.verify_path], [id, true, true, 0, 'INR', '/v1/portal/payment-method/verify']);
+
+        // The Fail button: Razorpay's failure object (200, for payment.failed), the subscription as it was.
+        const failed = await modal(action, 'failure');
+        assert.equal(failed.status, 200);
+        const failure = await json(failed);
+        assert.deepEqual([failure.error.code, failure.error.metadata.subscription_id], ['BAD_REQUEST_ERROR', id]);
+        assert.equal(sim.subscriptions.get(id)!.payment_method, 'card');
+
+        const res = await modal(action, 'success', 'upi');
+        assert.equal(res.status, 200, await res.clone().text());
+        const paid = await json(res);
+        assert.equal(paid.razorpay_subscription_id, id);
+        assert.equal(verifyRazorpaySubscriptionPayment(server.deps.config.razorpay.keySecret, paid.razorpay_payment_id, id, paid.razorpay_signature), true);
+        assert.equal(sim.payments.get(paid.razorpay_payment_id)!.status, 'refunded');
+        const key = `pm-${customer}`;
+        const first = await confirm(portal, paid, key);
+        assert.equal(first.status, 200, await first.clone().text());
+        const answer: PortalActionResponse = await json(first);
+        assert.deepEqual([answer.summary.status, answer.summary.payment_method, answer.checkout], ['active', 'UPI Autopay', null]);
+        const replay = await confirm(portal, paid, key);
+        assert.equal(replay.headers.get('Idempotent-Replay'), 'true');
+        assert.deepEqual(await json(replay), answer);
+        await sim.settle();
+        s = await portalSummary(portal);
+        assert.equal(s.payment_method, 'UPI Autopay');
+        assert.equal(s.payments.length, 1, 'only the first charge: the authorisation was refunded');
+        assert.deepEqual((await audit(customer)).map((a) => `${a.old_plan}→${a.new_plan}`), ['free→pro']);
+        // The next renewal is charged through the new mandate.
+        await toNextCharge(id);
+        const [renewal] = await listPayments(store, customer);
+        assert.deepEqual([renewal.kind, renewal.method, renewal.amount], ['renewal', 'upi', 159900]);
+      });
+
+      test('halted: the card change pays the due invoice → active; one payment row with the webhook delivered too, duplicate verifies with the same and a new key', async () => {
+        const { customer, id } = await subscribedWithCard();
+        sim.failNextCharges(id, 10);
+        while (sim.subscriptions.get(id)!.status !== 'halted') await toNextCharge(id);
+        assert.equal((await customerRow(customer)).status, 'unpaid');
+        // A link made now (one from before the retries would have expired).
+        const portal = await portalTokenOf(customer);
+        const before = await listPayments(store, customer);
+        let s = await portalSummary(portal);
+        assert.deepEqual([s.status, s.can.update_payment_method, s.can.change_plan], ['past_due', true, true]);
+        const action = await cardChangeAction(portal);
+        // What is due, from Razorpay's issued invoice (never from the page).
+        const due = [...sim.invoices.values()].find((i) => i.subscription_id === id && i.status === 'issued')!;
+        assert.deepEqual([action.amount, due.amount], [159900, 159900]);
+        // The sandbox modal shows the same amount, asked of the simulated Razorpay.
+        const view = await json(await server.request('GET', `/sandbox/razorpay/subscriptions/${id}?key=${action.key_id}&card_change=1`));
+        assert.deepEqual(view.card_change, { amount_due: 159900, payment_method: 'card' });
+
+        const paid = await json(await modal(action, 'success', 'upi'));
+        assert.equal(sim.subscriptions.get(id)!.status, 'active');
+        // The simulator's webhooks (updated, payment.captured, charged) race two verifies with different keys; then the
+        // first key again (a replay of its answer).
+        const key = `pm-halted-${customer}`;
+        const results = await Promise.all([confirm(portal, paid, key), confirm(portal, paid), sim.settle()]);
+        for (const r of results.slice(0, 2) as Response[]) assert.equal(r.status, 200, await r.clone().text());
+        const replay = await confirm(portal, paid, key);
+        assert.equal(replay.headers.get('Idempotent-Replay'), 'true');
+        assert.deepEqual(await json(replay), await json(results[0] as Response));
+        // The charge's webhook again, as a new delivery (a new event id): the ledger has the payment already.
+        const charged = sim.deliveries.find((d) => d.event === 'subscription.charged' && JSON.parse(d.body).payload.payment.entity.id === paid.razorpay_payment_id)!;
+        const secret = server.deps.config.razorpay.webhookSecret;
+        const again = await server.request('POST', '/v1/webhooks/razorpay', { rawBody: charged.body, headers: { 'X-Razorpay-Signature': signRazorpayWebhook(secret, charged.body), 'X-Razorpay-Event-Id': `evt_again_${uniqueId('x')}` } });
+        assert.equal((await json(again)).outcome, 'renewal_already_recorded');
+
+        const payments = await listPayments(store, customer);
+        assert.equal(payments.length, before.length + 1);
+        const row = payments.filter((p) => p.payment_id === paid.razorpay_payment_id);
+        assert.equal(row.length, 1);
+        assert.deepEqual([row[0].kind, row[0].amount, row[0].method, row[0].invoice_id, row[0].subscription_id], ['renewal', 159900, 'upi', due.id, id]);
+        assert.equal(row[0].invoice_url, due.short_url);
+        const c = await customerRow(customer);
+        assert.deepEqual([c.plan, c.status, c.unpaid_since], ['pro', 'active', null]);
+        s = await portalSummary(portal);
+        assert.deepEqual([s.status, s.payment_method, s.plan], ['active', 'UPI Autopay', 'pro']);
+        assert.equal(new Date(s.current_period_end!).getTime(), sim.subscriptions.get(id)!.current_end! * 1000);
+        assert.equal((await audit(customer)).length, 1, 'the plan never changed: one audit row, the first upgrade');
+      });
+
+      test('another customer’s subscription id or signature, and a bad signature, are refused in the envelope; nothing changes', async () => {
+        const a = await subscribedWithCard();
+        const b = await subscribedWithCard();
+        const bPaid = await json(await modal(await cardChangeAction(b.portal), 'success', 'upi'));
+        const refused = async (res: Response, code: string, message: RegExp) => {
+          const text = await res.clone().text();
+          assert.equal(res.status, 400, text);
+          assert.equal(JSON.parse(text).error.code, code, text);
+          assert.match(JSON.parse(text).error.message, message);
+          assert.ok(JSON.parse(text).error.request_id);
+        };
+        await refused(await confirm(a.portal, bPaid), 'validation_error', /not the subscription of this customer/);
+        await refused(await confirm(a.portal, { ...bPaid, razorpay_subscription_id: a.id }), 'invalid_signature', /Invalid payment signature/);
+        const storedMethod = async () => (await store.query<{ payment_method: string }>('SELECT payment_method FROM razorpay_subscriptions WHERE id = $1', [a.id]))[0].payment_method;
+        assert.equal(await storedMethod(), 'card');
+        const aPaid = await json(await modal(await cardChangeAction(a.portal), 'success', 'upi'));
+        await refused(await confirm(a.portal, { ...aPaid, razorpay_signature: signRazorpayPayment(server.deps.config.razorpay.keySecret, a.id, aPaid.razorpay_payment_id) }), 'invalid_signature', /Invalid payment signature/);
+        await refused(await confirm(a.portal, { ...aPaid, razorpay_signature: 'f'.repeat(64) }), 'invalid_signature', /Invalid payment signature/);
+        const missing = await server.request('POST', '/v1/portal/payment-method/verify', { token: a.portal, body: { razorpay_payment_id: aPaid.razorpay_payment_id } });
+        assert.equal((await json(missing)).error.code, 'validation_error');
+        // Only the portal link's token.
+        assert.equal((await confirm(await session(a.customer), aPaid)).status, 403);
+        // A's own card change still reaches the store, by its webhook (subscription.updated), not by the refused verifies.
+        await sim.settle();
+        assert.equal(await storedMethod(), 'upi');
+        assert.equal((await listPayments(store, a.customer)).length, 1);
+      });
+
+      test('a cancelled subscription, or one set to end: no update (409); the sandbox modal refuses a cancelled one in Razorpay’s envelope', async () => {
+        const ending = await subscribedWithCard();
+        await controls.cancel(await customerRow(ending.customer), { atPeriodEnd: true });
+        assert.equal((await portalSummary(ending.portal)).can.update_payment_method, false);
+        let res = await server.request('POST', '/v1/portal/payment-method', { token: ending.portal, body: {} });
+        assert.equal(res.status, 409, await res.clone().text());
+
+        const { customer, id, portal } = await subscribedWithCard();
+        await controls.cancel(await customerRow(customer), { atPeriodEnd: false });
+        await sim.settle();
+        assert.equal((await portalSummary(portal)).can.update_payment_method, false);
+        res = await server.request('POST', '/v1/portal/payment-method', { token: portal, body: {} });
+        assert.equal(res.status, 409, await res.clone().text());
+        assert.equal((await json(res)).error.code, 'conflict');
+        const upstream = await modal({ key_id: server.deps.config.razorpay.keyId, subscription_id: id }, 'success');
+        assert.equal(upstream.status, 400);
+        const body = await json(upstream);
+        assert.equal(body.error.code, 'BAD_REQUEST_ERROR');
+        assert.match(body.error.description, /cannot be changed for a subscription in cancelled status/);
+        assert.equal(sim.subscriptions.get(id)!.payment_method, 'card');
+      });
     });
 
     test('two checkouts of one customer at once (two tabs, different keys) make one subscription upstream; another may start once it can no longer be authorised', async () => {

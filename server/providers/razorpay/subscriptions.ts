@@ -78,6 +78,16 @@ export function progressOf(entity: RazorpaySubscription, eventAt: number): { end
   return { ended: ENDED.has(entity.status) ? 1 : 0, paid_count: entity.paid_count ?? 0, phase: PHASE[entity.status] ?? 0, event_at: eventAt };
 }
 
+/** The states whose mandate a card change replaces (checkout.js `subscription_card_change`): live, not paused, not ended. */
+const CARD_CHANGE_STATUSES = new Set(['authenticated', 'active', 'pending', 'halted']);
+
+/** checkout.js's `prefill` from what we know of the customer. */
+const prefillOf = (customer: Pick<CustomerRow, 'name' | 'email' | 'contact'>): RazorpayAction['prefill'] => ({
+  ...(customer.name ? { name: customer.name } : {}),
+  ...(customer.email ? { email: customer.email } : {}),
+  ...(customer.contact ? { contact: customer.contact } : {}),
+});
+
 const toDate = (s: number | null | undefined): Date | null => (typeof s === 'number' && s > 0 ? new Date(s * 1000) : null);
 const truthy = (v: unknown) => v === true || v === 1 || v === '1';
 
@@ -212,11 +222,7 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       currency: price.currency,
       name: deps.config.file.name,
       description: `${plan.name} plan, renews ${interval === 'year' ? 'yearly' : 'monthly'}${waitsForPaidTime ? ` from ${new Date(startAt * 1000).toISOString().slice(0, 10)}, when your paid time ends` : trialDays ? ` after a ${trialDays}-day trial` : ''}`,
-      prefill: {
-        ...(customer.name ? { name: customer.name } : {}),
-        ...(customer.email ? { email: customer.email } : {}),
-        ...(customer.contact ? { contact: customer.contact } : {}),
-      },
+      prefill: prefillOf(customer),
       script_url: deps.scriptUrl,
       ...(themeColor ? { theme_color: themeColor } : {}),
       verify_path: '/v1/razorpay/verify',
@@ -316,6 +322,35 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
   }
 
   /**
+   * A charge of the subscription that is no checkout's (a renewal, a recovery, a card change paying what was due)
+   * into the payments ledger: once per payment id (its primary key), whoever records it first, webhook or verify.
+   */
+  function recordCharge(
+    tx: Sql,
+    input: { row: RazorpaySubscriptionRow; entity: RazorpaySubscription; payment: Partial<RazorpayPayment> & { id: string }; invoice?: { id?: string; short_url?: string | null } },
+  ): Promise<boolean> {
+    const { row, entity, payment } = input;
+    return recordRenewalPayment(tx, {
+      provider: 'razorpay',
+      payment_id: payment.id,
+      customer_id: row.customer_id,
+      // No checkout: a refund of the checkout's payment (kind 'checkout') must not mark the renewals refunded.
+      subscription_id: row.id,
+      plan: row.plan,
+      interval: row.interval,
+      quantity: entity.quantity ?? row.quantity,
+      amount: typeof payment.amount === 'number' ? payment.amount : 0,
+      currency: payment.currency ?? 'INR',
+      method: payment.method ?? null,
+      invoice_id: payment.invoice_id ?? input.invoice?.id ?? null,
+      invoice_url: input.invoice?.short_url ?? null,
+      period_start: toDate(entity.current_start),
+      period_end: toDate(entity.current_end),
+      paid_at: toDate(payment.created_at) ?? deps.now(),
+    });
+  }
+
+  /**
    * A `subscription.*` webhook: the entity stored by its own state; a charge recorded once per payment id (the
    * checkout's payment if the checkout is not paid yet, else a renewal) and the period extended.
    */
@@ -334,25 +369,7 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       const result = await payCheckout(tx, { checkout, paymentId: payment.id, source, eventId: input.eventId });
       return result.changed ? 'upgraded' : 'already_applied';
     }
-    const current = applied.row ?? row;
-    const recorded = await recordRenewalPayment(tx, {
-      provider: 'razorpay',
-      payment_id: payment.id,
-      customer_id: row.customer_id,
-      // No checkout: a refund of the checkout's payment (kind 'checkout') must not mark the renewals refunded.
-      subscription_id: row.id,
-      plan: current.plan,
-      interval: current.interval,
-      quantity: entity.quantity ?? current.quantity,
-      amount: typeof payment.amount === 'number' ? payment.amount : 0,
-      currency: payment.currency ?? 'INR',
-      method: payment.method ?? null,
-      invoice_id: payment.invoice_id ?? input.invoice?.id ?? null,
-      invoice_url: input.invoice?.short_url ?? null,
-      period_start: toDate(entity.current_start),
-      period_end: toDate(entity.current_end),
-      paid_at: toDate(payment.created_at) ?? deps.now(),
-    });
+    const recorded = await recordCharge(tx, { row: applied.row ?? row, entity, payment: { ...payment, id: payment.id }, invoice: input.invoice });
     return recorded ? 'renewal_recorded' : 'renewal_already_recorded';
   }
 
@@ -368,6 +385,9 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
     if (!row) throw new AppError('not_found', 'No Razorpay subscription for this customer');
     return row;
   }
+
+  /** A new mandate is for a subscription that will charge again: live, not paused, not set to end at the cycle end. */
+  const cardChangeable = (row: RazorpaySubscriptionRow) => row.ended !== 1 && !row.cancel_at_cycle_end && CARD_CHANGE_STATUSES.has(row.status);
 
   function managed(row: RazorpaySubscriptionRow): ManagedSubscription {
     const price = recurringPrice(row.plan, row.interval);
@@ -385,17 +405,27 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       nextCharge: !ended && !row.cancel_at_cycle_end && chargeAt && price ? { at: chargeAt, amount: price.amount * row.quantity, currency: price.currency } : null,
       paymentMethod: row.payment_method ? (PAYMENT_METHODS[row.payment_method] ?? row.payment_method) : null,
       scheduledChange: row.scheduled ? { ...row.scheduled, at: new Date(row.scheduled.at) } : null,
-      can: { cancel: !ended && !row.cancel_at_cycle_end, resume: row.status === 'paused', changePlan: !ended && !row.cancel_at_cycle_end && row.status !== 'paused', updatePaymentMethod: false },
+      can: {
+        cancel: !ended && !row.cancel_at_cycle_end,
+        resume: row.status === 'paused',
+        changePlan: !ended && !row.cancel_at_cycle_end && row.status !== 'paused',
+        updatePaymentMethod: cardChangeable(row),
+      },
     };
   }
 
   /** An upstream answer into the store, as newer than anything stored (it is the state right now), audited once. */
-  async function applyAnswer(entity: RazorpaySubscription, op: string, extra: { cancelAtCycleEnd?: boolean; scheduled?: RazorpaySubscriptionRow['scheduled'] } = {}): Promise<RazorpaySubscriptionRow> {
+  async function applyAnswer(
+    entity: RazorpaySubscription,
+    op: string,
+    extra: { cancelAtCycleEnd?: boolean; scheduled?: RazorpaySubscriptionRow['scheduled']; then?: (tx: Sql, row: RazorpaySubscriptionRow) => Promise<unknown> } = {},
+  ): Promise<RazorpaySubscriptionRow> {
     return store.transaction(async (tx) => {
       const row = (await rowOf(tx, entity.id, true))!;
       const eventAt = Math.max(Number(row.event_at) + 1, Math.floor(deps.now().getTime() / 1000));
       if (extra.scheduled !== undefined) await tx.query('UPDATE razorpay_subscriptions SET scheduled = $2::jsonb WHERE id = $1', [entity.id, extra.scheduled ? JSON.stringify(extra.scheduled) : null]);
       const applied = await applyEntity(tx, { entity, eventAt, source: `razorpay_portal:${op}`, eventId: `${entity.id}:${op}:${eventAt}`, cancelAtCycleEnd: extra.cancelAtCycleEnd, forceCustomer: true });
+      await extra.then?.(tx, applied.row ?? row);
       return applied.row ?? row;
     });
   }
@@ -444,6 +474,52 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       const at = toDate(entity.change_scheduled_at) ?? (row.current_end ? new Date(row.current_end) : deps.now());
       const scheduled = when === 'cycle_end' ? { plan: plan.id, interval: change.interval, quantity, at: at.toISOString() } : null;
       return managed(await applyAnswer(entity, when === 'now' ? 'change_plan' : 'schedule_change', { scheduled }));
+    },
+    /**
+     * The portal's "Update payment method": checkout.js re-authorises this subscription (`subscription_card_change`).
+     * What it pays now is Razorpay's: a pending or halted subscription's outstanding invoice, else nothing (a
+     * refunded authorisation). No checkout row is made: confirmPaymentMethod takes the answer.
+     */
+    async updatePaymentMethod(customer) {
+      const row = await requireLive(customer);
+      if (!cardChangeable(row)) throw new AppError('conflict', `The payment method of a ${row.cancel_at_cycle_end ? 'subscription set to end' : `${row.status} subscription`} cannot be changed`);
+      const price = recurringPrice(row.plan, row.interval);
+      const due = row.status === 'pending' || row.status === 'halted' ? (await client.listInvoices(row.id)).find((i) => i.status === 'issued') : undefined;
+      const planName = catalog.plan(row.plan)?.name ?? row.plan;
+      const action: RazorpayAction = {
+        type: 'razorpay',
+        key_id: deps.secrets.keyId,
+        subscription_id: row.id,
+        recurring: true,
+        subscription_card_change: true,
+        amount: due?.amount ?? 0,
+        currency: due?.currency ?? price?.currency ?? 'INR',
+        name: deps.config.file.name,
+        description: `New payment method for the ${planName} plan${due ? ', paying what is due' : ''}`,
+        prefill: prefillOf(customer),
+        script_url: deps.scriptUrl,
+        ...(themeColor ? { theme_color: themeColor } : {}),
+        verify_path: '/v1/portal/payment-method/verify',
+      };
+      return action;
+    },
+    /**
+     * checkout.js's answer to a card change: the reversed signature over the payment and the subscription id stored
+     * for this customer (another subscription's id or signature is refused), then the subscription as Razorpay has
+     * it now stored (its new method; a paid invoice's charge makes a halted one active) and that charge recorded
+     * once: the same payment's `subscription.charged` finds its ledger row there, or made it first.
+     */
+    async confirmPaymentMethod(customer, answer) {
+      const row = await requireLive(customer);
+      if (answer.subscriptionId !== row.id) throw new AppError('validation_error', 'razorpay_subscription_id: not the subscription of this customer');
+      if (!verifyRazorpaySubscriptionPayment(deps.secrets.keySecret, answer.paymentId, row.id, answer.signature)) throw new AppError('invalid_signature', 'Invalid payment signature');
+      const [entity, payment] = await Promise.all([client.fetchSubscription(row.id), client.fetchPayment(answer.paymentId)]);
+      // A charge has an invoice (a refunded authorisation has none) and is captured.
+      const charged = typeof payment.invoice_id === 'string' && payment.status === 'captured';
+      const invoice = charged ? await client.fetchInvoice(payment.invoice_id!).catch(() => undefined) : undefined;
+      return managed(
+        await applyAnswer(entity, 'payment_method', { then: (tx, current) => (charged ? recordCharge(tx, { row: current, entity, payment, invoice }) : Promise.resolve()) }),
+      );
     },
   };
 

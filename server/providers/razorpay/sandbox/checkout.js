@@ -3,7 +3,9 @@
 // and a small accessible modal: Pay, Fail, Close. Payments are simulated by the Tollgate server that
 // served this file, which signs them with its sandbox key and sends the signed webhooks. With
 // `subscription_id` instead of `order_id` (and no amount) it authorises a subscription: the modal shows the
-// plan's amount × quantity per period, asked of the server.
+// plan's amount × quantity per period, asked of the server. With `subscription_id` and `subscription_card_change: 1`
+// it re-authorises a live subscription with a new payment method (chosen in the modal); a pending or halted
+// one's outstanding invoice is paid by it.
 (function () {
   'use strict';
   if (window.Razorpay && window.Razorpay.__tollgateSandbox) return;
@@ -28,6 +30,8 @@
     'button:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}' +
     'button[disabled]{opacity:.6;cursor:progress}' +
     '.row{display:flex;gap:8px;flex-wrap:wrap}.row button{flex:1}' +
+    'label.method{display:grid;gap:4px;font-size:13px}select{font:inherit;padding:8px;border-radius:8px;border:1px solid #cbd5e1;background:#fff;color:#0f172a}' +
+    'select:focus-visible{outline:3px solid #f59e0b;outline-offset:2px}' +
     '.close{position:absolute;inset-block-start:8px;inset-inline-end:8px;background:transparent;border:0;color:#fff;font-size:20px;padding:4px 10px}' +
     '.wrap{position:relative}' +
     '@media (forced-colors:active){.head{border-bottom:1px solid CanvasText}button{border:1px solid ButtonText}}';
@@ -51,6 +55,11 @@
     this._host = null;
   }
   Razorpay.__tollgateSandbox = true;
+
+  // checkout.js takes 1 (or true) for a card change.
+  function cardChange(o) {
+    return Boolean(o.subscription_id && o.subscription_card_change);
+  }
 
   // "month", "3 months", "year"…
   function per(period, interval) {
@@ -100,7 +109,8 @@
         outcome: outcome,
         email: o.prefill && o.prefill.email,
         contact: o.prefill && o.prefill.contact,
-        method: o.subscription_id && o.prefill && ['upi', 'card', 'emandate'].indexOf(o.prefill.method) >= 0 ? o.prefill.method : undefined,
+        method: ui.method ? ui.method.value : o.subscription_id && o.prefill && ['upi', 'card', 'emandate'].indexOf(o.prefill.method) >= 0 ? o.prefill.method : undefined,
+        subscription_card_change: cardChange(o) || undefined,
       }),
     })
       .then(function (res) {
@@ -153,7 +163,8 @@
     title.id = 'rzp-title';
     title.textContent = o.name || 'Checkout';
     var desc = document.createElement('p');
-    desc.textContent = (o.description || '') + ' · Sandbox';
+    var changing = cardChange(o);
+    desc.textContent = (changing ? 'Update payment method' + (o.description ? ' · ' + o.description : '') : o.description || '') + ' · Sandbox';
     head.append(title, desc);
     var close = document.createElement('button');
     close.className = 'close';
@@ -188,16 +199,34 @@
     fail.className = 'fail';
     fail.textContent = 'Fail payment';
     row.append(pay, fail);
-    body.append(amount, note, row, status, error);
+    body.append(amount, note);
+    var method = null;
+    if (changing) {
+      // The new mandate's method, as the customer picks it in Razorpay's checkout.
+      var methodLabel = document.createElement('label');
+      methodLabel.className = 'method';
+      methodLabel.textContent = 'New payment method';
+      method = document.createElement('select');
+      [['upi', 'UPI Autopay'], ['card', 'Card'], ['emandate', 'e-mandate (bank account)']].forEach(function (m) {
+        var option = document.createElement('option');
+        option.value = m[0];
+        option.textContent = m[1];
+        method.append(option);
+      });
+      if (o.prefill && ['upi', 'card', 'emandate'].indexOf(o.prefill.method) >= 0) method.value = o.prefill.method;
+      methodLabel.append(method);
+      body.append(methodLabel);
+    }
+    body.append(row, status, error);
     dialog.append(head, close, body);
     backdrop.append(dialog);
     root.append(backdrop);
 
-    var ui = { pay: pay, fail: fail, error: error, status: status };
+    var ui = { pay: pay, fail: fail, error: error, status: status, method: method };
     if (o.subscription_id) {
       // checkout.js gets no amount for a subscription: ask the server what the plan charges.
       pay.disabled = fail.disabled = true;
-      fetch(origin + '/sandbox/razorpay/subscriptions/' + encodeURIComponent(o.subscription_id) + '?key=' + encodeURIComponent(o.key))
+      fetch(origin + '/sandbox/razorpay/subscriptions/' + encodeURIComponent(o.subscription_id) + '?key=' + encodeURIComponent(o.key) + (changing ? '&card_change=1' : ''))
         .then(function (res) {
           return res.json().then(function (body) {
             if (!res.ok) throw new Error((body.error && body.error.message) || 'Unknown subscription');
@@ -205,6 +234,16 @@
           });
         })
         .then(function (v) {
+          if (changing) {
+            // Nothing is charged for an active one (a refunded authorisation); a pending or halted one pays what is due.
+            var due = v.card_change.amount_due;
+            amount.textContent = due > 0 ? money(due, v.currency) + ' due' : 'Update payment method';
+            pay.textContent = due > 0 ? 'Pay ' + money(due, v.currency) + ' and update' : 'Authorise new payment method';
+            note.textContent += ' · now paid by ' + (v.card_change.payment_method || 'no method yet') + ' · renews every ' + per(v.period, v.interval);
+            pay.disabled = fail.disabled = false;
+            if (self._host && root.activeElement !== close) pay.focus();
+            return;
+          }
           var price = money(v.amount, v.currency) + ' / ' + per(v.period, v.interval);
           amount.textContent = price;
           pay.textContent = (v.trial_ends_at ? 'Authorise ' : 'Pay ') + price;
@@ -234,8 +273,8 @@
         e.preventDefault();
         self._close(true);
       } else if (e.key === 'Tab') {
-        var items = [close, pay, fail].filter(function (b) {
-          return !b.disabled;
+        var items = [close, method, pay, fail].filter(function (b) {
+          return b && !b.disabled;
         });
         var i = items.indexOf(root.activeElement);
         e.preventDefault();

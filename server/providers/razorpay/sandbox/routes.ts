@@ -1,5 +1,5 @@
 // Sandbox-only browser routes: the simulated checkout.js, the endpoint its modal pays (or authorises a
-// subscription) through, and what it shows for a subscription.
+// subscription, or re-authorises one with a new payment method) through, and what it shows for a subscription.
 import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import { z } from 'zod';
@@ -23,8 +23,11 @@ export const PayRequest = z
     contact: z.string().max(32).optional(),
     /** A subscription's payment method (the charges' `method`); default `upi`. */
     method: z.enum(['upi', 'card', 'emandate']).optional(),
+    /** checkout.js's `subscription_card_change`: a new mandate for a live subscription (its outstanding invoice paid, if any). */
+    subscription_card_change: z.boolean().optional(),
   })
-  .refine((b) => (b.order_id === undefined) !== (b.subscription_id === undefined), { message: 'exactly one of order_id and subscription_id is required' });
+  .refine((b) => (b.order_id === undefined) !== (b.subscription_id === undefined), { message: 'exactly one of order_id and subscription_id is required' })
+  .refine((b) => !b.subscription_card_change || b.subscription_id !== undefined, { message: 'subscription_card_change: only with subscription_id' });
 
 /** What the modal shows for a subscription (checkout.js gets no amount for one): the plan's amount × quantity per period. */
 export const SandboxSubscriptionView = z.object({
@@ -38,6 +41,15 @@ export const SandboxSubscriptionView = z.object({
   quantity: z.number().int(),
   /** Unix seconds of the first charge, when that is later than now (a trial); else null. */
   trial_ends_at: z.number().int().nullable(),
+  /** With `?card_change=1` (the modal of a `subscription_card_change`): what it pays now and the mandate it replaces. */
+  card_change: z
+    .object({
+      /** The outstanding invoice of a pending or halted subscription, else 0. */
+      amount_due: z.number().int(),
+      /** The method of the current mandate (null before one is authorised). */
+      payment_method: z.string().nullable(),
+    })
+    .optional(),
 });
 
 export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: string) {
@@ -48,6 +60,13 @@ export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: strin
   routes.post('/sandbox/razorpay/pay', async (c) => {
     const body = await readJson(c, PayRequest);
     if (body.key !== keyId) throw new AppError('validation_error', 'key: not this sandbox key');
+    if (body.subscription_card_change) {
+      // An unknown subscription, or one whose mandate cannot change (cancelled, completed, paused…): Razorpay's 400 envelope.
+      const refused = simulator.cardChangeRefusal(body.subscription_id!);
+      if (refused) return c.json(refused, 400);
+      const payer = { email: body.email, contact: body.contact, method: body.method };
+      return c.json(body.outcome === 'success' ? simulator.changePaymentMethod(body.subscription_id!, payer) : simulator.failPaymentMethodChange(body.subscription_id!, payer));
+    }
     if (body.subscription_id !== undefined) {
       const sub = simulator.subscriptions.get(body.subscription_id);
       if (!sub) throw new AppError('not_found', 'No such sandbox subscription');
@@ -79,6 +98,7 @@ export function sandboxRazorpayRoutes(simulator: RazorpaySimulator, keyId: strin
       interval: plan.interval,
       quantity: sub.quantity,
       trial_ends_at: sub.status === 'created' && sub.start_at * 1000 > simulator.clock() ? sub.start_at : null,
+      ...(c.req.query('card_change') === '1' ? { card_change: { amount_due: simulator.amountDue(sub.id), payment_method: sub.payment_method } } : {}),
     };
     return c.json(view);
   });

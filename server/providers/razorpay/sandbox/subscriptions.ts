@@ -1,6 +1,6 @@
 // The simulated Razorpay Subscriptions API (docs/upstream/razorpay-subscriptions.md): plans, subscriptions and their states,
-// cancel / update / pause / resume, invoices, the checkout authorisation with its reversed signature, and
-// renewals on the simulator's clock (tick / advance) with injectable failed charges, retries and halts.
+// cancel / update / pause / resume, invoices, the checkout authorisation with its reversed signature, the card change that
+// re-authorises a live one, and renewals on the simulator's clock (tick / advance) with injectable failed charges, retries and halts.
 import type { Hono } from 'hono';
 import { signRazorpaySubscriptionPayment } from '../../../security/signatures.js';
 import type { RazorpayPayment } from '../client.js';
@@ -124,6 +124,8 @@ export interface SubscriptionPayer {
 export const CHARGE_RETRY_DELAYS_S = [1, 2, 3].map((days) => days * 86_400);
 /** A trial's authorisation is a small charge refunded at once (no invoice, no subscription.charged). */
 export const AUTH_AMOUNT = 500;
+/** The states whose mandate checkout.js's `subscription_card_change` may replace (a live subscription, not paused). */
+export const CARD_CHANGE_STATUSES: ReadonlySet<SubscriptionStatus> = new Set(['authenticated', 'active', 'pending', 'halted']);
 
 export interface SubscriptionContext {
   api: Hono;
@@ -667,6 +669,56 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
     return checkoutFailure(payment, { payment_id: payment.id, subscription_id: sub.id });
   }
 
+  /** Why checkout.js's `subscription_card_change` is refused for this subscription (Razorpay's error envelope), or undefined. */
+  function cardChangeRefusal(subscriptionId: string): ReturnType<typeof rzpError> | undefined {
+    const sub = subscriptions.get(subscriptionId);
+    if (!sub) return rzpError('The id provided does not exist', 'subscription_id');
+    if (!CARD_CHANGE_STATUSES.has(sub.status)) return rzpError(`Payment method cannot be changed for a subscription in ${sub.status} status.`, 'subscription_id');
+    return undefined;
+  }
+
+  function changeable(subscriptionId: string): RazorpaySubscription {
+    const refused = cardChangeRefusal(subscriptionId);
+    if (refused) throw new Error(`subscription ${subscriptionId}: ${refused.error.description}`);
+    return subscriptions.get(subscriptionId)!;
+  }
+
+  /**
+   * The customer authorises a new mandate (card, UPI Autopay, e-mandate) on a live subscription: its
+   * `payment_method` becomes the new one and later charges use it. Authenticated or active: a refunded
+   * authorisation payment (nothing charged, no invoice). Pending or halted: the authorisation pays the
+   * outstanding invoice, so the subscription is active again (`charge(sub, true)`, as `recover`). Either way
+   * `subscription.updated` goes out with the new method: Razorpay documents no event of its own for a card
+   * change, and `updated` is the one that says "this entity changed" without implying a charge or a state move;
+   * a charge's own events (payment.captured, subscription.charged) follow it.
+   */
+  function changePaymentMethod(subscriptionId: string, payer: SubscriptionPayer = {}): SubscriptionCheckoutSuccess {
+    const sub = changeable(subscriptionId);
+    const st = stateOf(sub);
+    authorise(sub, payer);
+    // The declines injected by failNextCharges were the old method's.
+    st.failLeft = 0;
+    emit(event('subscription.updated', { subscription: sub }));
+    let payment: RazorpaySubscriptionPayment;
+    if (st.due) payment = charge(sub, true);
+    else {
+      payment = newPayment(sub, AUTH_AMOUNT, null, 'Payment method authorisation (refunded)');
+      Object.assign(payment, { status: 'refunded', amount_refunded: AUTH_AMOUNT, refund_status: 'full' });
+    }
+    return { razorpay_payment_id: payment.id, razorpay_subscription_id: sub.id, razorpay_signature: signRazorpaySubscriptionPayment(ctx.keySecret, payment.id, sub.id) };
+  }
+
+  /** The new method is declined in the modal: nothing about the subscription changes; `payment.failed` as for any payment. */
+  function failPaymentMethodChange(subscriptionId: string, payer: SubscriptionPayer = {}): SubscriptionCheckoutFailure {
+    const sub = changeable(subscriptionId);
+    const st = stateOf(sub);
+    const payment = newPayment(sub, st.due?.amount ?? AUTH_AMOUNT, st.due ?? null, `Subscription ${sub.id}`);
+    Object.assign(payment, { method: payer.method ?? payment.method, email: payer.email ?? payment.email, contact: payer.contact ?? payment.contact });
+    declinePayment(payment);
+    emit(event('payment.failed', { payment }));
+    return checkoutFailure(payment, { payment_id: payment.id, subscription_id: sub.id });
+  }
+
   /** What falls due at `charge_at` (or `expire_by`), or undefined. */
   function dueAt(sub: RazorpaySubscription): number | undefined {
     if (sub.status === 'created') return sub.expire_by ?? undefined;
@@ -717,6 +769,14 @@ export function createSubscriptionSimulator(ctx: SubscriptionContext) {
     invoices,
     paySubscription,
     failSubscription,
+    cardChangeRefusal,
+    changePaymentMethod,
+    failPaymentMethodChange,
+    /** What a card change pays now: the outstanding invoice of a pending or halted subscription, else 0. */
+    amountDue: (subscriptionId: string): number => {
+      const sub = subscriptions.get(subscriptionId);
+      return (sub && states.get(sub.id)?.due?.amount_due) ?? 0;
+    },
     runDue,
     /** The next `count` automatic charges of this subscription fail (renewals, retries, the first charge after a trial). */
     failNextCharges(subscriptionId: string, count = 1): void {
