@@ -1,6 +1,7 @@
 // A sandbox purchase with a promotion code and 3 seats on the partner page (examples/commerce.json: Team at ₹499 a
 // seat, GST 18 % inclusive as CGST + SGST, LAUNCH20), then its receipt: the PDF's text says the quantity, unit
-// price, discount, tax lines and total that <plan-picker> showed (en-IN) and that the Razorpay order was made for.
+// price, discount, tax lines and total that <plan-picker> showed (en-IN) and that the Razorpay order was made for;
+// <usage-meter receipts> lists it and links to its page, on the partner page and under the webview's strict CSP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Browser, Request } from 'playwright-core';
@@ -140,6 +141,26 @@ describe('a purchase with a code and 3 seats, and its receipt (sandbox, examples
     assert.deepEqual([pricing.quantity, pricing.unit_amount, pricing.discount, pricing.tax?.amount, pricing.total], [shown.quantity, shown.unit, shown.discount, shown.tax, shown.total]);
     // The seats bought are the customer's seats limit.
     assert.equal((await apiGet<Entitlements>(page, '/v1/entitlements', token)).limits.seats, 3);
+
+    // The partner page's <usage-meter receipts> lists it without a reload; its link opens the receipt page in a new tab.
+    const history = page.locator('#account usage-meter [part~="receipts"]');
+    const link = history.getByRole('link', { name: `Receipt ${receipts[0].number} (opens in a new tab)` });
+    await waitForText(history.locator('[part~="receipt"]'), new RegExp(`^Receipt ${receipts[0].number} .* ₹1,197\\.60$`));
+    assert.equal(await history.locator('[part~="receipt"]').count(), 1);
+    const [receiptPage] = await Promise.all([page.context().waitForEvent('page'), link.click()]);
+    await receiptPage.waitForLoadState();
+    const pageText = (await receiptPage.locator('body').innerText()).replace(/\s+/g, ' ');
+    for (const expected of [receipts[0].number, 'LAUNCH20', '₹1,197.60', '₹299.40', 'CGST', 'SGST']) assert.ok(pageText.includes(expected), `${expected} on the receipt page: ${pageText}`);
+    await receiptPage.close();
+    assert.deepEqual(errors.all(), []);
+
+    // The same history in the IDE webview, under its strict CSP (no inline script or style): the chunk loads, no violation.
+    await page.goto(h.url('/demo/webview.html'));
+    await waitForText(page.locator('[data-session-status]'), 'Signed in (sandbox)');
+    const webviewMeter = page.locator('usage-meter');
+    await webviewMeter.evaluate((el) => el.setAttribute('receipts', ''));
+    await waitForText(webviewMeter.locator('[part~="receipt-link"]'), `Receipt ${receipts[0].number}`);
+    assert.equal(await page.locator('[data-csp]').getAttribute('data-count'), '0', await page.locator('[data-csp]').innerText());
     assert.deepEqual(errors.all(), []);
   });
 });
