@@ -147,6 +147,7 @@ describe('a purchase with a code and 3 seats, and its receipt (sandbox, examples
     const link = history.getByRole('link', { name: `Receipt ${receipts[0].number} (opens in a new tab)` });
     await waitForText(history.locator('[part~="receipt"]'), new RegExp(`^Receipt ${receipts[0].number} .* ₹1,197\\.60$`));
     assert.equal(await history.locator('[part~="receipt"]').count(), 1);
+    await page.locator('#account usage-meter').screenshot({ path: '/tmp/commerce-history.png' }); // to look at
     const [receiptPage] = await Promise.all([page.context().waitForEvent('page'), link.click()]);
     await receiptPage.waitForLoadState();
     const pageText = (await receiptPage.locator('body').innerText()).replace(/\s+/g, ' ');
