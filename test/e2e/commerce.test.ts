@@ -4,8 +4,8 @@
 // <usage-meter receipts> lists it and links to its page, on the partner page and under the webview's strict CSP.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Browser, Request } from 'playwright-core';
 import { writeFileSync } from 'node:fs';
+import type { Browser, Request } from 'playwright-core';
 import { PDFParse } from 'pdf-parse';
 import type { CheckoutPricing, CheckoutResponse, Entitlements } from '../../src/contract/index.js';
 import type { ReceiptList } from '../../src/contract/receipts.js';
