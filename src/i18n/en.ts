@@ -1,8 +1,9 @@
 // English strings every element needs at first render; the checkout flow's own strings are in
-// en-checkout.ts and the promotion code field's in en-promotion.ts, and load with them. Together their keys
-// are the catalog's source of truth.
+// en-checkout.ts, the promotion code field's in en-promotion.ts, the seat stepper's in en-seats.ts and the
+// payment history's in en-receipts.ts, and load with them. Together their keys are the catalog's source of truth.
 import type { enCheckout } from './en-checkout.js';
 import type { enPromotion } from './en-promotion.js';
+import type { enReceipts } from './en-receipts.js';
 import type { enSeats } from './en-seats.js';
 
 export const en = {
@@ -64,4 +65,4 @@ export const en = {
   'promo.toggle': 'Have a code?',
 };
 
-export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion | keyof typeof enSeats;
+export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion | keyof typeof enSeats | keyof typeof enReceipts;

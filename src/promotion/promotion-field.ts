@@ -1,16 +1,19 @@
 // The promotion code field (loaded on "Have a code?", lazy-promotion.ts): asks POST /v1/promotion-codes/validate
 // for the host's checkout, shows the struck-through and the discounted price and how long the discount lasts in
-// the page's language, or the refusal in plain words; the server decides every amount.
+// the page's language, its tax ("incl. ₹182.68 GST", priced on the discounted amount), or the refusal in plain
+// words; the server decides every amount.
 import { css, html, nothing, type TemplateResult } from 'lit';
 import type { TollgateElement } from '../base/tollgate-element.js';
 import type { PromotionPreview } from '../contract/index.js';
 import { TollgateError } from '../api/client.js';
 import { formatMoney, formatNumber } from '../format.js';
 import { enPromotion } from '../i18n/en-promotion.js';
+import { enSeats } from '../i18n/en-seats.js';
 import { addMessages, errorKey, type MessageKey } from '../i18n/index.js';
 import type { PromotionTarget } from './lazy-promotion.js';
 
 addMessages('en', enPromotion);
+addMessages('en', enSeats); // the tax line's words ("incl. {amount} {name}"), shared with the seat stepper
 
 const promotionStyles = css`
   .promo {
@@ -160,6 +163,7 @@ export class PromotionField {
           : preview
             ? html`<span class="sr-only">${t('promo.was', { price: formatMoney(preview.amount, preview.currency, locale) })}</span><s aria-hidden="true">${formatMoney(preview.amount, preview.currency, locale)}</s>
                 <strong part="promotion-total">${formatMoney(preview.total, preview.currency, locale)}</strong>
+                ${preview.tax?.rate ? html`<span part="tax">${t(preview.tax.inclusive ? 'tax.incl' : 'tax.excl', { amount: formatMoney(preview.tax.amount, preview.currency, locale), name: preview.tax.name })}</span>` : nothing}
                 <span part="promotion-duration">${t('promo.applied', { code: preview.code, duration: durationWords(t, preview, locale) })}</span>`
             : nothing}</div>
     </form>`;

@@ -1,6 +1,6 @@
 // The promotion code field of <plan-picker> and <razorpay-checkout> in Chromium: loaded on "Have a code?", the
 // server's preview shown as a struck-through and a discounted price with its duration in words (en, en-IN, hi),
-// refusals in plain words, the code sent with the checkout, keyboard use and axe.
+// the tax of the discounted price, refusals in plain words, the code sent with the checkout, keyboard use and axe.
 import { expect, fixture, html } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../../src/components/plan-picker/plan-picker.js';
@@ -8,6 +8,7 @@ import '../../src/components/razorpay-checkout/razorpay-checkout.js';
 import type { PlanPicker } from '../../src/components/plan-picker/plan-picker.js';
 import type { RazorpayCheckout } from '../../src/components/razorpay-checkout/razorpay-checkout.js';
 import type { CheckoutRequest, PromotionPreview, PromotionPreviewRequest } from '../../src/contract/index.js';
+import { exclusiveTax, inclusiveTax } from '../../src/contract/tax.js';
 import { formatMoney } from '../../src/format.js';
 import { loadCatalog } from '../../src/i18n/index.js';
 import { $, FakeServer, apiError, catalog, installRazorpay, razorpayCheckout, removeRazorpay, subscription, text, until } from './helpers.js';
@@ -153,6 +154,36 @@ describe('promotion codes in the elements', () => {
       await typeAndApply(el, input, 'X');
       await until(() => text(el.shadowRoot!.querySelector('[part~="promotion-result"] .error')) === 'इस कोड की अवधि समाप्त हो गई है।', 3000, 'the Hindi refusal');
       await expect(el).to.be.accessible();
+    });
+
+    it('shows the tax of the discounted price, as the server priced it: "incl. ₹195.13 GST" (en-IN), "₹195.13 GST सहित" (hi)', async () => {
+      // The server's preview carries the tax on what is left after the discount (README "Taxes": discount first).
+      server.on('POST /v1/promotion-codes/validate', (r) => {
+        const answer = preview(r.body as PromotionPreviewRequest);
+        return { ...answer, tax: { amount: inclusiveTax(answer.total, 18), name: 'GST', rate: 18, inclusive: true, country: 'IN' } };
+      });
+      const el = await fixture<PlanPicker>(html`<plan-picker locale="en-IN" session="tok_1" promotion-codes></plan-picker>`);
+      await typeAndApply(el, await openField(el), 'LAUNCH20');
+      // ₹1,279.20 less its GST at 18 %: net ₹1,084.07, GST ₹195.13.
+      expect(text($(el, '[part~="promotion-result"] [part~="tax"]'))).to.equal('incl. ₹195.13 GST');
+      await expect(el).to.be.accessible();
+      const applyAgain = async () => {
+        const input = $(el, '[part~="promotion-input"]') as HTMLInputElement;
+        input.select();
+        await typeAndApply(el, input, 'LAUNCH20');
+      };
+      await loadCatalog('hi');
+      el.locale = 'hi';
+      await applyAgain();
+      await until(() => text(el.shadowRoot!.querySelector('[part~="promotion-result"] [part~="tax"]')) === `${formatMoney(19513, 'INR', 'hi')} GST सहित`, 3000, 'the Hindi tax line');
+      // Exclusive: the tax is added to the discounted price.
+      server.on('POST /v1/promotion-codes/validate', (r) => {
+        const answer = preview(r.body as PromotionPreviewRequest);
+        return { ...answer, tax: { amount: exclusiveTax(answer.total, 18), name: 'GST', rate: 18, inclusive: false, country: 'IN' } };
+      });
+      el.locale = 'en-IN';
+      await applyAgain();
+      await until(() => text(el.shadowRoot!.querySelector('[part~="promotion-result"] [part~="tax"]')) === '+ ₹230.26 GST', 3000, 'the exclusive tax line');
     });
   });
 

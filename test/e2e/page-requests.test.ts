@@ -1,6 +1,6 @@
 // The demo pages' API requests against the real server: before the first click each resource (method, path,
 // session, locale) is asked for once however many elements show it, and after a paid checkout on the partner
-// page the subscription and the entitlements are asked for exactly once more.
+// page the subscription, the entitlements and the meter's payment history are asked for exactly once more.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page, Request } from 'playwright-core';
@@ -54,7 +54,7 @@ function watchApi(page: Page) {
 }
 
 describe('requests per resource', () => {
-  test('partner page: one request per resource before the first click; after paying, subscription and entitlements once more', async () => {
+  test('partner page: one request per resource before the first click; after paying, subscription, entitlements and receipts once more', async () => {
     const { context, page, errors } = await h.newPage();
     try {
       const api = watchApi(page);
@@ -63,12 +63,13 @@ describe('requests per resource', () => {
       await waitForText(page.locator('#account usage-meter [part="plan-name"]'), /^Free$/);
       await page.locator('#export paywall-gate [part="paywall"] plan-picker [role="radio"]').first().waitFor();
       await api.settled();
-      // Two pickers (the page's and the export paywall's), a meter and a gate. The signed-out catalog comes first
-      // (the plans show before the session does) and is its own resource: the server prices per customer.
+      // Two pickers (the page's and the export paywall's), a meter with its payment history and a gate. The signed-out
+      // catalog comes first (the plans show before the session does) and is its own resource: the server prices per customer.
       assert.deepEqual(api.counts(), {
         'GET /v1/entitlements · session 1 · en': 1,
         'GET /v1/plans · anonymous · en': 1,
         'GET /v1/plans · session 1 · en': 1,
+        'GET /v1/receipts · session 1 · en': 1,
         'GET /v1/subscription · session 1 · en': 1,
         'POST /v1/sandbox/session · anonymous · -': 1,
       });
@@ -83,6 +84,7 @@ describe('requests per resource', () => {
       const counts = api.counts();
       assert.equal(counts['GET /v1/subscription · session 1 · en'], 2, 'the picker and the meter asked once, together');
       assert.equal(counts['GET /v1/entitlements · session 1 · en'], 2);
+      assert.equal(counts['GET /v1/receipts · session 1 · en'], 2, "the meter's payment history, for the new receipt");
       assert.equal(counts['GET /v1/plans · session 1 · en'], 1);
       assert.equal(counts['GET /v1/plans · anonymous · en'], 1, "the page's notice names the plan from the picker's catalog");
       assert.deepEqual(errors.all(), []);

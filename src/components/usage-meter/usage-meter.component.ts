@@ -1,4 +1,5 @@
-// <usage-meter>: the customer's plan, status and usage per metric, from GET /v1/subscription.
+// <usage-meter>: the customer's plan, status and usage per metric, from GET /v1/subscription, and with `receipts`
+// the latest receipts from GET /v1/receipts (src/receipts/, a chunk of its own).
 import { html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { Task, TaskStatus } from '@lit/task';
@@ -17,7 +18,9 @@ import { usageMeterStyles } from './usage-meter.styles.js';
  * @summary Shows the customer's plan, its status in plain words, the period end and a labelled
  * meter per usage metric, with "Manage billing" and "Upgrade" actions ("Upgrade" only while a higher
  * plan can be ordered: the subscription's `canUpgrade` is not `false`). Without a session it keeps
- * its placeholder for up to 1.5 s (the page may still be fetching one), then says to sign in.
+ * its placeholder for up to 1.5 s (the page may still be fetching one), then says to sign in. With
+ * `receipts`, a payment history under the meters: the latest five receipts and credit notes (number, date,
+ * amount), each a link to its receipt page; loaded, and asked of the server, only with the attribute.
  *
  * @fires upgrade-request - The customer pressed "Upgrade"; `detail: {plan}` (the current plan).
  * @fires handoff-open - Cancelable. Hand-off mode: "Manage billing" opens the portal in the system browser; `detail: {url, checkout_id: ""}`. Not canceled: the element opens it here.
@@ -33,6 +36,7 @@ import { usageMeterStyles } from './usage-meter.styles.js';
  * @csspart button - Every button.
  * @csspart manage - The "Manage billing" button.
  * @csspart upgrade - The "Upgrade" button (not shown on the top plan).
+ * @csspart receipts - The payment history (with `receipts`): a heading and `receipts-list`, one `receipt` per row with its `receipt-link`.
  *
  * @cssproperty --accent - Meter and button colour (falls back to `--tollgate-accent`).
  * @cssproperty --track-color - Empty part of a meter.
@@ -60,6 +64,9 @@ export class UsageMeter extends TollgateElement {
   /** Where the billing portal returns to (defaults to this page). */
   @property({ attribute: 'return-url' }) returnUrl?: string;
 
+  /** Show the payment history: the latest receipts, each linked to its receipt page. */
+  @property({ type: Boolean }) receipts = false;
+
   static override styles = usageMeterStyles;
 
   @state() private _portalMissing = false;
@@ -67,6 +74,9 @@ export class UsageMeter extends TollgateElement {
   @state() private _portalError?: string;
 
   private _timer?: ReturnType<typeof setInterval>;
+  /** The payment history (src/receipts/receipt-history.ts), once `receipts` has loaded it. */
+  private _history?: import('../../receipts/receipt-history.js').ReceiptHistory;
+  private _historyLoad?: Promise<void>;
 
   private readonly _subscription = new Task(this, {
     task: async ([, token], { signal }): Promise<Subscription> => {
@@ -95,6 +105,15 @@ export class UsageMeter extends TollgateElement {
     clearInterval(this._timer);
   }
 
+  protected override willUpdate(): void {
+    if (this.receipts) {
+      this._historyLoad ??= import('../../receipts/receipt-history.js').then(({ ReceiptHistory }) => {
+        this._history = new ReceiptHistory(this);
+        this.requestUpdate();
+      });
+    }
+  }
+
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('refreshInterval')) this.restartTimer();
   }
@@ -102,6 +121,7 @@ export class UsageMeter extends TollgateElement {
   /** Fetch the subscription again (the page's shared answers are forgotten). */
   refresh(): Promise<unknown> {
     forgetAnswers();
+    this._history?.reload();
     return this._subscription.run();
   }
 
@@ -173,6 +193,7 @@ export class UsageMeter extends TollgateElement {
         <slot name="actions"></slot>
       </div>
       ${this._portalError ? html`<div class="error" role="alert">${this._portalError}</div>` : nothing}
+      ${this.receipts && this._history ? this._history.render() : nothing}
     `;
   }
 
