@@ -65,9 +65,10 @@ export class Seats {
     return html`<span part="tax">${this.host.t(price.tax.inclusive ? 'tax.incl' : 'tax.excl', { amount, name: price.tax.name })}</span>`;
   }
 
-  render(plan: string, price: Price): TemplateResult | typeof nothing {
+  /** `discounted`: a code applies to this plan, and the code's line shows the tax of what is charged, so this total says none (one tax figure on screen). */
+  render(plan: string, price: Price, discounted?: unknown): TemplateResult | typeof nothing {
     const n = this.quantityOf(plan, price);
-    if (n === undefined) return this.taxLine(price);
+    if (n === undefined) return discounted ? nothing : this.taxLine(price);
     const t = this.host.t.bind(this.host);
     const locale = this.host.resolvedLocale;
     const min = price.min_quantity ?? 1;
@@ -79,7 +80,7 @@ export class Seats {
       <input id=${id} part="seats-input" type="number" inputmode="numeric" min=${min} max=${max} step="1" .value=${String(n)}
         @change=${(e: Event) => this.typed(plan, price, e.target as HTMLInputElement)} />
       <button type="button" part="button seats-more" class="secondary" aria-label=${t('seats.more')} aria-controls=${id} ?disabled=${n >= max} @click=${() => this.set(plan, price, n + 1)}>+</button>
-      <output part="seats-total" for=${id} aria-live="polite">${t('seats.total', { n: formatNumber(n, locale), total: formatMoney(seatTotal(price, n).total, price.currency, locale) })} ${this.taxLine(price, n)}</output>
+      <output part="seats-total" for=${id} aria-live="polite">${t('seats.total', { n: formatNumber(n, locale), total: formatMoney(seatTotal(price, n).total, price.currency, locale) })} ${discounted ? nothing : this.taxLine(price, n)}</output>
     </div>`;
   }
 }

@@ -101,6 +101,37 @@ describe('<plan-picker> seats and taxes', () => {
     expect(input(el).value, 'typed below the minimum').to.equal('2');
   });
 
+  it('with a code applied to the chosen plan, one tax figure: the code’s line has the tax of what is charged, the seat total none', async () => {
+    server.on('POST /v1/promotion-codes/validate', (r) => {
+      const body = r.body as { plan: string; quantity?: number };
+      const amount = 49900 * (body.quantity ?? 1);
+      const discount = Math.floor((amount * 2000 + 5000) / 10000);
+      const total = amount - discount;
+      return { valid: true, code: 'LAUNCH20', currency: 'INR', interval: 'month', amount, discount, total, percent_off: 20, duration: 'once', duration_periods: null, description: '20 % off', tax: { amount: inclusiveTax(total, 18), name: 'GST', rate: 18, inclusive: true, country: 'IN' } };
+    });
+    const el = await fixture<PlanPicker>(html`<plan-picker locale="en-IN" session="tok_1" promotion-codes></plan-picker>`);
+    await until(() => el.shadowRoot!.querySelector('[part~="seats-input"]'), 3000, 'the seat stepper');
+    $(el, '[role="radio"][data-plan="team"]').click();
+    $<HTMLButtonElement>(el, '[part~="seats-more"]').click();
+    await el.updateComplete;
+    expect(text($(el, '[part~="seats-total"]'))).to.equal('3 seats: ₹1,497 incl. ₹228.36 GST');
+    await until(() => el.shadowRoot!.querySelector('[part~="promotion-toggle"]'), 3000, 'the code toggle');
+    $<HTMLButtonElement>(el, '[part~="promotion-toggle"]').click();
+    await until(() => el.shadowRoot!.querySelector('[part~="promotion-input"]'), 3000, 'the code field');
+    $<HTMLInputElement>(el, '[part~="promotion-input"]').focus();
+    await sendKeys({ type: 'LAUNCH20' });
+    await sendKeys({ press: 'Enter' });
+    await until(() => el.shadowRoot!.querySelector('[part~="promotion-result"] [part~="tax"]'), 3000, 'the discounted tax');
+    await el.updateComplete;
+    // ₹1,497 − 20 % = ₹1,197.60, of which GST ₹182.68: that is the only tax on screen.
+    expect(text($(el, '[part~="promotion-result"] [part~="tax"]'))).to.equal('incl. ₹182.68 GST');
+    expect(text($(el, '[part~="seats-total"]'))).to.equal('3 seats: ₹1,497');
+    expect(el.shadowRoot!.querySelectorAll('[part~="tax"]').length, 'Pro’s own price line keeps its tax').to.equal(2);
+    $<HTMLButtonElement>(el, '[part~="promotion-remove"]').click();
+    await until(() => text(el.shadowRoot!.querySelector('[part~="seats-total"]')).includes('GST'), 3000, 'the seat total’s tax again');
+    expect(text($(el, '[part~="seats-total"]'))).to.equal('3 seats: ₹1,497 incl. ₹228.36 GST');
+  });
+
   it('sends the chosen seats with the checkout (the server prices them)', async () => {
     const el = await picker('en');
     $<HTMLButtonElement>(el, '[part~="seats-more"]').click();

@@ -265,7 +265,7 @@ export class PlanPicker extends TollgateElement {
           ${plan.trial_days > 0 ? html`<span part="badge badge-trial">${this.t('badge.trial', { days: formatNumber(plan.trial_days, locale) })}</span>` : nothing}
           ${plan.description ? html`<span class="description">${plan.description}</span>` : nothing}
         </div>
-        ${charge && this._seats ? this._seats.render(plan.id, charge) : nothing}
+        ${charge && this._seats ? this._seats.render(plan.id, charge, selected && this._promo.code) : nothing}
         <ul part="features">
           ${Object.entries(plan.limits).map(
             ([metric, limit]) =>
