@@ -374,6 +374,17 @@ export type ConfigFile = z.infer<typeof ConfigFile>;
 export type PlanConfig = z.infer<typeof PlanConfig>;
 export type PlanPriceConfig = z.infer<typeof PlanPrice>;
 
+/** What Pro gives, paid one period at a time or renewed by Razorpay (the demo's `pro` and `pro-autopay`). */
+const PRO = {
+  features: [
+    { id: 'basic-analytics', label: 'Basic analytics' },
+    { id: 'export', label: 'CSV and PDF export' },
+    { id: 'priority-support', label: 'Priority support' },
+  ],
+  hi: { 'basic-analytics': 'बुनियादी एनालिटिक्स', export: 'CSV और PDF एक्सपोर्ट', 'priority-support': 'प्राथमिकता वाली सहायता' },
+  limits: { messages: 10000, seats: 5, projects: 20 },
+};
+
 /** The catalog the demo uses and the server falls back to when no file is given. */
 export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
   name: 'Tollgate Demo',
@@ -398,18 +409,14 @@ export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
       name: 'Pro',
       description: 'For professionals',
       popular: true,
-      features: [
-        { id: 'basic-analytics', label: 'Basic analytics' },
-        { id: 'export', label: 'CSV and PDF export' },
-        { id: 'priority-support', label: 'Priority support' },
-      ],
+      features: PRO.features,
       translations: {
         hi: {
           description: 'पेशेवरों के लिए',
-          features: { 'basic-analytics': 'बुनियादी एनालिटिक्स', export: 'CSV और PDF एक्सपोर्ट', 'priority-support': 'प्राथमिकता वाली सहायता' },
+          features: PRO.hi,
         },
       },
-      limits: { messages: 10000, seats: 5, projects: 20 },
+      limits: PRO.limits,
       prices: [
         { provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month' },
         { provider: 'razorpay', currency: 'INR', amount: 1599000, interval: 'year' },
@@ -422,19 +429,15 @@ export const DEFAULT_CONFIG: z.input<typeof ConfigFile> = {
       id: 'pro-autopay',
       name: 'Pro Autopay',
       description: 'Pro that renews monthly (UPI Autopay or card)',
-      features: [
-        { id: 'basic-analytics', label: 'Basic analytics' },
-        { id: 'export', label: 'CSV and PDF export' },
-        { id: 'priority-support', label: 'Priority support' },
-      ],
+      features: PRO.features,
       translations: {
         hi: {
           name: 'प्रो ऑटोपे',
           description: 'हर महीने अपने-आप नवीनीकृत होने वाला प्रो (UPI ऑटोपे या कार्ड)',
-          features: { 'basic-analytics': 'बुनियादी एनालिटिक्स', export: 'CSV और PDF एक्सपोर्ट', 'priority-support': 'प्राथमिकता वाली सहायता' },
+          features: PRO.hi,
         },
       },
-      limits: { messages: 10000, seats: 5, projects: 20 },
+      limits: PRO.limits,
       prices: [{ provider: 'razorpay', currency: 'INR', amount: 159900, interval: 'month', recurring: true }],
     },
     {
