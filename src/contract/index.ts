@@ -420,6 +420,8 @@ export type PortalChangePlanRequest = z.infer<typeof PortalChangePlanRequest>;
 export const PortalActionResponse = z.object({
   summary: PortalSummary,
   checkout: z.object({ checkout_id: z.string().nullable(), action: CheckoutAction }).nullable(),
+  /** POST /v1/portal/seats: what the seat change did. */
+  seats: SeatChange.optional(),
 });
 export type PortalActionResponse = z.infer<typeof PortalActionResponse>;
 
