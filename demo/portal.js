@@ -98,6 +98,30 @@ function renderPayments(payments) {
   $('[data-history]').hidden = false;
 }
 
+/** A per-seat plan's stepper: the limits and one seat's price as the server's catalog has them (the server checks again). */
+function renderSeats(seats, billing) {
+  const card = $('[data-seats]');
+  card.hidden = !seats?.can_change;
+  if (card.hidden) return;
+  const input = $('[data-seats-input]');
+  input.min = String(seats.min);
+  input.max = String(seats.max);
+  input.value = String(seats.quantity);
+  $('[data-seats-rule]').textContent = fill(T.seats_rule, { min: seats.min, max: seats.max, price: money(seats.unit_amount, seats.currency) });
+  $('[data-seats-note]').textContent = billing === 'subscription' ? T.seats_note_subscription : T.seats_note_one_period;
+  stepSeats(0);
+}
+
+/** Move the stepper by `delta` within its limits; the buttons at a limit are disabled. */
+function stepSeats(delta) {
+  const input = $('[data-seats-input]');
+  const [min, max] = [Number(input.min), Number(input.max)];
+  const value = Math.min(max, Math.max(min, Math.round(Number(input.value) || min) + delta));
+  input.value = String(value);
+  $('[data-seats-less]').disabled = value <= min;
+  $('[data-seats-more]').disabled = value >= max;
+}
+
 function render(s) {
   summary = s;
   $('[data-plan-name]').textContent = s.plan_name;
@@ -134,6 +158,7 @@ function render(s) {
   );
   if (chosen) select.value = chosen;
   $('[data-change]').hidden = !s.can.change_plan;
+  renderSeats(s.seats, s.billing);
   renderPayments(s.payments);
   loading.hidden = true;
 }
@@ -167,6 +192,19 @@ function runCheckout(answer) {
 $('[data-change-submit]').addEventListener('click', (event) => {
   const [plan, interval] = $('[data-change-plan]').value.split(':');
   void act(event.currentTarget, '/v1/portal/change-plan', { plan, interval }, runCheckout);
+});
+$('[data-seats-less]').addEventListener('click', () => stepSeats(-1));
+$('[data-seats-more]').addEventListener('click', () => stepSeats(1));
+$('[data-seats-input]').addEventListener('change', () => stepSeats(0));
+$('[data-seats-submit]').addEventListener('click', (event) => {
+  stepSeats(0);
+  const quantity = Number($('[data-seats-input]').value);
+  void act(event.currentTarget, '/v1/portal/seats', { quantity }, (answer) => {
+    const change = answer.seats;
+    if (change?.status === 'payment_required') return runCheckout(answer);
+    if (change?.status === 'scheduled') return showNotice(fill(T.seats_scheduled, { n: change.quantity, date: date(change.at) }));
+    showNotice(fill(change?.status === 'pending' ? T.seats_pending : T.seats_applied, { n: change?.quantity ?? quantity }));
+  });
 });
 $('[data-update-payment-method]').addEventListener('click', (event) => void act(event.currentTarget, '/v1/portal/payment-method', {}, runCheckout));
 $('[data-resume]').addEventListener('click', (event) => void act(event.currentTarget, '/v1/portal/resume', {}, () => showNotice(T.resumed)));
