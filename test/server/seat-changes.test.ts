@@ -11,6 +11,7 @@ import { signStripeWebhook, startStripeFake } from '../fakes/stripe.js';
 import { proratedSeatsAmount } from '../../server/services/seats.js';
 import { inclusiveTax } from '../../server/services/taxes.js';
 import type { WebhookDelivery } from '../../server/providers/razorpay/sandbox/simulator.js';
+import type { StripeSimulator } from '../../server/providers/stripe/sandbox/simulator.js';
 import type { Store } from '../../server/store/index.js';
 import type { CheckoutResponse, Entitlements, ErrorCode, PortalActionResponse, SeatChange } from '../../src/contract/index.js';
 
@@ -347,6 +348,38 @@ for (const engine of engines()) {
       await deliverFrom(mark2);
       assert.equal(await seats(), 2);
       assertRefused({ status: 400, body: await json(await server.request('POST', '/v1/seats', { token: await session(), body: { quantity: 101 } })) }, 400, 'validation_error', /sold from 1 to 100 seats/);
+    });
+  });
+
+  describe(`the sandbox's simulated Stripe: the seats bought and changed are the subscription item's quantity (${engine})`, () => {
+    let store: Store;
+    let server: TestServer;
+    before(async () => {
+      store = await testStore(engine);
+      server = await makeServer({ store, env: { TOLLGATE_SANDBOX: '1' }, file: FILE as never });
+    });
+    after(async () => {
+      await store.close();
+    });
+
+    test('a 3-seat session starts a subscription of quantity 3 (the session total 3 × $10); POST /v1/seats 4: the simulator\'s item is 4, and so is the limit once its event is in', async () => {
+      const sim = (server.deps.providers.get('stripe') as unknown as { sandbox: StripeSimulator }).sandbox;
+      const customer = uniqueId();
+      const token = await server.session(customer);
+      const co = await json(await server.request('POST', '/v1/checkout', { token, body: { plan: 'team', provider: 'stripe', currency: 'USD', quantity: 3, return_url: 'http://tollgate.test/back' } }));
+      const sessionId = new URL(co.action.url).pathname.split('/').pop()!;
+      assert.equal(sim.sessions.get(sessionId)!.amount_total, 3000);
+      await sim.completeSession(sessionId);
+      await sim.settle();
+      const sub = sim.subscriptions.get(sim.sessions.get(sessionId)!.subscription!)!;
+      assert.equal(sub.items.data[0]!.quantity, 3);
+      const seats = async () => ((await json(await server.request('GET', '/v1/entitlements', { token }))) as Entitlements).limits.seats;
+      assert.equal(await seats(), 3);
+      const res = await server.request('POST', '/v1/seats', { token, body: { quantity: 4 } });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal(sub.items.data[0]!.quantity, 4);
+      await sim.settle();
+      assert.equal(await seats(), 4);
     });
   });
 }
