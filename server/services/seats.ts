@@ -1,7 +1,7 @@
 // Seat changes after purchase (README "Seats and taxes"): the seats of the per-seat plan in force, changed through
 // the provider's own update (a Razorpay subscription's quantity, a Stripe subscription item's) or, in a one-off
 // period, bought as a prorated top-up checkout paid like any other. Prices and limits come from the catalog only.
-import type { CheckoutResponse, SeatChange } from '../../src/contract/index.js';
+import type { CheckoutResponse, PortalSummary, SeatChange } from '../../src/contract/index.js';
 import { effectivePlan } from '../billing.js';
 import type { PlanConfig, PlanPriceConfig } from '../config.js';
 import type { AppDeps } from '../context.js';
@@ -53,7 +53,7 @@ function catalogPrice(plan: PlanConfig, bought: CheckoutRow): PlanPriceConfig | 
   return plan.prices.find((p) => p.provider === bought.provider && p.currency === bought.currency && p.interval === bought.interval && Boolean(p.recurring) === recurring);
 }
 
-/** The customer's per-seat plan, or null when the plan in force is free, granted, lapsed or not sold per seat. */
+/** The customer's per-seat plan, or why there is none: the plan in force is free, granted, lapsed, or not sold per seat. */
 async function seatPlanOf(deps: AppDeps, customer: CustomerRow): Promise<SeatPlan | { refused: AppError }> {
   const { catalog, store, now } = deps;
   const { planId } = effectivePlan(customer, catalog, now());
@@ -67,7 +67,7 @@ async function seatPlanOf(deps: AppDeps, customer: CustomerRow): Promise<SeatPla
 }
 
 /** The portal's seats block: the seats in force, the limits and one seat's catalog price; null for a plan not sold per seat. */
-export async function seatSummary(deps: AppDeps, customer: CustomerRow): Promise<NonNullable<import('../../src/contract/index.js').PortalSummary['seats']> | null> {
+export async function seatSummary(deps: AppDeps, customer: CustomerRow): Promise<NonNullable<PortalSummary['seats']> | null> {
   const state = await seatPlanOf(deps, customer);
   if ('refused' in state) return null;
   const provider = deps.providers.get(state.bought.provider);
