@@ -1,5 +1,5 @@
 // Tollgate's billing portal page (GET /portal, opened from "Manage billing"): takes the portal token from the
-// URL fragment, shows GET /v1/portal/summary (plan, next charge, payment history) and runs its actions as
+// URL fragment, shows GET /v1/portal/summary (plan, next charge, seats, payment history) and runs its actions as
 // idempotent POSTs. The server re-reads everything and prices from its catalog: nothing here sets an amount.
 import { configure } from '../tollgate.js';
 

@@ -1,6 +1,6 @@
 // What the sandbox's simulated Stripe and the tests' fake Stripe (test/fakes/stripe.ts) build alike: the
 // event envelope, its Stripe-Signature, the API version stamped on events, a billing period's length, and
-// coupons with a Checkout Session's `discounts` and `expires_at`.
+// coupons with a Checkout Session's `discounts` and `expires_at`, and a subscription update's item quantities.
 import { randomBytes } from 'node:crypto';
 import { signTimestamped } from '../../../security/signatures.js';
 import type { FormObject, FormValue } from '../form.js';
