@@ -979,7 +979,9 @@ $fn$;
     // (at most the full unit price × the seats added, no promotion code). Paid, it makes no plan change and leaves
     // the period end as it is: tollgate_mark_paid (migration 16's, with this branch, and the unused-time credit now
     // valued from plan checkouts only) marks it paid once, and the payments trigger (migration 21's) adds its seats
-    // to the customer's, while the customer is still on its plan; a refund of it takes them off again.
+    // to the customer's, while the customer is still on its plan; a refund of it takes them off again. checkout.paid,
+    // checkout.failed and payment.refunded say which kind of checkout it was (migration 23's function, with `kind`
+    // and `seats_from`).
     sql: `
 ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'plan' CHECK (kind IN ('plan', 'seats'));
 ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS seats_from integer CHECK (seats_from >= 1);
@@ -1072,6 +1074,26 @@ BEGIN
   INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
     VALUES (c.id, c.plan, k.plan, 'upgrade', p_source, k.id, p_payment, p_event, p_now);
   RETURN json_build_object('old_plan', c.plan, 'new_plan', k.plan, 'changed', true);
+END
+$fn$;
+CREATE OR REPLACE FUNCTION tollgate_checkout_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_url text := (SELECT public_url FROM receipt_settings WHERE id) || '/v1/customers/' || NEW.customer_id || '/receipts/';
+  v_receipt jsonb;
+  v_credit jsonb;
+BEGIN
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_receipt FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'receipt';
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_credit FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'credit_note';
+  PERFORM tollgate_enqueue_event(CASE NEW.status WHEN 'paid' THEN 'checkout.paid' WHEN 'failed' THEN 'checkout.failed' ELSE 'payment.refunded' END, jsonb_build_object(
+    'checkout_id', NEW.id, 'customer_id', NEW.customer_id, 'plan', NEW.plan, 'interval', NEW.interval, 'provider', NEW.provider,
+    'amount', NEW.amount, 'currency', NEW.currency, 'status', NEW.status, 'payment_id', NEW.payment_id,
+    'quantity', NEW.quantity, 'promotion_code', NEW.promotion_code, 'discount', NEW.discount, 'tax', NEW.tax,
+    'kind', NEW.kind, 'seats_from', NEW.seats_from,
+    'error', NEW.last_error, 'at', tollgate_iso(COALESCE(NEW.updated_at, now())))
+    || CASE WHEN NEW.status = 'paid' THEN jsonb_build_object('receipt', v_receipt) WHEN NEW.status = 'refunded' THEN jsonb_build_object('receipt', v_receipt, 'credit_note', v_credit) ELSE '{}'::jsonb END);
+  RETURN NULL;
 END
 $fn$;
 `,

@@ -73,9 +73,17 @@ for (const engine of engines()) {
     before(async () => {
       store = await testStore(engine);
       rzp = await startRazorpayFake({ keyId: KEYS.RAZORPAY_KEY_ID, keySecret: KEYS.RAZORPAY_KEY_SECRET, webhookSecret: KEYS.RAZORPAY_WEBHOOK_SECRET, now: () => clock });
-      server = await makeServer({ store, env: { ...KEYS, RAZORPAY_API_BASE: rzp.url, TOLLGATE_SANDBOX: '0' }, file: FILE as never, now: () => new Date(clock) });
+      // A partner endpoint (nothing listens: the outbox rows are what is checked), so checkout.paid is written.
+      server = await makeServer({
+        store,
+        env: { ...KEYS, RAZORPAY_API_BASE: rzp.url, TOLLGATE_SANDBOX: '0', PARTNER_WEBHOOK_SECRET: `whsec_${Buffer.alloc(32, 7).toString('base64')}` },
+        file: { ...FILE, partner_webhooks: [{ url: 'http://127.0.0.1:9/events', secret_env: 'PARTNER_WEBHOOK_SECRET', events: ['checkout.paid'] }] } as never,
+        partnerWebhooks: { retryScheduleMs: [600_000], sweepMs: 600_000 },
+        now: () => new Date(clock),
+      });
     });
     after(async () => {
+      await server.close();
       await rzp.close();
       await store.close();
     });
@@ -156,6 +164,9 @@ for (const engine of engines()) {
       assert.deepEqual([topUp.lines[0].quantity, topUp.lines[0].unit_amount, topUp.lines[0].amount, topUp.lines[0].taxes.map((t: { name: string }) => t.name)], [2, 49900, 67606, ['CGST', 'SGST']]);
       const [ledger] = await store.query<{ quantity: number; amount: number; kind: string }>('SELECT quantity, amount, kind FROM payments WHERE checkout_id = $1', [top.checkout_id]);
       assert.deepEqual(ledger, { quantity: 2, amount: 67606, kind: 'checkout' });
+      // The partner's checkout.paid says it is a top-up: 2 seats over 3, once.
+      const events = await store.query<{ data: Record<string, unknown> }>("SELECT data FROM outbox_events WHERE type = 'checkout.paid' AND data->>'checkout_id' = $1", [top.checkout_id]);
+      assert.deepEqual(events.map((e) => [e.data.kind, e.data.quantity, e.data.seats_from, e.data.amount, e.data.plan]), [['seats', 2, 3, 67606, 'team']]);
     });
 
     test('a webhook before any verify pays the top-up as well, once; two top-ups paid in either order add both', async () => {
