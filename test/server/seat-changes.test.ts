@@ -117,7 +117,8 @@ for (const engine of engines()) {
       const co = await post<CheckoutResponse & { action: { order_id: string } }>('/v1/checkout', token, { plan: 'team', quantity });
       assert.equal(co.status, 201, JSON.stringify(co.body));
       const paid = rzp.simulator.pay(co.body.action.order_id);
-      assert.equal((await verify(token, 'team', paid)).status, 200);
+      const verified = await verify(token, 'team', paid);
+      assert.equal(verified.status, 200, `${JSON.stringify(verified.body)}\n${server.logLines.slice(-5).join('\n')}`);
       return { customer, token, periodEnd: (await customerRow(customer)).current_period_end };
     }
 
