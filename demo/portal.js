@@ -1,5 +1,5 @@
 // Tollgate's billing portal page (GET /portal, opened from "Manage billing"): takes the portal token from the
-// URL fragment, shows GET /v1/portal/summary (plan, next charge, payment history) and runs its actions as
+// URL fragment, shows GET /v1/portal/summary (plan, next charge, seats, payment history) and runs its actions as
 // idempotent POSTs. The server re-reads everything and prices from its catalog: nothing here sets an amount.
 // "Update payment method" for a Razorpay subscription runs checkout.js itself (`subscription_card_change`: there
 // is no checkout row for <razorpay-checkout> to pay) and posts the handler's answer to the action's verify_path.
@@ -100,6 +100,30 @@ function renderPayments(payments) {
   $('[data-history]').hidden = false;
 }
 
+/** A per-seat plan's stepper: the limits and one seat's price as the server's catalog has them (the server checks again). */
+function renderSeats(seats, billing) {
+  const card = $('[data-seats]');
+  card.hidden = !seats?.can_change;
+  if (card.hidden) return;
+  const input = $('[data-seats-input]');
+  input.min = String(seats.min);
+  input.max = String(seats.max);
+  input.value = String(seats.quantity);
+  $('[data-seats-rule]').textContent = fill(T.seats_rule, { min: seats.min, max: seats.max, price: money(seats.unit_amount, seats.currency) });
+  $('[data-seats-note]').textContent = billing === 'subscription' ? T.seats_note_subscription : T.seats_note_one_period;
+  stepSeats(0);
+}
+
+/** Move the stepper by `delta` within its limits; the buttons at a limit are disabled. */
+function stepSeats(delta) {
+  const input = $('[data-seats-input]');
+  const [min, max] = [Number(input.min), Number(input.max)];
+  const value = Math.min(max, Math.max(min, Math.round(Number(input.value) || min) + delta));
+  input.value = String(value);
+  $('[data-seats-less]').disabled = value <= min;
+  $('[data-seats-more]').disabled = value >= max;
+}
+
 function render(s) {
   summary = s;
   $('[data-plan-name]').textContent = s.plan_name;
@@ -136,6 +160,7 @@ function render(s) {
   );
   if (chosen) select.value = chosen;
   $('[data-change]').hidden = !s.can.change_plan;
+  renderSeats(s.seats, s.billing);
   renderPayments(s.payments);
   loading.hidden = true;
 }
@@ -240,6 +265,19 @@ async function updatePaymentMethod(button) {
 }
 
 $('[data-update-payment-method]').addEventListener('click', (event) => void updatePaymentMethod(event.currentTarget));
+$('[data-seats-less]').addEventListener('click', () => stepSeats(-1));
+$('[data-seats-more]').addEventListener('click', () => stepSeats(1));
+$('[data-seats-input]').addEventListener('change', () => stepSeats(0));
+$('[data-seats-submit]').addEventListener('click', (event) => {
+  stepSeats(0);
+  const quantity = Number($('[data-seats-input]').value);
+  void act(event.currentTarget, '/v1/portal/seats', { quantity }, (answer) => {
+    const change = answer.seats;
+    if (change?.status === 'payment_required') return runCheckout(answer);
+    if (change?.status === 'scheduled') return showNotice(fill(T.seats_scheduled, { n: change.quantity, date: date(change.at) }));
+    showNotice(fill(change?.status === 'pending' ? T.seats_pending : T.seats_applied, { n: change?.quantity ?? quantity }));
+  });
+});
 $('[data-resume]').addEventListener('click', (event) => void act(event.currentTarget, '/v1/portal/resume', {}, () => showNotice(T.resumed)));
 
 // Cancel asks first, in a modal dialog (focus moves into it and returns to the button when it closes).

@@ -21,6 +21,7 @@ import { accountRoutes } from './routes/account.js';
 import { portalRoutes } from './routes/portal.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { checkoutRoutes } from './routes/checkout.js';
+import { seatRoutes } from './routes/seats.js';
 import { healthRoutes } from './routes/health.js';
 import { openApiRoutes } from './routes/openapi.js';
 import { pageRoutes } from './routes/pages.js';
@@ -97,6 +98,7 @@ export function createApp(options: CreateAppOptions): TollgateApp {
   app.route('/', catalogRoutes);
   app.route('/', sessionRoutes);
   app.route('/', checkoutRoutes);
+  app.route('/', seatRoutes);
   app.route('/', accountRoutes);
   app.route('/', portalRoutes);
   app.route('/', partnerRoutes);

@@ -25,6 +25,8 @@ import {
   PortalSummary,
   RazorpayVerifyRequest,
   RazorpayVerifyResponse,
+  SeatChange,
+  SeatsRequest,
   SessionRequest,
   WebhookDeliveryList,
   WebhookDeliveryQuery,
@@ -122,6 +124,10 @@ export const ROUTES: RouteSpec[] = [
     responses: { 201: CheckoutResponse }, errors: ['subscription_exists', 'downgrade_not_available', 'provider_unavailable', 'upstream_error', 'promotion_unknown', 'promotion_expired', 'promotion_not_applicable', 'promotion_exhausted', 'promotion_already_used', 'promotion_first_purchase_only', 'promotion_not_supported', 'quantity_not_supported', 'tax_not_supported'],
   },
   {
+    method: 'post', path: '/v1/seats', summary: 'Change the seats of the per-seat plan in force: the provider’s subscription update, or a prorated top-up checkout to pay (a one-off period)', tag: 'Checkout', auth: ['customer'], body: SeatsRequest, idempotency: 'required',
+    responses: { 200: SeatChange }, errors: ['not_found', 'provider_unavailable', 'upstream_error', 'tax_not_supported'],
+  },
+  {
     method: 'post', path: '/v1/promotion-codes/validate', summary: 'What a checkout of this plan would charge with a promotion code (nothing is held)', tag: 'Checkout', auth: ['customer'], body: PromotionPreviewRequest,
     responses: { 200: PromotionPreview },
     errors: ['promotion_unknown', 'promotion_expired', 'promotion_not_applicable', 'promotion_exhausted', 'promotion_already_used', 'promotion_first_purchase_only', 'promotion_not_supported'],
@@ -160,6 +166,10 @@ export const ROUTES: RouteSpec[] = [
   {
     method: 'post', path: '/v1/portal/change-plan', summary: 'Change plan: the provider’s subscription change, or a new checkout at the catalog’s price to pay on the page', tag: 'Account', auth: ['portal'], body: PortalChangePlanRequest, idempotency: 'required',
     responses: { 200: PortalActionResponse }, errors: ['not_found', 'subscription_exists', 'downgrade_not_available', 'upstream_error', 'provider_unavailable'],
+  },
+  {
+    method: 'post', path: '/v1/portal/seats', summary: 'Change the seats of a per-seat plan (as POST /v1/seats); a one-off period’s top-up is a checkout to pay on the page', tag: 'Account', auth: ['portal'], body: SeatsRequest, idempotency: 'required',
+    responses: { 200: PortalActionResponse }, errors: ['not_found', 'provider_unavailable', 'upstream_error', 'tax_not_supported'],
   },
   { method: 'post', path: '/v1/portal/payment-method', summary: 'A new authorisation of the payment method, as a checkout to run on the page (Razorpay: checkout.js with `subscription_card_change`)', tag: 'Account', auth: ['portal'], body: PortalEmptyBody, idempotency: 'required', responses: { 200: PortalActionResponse }, errors: ['not_found', 'upstream_error'] },
   {

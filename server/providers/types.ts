@@ -71,6 +71,12 @@ export interface Provider extends ProviderCapabilities {
    * portal shows the plan and the payment history only.
    */
   subscriptionControls?: SubscriptionControls;
+  /**
+   * Change the seats of a customer's live per-seat subscription where the provider has its own portal and no
+   * SubscriptionControls (Stripe: the subscription item's quantity). Asked upstream only: the store follows the
+   * provider's signed webhook. `current` is the quantity before; `unchanged` when it was already `quantity`.
+   */
+  changeSeats?(customer: CustomerRow, change: { quantity: number; idempotencyKey: string }): Promise<{ current: number; unchanged: boolean }>;
   /** Webhook and sandbox routes, mounted at the app root. */
   routes?: Hono<AppEnv>;
   /** Stop background work (pollers) on shutdown. */

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { PortalChangePlanRequest, PortalPaymentMethodVerifyRequest } from '../../src/contract/index.js';
+import { PortalChangePlanRequest, PortalPaymentMethodVerifyRequest, SeatsRequest } from '../../src/contract/index.js';
 import type { AppContext, AppEnv } from '../context.js';
 import { AppError } from '../errors.js';
 import { answerLocale, readJson, requireCustomer, returnUrlFor } from '../http.js';
@@ -12,7 +12,7 @@ import { requestedLocales } from '../locale.js';
 import { portalLocale, portalStrings } from '../portal-strings.js';
 import { idempotencyKeyOf, withIdempotency } from '../security/idempotency.js';
 import type { CustomerIdentity } from '../security/tokens.js';
-import { cancelAtPeriodEnd, changePlan, confirmPaymentMethod, portalSummary, resumeSubscription, updatePaymentMethod } from '../services/portal.js';
+import { cancelAtPeriodEnd, changePlan, changePortalSeats, confirmPaymentMethod, portalSummary, resumeSubscription, updatePaymentMethod } from '../services/portal.js';
 import { payPageCsp, template } from './pages.js';
 
 export const portalRoutes = new Hono<AppEnv>();
@@ -52,6 +52,11 @@ action('/v1/portal/resume', async (c, identity, locale) => {
 action('/v1/portal/change-plan', async (c, identity, locale) => {
   const body = await readJson(c, PortalChangePlanRequest);
   return changePlan(c.get('deps'), { identity, body, idempotencyKey: idempotencyKeyOf(c), locale });
+});
+// The seats of a per-seat plan: POST /v1/seats's change (services/seats.ts), answered as every portal action is.
+action('/v1/portal/seats', async (c, identity, locale) => {
+  const body = await readJson(c, SeatsRequest);
+  return changePortalSeats(c.get('deps'), { identity, quantity: body.quantity, idempotencyKey: idempotencyKeyOf(c), locale });
 });
 action('/v1/portal/payment-method', async (c, identity, locale) => {
   await readJson(c, PortalEmptyBody);

@@ -39,7 +39,7 @@ function assertStartable(row: CheckoutRow): void {
   throw new AppError('conflict', row.status === 'paid' ? 'This checkout is already paid' : `This checkout is ${row.status}`);
 }
 
-function answer(catalog: Catalog, row: CheckoutRow, planName: string, action: CheckoutResponse['action']): CheckoutResponse {
+export function answer(catalog: Catalog, row: CheckoutRow, planName: string, action: CheckoutResponse['action']): CheckoutResponse {
   const priced = pricedCheckoutOf(row, checkoutPrice(catalog, row));
   const pricing = { currency: priced.currency, unit_amount: priced.unit_amount, quantity: priced.quantity, subtotal: priced.subtotal, discount: priced.discount, tax: priced.tax, total: priced.total };
   return { checkout_id: row.id, plan: row.plan, plan_name: planName, interval: row.interval, action, pricing };
@@ -70,8 +70,8 @@ function withCheckoutId(base: URL, checkoutId: string): string {
   return url.toString();
 }
 
-/** Create the upstream order for a checkout row and store the action; a failure marks the row failed. */
-async function startUpstream(
+/** Create the upstream order for a checkout row and store the action; a failure marks the row failed (a seat top-up too: services/seats.ts). */
+export async function startUpstream(
   deps: AppDeps,
   input: { row: CheckoutRow; plan: PlanConfig | undefined; customer: CustomerRow; identity: CustomerIdentity; request: CheckoutRequest; returnBase: URL },
 ): Promise<CheckoutResponse> {

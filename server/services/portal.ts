@@ -13,6 +13,7 @@ import { listPayments } from '../store/payments.js';
 import { listReceipts } from '../store/receipts.js';
 import { createCheckout } from './checkout.js';
 import { receiptLinks } from './receipts.js';
+import { changeSeats, seatSummary } from './seats.js';
 
 /** The provider billing this customer when it has no portal of its own (so Tollgate's portal is theirs), else undefined. */
 export function selfPortalProvider(deps: Pick<AppDeps, 'providers'>, customer: Pick<CustomerRow, 'billing_provider'>): Provider | undefined {
@@ -74,7 +75,7 @@ function portalPlans(deps: AppDeps, state: PortalState, locale: string, current:
   return out;
 }
 
-function summaryOf(deps: AppDeps, state: PortalState, payments: PortalPayment[], locale: string): PortalSummary {
+function summaryOf(deps: AppDeps, state: PortalState, payments: PortalPayment[], locale: string, seats: PortalSummary['seats'] = null): PortalSummary {
   const { catalog, now } = deps;
   const { customer, provider, managed } = state;
   const { planId, status } = effectivePlan(customer, catalog, now());
@@ -102,6 +103,7 @@ function summaryOf(deps: AppDeps, state: PortalState, payments: PortalPayment[],
       change_plan: (managed ? managed.can.changePlan : !provider.handoffUnsupported) && plans.length > 0,
       update_payment_method: Boolean(managed?.can.updatePaymentMethod && controls?.updatePaymentMethod),
     },
+    seats,
     plans,
     payments,
   };
@@ -136,7 +138,8 @@ async function paymentHistory(deps: AppDeps, customerId: string, locale: string)
 
 export async function portalSummary(deps: AppDeps, identity: CustomerIdentity, locale: string): Promise<PortalSummary> {
   const state = await portalState(deps, identity);
-  return summaryOf(deps, state, await paymentHistory(deps, state.customer.id, locale), locale);
+  const [payments, seats] = await Promise.all([paymentHistory(deps, state.customer.id, locale), seatSummary(deps, state.customer)]);
+  return summaryOf(deps, state, payments, locale, seats);
 }
 
 async function answer(deps: AppDeps, identity: CustomerIdentity, locale: string, checkout: PortalActionResponse['checkout'] = null): Promise<PortalActionResponse> {
@@ -190,6 +193,14 @@ export async function changePlan(deps: AppDeps, input: { identity: CustomerIdent
   const request = { plan: plan.id, interval: body.interval, provider: state.provider.name, currency: offered.currency };
   const created = await createCheckout(deps, { identity, body: request, idempotencyKey: `portal:${input.idempotencyKey}`, origin: undefined });
   return answer(deps, identity, locale, { checkout_id: created.checkout_id, action: created.action });
+}
+
+/** The seats of the per-seat plan in force (services/seats.ts); a one-off period's top-up is a checkout to pay on the page. */
+export async function changePortalSeats(deps: AppDeps, input: { identity: CustomerIdentity; quantity: number; idempotencyKey: string; locale: string }): Promise<PortalActionResponse> {
+  await portalState(deps, input.identity);
+  const change = await changeSeats(deps, { identity: input.identity, quantity: input.quantity, idempotencyKey: `portal:${input.idempotencyKey}` });
+  const checkout = change.checkout ? { checkout_id: change.checkout.checkout_id, action: change.checkout.action } : null;
+  return { ...(await answer(deps, input.identity, input.locale, checkout)), seats: change };
 }
 
 /** A new authorisation (mandate, card) through the provider's checkout, where it implements one. */

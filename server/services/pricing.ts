@@ -50,3 +50,10 @@ export function checkoutQuantity(price: PlanPriceConfig, quantity: number | unde
   if (price.amount * wanted > MAX_AMOUNT) throw new AppError('validation_error', `quantity: ${wanted} seats is more than one checkout can charge`);
   return wanted;
 }
+
+/** How a seat top-up (services/seats.ts) is named to the payer: "Team · 2 more seats, prorated to 1 Jan 2027". */
+export function seatTopUpDescription(planName: string, added: number, until: Date | null, locale = 'en'): string {
+  const seats = `${added} more ${added === 1 ? 'seat' : 'seats'}`;
+  if (!until) return `${planName} · ${seats}`;
+  return `${planName} · ${seats}, prorated to ${new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' }).format(until)}`;
+}

@@ -42,6 +42,9 @@ const EN = {
   'interval.month': en['interval.month'],
   'interval.year': en['interval.year'],
   'interval.once': 'One-off',
+  seat_more: '{n} more seat',
+  seats_more: '{n} more seats',
+  seats_prorated: '{seats}, prorated to {date}',
 };
 export type ReceiptStrings = typeof EN;
 
@@ -80,6 +83,9 @@ const HI: ReceiptStrings = {
   'interval.month': hi['interval.month'],
   'interval.year': hi['interval.year'],
   'interval.once': 'एक बार',
+  seat_more: '{n} और सीट',
+  seats_more: '{n} और सीटें',
+  seats_prorated: '{seats}, {date} तक आनुपातिक',
 };
 
 /** How a payment's provider is printed. */

@@ -2,7 +2,7 @@
 // the HTML page and the PDF render, its short-lived links (a session token scoped to the one receipt, as the
 // hand-off link's is to its checkout), and the config's receipts section as the numbering trigger reads it.
 import type { Receipt, ReceiptLine, ReceiptSummary } from '../../src/contract/receipts.js';
-import { formatMoney } from '../../src/format.js';
+import { formatDate, formatMoney, formatNumber } from '../../src/format.js';
 import type { ServerConfig } from '../config.js';
 import type { AppDeps } from '../context.js';
 import { RECEIPT_LINK_TTL_S, issueSessionToken } from '../security/tokens.js';
@@ -44,8 +44,11 @@ function lineOf(deps: Pick<AppDeps, 'catalog'>, row: ReceiptRow, locale: string)
   const words = receiptStrings(locale);
   const name = deps.catalog.planName(row.plan, deps.catalog.localeFor([locale])) ?? row.plan;
   const quantity = Math.max(1, row.quantity);
+  // A seat top-up says what it is: "Team · 2 more seats, prorated to 1 Jan 2027" (the unit price is the catalog's, the amount prorated).
+  const until = row.checkout_prorated_until ? formatDate(new Date(row.checkout_prorated_until).toISOString(), locale) : null;
+  const seats = (quantity === 1 ? words.seat_more : words.seats_more).replace('{n}', formatNumber(quantity, locale));
   return {
-    description: `${name} · ${words[`interval.${row.interval}`]}`,
+    description: row.checkout_kind === 'seats' ? `${name} · ${until ? words.seats_prorated.replace('{seats}', seats).replace('{date}', until) : seats}` : `${name} · ${words[`interval.${row.interval}`]}`,
     plan: row.plan,
     interval: row.interval,
     quantity,

@@ -36,6 +36,13 @@ export interface CheckoutRow {
   tax: TaxLine | null;
   tax_amount: number;
   business: BusinessDetails | null;
+  /**
+   * `plan` buys a plan (the default); `seats` is a one-off period's seat top-up (migration 24): `quantity` seats added
+   * to the `seats_from` in force, prorated to `prorated_until` (null: a one-off price with no period end).
+   */
+  kind: 'plan' | 'seats';
+  seats_from: number | null;
+  prorated_until: Date | null;
   created_at: Date;
   updated_at: Date;
   paid_at: Date | null;
@@ -108,13 +115,23 @@ export function iso(d: Date | string | null): string | null {
 /** A new checkout row, or undefined when one with this id exists (a retried request: see services/checkout.ts). */
 export async function insertCheckout(
   sql: Sql,
-  row: Pick<CheckoutRow, 'id' | 'customer_id' | 'plan' | 'interval' | 'provider' | 'amount' | 'currency' | 'mode'> & { price: PlanPriceConfig; discount?: number; promotion?: AppliedPromotion | null; quantity?: number; tax?: TaxLine | null; business?: BusinessDetails | null },
+  row: Pick<CheckoutRow, 'id' | 'customer_id' | 'plan' | 'interval' | 'provider' | 'amount' | 'currency' | 'mode'> & {
+    price: PlanPriceConfig;
+    discount?: number;
+    promotion?: AppliedPromotion | null;
+    quantity?: number;
+    tax?: TaxLine | null;
+    business?: BusinessDetails | null;
+    /** A seat top-up (services/seats.ts): the seats in force it adds to and the period end it is prorated to. */
+    topUp?: { seatsFrom: number; proratedUntil: Date | null };
+  },
 ): Promise<CheckoutRow | undefined> {
   const [inserted] = await sql.query<CheckoutRow>(
-    `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, price, promotion_code, discount, promotion, quantity, per_unit, tax, tax_amount, business)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15::jsonb, $16, $17::jsonb) ON CONFLICT (id) DO NOTHING RETURNING *`,
+    `INSERT INTO checkouts (id, customer_id, plan, interval, provider, amount, currency, mode, price, promotion_code, discount, promotion, quantity, per_unit, tax, tax_amount, business, kind, seats_from, prorated_until)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12::jsonb, $13, $14, $15::jsonb, $16, $17::jsonb, $18, $19, $20) ON CONFLICT (id) DO NOTHING RETURNING *`,
     [row.id, row.customer_id, row.plan, row.interval, row.provider, row.amount, row.currency, row.mode, JSON.stringify(row.price), row.promotion?.code ?? null, row.discount ?? 0, row.promotion ? JSON.stringify(row.promotion) : null,
-     row.quantity ?? 1, row.price.per_unit === true, row.tax ? JSON.stringify(row.tax) : null, row.tax?.amount ?? 0, row.business ? JSON.stringify(row.business) : null],
+     row.quantity ?? 1, row.price.per_unit === true, row.tax ? JSON.stringify(row.tax) : null, row.tax?.amount ?? 0, row.business ? JSON.stringify(row.business) : null,
+     row.topUp ? 'seats' : 'plan', row.topUp?.seatsFrom ?? null, row.topUp?.proratedUntil ?? null],
   );
   return inserted;
 }

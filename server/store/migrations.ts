@@ -970,4 +970,132 @@ END
 $fn$;
 `,
   },
+  {
+    id: 24,
+    name: 'seat_changes',
+    // Seat changes after purchase (README "Seats and taxes", services/seats.ts). A one-off period (a Razorpay order)
+    // gets more seats through a top-up checkout (kind 'seats'): `quantity` is the seats added, `seats_from` the seats
+    // in force when it was priced and `prorated_until` the period end it runs to; its amount is the prorated price
+    // (at most the full unit price × the seats added, no promotion code). Paid, it makes no plan change and leaves
+    // the period end as it is: tollgate_mark_paid (migration 16's, with this branch, and the unused-time credit now
+    // valued from plan checkouts only) marks it paid once, and the payments trigger (migration 21's) adds its seats
+    // to the customer's, while the customer is still on its plan; a refund of it takes them off again. checkout.paid,
+    // checkout.failed and payment.refunded say which kind of checkout it was (migration 23's function, with `kind`
+    // and `seats_from`).
+    sql: `
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS kind text NOT NULL DEFAULT 'plan' CHECK (kind IN ('plan', 'seats'));
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS seats_from integer CHECK (seats_from >= 1);
+ALTER TABLE checkouts ADD COLUMN IF NOT EXISTS prorated_until timestamptz;
+ALTER TABLE checkouts ADD CONSTRAINT checkouts_seat_topup CHECK (kind = 'plan' OR (per_unit AND seats_from IS NOT NULL AND discount = 0 AND promotion_code IS NULL));
+-- A plan checkout charges the unit price × the seats (migration 21's check); a top-up at most that, prorated.
+ALTER TABLE checkouts DROP CONSTRAINT IF EXISTS checkouts_price_matches;
+ALTER TABLE checkouts ADD CONSTRAINT checkouts_price_matches CHECK (
+  price IS NULL OR (price->>'provider' = provider AND price->>'currency' = currency AND price->>'interval' = interval
+    AND CASE WHEN kind = 'seats'
+      THEN amount::bigint - CASE WHEN tax IS NOT NULL AND NOT (tax->>'inclusive')::boolean THEN tax_amount ELSE 0 END <= (price->>'amount')::bigint * quantity
+      ELSE (price->>'amount')::bigint * quantity = amount::bigint + discount - CASE WHEN tax IS NOT NULL AND NOT (tax->>'inclusive')::boolean THEN tax_amount ELSE 0 END END)
+);
+CREATE OR REPLACE FUNCTION tollgate_checkout_payment() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  IF NEW.payment_id IS NULL THEN RETURN NULL; END IF;
+  IF NEW.status = 'paid' AND OLD.status IS DISTINCT FROM 'paid' THEN
+    INSERT INTO payments (provider, payment_id, customer_id, checkout_id, kind, plan, interval, quantity, amount, currency, paid_at)
+      VALUES (NEW.provider, NEW.payment_id, NEW.customer_id, NEW.id, 'checkout', NEW.plan, NEW.interval, NEW.quantity, NEW.amount, NEW.currency, COALESCE(NEW.paid_at, NEW.updated_at))
+      ON CONFLICT DO NOTHING;
+    IF NEW.kind = 'seats' THEN
+      -- Added to the seats in force (two top-ups paid in any order add both); none while on another plan.
+      UPDATE customers SET seats = COALESCE(seats, NEW.seats_from) + NEW.quantity WHERE id = NEW.customer_id AND plan = NEW.plan;
+    ELSE
+      UPDATE customers SET seats = CASE WHEN NEW.per_unit THEN NEW.quantity END WHERE id = NEW.customer_id AND seats IS DISTINCT FROM (CASE WHEN NEW.per_unit THEN NEW.quantity END);
+    END IF;
+  ELSIF NEW.status = 'refunded' AND OLD.status IS DISTINCT FROM 'refunded' THEN
+    UPDATE payments SET status = 'refunded', refunded_at = NEW.updated_at WHERE checkout_id = NEW.id AND status = 'paid';
+    IF NEW.kind = 'seats' AND OLD.status = 'paid' THEN
+      UPDATE customers SET seats = GREATEST(1, seats - NEW.quantity) WHERE id = NEW.customer_id AND plan = NEW.plan AND seats IS NOT NULL;
+    END IF;
+  END IF;
+  RETURN NULL;
+END
+$fn$;
+CREATE OR REPLACE FUNCTION tollgate_mark_paid(
+  p_checkout text, p_payment text, p_source text, p_event text, p_now timestamptz,
+  p_month_end timestamptz, p_year_end timestamptz, p_one_period text[], p_credits text[]
+) RETURNS json LANGUAGE plpgsql AS $fn$
+DECLARE
+  k checkouts%ROWTYPE;
+  c customers%ROWTYPE;
+  paid record;
+  audit record;
+  period_end timestamptz;
+  credit_ms float8 := 0;
+  left_ms float8;
+  len_paid float8;
+  len_new float8;
+  recurring boolean;
+BEGIN
+  SELECT * INTO k FROM checkouts WHERE id = p_checkout FOR UPDATE;
+  IF NOT FOUND THEN RETURN json_build_object('error', 'not_found'); END IF;
+  IF k.status IN ('paid', 'refunded') THEN
+    IF k.payment_id IS DISTINCT FROM p_payment THEN RETURN json_build_object('error', 'paid_by_other'); END IF;
+    IF k.status = 'refunded' THEN RETURN json_build_object('error', 'refunded'); END IF;
+    SELECT old_plan, new_plan INTO audit FROM plan_changes WHERE checkout_id = k.id AND kind = 'upgrade';
+    RETURN json_build_object('old_plan', COALESCE(audit.old_plan, k.plan), 'new_plan', COALESCE(audit.new_plan, k.plan), 'changed', false);
+  END IF;
+  IF EXISTS (SELECT 1 FROM checkouts WHERE provider = k.provider AND payment_id = p_payment AND id <> k.id) THEN
+    RETURN json_build_object('error', 'payment_used');
+  END IF;
+  -- A seat top-up: paid, its seats added by the payments trigger; the plan and the period end stay as they are.
+  IF k.kind = 'seats' THEN
+    UPDATE checkouts SET status = 'paid', payment_id = p_payment, paid_at = p_now, updated_at = p_now WHERE id = k.id;
+    RETURN json_build_object('old_plan', k.plan, 'new_plan', k.plan, 'changed', true);
+  END IF;
+  SELECT * INTO c FROM customers WHERE id = k.customer_id FOR UPDATE;
+  -- A recurring price (a Razorpay Subscription) renews upstream: no "ends on", no credit; its id is the order id.
+  recurring := COALESCE((k.price->>'recurring')::boolean, false);
+  period_end := CASE k.interval WHEN 'once' THEN NULL WHEN 'year' THEN p_year_end ELSE p_month_end END;
+  -- Unused paid time carried into a new purchase (providers with creditsUnusedTime): see markCheckoutPaid.
+  IF NOT recurring AND k.provider = ANY (p_credits) AND c.subscription_id IS NULL AND c.billing_provider = k.provider AND c.current_period_end > p_now AND c.status = 'active' AND k.interval <> 'once' THEN
+    SELECT amount, currency, interval INTO paid FROM checkouts
+      WHERE customer_id = c.id AND plan = c.plan AND status = 'paid' AND provider = k.provider AND kind = 'plan' ORDER BY paid_at DESC LIMIT 1;
+    IF FOUND AND paid.interval <> 'once' AND paid.currency = k.currency AND k.amount > 0 THEN
+      left_ms := (EXTRACT(EPOCH FROM (c.current_period_end - p_now)) * 1000)::float8;
+      len_paid := (EXTRACT(EPOCH FROM ((CASE paid.interval WHEN 'year' THEN p_year_end ELSE p_month_end END) - p_now)) * 1000)::float8;
+      len_new := (EXTRACT(EPOCH FROM (period_end - p_now)) * 1000)::float8;
+      credit_ms := floor((((left_ms / len_paid) * paid.amount::float8) / k.amount::float8) * len_new);
+    END IF;
+  END IF;
+  UPDATE checkouts SET status = 'paid', payment_id = p_payment, paid_at = p_now, updated_at = p_now WHERE id = k.id;
+  UPDATE customers SET plan = k.plan, status = 'active',
+      cancel_at_period_end = (period_end IS NOT NULL AND k.provider = ANY (p_one_period) AND NOT recurring),
+      subscription_id = CASE WHEN recurring THEN k.provider_order_id END, unpaid_since = NULL,
+      current_period_end = CASE WHEN period_end IS NOT NULL AND credit_ms > 0 THEN period_end + credit_ms * interval '1 millisecond' ELSE period_end END,
+      billing_provider = k.provider, plan_interval = k.interval, updated_at = p_now
+    WHERE id = c.id;
+  INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, payment_id, event_id, created_at)
+    VALUES (c.id, c.plan, k.plan, 'upgrade', p_source, k.id, p_payment, p_event, p_now);
+  RETURN json_build_object('old_plan', c.plan, 'new_plan', k.plan, 'changed', true);
+END
+$fn$;
+CREATE OR REPLACE FUNCTION tollgate_checkout_event() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_url text := (SELECT public_url FROM receipt_settings WHERE id) || '/v1/customers/' || NEW.customer_id || '/receipts/';
+  v_receipt jsonb;
+  v_credit jsonb;
+BEGIN
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_receipt FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'receipt';
+  SELECT jsonb_build_object('id', id, 'number', number, 'url', v_url || id) INTO v_credit FROM receipts
+    WHERE provider = NEW.provider AND payment_id = NEW.payment_id AND kind = 'credit_note';
+  PERFORM tollgate_enqueue_event(CASE NEW.status WHEN 'paid' THEN 'checkout.paid' WHEN 'failed' THEN 'checkout.failed' ELSE 'payment.refunded' END, jsonb_build_object(
+    'checkout_id', NEW.id, 'customer_id', NEW.customer_id, 'plan', NEW.plan, 'interval', NEW.interval, 'provider', NEW.provider,
+    'amount', NEW.amount, 'currency', NEW.currency, 'status', NEW.status, 'payment_id', NEW.payment_id,
+    'quantity', NEW.quantity, 'promotion_code', NEW.promotion_code, 'discount', NEW.discount, 'tax', NEW.tax,
+    'kind', NEW.kind, 'seats_from', NEW.seats_from,
+    'error', NEW.last_error, 'at', tollgate_iso(COALESCE(NEW.updated_at, now())))
+    || CASE WHEN NEW.status = 'paid' THEN jsonb_build_object('receipt', v_receipt) WHEN NEW.status = 'refunded' THEN jsonb_build_object('receipt', v_receipt, 'credit_note', v_credit) ELSE '{}'::jsonb END);
+  RETURN NULL;
+END
+$fn$;
+`,
+  },
 ];

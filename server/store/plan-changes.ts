@@ -130,6 +130,8 @@ export async function applySubscriptionState(
     eventId: string;
     checkoutId?: string;
     now: Date;
+    /** The subscription's seats (its quantity, a per-seat price's: README "Seats and taxes"); left out: kept. */
+    seats?: number;
   },
 ): Promise<{ applied: boolean; oldPlan: string }> {
   const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [input.customerId]);
@@ -143,6 +145,7 @@ export async function applySubscriptionState(
       input.interval !== undefined ? input.interval : customer.plan === input.plan ? customer.plan_interval : null,
     ],
   );
+  if (input.seats !== undefined && input.seats !== customer.seats) await tx.query('UPDATE customers SET seats = $2 WHERE id = $1', [customer.id, input.seats]);
   if (customer.plan !== input.plan) {
     await tx.query(
       `INSERT INTO plan_changes (customer_id, old_plan, new_plan, kind, source, checkout_id, event_id, created_at)

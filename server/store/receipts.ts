@@ -43,6 +43,9 @@ export interface ReceiptRow {
   checkout_tax: TaxLine | null;
   checkout_business: { legal_name?: string; gstin?: string; vat_id?: string; address?: { line1: string; line2?: string; city: string; state?: string; postal_code: string; country: string } } | null;
   checkout_unit_amount: number | null;
+  /** A seat top-up's (migration 24): kind 'seats', prorated to this period end; 'plan' otherwise, null for a renewal. */
+  checkout_kind: 'plan' | 'seats' | null;
+  checkout_prorated_until: Date | null;
 }
 
 /**
@@ -67,7 +70,7 @@ const SELECT = `SELECT r.id, r.kind, r.series, r.seq::int AS seq, r.number, r.cu
     r.seller, r.buyer, r.issued_at, r.provider, r.payment_id, p.kind AS payment_kind, p.plan, p.interval, p.quantity, p.method,
     p.status AS payment_status, p.paid_at, p.period_start, p.period_end,
     k.discount AS checkout_discount, k.promotion_code AS checkout_promotion_code, k.tax AS checkout_tax, k.business AS checkout_business,
-    (k.price->>'amount')::integer AS checkout_unit_amount
+    (k.price->>'amount')::integer AS checkout_unit_amount, k.kind AS checkout_kind, k.prorated_until AS checkout_prorated_until
   FROM receipts r JOIN payments p ON p.provider = r.provider AND p.payment_id = r.payment_id
   LEFT JOIN receipts o ON o.id = r.receipt_id
   LEFT JOIN checkouts k ON k.id = p.checkout_id`;

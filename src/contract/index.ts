@@ -377,10 +377,38 @@ export const PortalSummary = z.object({
   payment_method: z.string().nullable(),
   scheduled_change: z.object({ plan: z.string(), interval: z.enum(['month', 'year']), at: z.string() }).nullable(),
   can: z.object({ cancel: z.boolean(), resume: z.boolean(), change_plan: z.boolean(), update_payment_method: z.boolean() }),
+  /** A per-seat plan's seats (POST /v1/portal/seats): in force, the price's limits and one seat's catalog price; null otherwise. */
+  seats: z.object({ quantity: z.number().int().positive(), min: z.number().int().positive(), max: z.number().int().positive(), unit_amount: z.number().int(), currency: z.string(), can_change: z.boolean() }).nullable().optional(),
   plans: z.array(z.object({ plan: z.string(), plan_name: z.string(), interval: Interval, amount: z.number().int(), currency: z.string(), current: z.boolean() })),
   payments: z.array(PortalPayment),
 });
 export type PortalSummary = z.infer<typeof PortalSummary>;
+
+/**
+ * `POST /v1/seats` (and the portal's `POST /v1/portal/seats`): the seats wanted in all on the plan in force, a
+ * per-seat price's (README "Seats and taxes"); the limits are the price's min/max_quantity, the price the catalog's.
+ */
+export const SeatsRequest = z
+  .object({
+    quantity: z.number({ error: 'quantity: give a whole number of seats, e.g. 3' }).int('quantity: give a whole number of seats, e.g. 3').positive('quantity: at least 1').max(100_000),
+  })
+  .strict();
+export type SeatsRequest = z.infer<typeof SeatsRequest>;
+
+/**
+ * What a seat change did: `applied`, in force now (a Razorpay subscription's increase); `scheduled`, from `at` (fewer
+ * seats on a subscription, at its cycle end); `pending`, asked of the provider, in force when its signed webhook
+ * reports the updated subscription (Stripe); `payment_required`, a prorated top-up `checkout` to pay first (a
+ * one-off period); `unchanged`, already that many. `seats` is the number in force now.
+ */
+export const SeatChange = z.object({
+  status: z.enum(['applied', 'scheduled', 'pending', 'payment_required', 'unchanged']),
+  seats: z.number().int().positive(),
+  quantity: z.number().int().positive(),
+  at: z.string().nullable(),
+  checkout: CheckoutResponse.nullable(),
+});
+export type SeatChange = z.infer<typeof SeatChange>;
 
 /** `POST /v1/portal/change-plan`: the plan and interval to move to; the price is the catalog's. */
 export const PortalChangePlanRequest = z.object({
@@ -406,6 +434,8 @@ export type PortalPaymentMethodVerifyRequest = z.infer<typeof PortalPaymentMetho
 export const PortalActionResponse = z.object({
   summary: PortalSummary,
   checkout: z.object({ checkout_id: z.string().nullable(), action: CheckoutAction }).nullable(),
+  /** POST /v1/portal/seats: what the seat change did. */
+  seats: SeatChange.optional(),
 });
 export type PortalActionResponse = z.infer<typeof PortalActionResponse>;
 

@@ -22,6 +22,7 @@ import {
   couponFromParams,
   sessionTerms,
   signStripeWebhook,
+  updateSubscriptionItems,
   STRIPE_API_VERSION,
   startedSubscription,
   stripeEvent,
@@ -227,7 +228,7 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
   });
   app.get('/p/session/:id', (c) => c.html(`<!doctype html><title>Fake billing portal</title><p>${c.req.param('id')}</p>`));
 
-  type Handler = (params: FormObject, path: Record<string, string>) => unknown;
+  type Handler = (params: FormObject, path: Record<string, string>) => unknown | Promise<unknown>;
   const routes: { method: 'GET' | 'POST'; pattern: string; handler: Handler }[] = [];
 
   /** Wraps a handler with auth, form parsing, idempotency and the error envelope, the way every Stripe endpoint behaves. */
@@ -269,7 +270,7 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
             return replay;
           }
         }
-        const result = handler(params, c.req.param() as Record<string, string>);
+        const result = await handler(params, c.req.param() as Record<string, string>);
         const body = JSON.stringify(result);
         // Stripe saves a result only once the endpoint ran; parameter validation failures are not saved.
         if (idemKey) idempotency.set(`${key}:${idemKey}`, { fingerprint, status: 200, body, requestId });
@@ -477,6 +478,17 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
   route('GET', '/v1/subscriptions/:id', (_params, path) => {
     const subscription = state.subscriptions.get(path.id!);
     if (!subscription) throw noSuch('subscription', path.id!);
+    return subscription;
+  });
+
+  // Update a subscription (the seat change: items[i][id] + items[i][quantity], proration_behavior): the item's new
+  // quantity, and customer.subscription.updated with previous_attributes.items, delivered before the answer.
+  route('POST', '/v1/subscriptions/:id', async (params, path) => {
+    const subscription = state.subscriptions.get(path.id!);
+    if (!subscription) throw noSuch('subscription', path.id!);
+    const updated = updateSubscriptionItems(subscription, params);
+    if ('error' in updated) throw new StripeError(400, 'invalid_request_error', updated.error.message, updated.error.code, updated.error.param);
+    if (Object.keys(updated.previous).length > 0) await sendEvent('customer.subscription.updated', subscription, updated.previous);
     return subscription;
   });
 

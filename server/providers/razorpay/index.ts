@@ -3,6 +3,7 @@
 import type { RazorpayAction } from '../../../src/contract/index.js';
 import { AppError } from '../../errors.js';
 import { verifyRazorpayPayment } from '../../security/signatures.js';
+import { seatTopUpDescription } from '../../services/pricing.js';
 import type { ProviderRegistry } from '../registry.js';
 import type { Provider, ProviderDeps } from '../types.js';
 import { createRazorpaySandbox } from './sandbox/index.js';
@@ -70,7 +71,11 @@ export function createRazorpayProvider(deps: ProviderDeps): RazorpayProvider {
         amount: order.amount,
         currency: order.currency,
         name: config.file.name,
-        description: `${ctx.plan.name} plan, ${ctx.price.interval === 'year' ? 'yearly' : ctx.price.interval === 'month' ? 'monthly' : 'one-off'}`,
+        // A seat top-up says what it is (services/seats.ts): "Team · 2 more seats, prorated to 1 Jan 2027".
+        description:
+          ctx.checkout.kind === 'seats'
+            ? seatTopUpDescription(ctx.plan.name, ctx.checkout.quantity, ctx.checkout.prorated_until ? new Date(ctx.checkout.prorated_until) : null)
+            : `${ctx.plan.name} plan, ${ctx.price.interval === 'year' ? 'yearly' : ctx.price.interval === 'month' ? 'monthly' : 'one-off'}`,
         prefill: {
           ...(ctx.customer.name ? { name: ctx.customer.name } : {}),
           ...(ctx.customer.email ? { email: ctx.customer.email } : {}),

@@ -284,6 +284,8 @@ export function createRazorpaySubscriptions(deps: RazorpaySubscriptionsDeps) {
       source: input.source,
       eventId: input.eventId,
       now: deps.now(),
+      // A per-seat plan's seats are the subscription's quantity (a seat change, now or at the cycle end, lands here).
+      seats: recurringPrice(row.plan, row.interval)?.per_unit ? row.quantity : undefined,
     });
     await tx.query(
       `UPDATE customers SET subscription_id = $2, unpaid_since = CASE WHEN status = 'unpaid' THEN COALESCE(unpaid_since, $3) END WHERE id = $1`,

@@ -53,7 +53,7 @@ export interface StripeSubscriptionObject {
   created?: number;
   /** Older API versions only; newer ones carry the period on each item. */
   current_period_end?: number;
-  items?: { data?: { price?: StripePriceObject; current_period_end?: number }[] };
+  items?: { data?: { id?: string; price?: StripePriceObject; quantity?: number; current_period_end?: number }[] };
   metadata?: Record<string, string> | null;
 }
 
@@ -98,6 +98,14 @@ export class StripeClient {
 
   retrieveSubscription(id: string): Promise<StripeSubscriptionObject> {
     return this.call('GET', `/v1/subscriptions/${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * POST /v1/subscriptions/{id}: here a seat change, `items[0][id]` and `items[0][quantity]` with a `proration_behavior`
+   * (Stripe's "Update a subscription" reference); Stripe answers the subscription and sends customer.subscription.updated.
+   */
+  updateSubscription(id: string, params: Record<string, FormInput>, idempotencyKey: string): Promise<StripeSubscriptionObject> {
+    return this.call('POST', `/v1/subscriptions/${encodeURIComponent(id)}`, params, idempotencyKey);
   }
 
   createPortalSession(params: Record<string, FormInput>, idempotencyKey: string): Promise<StripePortalSessionObject> {

@@ -12,7 +12,7 @@ import type { StripeSimulator } from './sandbox/simulator.js';
 import { StripeClient } from './client.js';
 import type { FormInput } from './form.js';
 import { STRIPE_CAPABILITIES, stripeSettings } from './settings.js';
-import { PROVIDER } from './subscriptions.js';
+import { PROVIDER, statusOf } from './subscriptions.js';
 import { settleSession, stripeWebhookRoutes } from './webhooks.js';
 
 export interface StripeProvider extends Provider {
@@ -184,6 +184,37 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
         `tollgate-portal-${randomUUID()}`,
       );
       return portal.url;
+    },
+
+    /**
+     * Seats (README "Seats and taxes"): the subscription item's new quantity. More seats are invoiced now, prorated
+     * (`always_invoice`), and only if that invoice is paid (`pending_if_incomplete`); fewer seats credit the unused
+     * time on the next invoice (`create_prorations`). Either way the seats limit follows customer.subscription.updated.
+     */
+    async changeSeats(customer, { quantity, idempotencyKey }) {
+      requireAvailable();
+      // The subscription a paid subscription-mode checkout stands for (its payment id, settleSession's paymentIdOf).
+      const [paid] = await store.query<{ payment_id: string | null }>(
+        "SELECT payment_id FROM checkouts WHERE customer_id = $1 AND provider = 'stripe' AND status = 'paid' AND interval <> 'once' AND kind = 'plan' ORDER BY paid_at DESC LIMIT 1",
+        [customer.id],
+      );
+      if (!paid?.payment_id?.startsWith('sub_')) throw new AppError('conflict', 'There is no live Stripe subscription to change the seats of');
+      const sub = await client.retrieveSubscription(paid.payment_id);
+      const status = statusOf(sub.status);
+      if (status !== 'active' && status !== 'trialing') throw new AppError('conflict', `This Stripe subscription is ${sub.status ?? 'not active'}; its seats cannot change now`);
+      const items = sub.items?.data ?? [];
+      // An exclusive tax is a fixed line of its own (createCheckout): it would no longer match the seats.
+      if (items.length !== 1 || !items[0]?.id) throw new AppError('conflict', 'This Stripe subscription has a tax line of its own; change its seats in the Stripe billing portal');
+      const current = items[0].quantity ?? 1;
+      if (quantity === current) return { current, unchanged: true };
+      const more = quantity > current;
+      const key = `tollgate-seats-${createHash('sha256').update(JSON.stringify([customer.id, idempotencyKey])).digest('hex').slice(0, 32)}`;
+      await client.updateSubscription(
+        sub.id,
+        { items: [{ id: items[0].id, quantity }], proration_behavior: more ? 'always_invoice' : 'create_prorations', payment_behavior: more ? 'pending_if_incomplete' : undefined },
+        key,
+      );
+      return { current, unchanged: false };
     },
 
     hasPortal(_customer, linked) {

@@ -47,6 +47,16 @@ export function statusOf(status: string | undefined): SubscriptionStatus | null 
   }
 }
 
+/**
+ * The seats a subscription carries (README "Seats and taxes"): its first item's quantity, when the catalog sells
+ * `plan` per seat through Stripe; undefined otherwise (the customer's seats are left as they are).
+ */
+export function seatsOf(catalog: Catalog, sub: StripeSubscriptionObject, plan: string): number | undefined {
+  const quantity = sub.items?.data?.[0]?.quantity;
+  const perSeat = catalog.plan(plan)?.prices.some((p) => p.provider === PROVIDER && p.per_unit);
+  return perSeat && typeof quantity === 'number' && Number.isInteger(quantity) && quantity >= 1 ? quantity : undefined;
+}
+
 export function periodEndOf(sub: StripeSubscriptionObject): Date | null {
   // Since API 2025-03-31 the period lives on each item; older versions kept it on the subscription.
   return unixDate(sub.items?.data?.[0]?.current_period_end ?? sub.current_period_end);

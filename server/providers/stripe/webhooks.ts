@@ -11,7 +11,7 @@ import type { ProviderDeps } from '../types.js';
 import { parseWebhookObject, verifyTimestampedWebhook, webhookRoutes, type WebhookEvent, type WebhookHandler, type WebhookStep } from '../webhooks.js';
 import { idOf, type StripeClient, type StripeSessionObject, type StripeSubscriptionObject } from './client.js';
 import type { StripeSettings } from './settings.js';
-import { intervalOf, paymentIdOf, periodEndOf, planOf, PROVIDER, stateAtFloor, statusOf, unixDate } from './subscriptions.js';
+import { intervalOf, paymentIdOf, periodEndOf, planOf, PROVIDER, seatsOf, stateAtFloor, statusOf, unixDate } from './subscriptions.js';
 
 export interface StripeEvent {
   id: string;
@@ -60,6 +60,7 @@ export async function settleSession(ctx: StripeContext, session: StripeSessionOb
             eventId: event?.id ?? `${source}:${session.id}`,
             checkoutId: checkout.id,
             now,
+            seats: status === 'canceled' ? undefined : seatsOf(catalog, sub, plan),
           });
         }
       }
@@ -133,6 +134,8 @@ async function onSubscription(ctx: StripeContext, { payload: event }: WebhookEve
         eventId: event.id,
         checkoutId: payable?.id,
         now,
+        // A seat change (POST /v1/seats) is in force when Stripe reports the updated subscription: here.
+        seats: deleted ? undefined : seatsOf(catalog, sub, plan),
       });
       return applied ? 'applied' : 'stale';
     },

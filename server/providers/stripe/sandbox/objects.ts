@@ -1,6 +1,6 @@
 // What the sandbox's simulated Stripe and the tests' fake Stripe (test/fakes/stripe.ts) build alike: the
 // event envelope, its Stripe-Signature, the API version stamped on events, a billing period's length, and
-// coupons with a Checkout Session's `discounts` and `expires_at`.
+// coupons with a Checkout Session's `discounts` and `expires_at`, and a subscription update's item quantities.
 import { randomBytes } from 'node:crypto';
 import { signTimestamped } from '../../../security/signatures.js';
 import type { FormObject, FormValue } from '../form.js';
@@ -210,4 +210,38 @@ export function sessionTerms(
   // Stripe rounds a percent discount to the nearest minor unit.
   const off = coupon.amount_off ?? Math.round((subtotal * (coupon.percent_off ?? 0)) / 100);
   return { discounts: [{ coupon: coupon.id, promotion_code: null }], amountDiscount: Math.min(off, subtotal), expiresAt };
+}
+
+const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'];
+const PAYMENT_BEHAVIORS = ['allow_incomplete', 'default_incomplete', 'error_if_incomplete', 'pending_if_incomplete'];
+
+/**
+ * POST /v1/subscriptions/{id} with `items[i][id]` and `items[i][quantity]` (Stripe's "Update a subscription": the
+ * seat change Tollgate makes), `proration_behavior` and `payment_behavior` checked against their enums. Each named
+ * item takes its new quantity; the simulations' payment method pays a proration invoice at once, so a
+ * `pending_if_incomplete` update applies. The caller sends customer.subscription.updated with `previous`.
+ */
+export function updateSubscriptionItems(sub: SubscriptionObject<unknown, string>, p: FormObject): { previous: Record<string, unknown> } | StripeParamError {
+  const fail = (message: string, param: string, code?: string): StripeParamError => ({ error: { message, ...(code ? { code } : {}), param } });
+  const proration = text(p.proration_behavior);
+  if (proration !== undefined && !PRORATION_BEHAVIORS.includes(proration)) return fail('Invalid proration_behavior: must be one of always_invoice, create_prorations, or none', 'proration_behavior');
+  const payment = text(p.payment_behavior);
+  if (payment !== undefined && !PAYMENT_BEHAVIORS.includes(payment)) return fail('Invalid payment_behavior: must be one of allow_incomplete, default_incomplete, error_if_incomplete, or pending_if_incomplete', 'payment_behavior');
+  if (sub.status === 'canceled') return fail('A canceled subscription can only update its cancellation_details and metadata.', 'items');
+  const items = p.items;
+  if (items === undefined) return { previous: {} };
+  if (!Array.isArray(items)) return fail('Invalid array', 'items', 'parameter_invalid_array');
+  const changes = items.map((entry, i) => {
+    const id = typeof entry === 'object' && !Array.isArray(entry) ? text(entry.id) : undefined;
+    const quantity = typeof entry === 'object' && !Array.isArray(entry) ? text(entry.quantity) : undefined;
+    const item = sub.items.data.find((x) => x.id === id);
+    if (!id || !item) return fail(`No such subscription item: '${id ?? ''}'`, `items[${i}][id]`, 'resource_missing');
+    if (quantity === undefined || !/^\d+$/.test(quantity)) return fail(`Invalid integer: ${quantity ?? ''}`, `items[${i}][quantity]`, 'parameter_invalid_integer');
+    return { item, quantity: Number(quantity) };
+  });
+  const failed = changes.find((c): c is StripeParamError => 'error' in c);
+  if (failed) return failed;
+  const previous = { items: structuredClone(sub.items) };
+  for (const c of changes as { item: (typeof sub.items.data)[number]; quantity: number }[]) c.item.quantity = c.quantity;
+  return { previous };
 }

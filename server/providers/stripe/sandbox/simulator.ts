@@ -4,7 +4,7 @@
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
 import { Hono, type Context } from 'hono';
 import { parseStripeForm, type FormObject, type FormValue } from '../form.js';
-import { couponFromParams, sessionTerms, signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, type CheckoutSessionObject, type CouponObject, type SubscriptionObject } from './objects.js';
+import { couponFromParams, sessionTerms, signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, updateSubscriptionItems, type CheckoutSessionObject, type CouponObject, type SubscriptionObject } from './objects.js';
 
 export { parseStripeForm };
 
@@ -53,6 +53,8 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
   const sessions = new Map<string, SimSession>();
   const coupons = new Map<string, CouponObject>();
   const lineItems = new Map<string, SimPrice[]>();
+  /** Each session's line items' quantities (the seats of a per-seat price), in line order. */
+  const lineQuantities = new Map<string, number[]>();
   const subscriptionData = new Map<string, { trialDays: number; metadata: Record<string, string> }>();
   const subscriptions = new Map<string, SimSubscription>();
   const portalSessions = new Map<string, { id: string; customer: string; return_url: string | null; url: string }>();
@@ -140,8 +142,12 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
       return price;
     });
     if (mode === 'subscription' && !prices.some((x) => x.recurring)) throw new SimError(400, 'You must provide at least one recurring price in `subscription` mode when using prices.', undefined, 'line_items');
+    const quantities = p.line_items.map((li) => {
+      const q = typeof li === 'object' && !Array.isArray(li) ? Number(str(li.quantity) ?? 1) : 1;
+      return Number.isInteger(q) && q >= 1 ? q : 1;
+    });
     const sd = p.subscription_data;
-    const subtotal = prices.reduce((s, x) => s + x.unit_amount, 0);
+    const subtotal = prices.reduce((s, x, i) => s + x.unit_amount * quantities[i]!, 0);
     const terms = sessionTerms(p, coupons, subtotal, prices[0]?.currency ?? null, nowSec());
     if ('error' in terms) throw new SimError(400, terms.error.message, terms.error.code, terms.error.param);
     const id = `cs_test_${rid(58)}`;
@@ -173,6 +179,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
     };
     sessions.set(id, session);
     lineItems.set(id, prices);
+    lineQuantities.set(id, quantities);
     subscriptionData.set(id, {
       trialDays: typeof sd === 'object' && !Array.isArray(sd) ? Number(str(sd.trial_period_days) ?? 0) : 0,
       metadata: typeof sd === 'object' && !Array.isArray(sd) ? map(sd.metadata, 'subscription_data[metadata]') : {},
@@ -189,6 +196,16 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
   route('GET', '/v1/subscriptions/:id', (_p, c) => {
     const sub = subscriptions.get(c.req.param('id')!);
     if (!sub) throw new SimError(404, `No such subscription: '${c.req.param('id')}'`, 'resource_missing');
+    return sub;
+  });
+
+  // A seat change: the item's quantity, then customer.subscription.updated a moment later (settle() waits for it).
+  route('POST', '/v1/subscriptions/:id', (p, c) => {
+    const sub = subscriptions.get(c.req.param('id')!);
+    if (!sub) throw new SimError(404, `No such subscription: '${c.req.param('id')}'`, 'resource_missing');
+    const updated = updateSubscriptionItems(sub, p);
+    if ('error' in updated) throw new SimError(400, updated.error.message, updated.error.code, updated.error.param);
+    if (Object.keys(updated.previous).length > 0) void sendEvent('customer.subscription.updated', sub, updated.previous).catch(() => undefined);
     return sub;
   });
 
@@ -238,7 +255,7 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
       if (session.mode === 'payment') session.payment_intent = `pi_${rid(24)}`;
       if (session.mode === 'subscription' && session.customer) {
         const trialEnd = data.trialDays > 0 ? start + data.trialDays * 86_400 : null;
-        const sub: SimSubscription = startedSubscription({ customer: session.customer, start, trialEnd, items: (lineItems.get(id) ?? []).map((price) => ({ price, quantity: 1 })), metadata: data.metadata });
+        const sub: SimSubscription = startedSubscription({ customer: session.customer, start, trialEnd, items: (lineItems.get(id) ?? []).map((price, i) => ({ price, quantity: lineQuantities.get(id)?.[i] ?? 1 })), metadata: data.metadata });
         subscriptions.set(sub.id, sub);
         session.subscription = sub.id;
         await sendEvent('customer.subscription.created', sub);
