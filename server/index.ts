@@ -81,7 +81,10 @@ export function createTollgate(options: CreateTollgateOptions = {}): Tollgate {
 
   const appReady = (async () => {
     store ??= await openStore({ databaseUrl: config.databaseUrl, dataDir: config.databaseUrl ? undefined : config.dataDir });
-    built = createApp({ config, store, log });
+    const app = createApp({ config, store, log });
+    // Requests wait for the receipts config to be in the store (a payment's receipt is numbered with it).
+    await app.receiptsReady;
+    built = app;
     return built;
   })();
   const ready = appReady.then(() => undefined);

@@ -14,6 +14,8 @@ async function serveApp(config: ServerConfig, store: Store, log: Logger) {
   try {
     // Providers check their own config sections (and secrets) as they are built.
     app = createApp({ config, store, log });
+    // Receipts issued before the receipts config is in the store would take the previous series and seller.
+    await app.receiptsReady;
     const served = await serveHttp({ fetch: app.app.fetch, port: config.port, hostname: config.host, limits: config.file.http, log });
     return { app, served };
   } catch (err) {

@@ -81,6 +81,8 @@ export async function makeServer(
   const config = loadServerConfig(env, file);
   const log = createMemoryLogger();
   const built = createApp({ ...options, config, store: options.store, log });
+  // As the CLI and createTollgate do: no request before the receipts config is in the store.
+  await built.receiptsReady;
   let counter = 0;
   return {
     ...built,

@@ -14,6 +14,7 @@ import { signRazorpayPayment, signRazorpayWebhook } from '../../server/security/
 import { issueSessionToken } from '../../server/security/tokens.js';
 import { MIGRATIONS } from '../../server/store/migrations.js';
 import { openStore, type Store } from '../../server/store/index.js';
+import { createTollgate } from '../../server/index.js';
 import { recordRenewalPayment } from '../../server/store/payments.js';
 import { syncReceiptSettings } from '../../server/store/receipts.js';
 import { receiptSettingsOf } from '../../server/services/receipts.js';
@@ -400,6 +401,38 @@ if (process.env.DATABASE_URL) {
       for (const s of servers) await s.close();
       await stores[0].query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
       for (const s of stores) await s.close();
+    });
+
+    test('a mounted handler answers nothing before the receipts config is in the store (no receipt numbered with the old one)', async () => {
+      const other = `t_${randomBytes(6).toString('hex')}`;
+      const holder = await openStore({ databaseUrl: process.env.DATABASE_URL, schema: other });
+      const store = await openStore({ databaseUrl: process.env.DATABASE_URL, schema: other });
+      let release!: () => void;
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      // Another instance holding the settings row: this one's sync of the receipts config waits for it.
+      const holding = holder.transaction(async (tx) => {
+        await tx.query('SELECT 1 FROM receipt_settings WHERE id FOR UPDATE');
+        locked();
+        await new Promise<void>((resolve) => (release = resolve));
+      });
+      await isLocked;
+      const tollgate = createTollgate({ store, env: TEST_ENV, config: { ...DEFAULT_CONFIG, ...FILE }, log: 'error' });
+      try {
+        const answered = tollgate.fetch(new Request('http://tollgate.test/v1/plans')).then(() => 'answered');
+        assert.equal(await Promise.race([answered, new Promise((resolve) => setTimeout(resolve, 500, 'waiting'))]), 'waiting');
+        release();
+        await holding;
+        assert.equal(await answered, 'answered');
+        assert.deepEqual((await store.query<{ series: string }>('SELECT series FROM receipt_settings')).map((r) => r.series), ['INV']);
+      } finally {
+        release();
+        await holding;
+        await tollgate.close();
+        await holder.query(`DROP SCHEMA IF EXISTS ${other} CASCADE`);
+        await holder.close();
+        await store.close();
+      }
     });
 
     test('50 payments verified on two instances at once: INV 1…50, each once', async () => {
