@@ -170,6 +170,45 @@ for (const engine of engines()) {
       assert.deepEqual(events.map((e) => [e.data.kind, e.data.quantity, e.data.seats_from, e.data.amount, e.data.plan]), [['seats', 2, 3, 67606, 'team']]);
     });
 
+    // Every payment row's foreign key takes its customer's key-share lock before the receipt trigger takes the
+    // series' counter, so two payments of one customer queue on the customer and never deadlock on the counter.
+    test('a top-up paid (verify and webhook) while another payment of the same customer is being written: all land, no deadlock', { skip: engine !== 'postgres' }, async () => {
+      const { customer } = await teamCustomer(3);
+      clock = T0 + 10 * DAY;
+      const token = await session(customer);
+      const res = await post<SeatChange>('/v1/seats', token, { quantity: 4 });
+      const sent = rzp.simulator.deliveries.length;
+      const paid = rzp.simulator.pay((res.body.checkout!.action as { order_id: string }).order_id);
+      const webhooks = rzp.simulator.deliveries.slice(sent);
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let holding!: () => void;
+      const isHeld = new Promise<void>((resolve) => (holding = resolve));
+      // Another payment of this customer (a renewal, say): its transaction has the customer and is about to write the payment.
+      const other = store.transaction(async (tx) => {
+        await tx.query('SELECT 1 FROM customers WHERE id = $1 FOR UPDATE', [customer]);
+        holding();
+        await held;
+        await tx.query("INSERT INTO payments (provider, payment_id, customer_id, kind, plan, interval, amount, currency, paid_at) VALUES ('razorpay', $1, $2, 'renewal', 'team', 'month', 49900, 'INR', now())", [`pay_other_${customer}`, customer]);
+      });
+      await isHeld;
+      // Razorpay's webhook pays it (its transaction starts at the checkout), and a verify too.
+      const delivered = deliver(webhooks.slice(0, 1));
+      const verified = verify(token, 'team', paid);
+      // Both wait for the customer, holding no receipt counter (which the other payment needs next).
+      const waiting = async () => (await store.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"))[0]!.n >= 2;
+      for (let i = 0; i < 500 && !(await waiting()); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      assert.ok(await waiting(), 'the verify waits on a lock');
+      release();
+      await other;
+      const [outcome] = await delivered;
+      assert.ok(outcome === 'upgraded' || outcome === 'already_applied', outcome);
+      const answer = await verified;
+      assert.equal(answer.status, 200, `${JSON.stringify(answer.body)}\n${server.logLines.slice(-5).join('\n')}`);
+      assert.equal(await countOf("SELECT count(*)::int AS n FROM receipts WHERE customer_id = $1 AND kind = 'receipt'", [customer]), 3);
+      assert.equal((await customerRow(customer)).seats, 4);
+    });
+
     test('a webhook before any verify pays the top-up as well, once; two top-ups paid in either order add both', async () => {
       const { customer } = await teamCustomer(2);
       clock = T0 + 15 * DAY;
