@@ -86,7 +86,7 @@ function renderPayments(payments) {
     const row = document.createElement('tr');
     row.dataset.paymentId = p.payment_id;
     cell(row, date(p.paid_at));
-    cell(row, `${p.plan_name} · ${T[`interval.${p.interval}`] ?? p.interval}`);
+    cell(row, p.seats_added ? fill(p.seats_added === 1 ? T.history_seat : T.history_seats, { plan: p.plan_name, n: p.seats_added }) : `${p.plan_name} · ${T[`interval.${p.interval}`] ?? p.interval}`);
     cell(row, money(p.amount, p.currency), 'amount');
     cell(row, T[p.status] ?? p.status);
     const documents = [];

@@ -133,6 +133,7 @@ async function paymentHistory(deps: AppDeps, customerId: string, locale: string)
     paid_at: new Date(p.paid_at).toISOString(),
     invoice_url: p.invoice_url,
     receipt_url: links.get(`${p.provider}\n${p.payment_id}`) ?? null,
+    seats_added: p.checkout_kind === 'seats' ? p.quantity : null,
   }));
 }
 

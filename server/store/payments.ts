@@ -23,6 +23,8 @@ export interface PaymentRow {
   period_end: Date | null;
   paid_at: Date;
   refunded_at: Date | null;
+  /** listPayments: the checkout's kind (`seats` for a seat top-up); null for a renewal. */
+  checkout_kind?: 'plan' | 'seats' | null;
 }
 
 export type RenewalPayment = Pick<PaymentRow, 'provider' | 'payment_id' | 'customer_id' | 'subscription_id' | 'plan' | 'interval' | 'amount' | 'currency' | 'paid_at'> &
@@ -40,5 +42,8 @@ export async function recordRenewalPayment(sql: Sql, p: RenewalPayment): Promise
 
 /** A customer's payments, newest first. */
 export function listPayments(sql: Sql, customerId: string, limit = 100): Promise<PaymentRow[]> {
-  return sql.query<PaymentRow>('SELECT * FROM payments WHERE customer_id = $1 ORDER BY paid_at DESC, payment_id LIMIT $2', [customerId, limit]);
+  return sql.query<PaymentRow>(
+    'SELECT p.*, k.kind AS checkout_kind FROM payments p LEFT JOIN checkouts k ON k.id = p.checkout_id WHERE p.customer_id = $1 ORDER BY p.paid_at DESC, p.payment_id LIMIT $2',
+    [customerId, limit],
+  );
 }

@@ -353,6 +353,8 @@ export const PortalPayment = z.object({
   invoice_url: z.string().nullable(),
   /** Tollgate's own receipt of this payment (`/v1/receipts/{id}`); null until receipts are served. */
   receipt_url: z.string().nullable(),
+  /** A seat top-up (README "Changing seats after purchase"): the seats it added; else null. */
+  seats_added: z.number().int().positive().nullable(),
 });
 export type PortalPayment = z.infer<typeof PortalPayment>;
 

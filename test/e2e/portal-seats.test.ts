@@ -67,6 +67,9 @@ test('a 2-seat Team customer: the stepper stops at 2 and 4, + by keyboard, axe; 
     await waitForText(page.locator('[data-notice]'), 'Payment confirmed');
     await page.waitForFunction(() => (document.querySelector('[data-seats-input]') as HTMLInputElement | null)?.value === '3');
     assert.equal(await page.locator('[data-payments] tr').count(), 2);
+    // The history names the top-up for what it is, beside the plan's purchase.
+    assert.match((await page.locator('[data-payments] tr').first().innerText()).replace(/\s+/g, ' '), /Team · 1 more seat\b/);
+    assert.match((await page.locator('[data-payments] tr').nth(1).innerText()).replace(/\s+/g, ' '), /Team · Monthly/);
     assert.deepEqual(errors.all(), []);
   } finally {
     await context.close();

@@ -281,6 +281,11 @@ for (const engine of engines()) {
       // 1 seat, 21 of 31 days: 33,803.23 → 33,803.
       assert.equal(rzp.simulator.orders.get((res.body.checkout!.action as { order_id: string }).order_id)!.amount, 33803);
       assertRefused(await post('/v1/portal/seats', portalToken, { quantity: 60 }), 400, 'validation_error', /out of range/);
+      // Paid, the history says what the top-up was beside the purchase of the plan.
+      const paid = rzp.simulator.pay((res.body.checkout!.action as { order_id: string }).order_id);
+      assert.equal((await verify(await session(customer), 'team', paid)).status, 200);
+      const after = await json(await server.request('GET', '/v1/portal/summary', { token: portalToken }));
+      assert.deepEqual(after.payments.map((p: { amount: number; seats_added: number | null }) => [p.amount, p.seats_added]), [[33803, 1], [99800, null]]);
     });
   });
 
