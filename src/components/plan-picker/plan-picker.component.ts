@@ -84,6 +84,9 @@ export class PlanPicker extends TollgateElement {
   /** Offer a "Have a code?" field: a promotion code checked against the selected plan and priced by the server. */
   @property({ type: Boolean, attribute: 'promotion-codes' }) promotionCodes = false;
 
+  /** Offer "Buying for a business? Add GST details": legal name, GSTIN or VAT ID and billing address, sent with the checkout and checked by the server. */
+  @property({ type: Boolean, attribute: 'business-details' }) businessDetails = false;
+
   static override styles = planPickerStyles;
 
   @state() private _selected?: string;
@@ -91,13 +94,17 @@ export class PlanPicker extends TollgateElement {
   /** The seat stepper and tax line (src/seats/seats.ts), once loaded. */
   private _seats?: import('../../seats/seats.js').Seats;
   private _seatsLoad?: Promise<void>;
+  /** The business details form (src/business/), once the customer opened it. */
+  private _business?: import('../../business/business-field.js').BusinessField;
 
   /** The checkout code loads when the customer chooses a plan, not with the catalog. */
   private readonly _checkout = new LazyCheckout(this);
-  private readonly _promo = new LazyPromotion(this, () => {
+  /** The checkout the customer would start now (what a code is checked against, what suggests the billing country). */
+  private readonly _target = () => {
     const plan = this._catalog.value?.plans.find((p) => p.id === this._selected);
     return plan && this.checkoutOf(plan, this.interval);
-  });
+  };
+  private readonly _promo = new LazyPromotion(this, this._target);
 
   private readonly _catalog = new Task(this, {
     task: async ([, given]): Promise<PlansResponse> => {
@@ -180,6 +187,10 @@ export class PlanPicker extends TollgateElement {
             ? this.renderPlaceholder()
             : this.renderCatalog(this._catalog.value)}
         ${this.promotionCodes && this._catalog.value ? this._promo.render() : nothing}
+        ${this.businessDetails && this._catalog.value
+          ? (this._business?.render() ??
+            html`<button type="button" part="button business-toggle" class="secondary" @click=${() => void import('../../business/business-field.js').then(({ BusinessField }) => (this._business ??= new BusinessField(this, this._target)))}>${this.t('business.toggle')}</button>`)
+          : nothing}
         ${this._checkout.render()}
         <slot name="footer"></slot>
       </div>
@@ -351,7 +362,7 @@ export class PlanPicker extends TollgateElement {
       true,
     );
     if (!proceed) return;
-    void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, returnUrl: this.returnUrl, control });
+    void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, business: this._business?.details, returnUrl: this.returnUrl, control });
   }
 
   /** The checkout of `plan` billed per `interval`: the price on screen is the price charged, so its provider, currency and seats. */
