@@ -1,5 +1,5 @@
-// The business details form of <plan-picker> (loaded on "Buying for a business?"): legal name, one "GSTIN or VAT ID"
-// field and a billing address, sent with the checkout as `business`. Only light checks here (an address needs its
+// The business details of <plan-picker> (its chunk loads once `business-details` is set): the disclosure "Buying for a
+// business?" and its form, legal name, one "GSTIN or VAT ID" field and a billing address, sent with the checkout as `business`. Only light checks here (an address needs its
 // line, city and postal code); the server is the judge, and its 400 validation_error shows at the field it names.
 import { css, html, nothing, type TemplateResult } from 'lit';
 import type { TollgateElement } from '../base/tollgate-element.js';
@@ -78,12 +78,17 @@ const businessStyles = css`
   }
 `;
 
+/** The host: its `business-details` switch says whether the form is offered at all. */
+type BusinessHost = TollgateElement & { readonly businessDetails: boolean };
+
 export class BusinessField {
+  /** The disclosure is open: the buyer is buying for a business, and what they type is sent. */
+  private open = false;
   private readonly values: Partial<Record<Field, string>> = {};
   private errors: Partial<Record<Field, MessageKey>> = {};
 
   constructor(
-    private readonly host: TollgateElement,
+    private readonly host: BusinessHost,
     /** The checkout the host would start now: its currency suggests the billing country. */
     private readonly target: () => { currency?: string } | undefined,
   ) {
@@ -92,6 +97,7 @@ export class BusinessField {
     if (sheet && root.adoptedStyleSheets && !root.adoptedStyleSheets.includes(sheet)) root.adoptedStyleSheets = [...root.adoptedStyleSheets, sheet];
     // Before the checkout is created: a half-given address stops it here, with the missing fields marked.
     host.addEventListener('checkout-start', (event) => {
+      if (!this.offered) return;
       this.errors = {};
       const missing = this.hasAddress() ? ADDRESS_REQUIRED.filter((f) => !this.value(f)) : [];
       for (const f of missing) this.errors[f] = 'business.required';
@@ -103,12 +109,23 @@ export class BusinessField {
     });
     // The server's refusal of one of these fields shows at that field.
     host.addEventListener('checkout-error', (event) => {
-      const found = event.detail.code === 'validation_error' ? fieldOfError(event.detail.message) : undefined;
+      const found = this.offered && event.detail.code === 'validation_error' ? fieldOfError(event.detail.message) : undefined;
       if (!found) return;
       this.errors = { [found[0]]: found[1] };
       this.focus(found[0]);
     });
-    this.focus('legal_name');
+    host.requestUpdate(); // the toggle appears
+  }
+
+  private get offered(): boolean {
+    return this.open && this.host.businessDetails;
+  }
+
+  private toggle(): void {
+    this.open = !this.open;
+    this.errors = {};
+    if (this.open) this.focus('legal_name');
+    else this.host.requestUpdate();
   }
 
   /** What the input shows: the text typed, else (the country) the catalog currency's. */
@@ -130,8 +147,9 @@ export class BusinessField {
     void this.host.updateComplete.then(() => this.host.renderRoot.querySelector<HTMLInputElement>(`#tg-business-${field}`)?.focus());
   }
 
-  /** What goes in the checkout as `business`: undefined when nothing was given. */
+  /** What goes in the checkout as `business`: undefined when the form is closed or empty. */
   get details(): BusinessDetails | undefined {
+    if (!this.offered) return undefined;
     const business: BusinessDetails = {};
     const name = this.value('legal_name');
     if (name) business.legal_name = name;
@@ -144,9 +162,12 @@ export class BusinessField {
     return Object.keys(business).length ? business : undefined;
   }
 
-  render(): TemplateResult {
+  render(): TemplateResult | typeof nothing {
+    if (!this.host.businessDetails) return nothing;
     const t = this.host.t.bind(this.host);
-    return html`<fieldset part="business" class="business">
+    const toggle = html`<button type="button" part="button business-toggle" class="secondary" aria-expanded=${this.open ? 'true' : 'false'} aria-controls="tg-business" @click=${() => this.toggle()}>${t('business.toggle')}</button>`;
+    if (!this.open) return toggle;
+    return html`${toggle}<fieldset id="tg-business" part="business" class="business">
       <legend>${t('business.legend')}</legend>
       ${INPUTS.map(([field, autocomplete, max]) => {
         const error = this.errors[field];

@@ -1,6 +1,7 @@
-// English strings of the business details form (its labels and the server's refusals in plain words): they load
+// English strings of the business details form (its toggle, labels and the server's refusals in plain words): they load
 // with the form's lazy chunk (src/business/business-field.ts), not with the elements.
 export const enBusiness = {
+  'business.toggle': 'Buying for a business? Add GST details',
   'business.legend': 'Business details for the GST invoice (optional)',
   'business.legal_name': 'Legal name',
   'business.tax_id': 'GSTIN or VAT ID',

@@ -64,7 +64,6 @@ export const en = {
   'paywall.checking': 'Checking your access…',
   'stripe.pay': 'Pay with card',
   'promo.toggle': 'Have a code?',
-  'business.toggle': 'Buying for a business? Add GST details',
 };
 
 export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion | keyof typeof enSeats | keyof typeof enReceipts | keyof typeof enBusiness;

@@ -94,7 +94,8 @@ export class PlanPicker extends TollgateElement {
   /** The seat stepper and tax line (src/seats/seats.ts), once loaded. */
   private _seats?: import('../../seats/seats.js').Seats;
   private _seatsLoad?: Promise<void>;
-  /** The business details form (src/business/), once the customer opened it. */
+  private _businessLoad?: Promise<unknown>;
+  /** The business details form and its toggle (src/business/), loaded once `business-details` is set. */
   private _business?: import('../../business/business-field.js').BusinessField;
 
   /** The checkout code loads when the customer chooses a plan, not with the catalog. */
@@ -165,6 +166,7 @@ export class PlanPicker extends TollgateElement {
       this._selected = (plans.find((p) => p.popular) ?? plans.find((p) => p.orderable) ?? plans[0])?.id;
     }
     this._promo.retarget();
+    if (this.businessDetails) this._businessLoad ??= import('../../business/business-field.js').then(({ BusinessField }) => (this._business = new BusinessField(this, this._target)));
     // The seat stepper and the tax line load only for a catalog that has a per-seat or taxed price.
     if (!this._seatsLoad && plans?.some((p) => p.charge.some((c) => c.per_unit || c.tax))) {
       this._seatsLoad = import('../../seats/seats.js').then(({ Seats }) => {
@@ -187,10 +189,7 @@ export class PlanPicker extends TollgateElement {
             ? this.renderPlaceholder()
             : this.renderCatalog(this._catalog.value)}
         ${this.promotionCodes && this._catalog.value ? this._promo.render() : nothing}
-        ${this.businessDetails && this._catalog.value
-          ? (this._business?.render() ??
-            html`<button type="button" part="button business-toggle" class="secondary" @click=${() => void import('../../business/business-field.js').then(({ BusinessField }) => (this._business ??= new BusinessField(this, this._target)))}>${this.t('business.toggle')}</button>`)
-          : nothing}
+        ${this._catalog.value && this._business?.render()}
         ${this._checkout.render()}
         <slot name="footer"></slot>
       </div>
