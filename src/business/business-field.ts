@@ -165,9 +165,13 @@ export class BusinessField {
   render(): TemplateResult | typeof nothing {
     if (!this.host.businessDetails) return nothing;
     const t = this.host.t.bind(this.host);
-    const toggle = html`<button type="button" part="button business-toggle" class="secondary" aria-expanded=${this.open ? 'true' : 'false'} aria-controls="tg-business" @click=${() => this.toggle()}>${t('business.toggle')}</button>`;
-    if (!this.open) return toggle;
-    return html`${toggle}<fieldset id="tg-business" part="business" class="business">
+    // One template, open or closed: the toggle stays the same element (and keeps the focus).
+    return html`<button type="button" part="button business-toggle" class="secondary" aria-expanded=${this.open ? 'true' : 'false'} aria-controls=${this.open ? 'tg-business' : nothing} @click=${() => this.toggle()}>${t('business.toggle')}</button>
+      ${this.open ? this.renderForm(t) : nothing}`;
+  }
+
+  private renderForm(t: TollgateElement['t']): TemplateResult {
+    return html`<fieldset id="tg-business" part="business" class="business">
       <legend>${t('business.legend')}</legend>
       ${INPUTS.map(([field, autocomplete, max]) => {
         const error = this.errors[field];
