@@ -50,6 +50,8 @@ type BillingInterval = 'month' | 'year';
  * @csspart promotion-result - The live region with the discounted price (`promotion-total`, `promotion-duration`) or the refusal.
  * @csspart seats - The seat stepper of a per-seat plan: `seats-input`, `seats-fewer`, `seats-more` and the live `seats-total` inside it.
  * @csspart tax - The tax in a price: "incl. ₹244 GST" or "+ ₹244 GST".
+ * @csspart business-toggle - "Buying for a business? Add GST details" (with `business-details`), a disclosure.
+ * @csspart business - The business details form; `business-field` (a label and its input), `business-input` and `business-error` inside it.
  *
  * @cssproperty --accent - Brand colour (falls back to `--tollgate-accent`).
  * @cssproperty --on-accent - Text on the brand colour.
