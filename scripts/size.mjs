@@ -1,7 +1,9 @@
 // Prints the gzip size of every built file and of what a page really loads, and fails over budget:
 // every element together (tollgate.js, and the npm entry index.js) ≤ 25 KB gzip, one element (with Lit and its shared chunks) ≤ 14.25 KB (14 KB until
 // the page-wide answer cache and its SSR guard, issue 11: plan-picker was at 14,329 bytes before them) + 268 B (issue 15: the promotion
-// code toggle in the shared chunk and <plan-picker>'s `promotion-codes`, plan-picker 14,511 → 14,779 bytes; the field itself loads lazily).
+// code toggle in the shared chunk and <plan-picker>'s `promotion-codes`, plan-picker 14,511 → 14,779 bytes; the field itself loads lazily)
+// + 104 B (issue 15: <plan-picker>'s `business-details` hook, plan-picker 14,938 → 15,042 bytes, its growth as above; the form loads lazily). The IIFE
+// inlines every lazy chunk: 29 KB until the business details form (2.2 KB gzip with its Hindi), 28.76 → 30.88 KB.
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -10,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const dist = fileURLToPath(new URL('../dist', import.meta.url));
 const KB = 1024;
 const BUDGET_ALL = 25 * KB;
-const BUDGET_ONE = 14.25 * KB + 268 + 118;
+const BUDGET_ONE = 14.25 * KB + 268 + 118 + 104;
 
 if (!existsSync(join(dist, 'tollgate.js'))) {
   console.error('size: dist/tollgate.js is missing; run `npm run build` first');
@@ -58,7 +60,7 @@ const check = (label, entry, budget) => {
 };
 check('all elements (tollgate.js)', 'tollgate.js', BUDGET_ALL);
 check('all elements (npm: index.js)', 'index.js', BUDGET_ALL);
-check('all elements (tollgate.iife.js)', 'tollgate.iife.js', BUDGET_ALL + 4 * KB);
+check('all elements (tollgate.iife.js)', 'tollgate.iife.js', BUDGET_ALL + 6 * KB);
 for (const entry of readdirSync(join(dist, 'elements')).sort()) {
   check(`one element: ${entry}`, join('elements', entry), BUDGET_ONE);
 }

@@ -17,6 +17,7 @@ export function createCheckout(host: CheckoutHost, input: CheckoutInput, key: st
   if (input.uiMode) body.ui_mode = input.uiMode;
   if (input.promotionCode) body.promotion_code = input.promotionCode;
   if (input.quantity) body.quantity = input.quantity;
+  if (input.business) body.business = input.business;
   // A hosted page returns to this page unless told otherwise (the server would pick its origin's root).
   const returnUrl = input.returnUrl ?? (host.handoffMode ? undefined : pageUrl());
   if (returnUrl) body.return_url = returnUrl;

@@ -13,6 +13,8 @@ export interface CheckoutInput {
   returnUrl?: string;
   /** A promotion code the server accepted for this checkout (the field's, src/promotion/); the server prices it again. */
   promotionCode?: string;
+  /** The buyer's business details (the form's, src/business/); the server checks them and keeps them for the receipt. */
+  business?: CheckoutRequest['business'];
   /** Seats of a per-seat price (the stepper's, src/seats/); the server prices quantity × unit. */
   quantity?: number;
   /** The host's control that started the attempt: focus goes back to it if it lost focus meanwhile (see focus.ts). */

@@ -1,6 +1,7 @@
 // English strings every element needs at first render; the checkout flow's own strings are in
-// en-checkout.ts, the promotion code field's in en-promotion.ts, the seat stepper's in en-seats.ts and the
+// en-checkout.ts, the promotion code field's in en-promotion.ts, the business details form's in en-business.ts, the seat stepper's in en-seats.ts and the
 // payment history's in en-receipts.ts, and load with them. Together their keys are the catalog's source of truth.
+import type { enBusiness } from './en-business.js';
 import type { enCheckout } from './en-checkout.js';
 import type { enPromotion } from './en-promotion.js';
 import type { enReceipts } from './en-receipts.js';
@@ -65,4 +66,4 @@ export const en = {
   'promo.toggle': 'Have a code?',
 };
 
-export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion | keyof typeof enSeats | keyof typeof enReceipts;
+export type MessageKey = keyof typeof en | keyof typeof enCheckout | keyof typeof enPromotion | keyof typeof enSeats | keyof typeof enReceipts | keyof typeof enBusiness;

@@ -50,6 +50,8 @@ type BillingInterval = 'month' | 'year';
  * @csspart promotion-result - The live region with the discounted price (`promotion-total`, `promotion-duration`) or the refusal.
  * @csspart seats - The seat stepper of a per-seat plan: `seats-input`, `seats-fewer`, `seats-more` and the live `seats-total` inside it.
  * @csspart tax - The tax in a price: "incl. ₹244 GST" or "+ ₹244 GST".
+ * @csspart business-toggle - "Buying for a business? Add GST details" (with `business-details`), a disclosure.
+ * @csspart business - The business details form; `business-field` (a label and its input), `business-input` and `business-error` inside it.
  *
  * @cssproperty --accent - Brand colour (falls back to `--tollgate-accent`).
  * @cssproperty --on-accent - Text on the brand colour.
@@ -84,6 +86,9 @@ export class PlanPicker extends TollgateElement {
   /** Offer a "Have a code?" field: a promotion code checked against the selected plan and priced by the server. */
   @property({ type: Boolean, attribute: 'promotion-codes' }) promotionCodes = false;
 
+  /** Offer "Buying for a business? Add GST details": legal name, GSTIN or VAT ID and billing address, sent with the checkout and checked by the server. */
+  @property({ type: Boolean, attribute: 'business-details' }) businessDetails = false;
+
   static override styles = planPickerStyles;
 
   @state() private _selected?: string;
@@ -91,13 +96,18 @@ export class PlanPicker extends TollgateElement {
   /** The seat stepper and tax line (src/seats/seats.ts), once loaded. */
   private _seats?: import('../../seats/seats.js').Seats;
   private _seatsLoad?: Promise<void>;
+  private _businessLoad?: Promise<unknown>;
+  /** The business details form and its toggle (src/business/), loaded once `business-details` is set. */
+  private _business?: import('../../business/business-field.js').BusinessField;
 
   /** The checkout code loads when the customer chooses a plan, not with the catalog. */
   private readonly _checkout = new LazyCheckout(this);
-  private readonly _promo = new LazyPromotion(this, () => {
+  /** The checkout the customer would start now (what a code is checked against, what suggests the billing country). */
+  private readonly _target = () => {
     const plan = this._catalog.value?.plans.find((p) => p.id === this._selected);
     return plan && this.checkoutOf(plan, this.interval);
-  });
+  };
+  private readonly _promo = new LazyPromotion(this, this._target);
 
   private readonly _catalog = new Task(this, {
     task: async ([, given]): Promise<PlansResponse> => {
@@ -158,6 +168,7 @@ export class PlanPicker extends TollgateElement {
       this._selected = (plans.find((p) => p.popular) ?? plans.find((p) => p.orderable) ?? plans[0])?.id;
     }
     this._promo.retarget();
+    if (this.businessDetails) this._businessLoad ??= import('../../business/business-field.js').then(({ BusinessField }) => (this._business = new BusinessField(this, this._target)));
     // The seat stepper and the tax line load only for a catalog that has a per-seat or taxed price.
     if (!this._seatsLoad && plans?.some((p) => p.charge.some((c) => c.per_unit || c.tax))) {
       this._seatsLoad = import('../../seats/seats.js').then(({ Seats }) => {
@@ -180,6 +191,7 @@ export class PlanPicker extends TollgateElement {
             ? this.renderPlaceholder()
             : this.renderCatalog(this._catalog.value)}
         ${this.promotionCodes && this._catalog.value ? this._promo.render() : nothing}
+        ${this._catalog.value && this._business?.render()}
         ${this._checkout.render()}
         <slot name="footer"></slot>
       </div>
@@ -351,7 +363,7 @@ export class PlanPicker extends TollgateElement {
       true,
     );
     if (!proceed) return;
-    void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, returnUrl: this.returnUrl, control });
+    void this._checkout.start({ ...this.checkoutOf(plan, interval), promotionCode: this._promo.code, business: this._business?.details, returnUrl: this.returnUrl, control });
   }
 
   /** The checkout of `plan` billed per `interval`: the price on screen is the price charged, so its provider, currency and seats. */
