@@ -43,6 +43,7 @@ const businessStyles = css`
   .business {
     display: grid;
     grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr));
+    align-items: start;
     gap: 0.5rem 1rem;
     margin-block: 0.75rem;
     border: 1px solid var(--border, currentColor);
@@ -56,6 +57,8 @@ const businessStyles = css`
   .business label {
     display: grid;
     gap: 0.25rem;
+    /* A field's hint or error makes its row taller: the other fields keep their height, at the top. */
+    align-content: start;
   }
   .business input {
     font: inherit;

@@ -4,6 +4,7 @@ export const enSeats = {
   'seats.fewer': 'Fewer seats',
   'seats.more': 'More seats',
   'seats.total': '{n} seats: {total}',
+  'seats.total_one': '1 seat: {total}',
   'tax.incl': 'incl. {amount} {name}',
   'tax.excl': '+ {amount} {name}',
 };

@@ -94,6 +94,7 @@ export const hi: Record<MessageKey, string> = {
   'seats.fewer': 'कम सीटें',
   'seats.more': 'ज़्यादा सीटें',
   'seats.total': '{n} सीटें: {total}',
+  'seats.total_one': '1 सीट: {total}',
   'tax.incl': '{amount} {name} सहित',
   'tax.excl': '+ {amount} {name}',
   'receipts.title': 'भुगतान इतिहास',

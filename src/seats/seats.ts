@@ -80,7 +80,7 @@ export class Seats {
       <input id=${id} part="seats-input" type="number" inputmode="numeric" min=${min} max=${max} step="1" .value=${String(n)}
         @change=${(e: Event) => this.typed(plan, price, e.target as HTMLInputElement)} />
       <button type="button" part="button seats-more" class="secondary" aria-label=${t('seats.more')} aria-controls=${id} ?disabled=${n >= max} @click=${() => this.set(plan, price, n + 1)}>+</button>
-      <output part="seats-total" for=${id} aria-live="polite">${t('seats.total', { n: formatNumber(n, locale), total: formatMoney(seatTotal(price, n).total, price.currency, locale) })} ${discounted ? nothing : this.taxLine(price, n)}</output>
+      <output part="seats-total" for=${id} aria-live="polite">${t(n === 1 ? 'seats.total_one' : 'seats.total', { n: formatNumber(n, locale), total: formatMoney(seatTotal(price, n).total, price.currency, locale) })} ${discounted ? nothing : this.taxLine(price, n)}</output>
     </div>`;
   }
 }

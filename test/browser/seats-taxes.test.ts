@@ -132,6 +132,17 @@ describe('<plan-picker> seats and taxes', () => {
     expect(text($(el, '[part~="seats-total"]'))).to.equal('3 seats: ₹1,497 incl. ₹228.36 GST');
   });
 
+  it('one seat is "1 seat", in English and Hindi', async () => {
+    const one = taxedCatalog();
+    one.plans = one.plans.map((p) => (p.id === 'team' ? { ...p, charge: p.charge.map((c) => ({ ...c, min_quantity: 1 })) } : p));
+    server.on('GET /v1/plans', () => one);
+    let el = await picker('en-IN');
+    expect(text($(el, '[part~="seats-total"]'))).to.equal(`1 seat: ₹499 incl. ${formatMoney(inclusiveTax(49900, 18), 'INR', 'en-IN')} GST`);
+    await loadCatalog('hi');
+    el = await picker('hi');
+    expect(text($(el, '[part~="seats-total"]'))).to.match(/^1 सीट: /);
+  });
+
   it('sends the chosen seats with the checkout (the server prices them)', async () => {
     const el = await picker('en');
     $<HTMLButtonElement>(el, '[part~="seats-more"]').click();
