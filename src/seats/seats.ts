@@ -22,7 +22,7 @@ const seatStyles = css`
 /** The amount for `quantity` of `price` and its tax, in minor units: quantity × unit, then the tax on it. */
 export function seatTotal(price: Price, quantity: number): { total: number; tax: number } {
   const subtotal = price.amount * quantity;
-  if (!price.tax) return { total: subtotal, tax: 0 };
+  if (!price.tax?.rate) return { total: subtotal, tax: 0 };
   const tax = price.tax.inclusive ? inclusiveTax(subtotal, price.tax.rate) : exclusiveTax(subtotal, price.tax.rate);
   return { total: price.tax.inclusive ? subtotal : subtotal + tax, tax };
 }

@@ -6,6 +6,7 @@ import type { SubscriptionStatus } from '../../../src/contract/index.js';
 import { applySubscriptionState, customerForProviderId, findCheckoutByOrder, getCheckout, markCheckoutExpired, markCheckoutPaid, recordPaymentFailure, type CheckoutRow, type CustomerRow } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { recordStripeTax } from '../../store/checkouts.js';
 import type { Sql } from '../../store/index.js';
 import type { ProviderDeps } from '../types.js';
 import { parseWebhookObject, verifyTimestampedWebhook, webhookRoutes, type WebhookEvent, type WebhookHandler, type WebhookStep } from '../webhooks.js';
@@ -39,6 +40,11 @@ export async function settleSession(ctx: StripeContext, session: StripeSessionOb
   return async (tx) => {
     try {
       const now = deps.now();
+      // Stripe Tax (README "Taxes"): the tax and total Stripe charged become the checkout's, then its payment's and receipt's.
+      if (checkout.tax?.computed_by === 'stripe' && checkout.status !== 'paid') {
+        const charged = { amountTax: session.total_details?.amount_tax ?? 0, amountTotal: session.amount_total ?? checkout.amount };
+        if (!(await recordStripeTax(tx, checkout.id, charged, now))) log.warn('stripe tax not recorded', { checkout_id: checkout.id, session_id: session.id, ...charged });
+      }
       const result = await markCheckoutPaid(tx, { checkoutId: checkout.id, paymentId: paymentIdOf(session), source, eventId: event?.id, now });
       if (result.changed && sub) {
         const status = statusOf(sub.status);
