@@ -6,4 +6,5 @@ export const enSeats = {
   'seats.total': '{n} seats: {total}',
   'tax.incl': 'incl. {amount} {name}',
   'tax.excl': '+ {amount} {name}',
+  'tax.stripe': '+ tax, calculated at checkout',
 };

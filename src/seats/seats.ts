@@ -57,8 +57,9 @@ export class Seats {
     input.value = String(this.quantityOf(plan, price));
   }
 
-  /** "incl. ₹244 GST" or "+ ₹244 GST" for `quantity` of `price`. */
+  /** "incl. ₹244 GST" or "+ ₹244 GST" for `quantity` of `price`; Stripe Tax's: "+ tax, calculated at checkout". */
   taxLine(price: Price, quantity = 1): TemplateResult | typeof nothing {
+    if (price.tax?.computed_by) return html`<span part="tax">${this.host.t('tax.stripe')}</span>`;
     if (!price.tax || !price.tax.rate) return nothing;
     const { tax } = seatTotal(price, quantity);
     const amount = formatMoney(tax, price.currency, this.host.resolvedLocale);
