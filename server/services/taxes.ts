@@ -38,7 +38,7 @@ export function taxRuleOf(file: Pick<ConfigFile, 'tax'>, price: Pick<PlanPriceCo
  */
 export function priceTax(taxable: number, rule: TaxRule | null): { tax: TaxLine | null; total: number } {
   if (!rule) return { tax: null, total: taxable };
-  if (rule.mode === 'stripe_tax') return { tax: STRIPE_TAX_PENDING(rule.country), total: taxable };
+  if (rule.mode === 'stripe_tax') return { tax: stripeTaxPending(rule.country), total: taxable };
   const inclusive = rule.mode === 'inclusive';
   const amount = inclusive ? inclusiveTax(taxable, rule.rate) : exclusiveTax(taxable, rule.rate);
   const half = Math.ceil(amount / 2);
@@ -52,6 +52,6 @@ export function priceTax(taxable: number, rule: TaxRule | null): { tax: TaxLine 
 }
 
 /** A Stripe Tax line before payment: exclusive, its rate and amount Stripe's to compute from the buyer's address. */
-function STRIPE_TAX_PENDING(country: string): TaxLine {
+function stripeTaxPending(country: string): TaxLine {
   return { amount: null, name: 'Tax', rate: null, inclusive: false, country, computed_by: 'stripe' };
 }
