@@ -142,6 +142,6 @@ function publicPrice(file: ConfigFile, p: PlanPriceConfig): Price {
     interval: p.interval,
     ...(p.recurring ? { recurring: true as const } : {}),
     ...(p.per_unit ? { per_unit: true, min_quantity: p.min_quantity ?? 1, ...(p.max_quantity ? { max_quantity: p.max_quantity } : {}) } : {}),
-    ...(tax ? { tax: { name: tax.name, rate: tax.rate, inclusive: tax.inclusive, amount: tax.amount } } : {}),
+    ...(tax ? { tax: { name: tax.name, rate: tax.rate, inclusive: tax.inclusive, amount: tax.amount, ...(tax.computed_by ? { computed_by: tax.computed_by } : {}) } } : {}),
   };
 }

@@ -51,7 +51,7 @@ export const configErrors = {
  * buyer country. The rate is a percent with at most two decimals (e.g. 18, 7.7): the tax is priced on
  * hundredths of a percent, in integers.
  */
-export const TaxConfig = z.strictObject({
+const RatedTaxConfig = z.strictObject({
   mode: z.enum(['inclusive', 'exclusive']),
   rates: z.record(
     z.string(),
@@ -68,6 +68,9 @@ export const TaxConfig = z.strictObject({
     if (!/^[A-Z]{2}$/.test(country)) ctx.addIssue({ code: 'custom', path: ['rates', country], message: 'key by an upper-case ISO 3166 country code such as "IN" or "DE"' });
   }
 });
+/** `stripe_tax` (a Stripe price's own `tax` only): Stripe Tax prices the tax at checkout from the buyer's address. */
+const StripeTaxConfig = z.strictObject({ mode: z.literal('stripe_tax') });
+export const TaxConfig = z.discriminatedUnion('mode', [RatedTaxConfig, StripeTaxConfig]);
 export type TaxConfig = z.infer<typeof TaxConfig>;
 
 const PlanPrice = z.strictObject({
@@ -98,6 +101,7 @@ const PlanPrice = z.strictObject({
 }).superRefine((p, ctx) => {
   if (!p.per_unit && (p.min_quantity !== undefined || p.max_quantity !== undefined)) ctx.addIssue({ code: 'custom', path: ['min_quantity'], message: 'min_quantity and max_quantity are for a per-seat price; add "per_unit": true or remove them' });
   if (p.min_quantity !== undefined && p.max_quantity !== undefined && p.min_quantity > p.max_quantity) ctx.addIssue({ code: 'custom', path: ['max_quantity'], message: `max_quantity (${p.max_quantity}) is below min_quantity (${p.min_quantity})` });
+  if (p.tax?.mode === 'stripe_tax' && p.provider !== 'stripe') ctx.addIssue({ code: 'custom', path: ['tax', 'mode'], message: `"stripe_tax" is Stripe's own tax service; a ${p.provider} price cannot use it: give it "inclusive" or "exclusive" rates` });
 });
 
 /**
@@ -308,8 +312,8 @@ export const ConfigFile = z
       .default({ default_currency: 'INR', currency_providers: { INR: 'razorpay', USD: 'stripe' } }),
     metrics: z.array(MetricConfig).default([]),
     plans: z.array(PlanConfig).min(1, 'list at least one plan'),
-    /** The tax of every price that sets none of its own (README "Taxes"). */
-    tax: TaxConfig.optional(),
+    /** The tax of every price that sets none of its own (README "Taxes"); Stripe Tax is set on each Stripe price. */
+    tax: RatedTaxConfig.optional(),
     /** Discount codes customers may enter at checkout (README "Promotion codes"). */
     promotion_codes: z.array(PromotionCodeConfig).default([]),
     /** How long an unpaid checkout holds a redemption of its code; then the checkout expires and the hold is released. */

@@ -154,7 +154,7 @@ export function pricedCheckoutOf(row: { amount: number; currency: string; discou
   const discount = row.discount ?? 0;
   const quantity = row.quantity ?? 1;
   const tax = row.tax ?? null;
-  const subtotal = row.amount + discount - (tax && !tax.inclusive ? tax.amount : 0);
+  const subtotal = row.amount + discount - (tax && !tax.inclusive ? (tax.amount ?? 0) : 0);
   return { unit_amount: price.amount, quantity, subtotal, discount, tax, total: row.amount, currency: row.currency, promotion: row.promotion ?? null };
 }
 

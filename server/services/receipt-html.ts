@@ -66,7 +66,7 @@ export function receiptHtml(receipt: Receipt, nonce: string, pdfUrl: string): Pr
   <tbody>
     ${receipt.lines.map(
       (l) => html`<tr>
-      <td>${l.description}${l.period_start && l.period_end ? html`<br><small>${t.period}: ${formatDate(l.period_start, locale)} – ${formatDate(l.period_end, locale)}</small>` : ''}${l.discount ? html`<br><small>${t.discount}: ${l.discount.description} −${money(l.discount.amount)}</small>` : ''}${l.taxes.map((x) => html`<br><small>${x.name} ${formatNumber(x.rate, locale)} %: ${money(x.amount)}</small>`)}</td>
+      <td>${l.description}${l.period_start && l.period_end ? html`<br><small>${t.period}: ${formatDate(l.period_start, locale)} – ${formatDate(l.period_end, locale)}</small>` : ''}${l.discount ? html`<br><small>${t.discount}: ${l.discount.description} −${money(l.discount.amount)}</small>` : ''}${l.taxes.map((x) => html`<br><small>${x.name}${x.rate === null ? '' : ` ${formatNumber(x.rate, locale)} %`}: ${money(x.amount)}</small>`)}</td>
       <td class="num">${formatNumber(l.quantity, locale)}</td><td class="num">${money(l.unit_amount)}</td><td class="num">${money(l.amount)}</td>
     </tr>`,
     )}

@@ -206,7 +206,7 @@ export function receiptPdf(receipt: Receipt): Promise<Buffer> {
       l.description,
       l.period_start && l.period_end ? `${t.period}: ${formatDate(l.period_start, locale)} – ${formatDate(l.period_end, locale)}` : null,
       l.discount ? `${t.discount}: ${l.discount.description} −${money(l.discount.amount)}` : null,
-      ...l.taxes.map((x) => `${x.name} ${formatNumber(x.rate, locale)} %: ${money(x.amount)}`),
+      ...l.taxes.map((x) => `${x.name}${x.rate === null ? '' : ` ${formatNumber(x.rate, locale)} %`}: ${money(x.amount)}`),
     ];
     y = block(doc, details, LEFT, y, cols.qty - LEFT - 50);
     line(doc, formatNumber(l.quantity, locale), cols.qty, top, { align: 'right' });

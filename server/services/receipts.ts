@@ -63,7 +63,7 @@ function lineOf(deps: Pick<AppDeps, 'catalog'>, row: ReceiptRow, locale: string)
 
 /** A checkout's tax line as the receipt prints it: its halves where India's GST is split (CGST + SGST), else itself. */
 function taxesOf(tax: ReceiptRow['checkout_tax']): ReceiptLine['taxes'] {
-  if (!tax || tax.amount === 0) return [];
+  if (!tax || !tax.amount) return [];
   if (tax.split?.length) return tax.split.map((part) => ({ name: part.name, rate: part.rate, amount: part.amount, inclusive: tax.inclusive }));
   return [{ name: tax.name, rate: tax.rate, amount: tax.amount, inclusive: tax.inclusive }];
 }

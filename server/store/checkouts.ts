@@ -136,6 +136,22 @@ export async function insertCheckout(
   return inserted;
 }
 
+/**
+ * Stripe Tax (README "Taxes"): what Stripe charged, written on the unpaid checkout just before it is marked paid,
+ * so its payment and receipt carry it. Exclusive when Stripe added the tax to our total, inclusive when it is
+ * inside it (a stripe_price_id priced tax-inclusive); any other total is left alone (false): migration 21's
+ * checks still hold the row to price × quantity − discount (+ exclusive tax).
+ */
+export async function recordStripeTax(sql: Sql, checkoutId: string, charged: { amountTax: number; amountTotal: number }, now: Date): Promise<boolean> {
+  const rows = await sql.query(
+    `UPDATE checkouts SET amount = $3, tax = tax || jsonb_build_object('amount', $2::integer, 'inclusive', $3::integer = amount), tax_amount = $2, updated_at = $4
+     WHERE id = $1 AND status NOT IN ('paid', 'refunded') AND tax->>'computed_by' = 'stripe' AND tax->>'amount' IS NULL
+       AND ($3::integer = amount + $2::integer OR ($3::integer = amount AND $2::integer <= amount)) RETURNING id`,
+    [checkoutId, charged.amountTax, charged.amountTotal, now],
+  );
+  return rows.length === 1;
+}
+
 /** Claim the start of a hand-off checkout, so two tabs cannot create two upstream orders; undefined when another start holds it. */
 export async function claimCheckoutStart(sql: Sql, id: string): Promise<CheckoutRow | undefined> {
   const [claimed] = await sql.query<CheckoutRow>("UPDATE checkouts SET status = 'starting' WHERE id = $1 AND status IN ('created', 'failed') RETURNING *", [id]);

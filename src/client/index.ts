@@ -158,7 +158,7 @@ export interface ReceiptLine {
   quantity: number;
   unit_amount: number;
   discount: { code: string | null; description: string; amount: number } | null;
-  taxes: { name: string; rate: number; amount: number; inclusive: boolean }[];
+  taxes: { name: string; rate: number | null; amount: number; inclusive: boolean }[];
   amount: number;
   period_start: string | null;
   period_end: string | null;

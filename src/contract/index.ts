@@ -25,8 +25,11 @@ export const Price = z.object({
   per_unit: z.boolean().optional(),
   min_quantity: z.number().int().positive().optional(),
   max_quantity: z.number().int().positive().optional(),
-  /** The price's tax for the default country of its currency (README "Taxes"): shown as "incl. ₹244 GST" or "+ ₹244 GST". */
-  tax: z.object({ name: z.string(), rate: z.number(), inclusive: z.boolean(), amount: z.number().int() }).optional(),
+  /**
+   * The price's tax for the default country of its currency (README "Taxes"): shown as "incl. ₹244 GST" or "+ ₹244 GST".
+   * `computed_by: 'stripe'`: Stripe Tax adds it at checkout from the buyer's address; `rate` and `amount` are null.
+   */
+  tax: z.object({ name: z.string(), rate: z.number().nullable(), inclusive: z.boolean(), amount: z.number().int().nullable(), computed_by: z.literal('stripe').optional() }).optional(),
 });
 export type Price = z.infer<typeof Price>;
 
@@ -116,13 +119,17 @@ export type CheckoutRequest = z.infer<typeof CheckoutRequest>;
 
 /** The tax in a priced amount (README "Taxes"): `inclusive` when it is part of the price, else added to it. */
 export const TaxLine = z.object({
-  amount: z.number().int().nonnegative(),
+  /** Null until paid when Stripe computes it (`computed_by`); then what Stripe charged. */
+  amount: z.number().int().nonnegative().nullable(),
   name: z.string(),
-  rate: z.number().nonnegative(),
+  /** Null when Stripe computes the tax (its rate depends on the buyer's address). */
+  rate: z.number().nonnegative().nullable(),
   inclusive: z.boolean(),
   country: z.string(),
   /** India: the GST's halves (CGST + SGST) or IGST, as configured. */
   split: z.array(z.object({ name: z.string(), rate: z.number(), amount: z.number().int() })).optional(),
+  /** `stripe`: Stripe Tax prices it at checkout from the buyer's address (README "Taxes"), not Tollgate. */
+  computed_by: z.literal('stripe').optional(),
 });
 export type TaxLine = z.infer<typeof TaxLine>;
 

@@ -31,8 +31,8 @@ export const ReceiptBuyer = z.object({
 
 /** A discount on a line (a promotion code): `amount` off the line's gross. */
 export const ReceiptDiscount = z.object({ code: z.string().nullable(), description: z.string(), amount: z.number().int().nonnegative() });
-/** A tax on a line: `name` as printed (`GST`, `CGST`, `SGST`, `IGST`, `VAT`), `rate` in percent, `amount` in minor units. */
-export const ReceiptTax = z.object({ name: z.string(), rate: z.number().nonnegative(), amount: z.number().int().nonnegative(), inclusive: z.boolean() });
+/** A tax on a line: `name` as printed (`GST`, `CGST`, `SGST`, `IGST`, `VAT`), `rate` in percent (null: Stripe Tax's, by address), `amount` in minor units. */
+export const ReceiptTax = z.object({ name: z.string(), rate: z.number().nonnegative().nullable(), amount: z.number().int().nonnegative(), inclusive: z.boolean() });
 
 export const ReceiptLine = z.object({
   /** The plan's name in the answer's language, and its interval. */

@@ -7,4 +7,5 @@ export const enSeats = {
   'seats.total_one': '1 seat: {total}',
   'tax.incl': 'incl. {amount} {name}',
   'tax.excl': '+ {amount} {name}',
+  'tax.stripe': '+ tax, calculated at checkout',
 };

@@ -97,6 +97,7 @@ export const hi: Record<MessageKey, string> = {
   'seats.total_one': '1 सीट: {total}',
   'tax.incl': '{amount} {name} सहित',
   'tax.excl': '+ {amount} {name}',
+  'tax.stripe': '+ कर, चेकआउट पर जोड़ा जाएगा',
   'receipts.title': 'भुगतान इतिहास',
   'receipts.none': 'अभी तक कोई भुगतान नहीं।',
   'receipts.receipt': 'रसीद {number}',

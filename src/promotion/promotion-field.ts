@@ -163,7 +163,7 @@ export class PromotionField {
           : preview
             ? html`<span class="sr-only">${t('promo.was', { price: formatMoney(preview.amount, preview.currency, locale) })}</span><s aria-hidden="true">${formatMoney(preview.amount, preview.currency, locale)}</s>
                 <strong part="promotion-total">${formatMoney(preview.total, preview.currency, locale)}</strong>
-                ${preview.tax?.rate ? html`<span part="tax">${t(preview.tax.inclusive ? 'tax.incl' : 'tax.excl', { amount: formatMoney(preview.tax.amount, preview.currency, locale), name: preview.tax.name })}</span>` : nothing}
+                ${preview.tax?.rate && preview.tax.amount !== null ? html`<span part="tax">${t(preview.tax.inclusive ? 'tax.incl' : 'tax.excl', { amount: formatMoney(preview.tax.amount, preview.currency, locale), name: preview.tax.name })}</span>` : nothing}
                 <span part="promotion-duration">${t('promo.applied', { code: preview.code, duration: durationWords(t, preview, locale) })}</span>`
             : nothing}</div>
     </form>`;

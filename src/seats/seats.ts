@@ -22,7 +22,7 @@ const seatStyles = css`
 /** The amount for `quantity` of `price` and its tax, in minor units: quantity × unit, then the tax on it. */
 export function seatTotal(price: Price, quantity: number): { total: number; tax: number } {
   const subtotal = price.amount * quantity;
-  if (!price.tax) return { total: subtotal, tax: 0 };
+  if (!price.tax?.rate) return { total: subtotal, tax: 0 };
   const tax = price.tax.inclusive ? inclusiveTax(subtotal, price.tax.rate) : exclusiveTax(subtotal, price.tax.rate);
   return { total: price.tax.inclusive ? subtotal : subtotal + tax, tax };
 }
@@ -57,8 +57,9 @@ export class Seats {
     input.value = String(this.quantityOf(plan, price));
   }
 
-  /** "incl. ₹244 GST" or "+ ₹244 GST" for `quantity` of `price`. */
+  /** "incl. ₹244 GST" or "+ ₹244 GST" for `quantity` of `price`; Stripe Tax's: "+ tax, calculated at checkout". */
   taxLine(price: Price, quantity = 1): TemplateResult | typeof nothing {
+    if (price.tax?.computed_by) return html`<span part="tax">${this.host.t('tax.stripe')}</span>`;
     if (!price.tax || !price.tax.rate) return nothing;
     const { tax } = seatTotal(price, quantity);
     const amount = formatMoney(tax, price.currency, this.host.resolvedLocale);

@@ -167,4 +167,18 @@ describe('<plan-picker> seats and taxes', () => {
     expect(text(hi.shadowRoot!.querySelector('.card:has([data-plan="pro"]) [part~="tax"]'))).to.equal(`+ ${formatMoney(28782, 'INR', 'hi')} GST`);
     await expect(hi).to.be.accessible();
   });
+
+  it('a Stripe Tax price has no tax figure of ours: "+ tax, calculated at checkout", and in Hindi', async () => {
+    const stripeTax = { name: 'Tax', rate: null, inclusive: false, amount: null, computed_by: 'stripe' as const };
+    const plans = taxedCatalog().plans.map((p) => (p.id === 'pro' ? { ...p, charge: p.charge.map((c) => (c.interval === 'month' ? { ...c, tax: stripeTax } : c)) } : p));
+    server.on('GET /v1/plans', () => ({ ...catalog, plans }));
+    const proTax = (el: PlanPicker) => el.shadowRoot!.querySelector('.card:has([data-plan="pro"]) [part~="tax"]');
+    const en = await picker('en');
+    expect(text(proTax(en))).to.equal('+ tax, calculated at checkout');
+    await loadCatalog('hi');
+    const hi = await picker('hi');
+    await until(() => text(proTax(hi)).includes('कर'), 3000, 'Hindi');
+    expect(text(proTax(hi))).to.equal('+ कर, चेकआउट पर जोड़ा जाएगा');
+    await expect(hi).to.be.accessible();
+  });
 });

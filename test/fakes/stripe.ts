@@ -20,6 +20,7 @@ import { parseStripeForm, type FormObject, type FormValue } from '../../server/p
 import {
   INTERVAL_SECONDS,
   couponFromParams,
+  sessionTax,
   sessionTerms,
   signStripeWebhook,
   updateSubscriptionItems,
@@ -414,6 +415,8 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
     const subtotal = lineItems.reduce((sum, li) => sum + li.price.unit_amount * li.quantity, 0);
     const terms = sessionTerms(params, state.coupons, subtotal, lineItems[0]?.price.currency ?? null, nowSec());
     if ('error' in terms) throw new StripeError(400, 'invalid_request_error', terms.error.message, terms.error.code, terms.error.param);
+    const tax = sessionTax(params, subtotal - terms.amountDiscount);
+    if ('error' in tax) throw new StripeError(400, 'invalid_request_error', tax.error.message, tax.error.code, tax.error.param);
     const id = `cs_test_${randomId(58)}`;
     const session: StripeCheckoutSession = {
       id,
@@ -433,8 +436,9 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
       client_reference_id: asString(params.client_reference_id) ?? null,
       metadata: asStringMap(params.metadata, 'metadata'),
       amount_subtotal: subtotal,
-      amount_total: subtotal - terms.amountDiscount,
-      total_details: { amount_discount: terms.amountDiscount, amount_shipping: 0, amount_tax: 0 },
+      amount_total: subtotal - terms.amountDiscount + tax.amountTax,
+      total_details: { amount_discount: terms.amountDiscount, amount_shipping: 0, amount_tax: tax.amountTax },
+      automatic_tax: tax.automatic_tax,
       discounts: terms.discounts,
       currency: lineItems[0]?.price.currency ?? null,
       created: nowSec(),

@@ -40,6 +40,10 @@ export interface StripeSessionObject {
   client_reference_id?: string | null;
   metadata?: Record<string, string> | null;
   created?: number;
+  /** What the session charges after discounts and tax; `total_details.amount_tax` is Stripe Tax's (README "Taxes"). */
+  amount_total?: number | null;
+  total_details?: { amount_discount?: number; amount_tax?: number } | null;
+  automatic_tax?: { enabled: boolean; status?: string | null } | null;
 }
 
 export interface StripeSubscriptionObject {

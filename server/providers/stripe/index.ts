@@ -97,6 +97,7 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
       const metadata = { checkout_id: ctx.checkout.id, customer_id: ctx.customer.id, plan: ctx.plan.id };
       // The seats as the line item's quantity (README "Seats"): Stripe charges unit × quantity, the same subtotal we priced.
       const { quantity, tax } = ctx.priced;
+      const stripeTax = tax?.computed_by === 'stripe';
       const lineItem: FormInput = ctx.price.stripe_price_id
         ? { price: ctx.price.stripe_price_id, quantity }
         : {
@@ -105,14 +106,16 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
               unit_amount: ctx.price.amount,
               product_data: { name: `${ctx.plan.name} plan`, description: ctx.plan.description, metadata: { plan: ctx.plan.id } },
               recurring: recurring ? { interval: ctx.price.interval } : undefined,
+              // Stripe Tax adds its tax on top of our amount (the checkout's total before it, README "Taxes").
+              tax_behavior: stripeTax ? 'exclusive' : undefined,
             },
             quantity,
           };
-      // An exclusive tax is a line item of its own at the amount we priced (README "Taxes"; Stripe Tax is not called:
-      // it would price the tax itself), so the session's total is ours to the cent (services/checkout.ts
-      // assertProviderTaxes refuses a code that ends on a recurring one, whose fixed line would not follow it).
+      // An exclusive tax is a line item of its own at the amount we priced (README "Taxes"), so the session's total
+      // is ours to the cent (services/checkout.ts assertProviderTaxes refuses a code that ends on a recurring one,
+      // whose fixed line would not follow it). A Stripe Tax price has no line of ours: Stripe computes the tax.
       const taxItem: FormInput | undefined =
-        tax && !tax.inclusive
+        tax && !tax.inclusive && tax.amount !== null
           ? {
               price_data: {
                 currency: ctx.price.currency.toLowerCase(),
@@ -138,6 +141,8 @@ export function createStripeProvider(deps: ProviderDeps): StripeProvider {
           line_items: taxItem ? [lineItem, taxItem] : [lineItem],
           subscription_data: recurring ? { metadata, trial_period_days: trialDays } : undefined,
           payment_intent_data: recurring ? undefined : { metadata },
+          // Stripe Tax: Stripe prices the tax from the buyer's address, which Checkout collects and saves on the customer.
+          ...(stripeTax ? { automatic_tax: { enabled: true }, billing_address_collection: 'required', customer_update: { address: 'auto' } } : {}),
           // A promotion code: Stripe's coupon, and a session that ends with the code's hold (config promotion_hold_ttl_s).
           ...(ctx.priced.promotion ? { discounts: [{ coupon: await couponFor(ctx) }], expires_at: Math.floor(deps.now().getTime() / 1000) + config.file.promotion_hold_ttl_s } : {}),
           ...(uiMode === 'hosted_page' ? { success_url: ctx.returnUrl, cancel_url: cancelUrl.toString() } : { return_url: ctx.returnUrl }),

@@ -6,6 +6,7 @@ import type { SubscriptionStatus } from '../../../src/contract/index.js';
 import { applySubscriptionState, customerForProviderId, findCheckoutByOrder, getCheckout, markCheckoutExpired, markCheckoutPaid, recordPaymentFailure, type CheckoutRow, type CustomerRow } from '../../billing.js';
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
+import { recordStripeTax } from '../../store/checkouts.js';
 import type { Sql } from '../../store/index.js';
 import type { ProviderDeps } from '../types.js';
 import { parseWebhookObject, verifyTimestampedWebhook, webhookRoutes, type WebhookEvent, type WebhookHandler, type WebhookStep } from '../webhooks.js';
@@ -39,6 +40,7 @@ export async function settleSession(ctx: StripeContext, session: StripeSessionOb
   return async (tx) => {
     try {
       const now = deps.now();
+      await recordChargedTax(deps, tx, checkout, session);
       const result = await markCheckoutPaid(tx, { checkoutId: checkout.id, paymentId: paymentIdOf(session), source, eventId: event?.id, now });
       if (result.changed && sub) {
         const status = statusOf(sub.status);
@@ -75,6 +77,16 @@ export async function settleSession(ctx: StripeContext, session: StripeSessionOb
   };
 }
 
+/**
+ * Stripe Tax (README "Taxes"): the tax and total a paid session charged become its checkout's, then its payment's
+ * and receipt's (store/checkouts.ts recordStripeTax). Nothing for a checkout Tollgate priced the tax of.
+ */
+async function recordChargedTax(deps: ProviderDeps, tx: Sql, checkout: CheckoutRow, session: StripeSessionObject): Promise<void> {
+  if (checkout.tax?.computed_by !== 'stripe' || checkout.status === 'paid' || session.payment_status !== 'paid') return;
+  const charged = { amountTax: session.total_details?.amount_tax ?? 0, amountTotal: session.amount_total ?? checkout.amount };
+  if (!(await recordStripeTax(tx, checkout.id, charged, deps.now()))) deps.log.warn('stripe tax not recorded', { checkout_id: checkout.id, session_id: session.id, ...charged });
+}
+
 async function onSubscription(ctx: StripeContext, { payload: event }: WebhookEvent<StripeEvent>): Promise<WebhookStep> {
   const { deps, client } = ctx;
   const { store, log, catalog } = deps;
@@ -98,7 +110,18 @@ async function onSubscription(ctx: StripeContext, { payload: event }: WebhookEve
   // (the session's own event may come later): mark it paid first, so one upgrade is audited either way.
   const checkoutId = sub.metadata?.checkout_id;
   const checkout = checkoutId && !deleted && (status === 'active' || status === 'trialing') ? await getCheckout(store, checkoutId) : undefined;
-  const payable = checkout && checkout.provider === PROVIDER && checkout.customer_id === customerId && checkout.status !== 'paid' && checkout.status !== 'refunded' ? checkout : undefined;
+  let payable = checkout && checkout.provider === PROVIDER && checkout.customer_id === customerId && checkout.status !== 'paid' && checkout.status !== 'refunded' ? checkout : undefined;
+  // Stripe Tax: what the session charged is only on the session; without it the session's own event pays the checkout.
+  let taxed: StripeSessionObject | undefined;
+  if (payable?.tax?.computed_by === 'stripe') {
+    try {
+      taxed = payable.provider_order_id ? await client.retrieveCheckoutSession(payable.provider_order_id) : undefined;
+    } catch (err) {
+      if (!(err instanceof AppError && err.code === 'upstream_error')) throw err;
+      log.warn('stripe session re-read failed; its own event pays the checkout', { event_id: event.id, checkout_id: payable.id });
+    }
+    if (taxed?.status !== 'complete') payable = undefined;
+  }
 
   return {
     checkoutId: payable?.id,
@@ -113,6 +136,7 @@ async function onSubscription(ctx: StripeContext, { payload: event }: WebhookEve
       const now = deps.now();
       const source = `stripe_webhook:${event.type}`;
       if (payable) {
+        if (taxed) await recordChargedTax(deps, tx, payable, taxed);
         try {
           await markCheckoutPaid(tx, { checkoutId: payable.id, paymentId: sub.id, source, eventId: event.id, now });
         } catch (err) {

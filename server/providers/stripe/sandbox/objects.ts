@@ -3,6 +3,7 @@
 // coupons with a Checkout Session's `discounts` and `expires_at`, and a subscription update's item quantities.
 import { randomBytes } from 'node:crypto';
 import { signTimestamped } from '../../../security/signatures.js';
+import { exclusiveTax } from '../../../../src/contract/tax.js';
 import type { FormObject, FormValue } from '../form.js';
 
 /** The API version stamped on events: the one the installed `stripe` SDK pins (node_modules/stripe apiVersion). */
@@ -70,6 +71,8 @@ export interface CheckoutSessionObject<Mode extends string = 'payment' | 'subscr
   amount_subtotal: number;
   amount_total: number;
   total_details: { amount_discount: number; amount_shipping: number; amount_tax: number };
+  /** Stripe Tax: on when the session asked for `automatic_tax[enabled]=true`; its tax is `total_details.amount_tax`. */
+  automatic_tax: { enabled: boolean; status: 'complete' | null };
   discounts: { coupon: string; promotion_code: string | null }[];
   currency: string | null;
   created: number;
@@ -210,6 +213,28 @@ export function sessionTerms(
   // Stripe rounds a percent discount to the nearest minor unit.
   const off = coupon.amount_off ?? Math.round((subtotal * (coupon.percent_off ?? 0)) / 100);
   return { discounts: [{ coupon: coupon.id, promotion_code: null }], amountDiscount: Math.min(off, subtotal), expiresAt };
+}
+
+/** The simulations' Stripe Tax rate: a fixed 10 %, exclusive, whatever the address (README "Taxes"). */
+export const SANDBOX_TAX_RATE = 10;
+
+/**
+ * A Checkout Session's `automatic_tax[enabled]` (Stripe Tax): off, or the simulations' tax on `taxable` (the
+ * total after discounts) at SANDBOX_TAX_RATE, added to it, with Tollgate's rounding (src/contract/tax.ts). Like
+ * Stripe, a session for a customer needs the address collected: `customer_update[address]=auto` or
+ * `billing_address_collection=required` (the simulations' customers have no address of their own).
+ */
+export function sessionTax(p: FormObject, taxable: number): { automatic_tax: { enabled: boolean; status: 'complete' | null }; amountTax: number } | StripeParamError {
+  const auto = p.automatic_tax;
+  const enabled = typeof auto === 'object' && !Array.isArray(auto) ? text(auto.enabled) : undefined;
+  if (enabled !== undefined && enabled !== 'true' && enabled !== 'false') return { error: { message: 'Invalid boolean: ' + enabled, param: 'automatic_tax[enabled]' } };
+  if (enabled !== 'true') return { automatic_tax: { enabled: false, status: null }, amountTax: 0 };
+  const update = p.customer_update;
+  const addressAuto = typeof update === 'object' && !Array.isArray(update) && text(update.address) === 'auto';
+  if (text(p.customer) && !addressAuto && text(p.billing_address_collection) !== 'required') {
+    return { error: { message: "Automatic tax calculation in Checkout requires a valid address on the Customer. Add a valid address to the Customer or set either `customer_update[address]` to 'auto' or `billing_address_collection` to 'required'.", param: 'customer_update[address]' } };
+  }
+  return { automatic_tax: { enabled: true, status: 'complete' }, amountTax: exclusiveTax(taxable, SANDBOX_TAX_RATE) };
 }
 
 const PRORATION_BEHAVIORS = ['always_invoice', 'create_prorations', 'none'];

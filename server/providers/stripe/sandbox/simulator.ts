@@ -4,7 +4,7 @@
 // real Stripe-format events signed like Stripe-Signature. The server's Stripe client talks to it in-process.
 import { Hono, type Context } from 'hono';
 import { parseStripeForm, type FormObject, type FormValue } from '../form.js';
-import { couponFromParams, sessionTerms, signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, updateSubscriptionItems, type CheckoutSessionObject, type CouponObject, type SubscriptionObject } from './objects.js';
+import { couponFromParams, sessionTax, sessionTerms, signStripeWebhook, startedSubscription, stripeEvent, stripeRandomId as rid, updateSubscriptionItems, type CheckoutSessionObject, type CouponObject, type SubscriptionObject } from './objects.js';
 
 export { parseStripeForm };
 
@@ -150,6 +150,8 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
     const subtotal = prices.reduce((s, x, i) => s + x.unit_amount * quantities[i]!, 0);
     const terms = sessionTerms(p, coupons, subtotal, prices[0]?.currency ?? null, nowSec());
     if ('error' in terms) throw new SimError(400, terms.error.message, terms.error.code, terms.error.param);
+    const tax = sessionTax(p, subtotal - terms.amountDiscount);
+    if ('error' in tax) throw new SimError(400, tax.error.message, tax.error.code, tax.error.param);
     const id = `cs_test_${rid(58)}`;
     const session: SimSession = {
       id,
@@ -169,8 +171,9 @@ export function createStripeSimulator(options: StripeSimulatorOptions) {
       client_reference_id: str(p.client_reference_id) ?? null,
       metadata: map(p.metadata, 'metadata'),
       amount_subtotal: subtotal,
-      amount_total: subtotal - terms.amountDiscount,
-      total_details: { amount_discount: terms.amountDiscount, amount_shipping: 0, amount_tax: 0 },
+      amount_total: subtotal - terms.amountDiscount + tax.amountTax,
+      total_details: { amount_discount: terms.amountDiscount, amount_shipping: 0, amount_tax: tax.amountTax },
+      automatic_tax: tax.automatic_tax,
       discounts: terms.discounts,
       currency: prices[0]?.currency ?? null,
       created: nowSec(),
