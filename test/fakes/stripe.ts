@@ -601,6 +601,38 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
       return subscription;
     },
     /**
+     * A renewal charged: the subscription's items move one period on and invoice.paid is sent for the new period
+     * (billing_reason subscription_cycle, amount_paid = Σ unit_amount × quantity), with its hosted invoice page.
+     */
+    async invoicePaid(subscriptionId: string): Promise<StripeEvent> {
+      const subscription = requireSubscription(subscriptionId);
+      const item = subscription.items.data[0];
+      const amount = subscription.items.data.reduce((sum, i) => sum + i.price.unit_amount * i.quantity, 0);
+      const start = item?.current_period_end ?? nowSec();
+      const end = start + (item?.current_period_end && item.current_period_start ? item.current_period_end - item.current_period_start : 30 * 86_400);
+      for (const i of subscription.items.data) Object.assign(i, { current_period_start: start, current_period_end: end });
+      const id = `in_${randomId(14)}`;
+      return sendEvent('invoice.paid', {
+        id,
+        object: 'invoice',
+        customer: subscription.customer,
+        status: 'paid',
+        billing_reason: 'subscription_cycle',
+        amount_due: amount,
+        amount_paid: amount,
+        amount_remaining: 0,
+        currency: item?.price.currency ?? 'usd',
+        hosted_invoice_url: `${baseUrl.get()}/i/${id}`,
+        created: nowSec(),
+        period_start: start,
+        period_end: end,
+        status_transitions: { paid_at: nowSec() },
+        lines: { object: 'list', data: [{ quantity: item?.quantity ?? 1, period: { start, end } }] },
+        parent: { type: 'subscription_details', subscription_details: { subscription: subscription.id, metadata: subscription.metadata } },
+        livemode: false,
+      });
+    },
+    /**
      * A renewal charge failed: invoice.payment_failed (the invoice names its subscription under
      * parent.subscription_details, as API versions since 2025-03-31 do), then the subscription goes past_due with
      * customer.subscription.updated — the pair Stripe sends.

@@ -7,6 +7,7 @@ import { engines, json, makeServer, testStore, uniqueId, type TestServer } from 
 import { signStripeWebhook, startStripeFake } from '../fakes/stripe.js';
 import { listen, type Listening } from '../fakes/harness.js';
 import type { Store } from '../../server/store/index.js';
+import { listPayments } from '../../server/store/payments.js';
 import { DEFAULT_CONFIG, parseConfig } from '../../server/config.js';
 
 const KEYS = { STRIPE_SECRET_KEY: 'sk_test_tollgate', STRIPE_PUBLISHABLE_KEY: 'pk_test_tollgate', STRIPE_WEBHOOK_SECRET: 'whsec_test_tollgate' };
@@ -159,6 +160,17 @@ for (const engine of engines()) {
       await fake.control.updateSubscription(subscription.id, { status: 'active', trial_end: null });
       s = await sub();
       assert.equal(s.status, 'active');
+
+      // A renewal: its invoice in the ledger once (a redelivery changes nothing), with its receipt and Stripe's invoice page.
+      advance(10);
+      const renewal = await fake.control.invoicePaid(subscription.id);
+      // The same invoice again under another event id (as a retried or second notification would be).
+      await fake.control.sendEvent('invoice.paid', renewal.data.object);
+      assert.deepEqual(fake.state.deliveries.slice(-2).map((d) => d.status), [200, 200]);
+      const renewals = (await listPayments(store, customer)).filter((p) => p.kind === 'renewal');
+      assert.deepEqual(renewals.map((p) => [p.payment_id, p.amount, p.currency, p.plan, p.subscription_id, p.invoice_url]), [[(renewal.data.object as { id: string }).id, 4900, 'USD', 'team', subscription.id, `${fake.url}/i/${(renewal.data.object as { id: string }).id}`]]);
+      const receipts = await json(await server.request('GET', '/v1/receipts', { token }));
+      assert.ok(receipts.receipts.some((r: { total: number }) => r.total === 4900), JSON.stringify(receipts.receipts));
 
       advance(10);
       await fake.control.invoicePaymentFailed(subscription.id);

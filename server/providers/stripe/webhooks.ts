@@ -7,6 +7,7 @@ import { applySubscriptionState, customerForProviderId, findCheckoutByOrder, get
 import type { AppEnv } from '../../context.js';
 import { AppError } from '../../errors.js';
 import { recordStripeTax } from '../../store/checkouts.js';
+import { recordRenewalPayment } from '../../store/payments.js';
 import type { Sql } from '../../store/index.js';
 import type { ProviderDeps } from '../types.js';
 import { parseWebhookObject, verifyTimestampedWebhook, webhookRoutes, type WebhookEvent, type WebhookHandler, type WebhookStep } from '../webhooks.js';
@@ -166,6 +167,63 @@ async function onSubscription(ctx: StripeContext, { payload: event }: WebhookEve
   };
 }
 
+/** What of a paid invoice the ledger keeps (Stripe's Invoice object; `parent.subscription_details` since API 2025-03-31). */
+interface StripeInvoiceObject {
+  id?: string;
+  customer?: string | { id: string };
+  subscription?: string | null;
+  parent?: { subscription_details?: { subscription?: string } };
+  billing_reason?: string;
+  amount_paid?: number;
+  currency?: string;
+  hosted_invoice_url?: string | null;
+  period_start?: number;
+  period_end?: number;
+  status_transitions?: { paid_at?: number | null };
+  lines?: { data?: { quantity?: number | null; period?: { start?: number; end?: number } }[] };
+}
+
+/**
+ * A subscription's invoice paid (`invoice.paid`): a renewal (`subscription_cycle`) or a seat change's proration
+ * (`subscription_update`) goes into the payments ledger once per invoice, which numbers its receipt. The first
+ * invoice (`subscription_create`) is the checkout's own payment, in the ledger since its session completed.
+ */
+async function onInvoicePaid(ctx: StripeContext, { payload: event }: WebhookEvent<StripeEvent>): Promise<WebhookStep> {
+  const { store } = ctx.deps;
+  const invoice = event.data.object as StripeInvoiceObject;
+  const subscriptionId = invoice.parent?.subscription_details?.subscription ?? invoice.subscription;
+  if (!invoice.id || !subscriptionId || invoice.billing_reason === 'subscription_create' || !(typeof invoice.amount_paid === 'number' && invoice.amount_paid > 0)) return 'ignored';
+  const stripeCustomer = idOf(invoice.customer);
+  const customerId = stripeCustomer ? await customerForProviderId(store, PROVIDER, stripeCustomer) : null;
+  if (!customerId) return 'unknown_customer';
+  return {
+    apply: async (tx) => {
+      // The customer first, as every payment takes it before the receipt counter (store/receipts.ts).
+      const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1 FOR UPDATE', [customerId]);
+      if (!customer || customer.billing_provider !== PROVIDER) return 'ignored';
+      const line = invoice.lines?.data?.[0];
+      const recorded = await recordRenewalPayment(tx, {
+        provider: PROVIDER,
+        payment_id: invoice.id!,
+        customer_id: customer.id,
+        subscription_id: subscriptionId,
+        plan: customer.plan,
+        interval: customer.plan_interval ?? 'month',
+        quantity: line?.quantity ?? customer.seats ?? 1,
+        amount: invoice.amount_paid!,
+        currency: (invoice.currency ?? '').toUpperCase(),
+        method: null,
+        invoice_id: invoice.id!,
+        invoice_url: invoice.hosted_invoice_url ?? null,
+        period_start: unixDate(line?.period?.start ?? invoice.period_start),
+        period_end: unixDate(line?.period?.end ?? invoice.period_end),
+        paid_at: unixDate(invoice.status_transitions?.paid_at ?? event.created) ?? ctx.deps.now(),
+      });
+      return recorded ? 'renewal_recorded' : 'renewal_already_recorded';
+    },
+  };
+}
+
 async function onInvoiceFailed(ctx: StripeContext, { payload: event }: WebhookEvent<StripeEvent>): Promise<WebhookStep> {
   const { deps } = ctx;
   const { store, catalog } = deps;
@@ -229,6 +287,7 @@ const HANDLERS: Record<string, (ctx: StripeContext, event: WebhookEvent<StripeEv
   'customer.subscription.created': onSubscription,
   'customer.subscription.updated': onSubscription,
   'customer.subscription.deleted': onSubscription,
+  'invoice.paid': onInvoicePaid,
   'invoice.payment_failed': onInvoiceFailed,
 };
 
