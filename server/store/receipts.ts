@@ -55,14 +55,16 @@ export interface ReceiptRow {
 export async function syncReceiptSettings(store: Store, settings: ReceiptSettings): Promise<void> {
   await store.transaction(async (tx) => {
     if (store.engine === 'postgres') await tx.query('SELECT pg_advisory_xact_lock(72618)');
+    // `{}` only until the first start writes a seller (a seller always has a legal name): migration 17's default.
+    const [before] = await tx.query<{ unset: boolean }>(`SELECT seller = '{}'::jsonb AS unset FROM receipt_settings WHERE id`);
     await tx.query(
       `UPDATE receipt_settings SET series = $1, credit_note_series = $2, format = $3, seller = $4::jsonb, public_url = $5
        WHERE id AND (series, credit_note_series, format, seller, public_url) IS DISTINCT FROM ($1, $2, $3, $4::jsonb, $5)`,
       [settings.series, settings.credit_note_series, settings.format, JSON.stringify(settings.seller), settings.public_url],
     );
     // Payments from before migration 17 were numbered there, before any settings were known (seller `{}`): they
-    // take the seller of the first start that knows one. Every later receipt keeps the seller it was issued with.
-    await tx.query(`UPDATE receipts SET seller = $1::jsonb WHERE seller = '{}'::jsonb`, [JSON.stringify(settings.seller)]);
+    // take the seller of the first start that knows one, once. Every later receipt keeps the seller it was issued with.
+    if (before?.unset) await tx.query(`UPDATE receipts SET seller = $1::jsonb WHERE seller = '{}'::jsonb`, [JSON.stringify(settings.seller)]);
   });
 }
 
