@@ -67,7 +67,7 @@ export class Seats {
   }
 
   /** `discounted`: a code applies to this plan, and the code's line shows the tax of what is charged, so this total says none (one tax figure on screen). */
-  render(plan: string, price: Price, discounted?: unknown): TemplateResult | typeof nothing {
+  render(plan: string, price: Price, discounted?: string | false): TemplateResult | typeof nothing {
     const n = this.quantityOf(plan, price);
     if (n === undefined) return discounted ? nothing : this.taxLine(price);
     const t = this.host.t.bind(this.host);

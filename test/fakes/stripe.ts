@@ -526,6 +526,24 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
     return event;
   }
 
+  /** A renewal invoice of `subscription` (billing_reason subscription_cycle, amount_due = Σ unit_amount × quantity), before its outcome. */
+  function subscriptionInvoice(subscription: StripeSubscription) {
+    const item = subscription.items.data[0];
+    const amount = subscription.items.data.reduce((sum, i) => sum + i.price.unit_amount * i.quantity, 0);
+    const invoice = {
+      id: `in_${randomId(14)}`,
+      object: 'invoice',
+      customer: subscription.customer,
+      billing_reason: 'subscription_cycle',
+      amount_due: amount,
+      currency: item?.price.currency ?? 'usd',
+      created: nowSec(),
+      parent: { type: 'subscription_details', subscription_details: { subscription: subscription.id, metadata: subscription.metadata } },
+      livemode: false,
+    };
+    return { item, amount, invoice };
+  }
+
   function requireSubscription(id: string): StripeSubscription {
     const subscription = state.subscriptions.get(id);
     if (!subscription) throw new Error(`stripe fake: no subscription ${id}`);
@@ -606,30 +624,20 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
      */
     async invoicePaid(subscriptionId: string): Promise<StripeEvent> {
       const subscription = requireSubscription(subscriptionId);
-      const item = subscription.items.data[0];
-      const amount = subscription.items.data.reduce((sum, i) => sum + i.price.unit_amount * i.quantity, 0);
+      const { item, amount, invoice } = subscriptionInvoice(subscription);
       const start = item?.current_period_end ?? nowSec();
       const end = start + (item?.current_period_end && item.current_period_start ? item.current_period_end - item.current_period_start : 30 * 86_400);
       for (const i of subscription.items.data) Object.assign(i, { current_period_start: start, current_period_end: end });
-      const id = `in_${randomId(14)}`;
       return sendEvent('invoice.paid', {
-        id,
-        object: 'invoice',
-        customer: subscription.customer,
+        ...invoice,
         status: 'paid',
-        billing_reason: 'subscription_cycle',
-        amount_due: amount,
         amount_paid: amount,
         amount_remaining: 0,
-        currency: item?.price.currency ?? 'usd',
-        hosted_invoice_url: `${baseUrl.get()}/i/${id}`,
-        created: nowSec(),
+        hosted_invoice_url: `${baseUrl.get()}/i/${invoice.id}`,
         period_start: start,
         period_end: end,
         status_transitions: { paid_at: nowSec() },
         lines: { object: 'list', data: [{ quantity: item?.quantity ?? 1, period: { start, end } }] },
-        parent: { type: 'subscription_details', subscription_details: { subscription: subscription.id, metadata: subscription.metadata } },
-        livemode: false,
       });
     },
     /**
@@ -639,25 +647,16 @@ export function createStripeApp(options: StripeFakeOptions = {}) {
      */
     async invoicePaymentFailed(subscriptionId: string): Promise<StripeEvent> {
       const subscription = requireSubscription(subscriptionId);
-      const item = subscription.items.data[0];
-      const amount = subscription.items.data.reduce((sum, i) => sum + i.price.unit_amount * i.quantity, 0);
+      const { item, amount, invoice } = subscriptionInvoice(subscription);
       const event = await sendEvent('invoice.payment_failed', {
-        id: `in_${randomId(14)}`,
-        object: 'invoice',
-        customer: subscription.customer,
+        ...invoice,
         status: 'open',
-        billing_reason: 'subscription_cycle',
-        amount_due: amount,
         amount_paid: 0,
         amount_remaining: amount,
-        currency: item?.price.currency ?? 'usd',
         attempt_count: 1,
         attempted: true,
-        created: nowSec(),
         period_start: item?.current_period_start ?? nowSec(),
         period_end: item?.current_period_end ?? nowSec(),
-        parent: { type: 'subscription_details', subscription_details: { subscription: subscription.id, metadata: subscription.metadata } },
-        livemode: false,
       });
       await control.updateSubscription(subscriptionId, { status: 'past_due' });
       return event;

@@ -183,6 +183,15 @@ interface StripeInvoiceObject {
   lines?: { data?: { quantity?: number | null; period?: { start?: number; end?: number } }[] };
 }
 
+/** Whose invoice it is (our customer, by Stripe's customer id) and the subscription it bills, if any. */
+async function invoiceSubject(store: StripeContext['deps']['store'], invoice: StripeInvoiceObject): Promise<{ customerId: string | null; subscriptionId: string | null }> {
+  const stripeCustomer = idOf(invoice.customer);
+  return {
+    customerId: stripeCustomer ? await customerForProviderId(store, PROVIDER, stripeCustomer) : null,
+    subscriptionId: invoice.parent?.subscription_details?.subscription ?? invoice.subscription ?? null,
+  };
+}
+
 /**
  * A subscription's invoice paid (`invoice.paid`): a renewal (`subscription_cycle`) or a seat change's proration
  * (`subscription_update`) goes into the payments ledger once per invoice, which numbers its receipt. The first
@@ -191,10 +200,8 @@ interface StripeInvoiceObject {
 async function onInvoicePaid(ctx: StripeContext, { payload: event }: WebhookEvent<StripeEvent>): Promise<WebhookStep> {
   const { store } = ctx.deps;
   const invoice = event.data.object as StripeInvoiceObject;
-  const subscriptionId = invoice.parent?.subscription_details?.subscription ?? invoice.subscription;
+  const { customerId, subscriptionId } = await invoiceSubject(store, invoice);
   if (!invoice.id || !subscriptionId || invoice.billing_reason === 'subscription_create' || !(typeof invoice.amount_paid === 'number' && invoice.amount_paid > 0)) return 'ignored';
-  const stripeCustomer = idOf(invoice.customer);
-  const customerId = stripeCustomer ? await customerForProviderId(store, PROVIDER, stripeCustomer) : null;
   if (!customerId) return 'unknown_customer';
   return {
     apply: async (tx) => {
@@ -227,12 +234,9 @@ async function onInvoicePaid(ctx: StripeContext, { payload: event }: WebhookEven
 async function onInvoiceFailed(ctx: StripeContext, { payload: event }: WebhookEvent<StripeEvent>): Promise<WebhookStep> {
   const { deps } = ctx;
   const { store, catalog } = deps;
-  const invoice = event.data.object as { customer?: string | { id: string }; subscription?: string | null; parent?: { subscription_details?: { subscription?: string } } };
-  const stripeCustomer = idOf(invoice.customer);
-  const customerId = stripeCustomer ? await customerForProviderId(store, PROVIDER, stripeCustomer) : null;
-  const isSubscription = Boolean(invoice.parent?.subscription_details?.subscription ?? invoice.subscription);
+  const { customerId, subscriptionId } = await invoiceSubject(store, event.data.object as StripeInvoiceObject);
   if (!customerId) return 'unknown_customer';
-  if (!isSubscription) return 'ignored';
+  if (!subscriptionId) return 'ignored';
   return {
     apply: async (tx) => {
       const [customer] = await tx.query<CustomerRow>('SELECT * FROM customers WHERE id = $1', [customerId]);

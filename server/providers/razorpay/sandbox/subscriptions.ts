@@ -3,7 +3,7 @@
 // re-authorises a live one, and renewals on the simulator's clock (tick / advance) with injectable failed charges, retries and halts.
 import type { Hono } from 'hono';
 import { signRazorpaySubscriptionPayment } from '../../../security/signatures.js';
-import type { RazorpayPayment } from '../client.js';
+import type { RazorpayPayment, RazorpaySubscriptionStatus } from '../client.js';
 import type { WebhookDelivery } from './simulator.js';
 import { badRequest, checkoutFailure, declinePayment, notesProblem, notesValue, readBody, rid, rzpError } from './wire.js';
 
@@ -37,7 +37,8 @@ export interface RazorpayPlan {
   created_at: number;
 }
 
-export type SubscriptionStatus = 'created' | 'authenticated' | 'active' | 'pending' | 'halted' | 'cancelled' | 'completed' | 'expired' | 'paused';
+/** Razorpay's subscription states, as the client reads them (razorpay-subscriptions.md, "States"). */
+export type SubscriptionStatus = RazorpaySubscriptionStatus;
 
 export interface RazorpaySubscription {
   id: string;
